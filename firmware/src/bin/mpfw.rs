@@ -1,0 +1,2 @@
+//! The `mpfw` command: the firmware on a host.
+fn main() {}

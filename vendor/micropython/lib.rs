@@ -1,0 +1,1 @@
+// never compiled; see Cargo.toml
