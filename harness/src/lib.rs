@@ -3,7 +3,14 @@
 //! compares what they observe. The scenario format and the outcome JSON are specified in
 //! `SCENARIOS.md`; this crate is its reference implementation.
 
+pub mod compare;
 pub mod driver;
+pub mod expect;
+pub mod fidelity;
+pub mod golden;
 pub mod outcome;
+pub mod reference;
+pub mod report;
+pub mod runner;
 pub mod scenario;
 pub mod targets;

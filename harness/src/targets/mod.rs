@@ -73,3 +73,12 @@ pub trait Target: Send + Sync {
         false
     }
 }
+
+#[cfg(feature = "board")]
+pub mod board;
+#[cfg(feature = "cpython")]
+pub mod cpython;
+pub mod fake;
+pub mod rust;
+pub mod select;
+pub mod unix;
