@@ -25,6 +25,66 @@ pub struct Scenario {
     pub expect: Vec<Expectation>,
     /// Whether namespace order differences fail a comparison (default: reported only).
     pub strict_order: bool,
+    /// Disagreements between targets that were examined and kept on purpose (extension).
+    pub divergences: Vec<Divergence>,
+    /// Whether the `expect` block is also claimed on CPython (extension; default false,
+    /// because the claims describe MicroPython).
+    pub cpython_expect: bool,
+    /// Time allowed for this scenario on one target, overriding the default (extension).
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// What a comparison looks at. Used by `compare` and by declared divergences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    /// The outcome's status (`ok`/`failed` vs `error`) or its number of observations.
+    Status,
+    /// Keys of `sys.modules` at an observation.
+    Modules,
+    /// Namespace names at an observation, as a set.
+    Names,
+    /// The order of namespace names at an observation.
+    NamesOrder,
+    /// `repr()` of the eval expressions at an observation.
+    Eval,
+    /// Exceptions raised by run steps (step and type).
+    Errors,
+    /// The memory class between two consecutive observations.
+    Memory,
+}
+
+impl Field {
+    /// The word used in scenario files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Status => "status",
+            Field::Modules => "modules",
+            Field::Names => "names",
+            Field::NamesOrder => "names_order",
+            Field::Eval => "eval",
+            Field::Errors => "errors",
+            Field::Memory => "memory",
+        }
+    }
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A disagreement between a target and the reference that the project keeps on purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Divergence {
+    /// The target that diverges, e.g. `rust` or `cpython`.
+    pub target: String,
+    /// What differs.
+    pub field: Field,
+    /// The observation label (or `step N` for errors) it applies to; `None` means anywhere.
+    pub at: Option<String>,
+    /// Why it is kept.
+    pub reason: String,
 }
 
 /// One step of a scenario.
