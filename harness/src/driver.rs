@@ -4,12 +4,12 @@
 //! Every target that runs Python source (the unix ports, a board over its raw REPL, the Rust
 //! firmware, CPython) runs the same script, so the protocol lives in exactly one place:
 //!
-//! - the scenario namespace is a fresh dict `{'__name__': '__main__'}` owned by the driver's
-//!   main function, so none of the driver's names is ever visible in it;
+//! - the scenario namespace is a fresh dict `{'__name__': '__main__'}` held by the driver,
+//!   separate from the driver's own globals, so none of the driver's names is ever visible in it;
 //! - each `run` step is `exec(source, ns)`, compiled on its own;
-//! - an `observe` step calls `gc.collect()`, then reads `gc.mem_free()` and `gc.mem_alloc()`
-//!   into locals (no heap allocation in between), then prints the modules, the names and
-//!   the evals.
+//! - an `observe` step scrubs the stack, calls `gc.collect()`, then reads `gc.mem_free()` and
+//!   `gc.mem_alloc()` into pre-bound globals (no heap allocation in between), then prints the
+//!   modules, the names and the evals.
 //!
 //! The script prints records, one per line, each starting with [`MARK`]. Anything else the
 //! scenario prints is ignored, and a record may follow scenario output on the same line.
@@ -26,56 +26,66 @@ pub const MARK: &str = "#~";
 /// their own (CPython binds a `gc` look-alike built on tracemalloc).
 pub const MICROPYTHON_PRELUDE: &str = "import gc\nimport sys\n";
 
-/// The part of the driver that does not depend on the scenario.
-const BODY: &str = r#"def _mpdiff_obs(i, ev, ns, base):
-    gc.collect()
-    f = gc.mem_free()
-    a = gc.mem_alloc()
-    print('#~O', i, f, a)
-    for k in sorted(sys.modules):
-        if k not in base:
-            print('#~M', repr(k))
-    for k in ns:
-        print('#~N', repr(k))
-    j = 0
-    for e in ev:
+/// Runs once before the steps: pre-binds every name the driver uses at top level (so its
+/// own globals table never grows between `gc.collect()` and `gc.mem_free()`), defines the
+/// stack scrubber and takes the baseline.
+///
+/// The loop runs at the top level of the script, not inside a function, and calls
+/// `_mpdiff_scrub()` right before `gc.collect()`: MicroPython scans the C stack
+/// conservatively, and stale words left there by the previous step (a module's globals
+/// dict, its bytecode) would otherwise keep objects alive that nothing reachable holds
+/// (semantics.md 4.7). The scrubber's frame overwrites that stretch of stack with small
+/// ints, so the reading reflects what is reachable, as a fresh REPL line would.
+const HEAD: &str = r#"_b = _n = _i = _s = _k = _e = _j = _x = _f = _a = None
+def _mpdiff_scrub():
+    _z0 = _z1 = _z2 = _z3 = _z4 = _z5 = _z6 = _z7 = _z8 = _z9 = _za = _zb = _zc = _zd = _ze = _zf = 0
+_b = list(sys.modules)
+for _k in sorted(_b):
+    print('#~B', repr(_k))
+_n = {'__name__': '__main__'}
+_i = 0
+"#;
+
+/// The step loop; `_mpdiff_steps` is the tuple of `(0, source)` and `(1, evals)` items.
+const LOOP: &str = r#"for _s in _mpdiff_steps:
+    if _s[0]:
+        _mpdiff_scrub()
+        gc.collect()
+        _f = gc.mem_free()
+        _a = gc.mem_alloc()
+        print('#~O', _i, _f, _a)
+        for _k in sorted(sys.modules):
+            if _k not in _b:
+                print('#~M', repr(_k))
+        for _k in _n:
+            print('#~N', repr(_k))
+        _j = 0
+        for _e in _s[1]:
+            try:
+                print('#~V', _i, _j, repr(repr(eval(_e, _n))))
+            except Exception as _x:
+                print('#~X', _i, _j, type(_x).__name__, repr(str(_x)))
+            _j += 1
+    else:
+        print('#~S', _i)
         try:
-            print('#~V', i, j, repr(repr(eval(e, ns))))
-        except Exception as x:
-            print('#~X', i, j, type(x).__name__, repr(str(x)))
-        j += 1
-def _mpdiff_run(i, src, ns):
-    print('#~S', i)
-    try:
-        exec(src, ns)
-    except Exception as x:
-        print('#~E', i, type(x).__name__, repr(str(x)))
-def _mpdiff_main(steps):
-    base = list(sys.modules)
-    for k in sorted(base):
-        print('#~B', repr(k))
-    ns = {'__name__': '__main__'}
-    i = 0
-    for s in steps:
-        if s[0]:
-            _mpdiff_obs(i, s[1], ns, base)
-        else:
-            _mpdiff_run(i, s[1], ns)
-        i += 1
-    print('#~END')
+            exec(_s[1], _n)
+        except Exception as _x:
+            print('#~E', _i, type(_x).__name__, repr(str(_x)))
+    _i += 1
+print('#~END')
 "#;
 
 /// Builds the driver script for a scenario. `setup` runs after the prelude and before
 /// the baseline is taken (e.g. `sys.path[0] = ''` to import from the current folder).
 pub fn script(scenario: &Scenario, prelude: &str, setup: &str) -> String {
-    let mut out = String::with_capacity(BODY.len() + 256);
+    let mut out = String::with_capacity(HEAD.len() + LOOP.len() + 256);
     out.push_str(prelude);
     out.push_str(setup);
     if !setup.is_empty() && !setup.ends_with('\n') {
         out.push('\n');
     }
-    out.push_str(BODY);
-    out.push_str("_mpdiff_main((\n");
+    out.push_str("_mpdiff_steps = (\n");
     for step in &scenario.steps {
         match step {
             Step::Run { source, .. } => {
@@ -93,7 +103,9 @@ pub fn script(scenario: &Scenario, prelude: &str, setup: &str) -> String {
             }
         }
     }
-    out.push_str("))\n");
+    out.push_str(")\n");
+    out.push_str(HEAD);
+    out.push_str(LOOP);
     out
 }
 
