@@ -1,14 +1,22 @@
 //! The front end: lexer, parser and compiler producing MicroPython 1.9.4's exact bytecode.
 //!
-//! Bytecode layout of one code block (`RawCode::bytecode`, py/emitbc.c with the unix port's options):
+//! Configuration reproduced: the unix and esp8266 ports of 1.9.4 set `MICROPY_PERSISTENT_CODE_LOAD`,
+//! which turns on `MICROPY_PERSISTENT_CODE` (py/mpconfig.h), plus
+//! `MICROPY_OPT_CACHE_MAP_LOOKUP_IN_BYTECODE`. So (checked against `micropython -v -v` dumps):
+//! * qstr operands are **2 bytes little-endian** (in the code info and in the ops);
+//! * objects and nested raw codes are **not inline**: `LOAD_CONST_OBJ`, `MAKE_FUNCTION*` and
+//!   `MAKE_CLOSURE*` take a uint index into the code block's const table (see [`RawCode`]);
+//! * `LOAD_NAME`, `LOAD_GLOBAL`, `LOAD_ATTR` and `STORE_ATTR` are followed by one cache byte;
+//! * the code info is not padded to a word boundary.
+//!
+//! Byte layout of one code block (`RawCode::bytecode`, py/emitbc.c):
 //! * code info: `n_state` (uint), `n_exc_stack` (uint), `scope_flags` (byte), `n_pos_args` (byte),
 //!   `n_kwonly_args` (byte), `n_def_pos_args` (byte), `code_info_size` (uint, counted from the
-//!   position of this field to the start of the ops part), `simple_name` (qstr uint),
-//!   `source_file` (qstr uint), line-number table, a 0 byte, zero padding to a multiple of 4;
+//!   position of this field to the start of the ops part; 2 bytes are reserved for it, so when it
+//!   takes 1 byte the code info ends with one spare 0 byte), `simple_name` (qstr),
+//!   `source_file` (qstr), the line-number table, a 0 byte;
 //! * ops: the local numbers that become cells (one byte each), 255, then the instructions
-//!   (see [`opcodes`]). Inline pointers (`LOAD_CONST_OBJ`, `MAKE_FUNCTION`, ...) are 4-byte
-//!   little-endian words at 4-aligned offsets; [`RawCode::fixups`] says where they are and
-//!   what they point to, and the bytes there are zero until the runtime patches them.
+//!   (see [`opcodes`]).
 
 extern crate alloc;
 
@@ -63,7 +71,8 @@ pub enum FixupTarget {
     Child(usize),
 }
 
-/// A 4-byte inline pointer slot in `RawCode::bytecode`.
+/// An inline pointer slot; unused in this configuration (kept for interface stability):
+/// `RawCode::fixups` is always empty because 1.9.4 with `MICROPY_PERSISTENT_CODE` uses const-table indices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fixup {
     /// Byte offset of the slot in `bytecode` (a multiple of 4).
@@ -92,17 +101,25 @@ pub struct RawCode {
     pub n_kwonly_args: u8,
     /// Number of positional parameters with defaults.
     pub n_def_pos_args: u8,
-    /// Exactly 1.9.4's bytes (code info then ops), with zeroed inline pointer slots.
+    /// Exactly 1.9.4's bytes (code info then ops).
     pub bytecode: Vec<u8>,
-    /// The const table of 1.9.4: one qstr per positional/keyword-only parameter (`*` for a slot
-    /// with no parameter name), allocated by the runtime as `len()` words (none when empty).
+    /// First part of the const table: one qstr per positional/keyword-only slot (`n_pos_args +
+    /// n_kwonly_args` entries; a closure's leading free-variable slots and unnamed slots are `*`).
     pub arg_names: Vec<u16>,
-    /// Objects referred to by `Fixup`s with `FixupTarget::Obj`, in emission order.
+    /// Second part of the const table: the objects loaded by `LOAD_CONST_OBJ`, in emission order.
     pub objects: Vec<Const>,
-    /// Nested code blocks, in the order MicroPython creates their raw code objects.
+    /// Third part of the const table: the raw codes of nested functions, lambdas, classes and
+    /// comprehensions made by `MAKE_FUNCTION*`/`MAKE_CLOSURE*`, in emission order.
+    ///
+    /// The const table is `arg_names.len() + objects.len() + children.len()` words, allocated with
+    /// `m_new0` when the block is compiled (none when 0); operand `i` of `LOAD_CONST_OBJ` /
+    /// `MAKE_FUNCTION*` / `MAKE_CLOSURE*` indexes this concatenation.
     pub children: Vec<RawCode>,
-    /// Every inline pointer slot in `bytecode`.
+    /// Always empty in this configuration (see [`Fixup`]).
     pub fixups: Vec<Fixup>,
+    /// Position of this block in the compiler's scope list (module = 0): MicroPython allocates the
+    /// raw code objects in this order (during the scope pass) and the bytecode/const tables too.
+    pub scope_index: usize,
 }
 
 /// A compile failure, reported like MicroPython reports it.
