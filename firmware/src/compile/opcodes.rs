@@ -1,14 +1,13 @@
 //! MicroPython 1.9.4 bytecode opcodes (py/bc0.h) and operator numbers (py/runtime0.h).
 //!
-//! Operand encodings used below (py/emitbc.c, unix port: `MICROPY_PERSISTENT_CODE=0`,
-//! `MICROPY_OPT_CACHE_MAP_LOOKUP_IN_BYTECODE=1`, 32-bit words):
+//! Operand encodings used below (py/emitbc.c, unix/esp8266 ports: `MICROPY_PERSISTENT_CODE=1`
+//! because of `MICROPY_PERSISTENT_CODE_LOAD`, `MICROPY_OPT_CACHE_MAP_LOOKUP_IN_BYTECODE=1`):
 //! * **uint**: variable-length unsigned, 7 bits per byte, most significant group first, bit 7 set on
 //!   every byte but the last.
 //! * **sint**: like uint but signed: the top data bit (0x40) of the first byte is the sign.
-//! * **qstr**: a uint holding the qstr id.
+//! * **qstr**: the qstr id as 2 bytes, little-endian.
 //! * **cache**: one extra byte (initially 0) used by the VM as a map-lookup cache slot.
-//! * **ptr**: the opcode byte, then zero padding up to the next 4-byte boundary (relative to the start
-//!   of the code block, which is word aligned), then a 4-byte little-endian pointer.
+//! * **ptr**: a uint index into the code block's const table (arg names, then objects, then raw codes).
 //! * **slabel**: 16-bit little-endian offset relative to the end of the instruction, stored in excess
 //!   0x8000 (signed). **ulabel**: the same without excess (unsigned, forward only).
 //!
