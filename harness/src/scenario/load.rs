@@ -50,11 +50,34 @@ fn plain_message(e: &serde_saphyr::Error) -> String {
         snippets: serde_saphyr::SnippetMode::Off,
     };
     let text = e.without_snippet().render_with_options(opts);
-    let text = strip_location_suffix(text.trim());
+    let text = reword(&strip_location_suffix(text.trim()));
     let mut chars = text.chars();
     match chars.next() {
         Some(c) => c.to_lowercase().chain(chars).collect(),
         None => "invalid yaml".to_string(),
+    }
+}
+
+/// Rewords the few parser messages whose wording speaks to programmers rather than to
+/// people writing scenarios.
+fn reword(text: &str) -> String {
+    if let Some(rest) = text.strip_prefix("duplicate mapping key: ") {
+        let key = rest
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(rest);
+        return format!("key `{key}` is given twice in this mapping");
+    }
+    match text {
+        "expected mapping start" => "expected a mapping (`key: value` lines) here".to_string(),
+        "expected sequence start" => {
+            "expected a list (`[a, b]` or `- item` lines) here".to_string()
+        }
+        "expected string scalar" => "expected a string here".to_string(),
+        "unexpected end of input" => {
+            "unexpected end of input: a scenario needs `about`, `tree` and `steps`".to_string()
+        }
+        _ => text.to_string(),
     }
 }
 
@@ -192,7 +215,7 @@ impl Checker<'_> {
                 (None, None) => {
                     return Err(self.err(
                         at,
-                        format!("step {i} has neither `run` nor `observe`: each step is exactly one of them"),
+                        format!("step {i} has neither `run` nor `observe` (or its value is empty): each step is exactly one of them"),
                     ));
                 }
                 (Some(source), None) => {

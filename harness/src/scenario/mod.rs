@@ -11,3 +11,6 @@ pub use discover::{Found, discover};
 pub use error::ScenarioError;
 pub use load::{load_file, load_str, parse_heap};
 pub use model::*;
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -169,6 +169,6 @@ impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Pairs<K
                 Ok(Pairs(Vec::new()))
             }
         }
-        deserializer.deserialize_map(PairsVisitor(PhantomData))
+        deserializer.deserialize_any(PairsVisitor(PhantomData))
     }
 }
