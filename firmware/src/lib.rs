@@ -6,3 +6,6 @@ extern crate alloc;
 
 pub mod compile;
 pub mod fs;
+pub mod heap;
+pub mod map;
+pub mod qstr;

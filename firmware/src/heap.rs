@@ -1,0 +1,949 @@
+//! The GC heap: MicroPython 1.9.4's `py/gc.c` on a byte arena with the 32-bit geometry.
+//!
+//! Objects live in [`Heap`] at addresses `HEAP_BASE + offset`. The pool is split into 16-byte
+//! blocks whose states (free, head, tail, mark) sit in a 2-bit allocation table, exactly as in
+//! gc.c, so block counts, placement and therefore `gc.mem_free()` readings come out like the
+//! real interpreter's.
+//!
+//! Collections need roots. gc.c finds them in the C state and, conservatively, on the C stack;
+//! here the runtime registers them: permanent *root slots* ([`Heap::add_root_slot`]) for things
+//! like the qstr pool chain, `sys.modules` or `__main__`, and a *root stack*
+//! ([`Heap::push_root`]) for temporaries a Rust caller holds while it allocates again. An
+//! allocation that finds no room collects once (like `gc_alloc`) using those roots, so anything
+//! the runtime holds only in Rust locals must be on the root stack across an allocation.
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// A machine word of the modelled 32-bit MicroPython: an object, a small int, a qstr or an address.
+pub type Word = u32;
+
+/// Bytes per GC block (`MICROPY_BYTES_PER_GC_BLOCK` on 32-bit builds).
+pub const BLOCK: usize = 16;
+
+/// Bytes per word on the modelled build.
+pub const WORD_BYTES: usize = 4;
+
+/// Address of the first pool byte. 16-aligned, and looks like ESP8266 RAM.
+pub const HEAP_BASE: Word = 0x3FFE_0000;
+
+/// Entries of the mark stack (`MICROPY_ALLOC_GC_STACK_SIZE`); deeper structures are finished by
+/// rescanning the heap, as gc.c does, so marking never recurses.
+const MARK_STACK: usize = 64;
+
+const BLOCKS_PER_ATB: usize = 4;
+const AT_FREE: u8 = 0;
+const AT_HEAD: u8 = 1;
+const AT_TAIL: u8 = 2;
+const AT_MARK: u8 = 3;
+
+/// An access outside the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadAddress(pub Word);
+
+impl fmt::Display for BadAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "bad heap address {:#010x}", self.0)
+    }
+}
+
+impl core::error::Error for BadAddress {}
+
+/// Handle of a permanent root registered with [`Heap::add_root_slot`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RootSlot(usize);
+
+/// Counters like gc.c's `gc_info`, in blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HeapInfo {
+    /// Blocks in the pool.
+    pub total_blocks: usize,
+    /// Head and tail blocks.
+    pub used_blocks: usize,
+    /// Free blocks.
+    pub free_blocks: usize,
+    /// Longest run of free blocks.
+    pub max_free: usize,
+    /// Longest allocation, in blocks.
+    pub max_block: usize,
+    /// Allocations of exactly one block.
+    pub num_1block: usize,
+    /// Allocations of exactly two blocks.
+    pub num_2block: usize,
+}
+
+/// The GC heap.
+#[derive(Debug, Clone)]
+pub struct Heap {
+    /// Allocation table: 2 bits per block, block `b` at bits `2*(b%4)` of byte `b/4`.
+    atb: Vec<u8>,
+    /// The pool bytes; block `b` is at `HEAP_BASE + 16*b`.
+    pool: Vec<u8>,
+    /// `gc_last_free_atb_index`: where the first-fit search starts, in ATB bytes.
+    last_free_atb: usize,
+    /// `gc_lock_depth`: while locked, allocation and freeing are refused, as in gc.c.
+    lock_depth: usize,
+    /// `gc_auto_collect_enabled` (`gc.enable()` / `gc.disable()`).
+    auto_collect: bool,
+    /// `gc_alloc_threshold` in blocks; `usize::MAX` when off (the default).
+    threshold_blocks: usize,
+    /// `gc_alloc_amount`: blocks allocated since the last collection.
+    alloc_amount: usize,
+    /// Permanent roots.
+    slots: Vec<Word>,
+    /// Temporary roots, last in first out.
+    stack: Vec<Word>,
+    /// Number of collections run so far (diagnostics and tests).
+    collections: usize,
+}
+
+impl Heap {
+    /// A heap carved out of `heap_bytes` bytes like `gc_init` with finalisers enabled: the end
+    /// is rounded down to a block, then the allocation table takes `A = 8T / (8 + 4 + 8*4*16)`
+    /// bytes, the finaliser table `A/2`, and the pool `4A` blocks.
+    pub fn new(heap_bytes: usize) -> Heap {
+        let blocks = Self::pool_blocks_for(heap_bytes);
+        Heap {
+            atb: vec![0; blocks / BLOCKS_PER_ATB],
+            pool: vec![0; blocks * BLOCK],
+            last_free_atb: 0,
+            lock_depth: 0,
+            auto_collect: true,
+            threshold_blocks: usize::MAX,
+            alloc_amount: 0,
+            slots: Vec::new(),
+            stack: Vec::new(),
+            collections: 0,
+        }
+    }
+
+    /// The pool size in blocks that `gc_init` gives a heap of `heap_bytes` bytes.
+    pub fn pool_blocks_for(heap_bytes: usize) -> usize {
+        let total = heap_bytes & !(BLOCK - 1);
+        // 8 bits per ATB byte; 4 blocks per ATB byte -> half a finaliser byte; 4 blocks of pool.
+        let atb_len =
+            total.saturating_mul(8) / (8 + 8 * BLOCKS_PER_ATB / 8 + 8 * BLOCKS_PER_ATB * BLOCK);
+        // The pool address range must stay inside 32 bits.
+        let max_blocks = ((u32::MAX - HEAP_BASE) as usize / BLOCK) & !(BLOCKS_PER_ATB - 1);
+        (atb_len * BLOCKS_PER_ATB).min(max_blocks)
+    }
+
+    /// Number of blocks in the pool.
+    pub fn total_blocks(&self) -> usize {
+        self.atb.len() * BLOCKS_PER_ATB
+    }
+
+    /// Pool size in bytes (`mem_free() + mem_alloc()`).
+    pub fn pool_bytes(&self) -> usize {
+        self.total_blocks() * BLOCK
+    }
+
+    fn kind(&self, block: usize) -> u8 {
+        match self.atb.get(block / BLOCKS_PER_ATB) {
+            Some(b) => (b >> (2 * (block % BLOCKS_PER_ATB))) & 3,
+            None => AT_FREE,
+        }
+    }
+
+    fn set_kind(&mut self, block: usize, kind: u8) {
+        if let Some(b) = self.atb.get_mut(block / BLOCKS_PER_ATB) {
+            let shift = 2 * (block % BLOCKS_PER_ATB);
+            *b = (*b & !(3 << shift)) | (kind << shift);
+        }
+    }
+
+    /// The block a pointer designates, if it is a block-aligned address inside the pool
+    /// (gc.c's `VERIFY_PTR`).
+    fn block_of(&self, p: Word) -> Option<usize> {
+        let off = p.checked_sub(HEAP_BASE)? as usize;
+        if off % BLOCK != 0 || off >= self.pool.len() {
+            return None;
+        }
+        Some(off / BLOCK)
+    }
+
+    fn addr_of(block: usize) -> Word {
+        HEAP_BASE + (block * BLOCK) as Word
+    }
+
+    /// Whether `w` is the exact address of an allocated head block.
+    pub fn is_head(&self, w: Word) -> bool {
+        self.block_of(w)
+            .is_some_and(|b| matches!(self.kind(b), AT_HEAD | AT_MARK))
+    }
+
+    /// Whether `w` lies anywhere inside the pool (allocated or not).
+    pub fn contains(&self, w: Word) -> bool {
+        w.checked_sub(HEAP_BASE)
+            .is_some_and(|o| (o as usize) < self.pool.len())
+    }
+
+    /// Blocks of the allocation headed at `p` (0 if `p` is not a head), like `gc_nbytes / 16`.
+    pub fn blocks(&self, p: Word) -> usize {
+        match self.block_of(p) {
+            Some(b) if matches!(self.kind(b), AT_HEAD | AT_MARK) => self.run_len(b),
+            _ => 0,
+        }
+    }
+
+    /// Head block plus its tails.
+    fn run_len(&self, head: usize) -> usize {
+        let mut n = 1;
+        while head + n < self.total_blocks() && self.kind(head + n) == AT_TAIL {
+            n += 1;
+        }
+        n
+    }
+
+    /// `gc_lock()`: while locked, allocations return `None` and frees are ignored.
+    pub fn lock(&mut self) {
+        self.lock_depth += 1;
+    }
+
+    /// `gc_unlock()`.
+    pub fn unlock(&mut self) {
+        self.lock_depth = self.lock_depth.saturating_sub(1);
+    }
+
+    /// Whether the heap is locked.
+    pub fn is_locked(&self) -> bool {
+        self.lock_depth != 0
+    }
+
+    /// `gc.enable()` / `gc.disable()`: whether an allocation may collect by itself.
+    pub fn set_auto_collect(&mut self, enabled: bool) {
+        self.auto_collect = enabled;
+    }
+
+    /// `gc.isenabled()`.
+    pub fn auto_collect(&self) -> bool {
+        self.auto_collect
+    }
+
+    /// `gc.threshold(n)`: collect before an allocation once `n / 16` blocks were allocated since
+    /// the last collection. `None` (or a negative value on the Python side) switches it off.
+    pub fn set_threshold(&mut self, bytes: Option<usize>) {
+        self.threshold_blocks = bytes.map_or(usize::MAX, |b| b / BLOCK);
+    }
+
+    /// `gc.threshold()`: the threshold in bytes, `None` when off.
+    pub fn threshold(&self) -> Option<usize> {
+        (self.threshold_blocks != usize::MAX).then(|| self.threshold_blocks * BLOCK)
+    }
+
+    /// Number of collections run so far.
+    pub fn collections(&self) -> usize {
+        self.collections
+    }
+
+    /// `gc_last_free_atb_index`, in groups of four blocks (for tests and diagnostics).
+    pub fn last_free_index(&self) -> usize {
+        self.last_free_atb
+    }
+
+    /// Registers a permanent root, initially `w`.
+    pub fn add_root_slot(&mut self, w: Word) -> RootSlot {
+        self.slots.push(w);
+        RootSlot(self.slots.len() - 1)
+    }
+
+    /// Changes a permanent root.
+    pub fn set_root_slot(&mut self, slot: RootSlot, w: Word) {
+        if let Some(s) = self.slots.get_mut(slot.0) {
+            *s = w;
+        }
+    }
+
+    /// The value of a permanent root.
+    pub fn root_slot(&self, slot: RootSlot) -> Word {
+        self.slots.get(slot.0).copied().unwrap_or(0)
+    }
+
+    /// Pushes a temporary root; returns the depth before the push, for [`Heap::truncate_roots`].
+    pub fn push_root(&mut self, w: Word) -> usize {
+        self.stack.push(w);
+        self.stack.len() - 1
+    }
+
+    /// Pops the last temporary root.
+    pub fn pop_root(&mut self) -> Option<Word> {
+        self.stack.pop()
+    }
+
+    /// Depth of the temporary root stack.
+    pub fn root_depth(&self) -> usize {
+        self.stack.len()
+    }
+
+    /// Drops temporary roots down to `depth`.
+    pub fn truncate_roots(&mut self, depth: usize) {
+        self.stack.truncate(depth);
+    }
+
+    /// Replaces the temporary root at `index` (e.g. after a realloc moved an object).
+    pub fn set_root(&mut self, index: usize, w: Word) {
+        if let Some(s) = self.stack.get_mut(index) {
+            *s = w;
+        }
+    }
+
+    /// `gc_alloc`: `ceil(n/16)` zeroed blocks, first fit from the last-free index. Collects once
+    /// and retries when nothing fits (and before the search once the threshold is reached),
+    /// unless automatic collection is disabled. `None` for 0 bytes, when locked, or when out of
+    /// memory.
+    pub fn alloc(&mut self, n_bytes: usize) -> Option<Word> {
+        let n_blocks = n_bytes.div_ceil(BLOCK);
+        if n_blocks == 0 || self.is_locked() {
+            return None;
+        }
+        if self.auto_collect && self.alloc_amount >= self.threshold_blocks {
+            self.collect(&[]);
+        }
+        match self.find(n_blocks) {
+            Some(start) => Some(self.claim(start, n_blocks)),
+            None if self.auto_collect => {
+                self.collect(&[]);
+                let start = self.find(n_blocks)?;
+                Some(self.claim(start, n_blocks))
+            }
+            None => None,
+        }
+    }
+
+    /// Like [`Heap::alloc`] but never collects (gc.c's search with collection already tried).
+    pub fn alloc_no_collect(&mut self, n_bytes: usize) -> Option<Word> {
+        let n_blocks = n_bytes.div_ceil(BLOCK);
+        if n_blocks == 0 || self.is_locked() {
+            return None;
+        }
+        let start = self.find(n_blocks)?;
+        Some(self.claim(start, n_blocks))
+    }
+
+    /// First fit: returns the start block of the first run of `n` free blocks at or after the
+    /// last-free index, and updates that index as gc.c does (only for single blocks).
+    fn find(&mut self, n: usize) -> Option<usize> {
+        let mut n_free = 0;
+        for i in self.last_free_atb..self.atb.len() {
+            let a = self.atb[i];
+            for j in 0..BLOCKS_PER_ATB {
+                if (a >> (2 * j)) & 3 == AT_FREE {
+                    n_free += 1;
+                    if n_free >= n {
+                        let end = i * BLOCKS_PER_ATB + j;
+                        if n_free == 1 {
+                            self.last_free_atb = (end + 1) / BLOCKS_PER_ATB;
+                        }
+                        return Some(end + 1 - n_free);
+                    }
+                } else {
+                    n_free = 0;
+                }
+            }
+        }
+        None
+    }
+
+    fn claim(&mut self, start: usize, n: usize) -> Word {
+        self.set_kind(start, AT_HEAD);
+        for b in start + 1..start + n {
+            self.set_kind(b, AT_TAIL);
+        }
+        self.alloc_amount += n;
+        // MICROPY_GC_CONSERVATIVE_CLEAR: the whole run is zeroed.
+        self.pool[start * BLOCK..(start + n) * BLOCK].fill(0);
+        Self::addr_of(start)
+    }
+
+    /// `gc_free`: frees the allocation headed at `p`. Anything else (null, interior pointers,
+    /// free blocks, a locked heap) is ignored.
+    pub fn free(&mut self, p: Word) {
+        if self.is_locked() {
+            return;
+        }
+        let Some(block) = self.block_of(p) else {
+            return;
+        };
+        if self.kind(block) != AT_HEAD {
+            return;
+        }
+        if block / BLOCKS_PER_ATB < self.last_free_atb {
+            self.last_free_atb = block / BLOCKS_PER_ATB;
+        }
+        let n = self.run_len(block);
+        for b in block..block + n {
+            self.set_kind(b, AT_FREE);
+        }
+    }
+
+    /// `gc_realloc`: null `p` allocates, 0 bytes frees (returning `None`); a shrink frees the
+    /// tail blocks; a grow extends in place when the following blocks are free, otherwise moves
+    /// (alloc, copy, free; the alloc may collect) if `allow_move`, else fails with `None`.
+    pub fn realloc(&mut self, p: Word, n_bytes: usize, allow_move: bool) -> Option<Word> {
+        if p == 0 {
+            return self.alloc(n_bytes);
+        }
+        if n_bytes == 0 {
+            self.free(p);
+            return None;
+        }
+        if self.is_locked() {
+            return None;
+        }
+        let block = self.block_of(p)?;
+        if self.kind(block) != AT_HEAD {
+            return None;
+        }
+        let new_blocks = n_bytes.div_ceil(BLOCK);
+        // Count the run and the free blocks after it, stopping once there are enough.
+        let mut n_blocks = 1;
+        let mut n_free = 0;
+        for bl in block + 1..self.total_blocks() {
+            match self.kind(bl) {
+                AT_TAIL => n_blocks += 1,
+                AT_FREE => {
+                    n_free += 1;
+                    if n_blocks + n_free >= new_blocks {
+                        break;
+                    }
+                }
+                _ => break,
+            }
+        }
+        if new_blocks == n_blocks {
+            return Some(p);
+        }
+        if new_blocks < n_blocks {
+            for bl in block + new_blocks..block + n_blocks {
+                self.set_kind(bl, AT_FREE);
+            }
+            if (block + new_blocks) / BLOCKS_PER_ATB < self.last_free_atb {
+                self.last_free_atb = (block + new_blocks) / BLOCKS_PER_ATB;
+            }
+            return Some(p);
+        }
+        if new_blocks <= n_blocks + n_free {
+            for bl in block + n_blocks..block + new_blocks {
+                self.set_kind(bl, AT_TAIL);
+            }
+            self.pool[(block + n_blocks) * BLOCK..(block + new_blocks) * BLOCK].fill(0);
+            return Some(p);
+        }
+        if !allow_move {
+            return None;
+        }
+        // The old object must survive a collection the alloc may run.
+        let depth = self.push_root(p);
+        let out = self.alloc(n_bytes);
+        self.truncate_roots(depth);
+        let out = out?;
+        let (src, dst) = ((block * BLOCK), self.offset(out)?);
+        self.pool.copy_within(src..src + n_blocks * BLOCK, dst);
+        self.free(p);
+        Some(out)
+    }
+
+    /// `gc.collect()`: marks from the registered roots and `extra_roots`, then from every word
+    /// of every marked block that is the exact address of an allocated head, sweeps, resets the
+    /// last-free index and returns the number of freed heads.
+    pub fn collect(&mut self, extra_roots: &[Word]) -> usize {
+        self.lock_depth += 1;
+        self.alloc_amount = 0;
+        let mut overflow = false;
+        let mut stack: Vec<usize> = Vec::with_capacity(MARK_STACK);
+        let roots: Vec<Word> = self
+            .slots
+            .iter()
+            .chain(self.stack.iter())
+            .chain(extra_roots.iter())
+            .copied()
+            .collect();
+        for w in roots {
+            if let Some(b) = self.block_of(w)
+                && self.kind(b) == AT_HEAD
+            {
+                self.set_kind(b, AT_MARK);
+                self.mark_subtree(b, &mut stack, &mut overflow);
+            }
+        }
+        while overflow {
+            overflow = false;
+            for b in 0..self.total_blocks() {
+                if self.kind(b) == AT_MARK {
+                    self.mark_subtree(b, &mut stack, &mut overflow);
+                }
+            }
+        }
+        let freed = self.sweep();
+        self.last_free_atb = 0;
+        self.lock_depth -= 1;
+        self.collections += 1;
+        freed
+    }
+
+    /// gc.c's `gc_mark_subtree`: scans `block`'s run, marks unmarked heads it points to and
+    /// pushes them on a bounded stack; a full stack sets `overflow` for a later rescan.
+    fn mark_subtree(&mut self, mut block: usize, stack: &mut Vec<usize>, overflow: &mut bool) {
+        stack.clear();
+        loop {
+            let n = self.run_len(block);
+            let start = block * BLOCK;
+            for i in 0..n * BLOCK / WORD_BYTES {
+                let at = start + i * WORD_BYTES;
+                let w = u32::from_le_bytes([
+                    self.pool[at],
+                    self.pool[at + 1],
+                    self.pool[at + 2],
+                    self.pool[at + 3],
+                ]);
+                if let Some(child) = self.block_of(w)
+                    && self.kind(child) == AT_HEAD
+                {
+                    self.set_kind(child, AT_MARK);
+                    if stack.len() < MARK_STACK {
+                        stack.push(child);
+                    } else {
+                        *overflow = true;
+                    }
+                }
+            }
+            match stack.pop() {
+                Some(b) => block = b,
+                None => break,
+            }
+        }
+    }
+
+    fn sweep(&mut self) -> usize {
+        let mut freed = 0;
+        let mut free_tail = false;
+        for b in 0..self.total_blocks() {
+            match self.kind(b) {
+                AT_HEAD => {
+                    freed += 1;
+                    free_tail = true;
+                    self.set_kind(b, AT_FREE);
+                }
+                AT_TAIL => {
+                    if free_tail {
+                        self.set_kind(b, AT_FREE);
+                    }
+                }
+                AT_MARK => {
+                    self.set_kind(b, AT_HEAD);
+                    free_tail = false;
+                }
+                _ => {}
+            }
+        }
+        freed
+    }
+
+    /// Counters like `gc_info`.
+    pub fn info(&self) -> HeapInfo {
+        let total = self.total_blocks();
+        let mut info = HeapInfo {
+            total_blocks: total,
+            ..HeapInfo::default()
+        };
+        let mut run_free = 0;
+        let mut b = 0;
+        while b < total {
+            match self.kind(b) {
+                AT_FREE => {
+                    info.free_blocks += 1;
+                    run_free += 1;
+                    info.max_free = info.max_free.max(run_free);
+                    b += 1;
+                }
+                _ => {
+                    run_free = 0;
+                    let n = self.run_len(b);
+                    info.used_blocks += n;
+                    match n {
+                        1 => info.num_1block += 1,
+                        2 => info.num_2block += 1,
+                        _ => {}
+                    }
+                    info.max_block = info.max_block.max(n);
+                    b += n;
+                }
+            }
+        }
+        info
+    }
+
+    /// `gc.mem_free()`: free blocks × 16.
+    pub fn mem_free(&self) -> usize {
+        self.info().free_blocks * BLOCK
+    }
+
+    /// `gc.mem_alloc()`: head and tail blocks × 16.
+    pub fn mem_alloc(&self) -> usize {
+        self.info().used_blocks * BLOCK
+    }
+
+    /// A one-line-per-64-blocks map like `gc_dump_alloc_table` (`.` free, `h` head, `=` tail).
+    pub fn dump_alloc_table(&self) -> alloc::string::String {
+        let mut s = alloc::string::String::new();
+        for b in 0..self.total_blocks() {
+            if b % 64 == 0 {
+                s.push_str(&alloc::format!("\n{:05x}: ", b * BLOCK));
+            }
+            s.push(match self.kind(b) {
+                AT_FREE => '.',
+                AT_HEAD => 'h',
+                AT_TAIL => '=',
+                _ => 'm',
+            });
+        }
+        s.push('\n');
+        s
+    }
+
+    fn offset(&self, addr: Word) -> Option<usize> {
+        let off = addr.checked_sub(HEAP_BASE)? as usize;
+        (off < self.pool.len()).then_some(off)
+    }
+
+    fn range(&self, addr: Word, len: usize) -> Option<core::ops::Range<usize>> {
+        let off = addr.checked_sub(HEAP_BASE)? as usize;
+        let end = off.checked_add(len)?;
+        (end <= self.pool.len()).then_some(off..end)
+    }
+
+    /// Reads a little-endian word; 0 for an address outside the pool.
+    pub fn read_word(&self, addr: Word) -> Word {
+        self.bytes(addr, WORD_BYTES)
+            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// Writes a little-endian word.
+    pub fn write_word(&mut self, addr: Word, w: Word) -> Result<(), BadAddress> {
+        let b = self.bytes_mut(addr, WORD_BYTES).ok_or(BadAddress(addr))?;
+        b.copy_from_slice(&w.to_le_bytes());
+        Ok(())
+    }
+
+    /// Reads word `index` of the object at `obj` (0 when outside the pool).
+    pub fn field(&self, obj: Word, index: usize) -> Word {
+        match u32::try_from(index * WORD_BYTES) {
+            Ok(d) => obj.checked_add(d).map_or(0, |a| self.read_word(a)),
+            Err(_) => 0,
+        }
+    }
+
+    /// Writes word `index` of the object at `obj`.
+    pub fn set_field(&mut self, obj: Word, index: usize, w: Word) -> Result<(), BadAddress> {
+        let addr = u32::try_from(index * WORD_BYTES)
+            .ok()
+            .and_then(|d| obj.checked_add(d))
+            .ok_or(BadAddress(obj))?;
+        self.write_word(addr, w)
+    }
+
+    /// Reads a byte; 0 outside the pool.
+    pub fn read_u8(&self, addr: Word) -> u8 {
+        self.bytes(addr, 1).map_or(0, |b| b[0])
+    }
+
+    /// Writes a byte.
+    pub fn write_u8(&mut self, addr: Word, v: u8) -> Result<(), BadAddress> {
+        let b = self.bytes_mut(addr, 1).ok_or(BadAddress(addr))?;
+        b[0] = v;
+        Ok(())
+    }
+
+    /// Reads a little-endian 16-bit value; 0 outside the pool.
+    pub fn read_u16(&self, addr: Word) -> u16 {
+        self.bytes(addr, 2)
+            .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
+    }
+
+    /// Writes a little-endian 16-bit value.
+    pub fn write_u16(&mut self, addr: Word, v: u16) -> Result<(), BadAddress> {
+        let b = self.bytes_mut(addr, 2).ok_or(BadAddress(addr))?;
+        b.copy_from_slice(&v.to_le_bytes());
+        Ok(())
+    }
+
+    /// `len` bytes at `addr`, if they are all inside the pool.
+    pub fn bytes(&self, addr: Word, len: usize) -> Option<&[u8]> {
+        let r = self.range(addr, len)?;
+        self.pool.get(r)
+    }
+
+    /// Mutable `len` bytes at `addr`, if they are all inside the pool.
+    pub fn bytes_mut(&mut self, addr: Word, len: usize) -> Option<&mut [u8]> {
+        let r = self.range(addr, len)?;
+        self.pool.get_mut(r)
+    }
+
+    /// Copies `data` to `addr`.
+    pub fn write_bytes(&mut self, addr: Word, data: &[u8]) -> Result<(), BadAddress> {
+        let b = self.bytes_mut(addr, data.len()).ok_or(BadAddress(addr))?;
+        b.copy_from_slice(data);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_sizes_match_gc_init() {
+        assert_eq!(Heap::pool_blocks_for(36 * 1024), 2248);
+        assert_eq!(Heap::new(36 * 1024).pool_bytes(), 35968);
+        assert_eq!(Heap::new(16 * 1024).pool_bytes(), 16000);
+        assert_eq!(Heap::new(64 * 1024).pool_bytes(), 64000);
+        assert_eq!(Heap::new(100_000).pool_bytes(), 97664);
+        assert_eq!(Heap::new(1024 * 1024).pool_bytes(), 1_024_512);
+        let h = Heap::new(36 * 1024);
+        assert_eq!(h.mem_free() + h.mem_alloc(), 35968);
+        assert_eq!(h.mem_free(), 35968);
+    }
+
+    #[test]
+    fn tiny_and_zero_heaps_do_not_panic() {
+        let mut h = Heap::new(0);
+        assert_eq!(h.pool_bytes(), 0);
+        assert_eq!(h.alloc(1), None);
+        assert_eq!(h.read_word(HEAP_BASE), 0);
+        assert!(h.write_word(HEAP_BASE, 1).is_err());
+        assert_eq!(h.collect(&[HEAP_BASE]), 0);
+    }
+
+    #[test]
+    fn first_fit_and_block_rounding() {
+        let mut h = Heap::new(16 * 1024);
+        assert_eq!(h.alloc(0), None);
+        let a = h.alloc(1).unwrap();
+        assert_eq!(a, HEAP_BASE);
+        let b = h.alloc(16).unwrap();
+        assert_eq!(b, HEAP_BASE + 16);
+        let c = h.alloc(17).unwrap();
+        assert_eq!(c, HEAP_BASE + 32);
+        assert_eq!(h.blocks(c), 2);
+        assert_eq!(h.mem_alloc(), 64);
+        assert_eq!(h.mem_free(), 16000 - 64);
+        // A freed hole is reused by the next allocation that fits.
+        h.free(b);
+        let d = h.alloc(5).unwrap();
+        assert_eq!(d, b);
+        // A 2-block request skips the 1-block hole left by freeing `a`.
+        h.free(a);
+        let e = h.alloc(32).unwrap();
+        assert_eq!(e, HEAP_BASE + 64);
+        let f = h.alloc(3).unwrap();
+        assert_eq!(f, a);
+    }
+
+    #[test]
+    fn last_free_index_rules() {
+        let mut h = Heap::new(16 * 1024);
+        // Multi-block allocations do not move the index.
+        let big = h.alloc(16 * 5).unwrap();
+        assert_eq!(h.last_free_index(), 0);
+        // A single block at block 5 sets it to (5 + 1) / 4 = 1.
+        let one = h.alloc(4).unwrap();
+        assert_eq!(one, HEAP_BASE + 5 * 16);
+        assert_eq!(h.last_free_index(), 1);
+        let _more: Vec<Word> = (0..6).map(|_| h.alloc(1).unwrap()).collect();
+        assert_eq!(h.last_free_index(), 3);
+        // Freeing the first object lowers it to 0 and the hole gets reused.
+        h.free(big);
+        assert_eq!(h.last_free_index(), 0);
+        let mut h2 = Heap::new(16 * 1024);
+        let x: Vec<Word> = (0..8).map(|_| h2.alloc(1).unwrap()).collect();
+        assert_eq!(h2.last_free_index(), 2);
+        // A freed block in group 1 lowers the index to 1; block 4 is then found first.
+        h2.free(x[5]);
+        h2.free(x[4]);
+        assert_eq!(h2.last_free_index(), 1);
+        assert_eq!(h2.alloc(20).unwrap(), x[4]);
+        // A collection resets the index to 0.
+        let keep: Vec<Word> = x.clone();
+        h2.collect(&keep);
+        assert_eq!(h2.last_free_index(), 0);
+    }
+
+    #[test]
+    fn allocations_are_zeroed() {
+        let mut h = Heap::new(16 * 1024);
+        let a = h.alloc(32).unwrap();
+        h.write_bytes(a, &[0xAA; 32]).unwrap();
+        h.free(a);
+        let b = h.alloc(20).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(h.bytes(b, 32).unwrap(), &[0u8; 32][..]);
+    }
+
+    #[test]
+    fn realloc_shrinks_grows_and_moves() {
+        let mut h = Heap::new(16 * 1024);
+        let a = h.alloc(64).unwrap();
+        assert_eq!(h.realloc(a, 20, false), Some(a));
+        assert_eq!(h.blocks(a), 2);
+        assert_eq!(h.mem_alloc(), 32);
+        // The freed tail lets a grow happen in place.
+        assert_eq!(h.realloc(a, 48, false), Some(a));
+        assert_eq!(h.blocks(a), 3);
+        let b = h.alloc(16).unwrap();
+        assert_eq!(b, a + 48);
+        h.write_word(a, 0x1234_5678).unwrap();
+        // Blocked by `b`: no move allowed -> None, nothing changes.
+        assert_eq!(h.realloc(a, 64, false), None);
+        assert_eq!(h.blocks(a), 3);
+        // Move allowed: alloc + copy + free.
+        let c = h.realloc(a, 64, true).unwrap();
+        assert_eq!(c, b + 16);
+        assert_eq!(h.read_word(c), 0x1234_5678);
+        assert_eq!(h.blocks(a), 0);
+        assert_eq!(h.blocks(c), 4);
+        assert_eq!(h.realloc(c, 0, true), None);
+        assert_eq!(h.blocks(c), 0);
+        assert_eq!(h.mem_alloc(), 16);
+    }
+
+    #[test]
+    fn collect_frees_exactly_the_unreachable() {
+        let mut h = Heap::new(16 * 1024);
+        let root = h.alloc(16).unwrap();
+        let child = h.alloc(40).unwrap();
+        let grandchild = h.alloc(4).unwrap();
+        let garbage = h.alloc(100).unwrap();
+        let garbage_child = h.alloc(4).unwrap();
+        h.set_field(root, 1, child).unwrap();
+        h.set_field(child, 9, grandchild).unwrap();
+        h.set_field(garbage, 0, garbage_child).unwrap();
+        let before = h.mem_alloc();
+        assert_eq!(h.collect(&[root]), 2);
+        assert_eq!(h.mem_alloc(), before - (7 + 1) * 16);
+        for p in [root, child, grandchild] {
+            assert!(h.is_head(p));
+        }
+        assert!(!h.is_head(garbage));
+        assert!(!h.is_head(garbage_child));
+        // With no roots, everything goes.
+        assert_eq!(h.collect(&[]), 3);
+        assert_eq!(h.mem_alloc(), 0);
+    }
+
+    #[test]
+    fn conservative_words_keep_only_exact_heads() {
+        let mut h = Heap::new(16 * 1024);
+        let root = h.alloc(16).unwrap();
+        let exact = h.alloc(16).unwrap();
+        let interior = h.alloc(48).unwrap();
+        h.set_field(root, 0, exact).unwrap();
+        h.set_field(root, 1, interior + 16).unwrap();
+        h.set_field(root, 2, interior + 4).unwrap();
+        assert_eq!(h.collect(&[root]), 1);
+        assert!(h.is_head(exact));
+        assert!(!h.is_head(interior));
+        // Interior root pointers keep nothing either.
+        assert_eq!(h.collect(&[root + 4]), 2);
+    }
+
+    #[test]
+    fn deep_chains_use_the_rescan_not_the_call_stack() {
+        let mut h = Heap::new(64 * 1024);
+        // A linked list of 3000 nodes and a wide node pointing at 200 children.
+        let mut prev = 0;
+        let mut first = 0;
+        for i in 0..3000 {
+            let n = h.alloc(8).unwrap();
+            if i == 0 {
+                first = n;
+            } else {
+                h.set_field(prev, 0, n).unwrap();
+            }
+            prev = n;
+        }
+        let wide = h.alloc(200 * 4).unwrap();
+        for i in 0..200 {
+            let c = h.alloc(4).unwrap();
+            h.set_field(wide, i, c).unwrap();
+        }
+        let _garbage = h.alloc(4).unwrap();
+        assert_eq!(h.collect(&[first, wide]), 1);
+        assert_eq!(h.mem_alloc(), (3000 + 50 + 200) * 16);
+    }
+
+    #[test]
+    fn root_slots_and_stack_are_roots() {
+        let mut h = Heap::new(16 * 1024);
+        let a = h.alloc(4).unwrap();
+        let b = h.alloc(4).unwrap();
+        let c = h.alloc(4).unwrap();
+        let slot = h.add_root_slot(a);
+        let d = h.push_root(b);
+        assert_eq!(h.collect(&[]), 1);
+        assert!(h.is_head(a) && h.is_head(b) && !h.is_head(c));
+        h.truncate_roots(d);
+        h.set_root_slot(slot, 0);
+        assert_eq!(h.collect(&[]), 2);
+    }
+
+    #[test]
+    fn out_of_memory_collects_once_then_fails() {
+        let mut h = Heap::new(1024);
+        let total = h.total_blocks();
+        let keep = h.alloc(16).unwrap();
+        h.add_root_slot(keep);
+        for _ in 1..total {
+            h.alloc(1).unwrap();
+        }
+        assert_eq!(h.mem_free(), 0);
+        let n = h.collections();
+        let p = h.alloc(16 * (total - 1)).unwrap();
+        assert_eq!(h.collections(), n + 1);
+        assert_eq!(p, keep + 16);
+        let depth = h.push_root(p);
+        let n = h.collections();
+        assert_eq!(h.alloc(16), None);
+        assert_eq!(h.collections(), n + 1);
+        h.set_auto_collect(false);
+        h.truncate_roots(depth);
+        h.free(p);
+        for _ in 1..total {
+            h.alloc(1).unwrap();
+        }
+        let n = h.collections();
+        assert_eq!(h.alloc(1), None);
+        assert_eq!(h.collections(), n);
+    }
+
+    #[test]
+    fn threshold_collects_before_allocating() {
+        let mut h = Heap::new(16 * 1024);
+        h.set_threshold(Some(64));
+        assert_eq!(h.threshold(), Some(64));
+        for _ in 0..4 {
+            h.alloc(16).unwrap();
+        }
+        let n = h.collections();
+        let p = h.alloc(16).unwrap();
+        assert_eq!(h.collections(), n + 1);
+        // Everything earlier was garbage, so the new object lands at the start.
+        assert_eq!(p, HEAP_BASE);
+    }
+
+    #[test]
+    fn bad_addresses_never_panic() {
+        let mut h = Heap::new(16 * 1024);
+        let end = HEAP_BASE + h.pool_bytes() as Word;
+        assert_eq!(h.read_word(end - 2), 0);
+        assert_eq!(h.read_word(0), 0);
+        assert_eq!(h.read_word(u32::MAX), 0);
+        assert!(h.write_word(end, 1).is_err());
+        assert!(h.bytes(end - 1, 2).is_none());
+        assert_eq!(h.field(u32::MAX - 3, 5), 0);
+        h.free(12345);
+        h.free(HEAP_BASE + 3);
+        assert_eq!(h.realloc(HEAP_BASE + 16, 10, true), None);
+        assert_eq!(h.blocks(end), 0);
+    }
+}

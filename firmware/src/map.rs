@@ -1,0 +1,511 @@
+//! `mp_map_t` as in MicroPython 1.9.4's `py/map.c`, on the heap.
+//!
+//! A map is three words (the header embedded in a dict after its type word, or kept by the
+//! runtime for the dicts that live in MicroPython's static state such as `sys.modules`):
+//!
+//! * word 0: `all_keys_are_qstrs` (bit 0), `is_fixed` (bit 1), `is_ordered` (bit 2),
+//!   `used` (bits 3..), the bit-field packing GCC gives 1.9.4's struct;
+//! * word 1: `alloc`;
+//! * word 2: the address of a table of `alloc` `(key, value)` word pairs (`ceil(alloc/2)` blocks).
+//!
+//! Hashed maps probe linearly from `hash % alloc`, deleted keys leave tombstones
+//! ([`MP_OBJ_SENTINEL`]) or empty slots, and the table grows only when an insert finds it
+//! completely full, re-inserting the live keys in slot order. Slot order is what `dir()`,
+//! `list(sys.modules)` and `import *` observe, so it must come out exactly like the C code's.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::heap::{Heap, WORD_BYTES, Word};
+use crate::qstr::Qstrs;
+
+/// `MP_OBJ_NULL`: an empty slot or a missing value.
+pub const MP_OBJ_NULL: Word = 0;
+
+/// `MP_OBJ_SENTINEL`: a deleted key (tombstone).
+pub const MP_OBJ_SENTINEL: Word = 4;
+
+/// `hash_allocation_sizes` of map.c.
+const SIZES: [usize; 34] = [
+    0, 2, 4, 6, 8, 10, 12, 17, 23, 29, 37, 47, 59, 73, 97, 127, 167, 223, 293, 389, 521, 691, 919,
+    1223, 1627, 2161, 3229, 4831, 7243, 10861, 16273, 24407, 36607, 54907,
+];
+
+/// Bytes of one `(key, value)` slot.
+const SLOT_BYTES: usize = 2 * WORD_BYTES;
+
+/// Whether a word is a qstr object (REPR_A: `(q << 2) | 2`).
+pub fn is_qstr(w: Word) -> bool {
+    w & 3 == 2
+}
+
+/// The qstr object for id `q`.
+pub fn qstr_obj(q: u16) -> Word {
+    (Word::from(q) << 2) | 2
+}
+
+/// The id of a qstr object.
+pub fn qstr_value(w: Word) -> u16 {
+    (w >> 2) as u16
+}
+
+/// `get_hash_alloc_greater_or_equal_to`.
+pub fn next_size(x: usize) -> usize {
+    SIZES
+        .iter()
+        .copied()
+        .find(|&s| s >= x)
+        .unwrap_or((x + x / 2) | 1)
+}
+
+/// The heap could not provide a new table; the map is unchanged (MemoryError).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfMemory;
+
+impl fmt::Display for OutOfMemory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("memory allocation failed")
+    }
+}
+
+impl core::error::Error for OutOfMemory {}
+
+/// `mp_map_lookup_kind_t`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookupKind {
+    /// Find only.
+    Lookup,
+    /// Find, or add the key with a null value.
+    AddIfNotFound,
+    /// Find and remove the key (the value stays in the slot for the caller).
+    RemoveIfFound,
+}
+
+/// Hashing and equality of keys, provided by the runtime (`mp_unary_op(HASH)`,
+/// `mp_obj_equal`). Called for every key, qstrs included, whose hash must be the qstr's.
+pub trait KeyOps {
+    /// The hash of `key` (for a qstr, its stored 16-bit hash).
+    fn hash(&self, heap: &Heap, key: Word) -> u32;
+    /// `mp_obj_equal(a, b)`.
+    fn eq(&self, heap: &Heap, a: Word, b: Word) -> bool;
+    /// Whether `key` is a heap (non-interned) `str`: such a key still finds qstr keys by
+    /// equality, whereas other non-qstr keys cannot be in a map whose keys are all qstrs.
+    fn is_str(&self, heap: &Heap, key: Word) -> bool;
+}
+
+/// [`KeyOps`] for maps whose keys are qstrs (and small ints, hashed as themselves): identity
+/// comparison, qstr hashes from the table.
+#[derive(Debug, Clone, Copy)]
+pub struct QstrKeys<'a>(pub &'a Qstrs);
+
+impl KeyOps for QstrKeys<'_> {
+    fn hash(&self, _heap: &Heap, key: Word) -> u32 {
+        if is_qstr(key) {
+            u32::from(self.0.hash(qstr_value(key)))
+        } else {
+            (key as i32 >> 1) as u32
+        }
+    }
+
+    fn eq(&self, _heap: &Heap, a: Word, b: Word) -> bool {
+        a == b
+    }
+
+    fn is_str(&self, _heap: &Heap, _key: Word) -> bool {
+        false
+    }
+}
+
+/// The three header words of a map, decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MapHeader {
+    /// Live keys.
+    pub used: usize,
+    /// Slots in the table.
+    pub alloc: usize,
+    /// Table address (0 when `alloc` is 0).
+    pub table: Word,
+    /// Every key ever added since the last rehash/clear is a qstr.
+    pub all_keys_are_qstrs: bool,
+    /// A ROM table that cannot change.
+    pub is_fixed: bool,
+    /// A linearly searched array (OrderedDict, ROM tables).
+    pub is_ordered: bool,
+}
+
+impl Default for MapHeader {
+    fn default() -> Self {
+        MapHeader {
+            used: 0,
+            alloc: 0,
+            table: 0,
+            all_keys_are_qstrs: true,
+            is_fixed: false,
+            is_ordered: false,
+        }
+    }
+}
+
+impl MapHeader {
+    /// `mp_map_init(n)`: a hashed map with exactly `n` zeroed slots (no table for 0).
+    pub fn new(heap: &mut Heap, n: usize) -> Result<MapHeader, OutOfMemory> {
+        let table = if n == 0 {
+            0
+        } else {
+            heap.alloc(n * SLOT_BYTES).ok_or(OutOfMemory)?
+        };
+        Ok(MapHeader {
+            alloc: n,
+            table,
+            ..MapHeader::default()
+        })
+    }
+
+    /// The header as the three words stored in the arena.
+    pub fn to_words(&self) -> [Word; 3] {
+        let w0 = ((self.used as Word) << 3)
+            | (Word::from(self.is_ordered) << 2)
+            | (Word::from(self.is_fixed) << 1)
+            | Word::from(self.all_keys_are_qstrs);
+        [w0, self.alloc as Word, self.table]
+    }
+
+    /// Decodes three header words.
+    pub fn from_words(w: [Word; 3]) -> MapHeader {
+        MapHeader {
+            used: (w[0] >> 3) as usize,
+            alloc: w[1] as usize,
+            table: w[2],
+            all_keys_are_qstrs: w[0] & 1 != 0,
+            is_fixed: w[0] & 2 != 0,
+            is_ordered: w[0] & 4 != 0,
+        }
+    }
+
+    /// Reads the header at `addr`.
+    pub fn load(heap: &Heap, addr: Word) -> MapHeader {
+        MapHeader::from_words([
+            heap.field(addr, 0),
+            heap.field(addr, 1),
+            heap.field(addr, 2),
+        ])
+    }
+
+    /// Writes the header at `addr` (ignored outside the heap).
+    pub fn store(&self, heap: &mut Heap, addr: Word) {
+        for (i, w) in self.to_words().into_iter().enumerate() {
+            let _ = heap.set_field(addr, i, w);
+        }
+    }
+
+    /// Address of slot `i`.
+    pub fn slot(&self, i: usize) -> Word {
+        self.table.wrapping_add((i * SLOT_BYTES) as Word)
+    }
+
+    fn key_at(&self, heap: &Heap, i: usize) -> Word {
+        heap.read_word(self.slot(i))
+    }
+
+    fn set_key(&self, heap: &mut Heap, i: usize, key: Word) {
+        let _ = heap.write_word(self.slot(i), key);
+    }
+
+    fn set_value(&self, heap: &mut Heap, i: usize, value: Word) {
+        let _ = heap.write_word(self.slot(i) + WORD_BYTES as Word, value);
+    }
+
+    /// Whether slot `i` holds a live key (`MP_MAP_SLOT_IS_FILLED`).
+    pub fn is_filled(&self, heap: &Heap, i: usize) -> bool {
+        i < self.alloc && !matches!(self.key_at(heap, i), MP_OBJ_NULL | MP_OBJ_SENTINEL)
+    }
+
+    /// The live `(key, value)` pairs in slot order (what `dict_iter_next` visits).
+    pub fn items(&self, heap: &Heap) -> Vec<(Word, Word)> {
+        let n = if self.is_ordered {
+            self.used
+        } else {
+            self.alloc
+        };
+        (0..n)
+            .filter(|&i| self.is_filled(heap, i))
+            .map(|i| {
+                let s = self.slot(i);
+                (heap.read_word(s), heap.read_word(s + WORD_BYTES as Word))
+            })
+            .collect()
+    }
+
+    /// `dict_iter_next`: the first live slot at or after `*cur`, advancing `*cur` past it.
+    pub fn next_filled(&self, heap: &Heap, cur: &mut usize) -> Option<(Word, Word)> {
+        let n = if self.is_ordered {
+            self.used
+        } else {
+            self.alloc
+        };
+        for i in *cur..n {
+            if self.is_filled(heap, i) {
+                *cur = i + 1;
+                let s = self.slot(i);
+                return Some((heap.read_word(s), heap.read_word(s + WORD_BYTES as Word)));
+            }
+        }
+        *cur = n;
+        None
+    }
+
+    /// `mp_map_clear`: frees the table and leaves an empty hashed map of alloc 0.
+    pub fn clear(&mut self, heap: &mut Heap) {
+        if !self.is_fixed {
+            heap.free(self.table);
+        }
+        *self = MapHeader::default();
+    }
+
+    /// `mp_map_deinit`: frees the table; `used = alloc = 0`, flags kept.
+    pub fn deinit(&mut self, heap: &mut Heap) {
+        if !self.is_fixed {
+            heap.free(self.table);
+        }
+        self.used = 0;
+        self.alloc = 0;
+    }
+
+    /// `mp_map_rehash`: a table of the next size, live keys re-added in old slot order, the old
+    /// table freed at once. On failure nothing changes.
+    fn rehash(&mut self, heap: &mut Heap, keys: &dyn KeyOps) -> Result<(), OutOfMemory> {
+        let old = *self;
+        let new_alloc = next_size(old.alloc + 1);
+        // The old table must survive a collection that the allocation may run.
+        let depth = heap.push_root(old.table);
+        let table = heap.alloc(new_alloc * SLOT_BYTES);
+        heap.truncate_roots(depth);
+        let table = table.ok_or(OutOfMemory)?;
+        self.alloc = new_alloc;
+        self.used = 0;
+        self.all_keys_are_qstrs = true;
+        self.table = table;
+        for i in 0..old.alloc {
+            let k = old.key_at(heap, i);
+            if k != MP_OBJ_NULL && k != MP_OBJ_SENTINEL {
+                let v = heap.read_word(old.slot(i) + WORD_BYTES as Word);
+                // The new table has room for every live key, so this cannot rehash again.
+                if let Ok(Some(s)) = self.lookup(heap, k, LookupKind::AddIfNotFound, keys) {
+                    let _ = heap.write_word(s + WORD_BYTES as Word, v);
+                }
+            }
+        }
+        heap.free(old.table);
+        Ok(())
+    }
+
+    /// `mp_map_lookup`: the address of the slot holding `key`, or `None`.
+    ///
+    /// * `Lookup`: the slot if found.
+    /// * `AddIfNotFound`: the existing slot, or a new one with the key set and a null value.
+    /// * `RemoveIfFound`: the slot whose key was just removed, its value still in place.
+    ///
+    /// `Err` only when a needed growth could not allocate; the map is then unchanged.
+    pub fn lookup(
+        &mut self,
+        heap: &mut Heap,
+        key: Word,
+        kind: LookupKind,
+        keys: &dyn KeyOps,
+    ) -> Result<Option<Word>, OutOfMemory> {
+        if self.is_fixed && kind != LookupKind::Lookup {
+            return Ok(None);
+        }
+        let mut compare_only_ptrs = self.all_keys_are_qstrs;
+        if compare_only_ptrs && !is_qstr(key) {
+            if keys.is_str(heap, key) {
+                compare_only_ptrs = false;
+            } else if kind != LookupKind::AddIfNotFound {
+                // Such a key can never be in a map of qstr keys.
+                return Ok(None);
+            }
+        }
+        let matches =
+            |heap: &Heap, k: Word| k == key || (!compare_only_ptrs && keys.eq(heap, k, key));
+
+        if self.is_ordered {
+            return self.lookup_ordered(heap, key, kind, matches);
+        }
+
+        if self.alloc == 0 {
+            if kind == LookupKind::AddIfNotFound {
+                self.rehash(heap, keys)?;
+            } else {
+                return Ok(None);
+            }
+        }
+
+        let hash = keys.hash(heap, key) as usize;
+        let mut pos = hash % self.alloc;
+        let mut start = pos;
+        let mut avail: Option<usize> = None;
+        loop {
+            let k = self.key_at(heap, pos);
+            if k == MP_OBJ_NULL {
+                if kind != LookupKind::AddIfNotFound {
+                    return Ok(None);
+                }
+                let at = avail.unwrap_or(pos);
+                return Ok(Some(self.fill(heap, at, key)));
+            } else if k == MP_OBJ_SENTINEL {
+                avail.get_or_insert(pos);
+            } else if matches(heap, k) {
+                if kind == LookupKind::RemoveIfFound {
+                    self.used = self.used.saturating_sub(1);
+                    let next = self.key_at(heap, (pos + 1) % self.alloc);
+                    let mark = if next == MP_OBJ_NULL {
+                        MP_OBJ_NULL
+                    } else {
+                        MP_OBJ_SENTINEL
+                    };
+                    self.set_key(heap, pos, mark);
+                }
+                return Ok(Some(self.slot(pos)));
+            }
+            pos = (pos + 1) % self.alloc;
+            if pos == start {
+                if kind != LookupKind::AddIfNotFound {
+                    return Ok(None);
+                }
+                if let Some(at) = avail {
+                    return Ok(Some(self.fill(heap, at, key)));
+                }
+                // 100 % full: grow and probe again in the new table.
+                self.rehash(heap, keys)?;
+                pos = hash % self.alloc;
+                start = pos;
+            }
+        }
+    }
+
+    /// Puts a new key into slot `i` with a null value.
+    fn fill(&mut self, heap: &mut Heap, i: usize, key: Word) -> Word {
+        self.used += 1;
+        self.set_key(heap, i, key);
+        self.set_value(heap, i, MP_OBJ_NULL);
+        if !is_qstr(key) {
+            self.all_keys_are_qstrs = false;
+        }
+        self.slot(i)
+    }
+
+    /// The linear-search variant for ordered maps (OrderedDict): removal shifts the rest
+    /// down and parks the removed pair after the end; a full array grows by 4 slots.
+    fn lookup_ordered(
+        &mut self,
+        heap: &mut Heap,
+        key: Word,
+        kind: LookupKind,
+        matches: impl Fn(&Heap, Word) -> bool,
+    ) -> Result<Option<Word>, OutOfMemory> {
+        for i in 0..self.used {
+            if matches(heap, self.key_at(heap, i)) {
+                if kind == LookupKind::RemoveIfFound {
+                    let value = heap.read_word(self.slot(i) + WORD_BYTES as Word);
+                    self.used -= 1;
+                    for j in i..self.used {
+                        let (k, v) = (
+                            heap.read_word(self.slot(j + 1)),
+                            heap.read_word(self.slot(j + 1) + WORD_BYTES as Word),
+                        );
+                        self.set_key(heap, j, k);
+                        self.set_value(heap, j, v);
+                    }
+                    let last = self.used;
+                    self.set_key(heap, last, MP_OBJ_NULL);
+                    self.set_value(heap, last, value);
+                    return Ok(Some(self.slot(last)));
+                }
+                return Ok(Some(self.slot(i)));
+            }
+        }
+        if kind != LookupKind::AddIfNotFound {
+            return Ok(None);
+        }
+        if self.used == self.alloc {
+            let new_alloc = self.alloc + 4;
+            let table = heap
+                .realloc(self.table, new_alloc * SLOT_BYTES, true)
+                .ok_or(OutOfMemory)?;
+            self.table = table;
+            self.alloc = new_alloc;
+            for i in self.used..self.alloc {
+                self.set_key(heap, i, MP_OBJ_NULL);
+                self.set_value(heap, i, MP_OBJ_NULL);
+            }
+        }
+        let i = self.used;
+        Ok(Some(self.fill(heap, i, key)))
+    }
+}
+
+/// `mp_map_init` for a header stored at `map`.
+pub fn map_init(heap: &mut Heap, map: Word, n: usize) -> Result<(), OutOfMemory> {
+    let h = MapHeader::new(heap, n)?;
+    h.store(heap, map);
+    Ok(())
+}
+
+/// `mp_map_lookup` for a header stored at `map` (see [`MapHeader::lookup`]).
+pub fn map_lookup(
+    heap: &mut Heap,
+    map: Word,
+    key: Word,
+    kind: LookupKind,
+    keys: &dyn KeyOps,
+) -> Result<Option<Word>, OutOfMemory> {
+    let mut h = MapHeader::load(heap, map);
+    let r = h.lookup(heap, key, kind, keys);
+    h.store(heap, map);
+    r
+}
+
+/// The value stored under `key`, if any.
+pub fn map_get(heap: &mut Heap, map: Word, key: Word, keys: &dyn KeyOps) -> Option<Word> {
+    let slot = map_lookup(heap, map, key, LookupKind::Lookup, keys).ok()??;
+    Some(heap.read_word(slot + WORD_BYTES as Word))
+}
+
+/// `map[key] = value` (adding the key if needed).
+pub fn map_set(
+    heap: &mut Heap,
+    map: Word,
+    key: Word,
+    value: Word,
+    keys: &dyn KeyOps,
+) -> Result<(), OutOfMemory> {
+    // The value must survive a collection run by a growth of the table.
+    let depth = heap.push_root(value);
+    let r = map_lookup(heap, map, key, LookupKind::AddIfNotFound, keys);
+    heap.truncate_roots(depth);
+    if let Some(slot) = r? {
+        let _ = heap.write_word(slot + WORD_BYTES as Word, value);
+    }
+    Ok(())
+}
+
+/// `del map[key]` as the dict layer does it: removes the key and clears the value slot so the
+/// GC can free the value. Returns the old value, `None` if the key was absent (KeyError).
+pub fn map_delete(heap: &mut Heap, map: Word, key: Word, keys: &dyn KeyOps) -> Option<Word> {
+    let slot = map_lookup(heap, map, key, LookupKind::RemoveIfFound, keys).ok()??;
+    let v = heap.read_word(slot + WORD_BYTES as Word);
+    let _ = heap.write_word(slot + WORD_BYTES as Word, MP_OBJ_NULL);
+    Some(v)
+}
+
+/// `mp_map_clear` for a header stored at `map`.
+pub fn map_clear(heap: &mut Heap, map: Word) {
+    let mut h = MapHeader::load(heap, map);
+    h.clear(heap);
+    h.store(heap, map);
+}
+
+/// The live `(key, value)` pairs of the map at `map`, in slot order.
+pub fn map_items(heap: &Heap, map: Word) -> Vec<(Word, Word)> {
+    MapHeader::load(heap, map).items(heap)
+}

@@ -1,0 +1,538 @@
+//! Interned strings (qstrs) as in MicroPython 1.9.4's `py/qstr.c`.
+//!
+//! Ids 0..571 are the static table of the 32-bit unix build (`data/unix32-static-qstrs.tsv`),
+//! which lives in "ROM" (Rust memory). New strings get the following ids in interning order and
+//! are stored ON the heap exactly like qstr.c does it, so their cost in blocks is the real one:
+//!
+//! * each string takes `len + 4` bytes (2-byte hash, 1-byte length, data, NUL) in the current
+//!   *chunk*; a chunk that is too small is first grown in place by exactly `len + 4` bytes, and
+//!   if that is impossible it is shrunk to the bytes used and a new chunk of
+//!   `max(128, len + 4)` bytes (or exactly `len + 4` when memory is short) is started;
+//! * ids go into *pools* of `4 + N` words (`prev, total_prev_len, alloc, len, entries...`): the
+//!   ROM pool counts as 10 entries, so the first heap pool holds 20, then 40, 80, ...
+//!
+//! Pool entries are the addresses of the string records, so the GC keeps every chunk alive
+//! through the entry of its first string, and the pools through the chain from `last_pool`,
+//! which [`Qstrs::new`] registers as a heap root slot. Nothing here is ever freed.
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use crate::heap::{Heap, RootSlot, WORD_BYTES, Word};
+
+/// The static qstr table of the 32-bit unix build: `id, hash, len, C name, C-escaped string`.
+const STATIC_TSV: &str = include_str!("../data/unix32-static-qstrs.tsv");
+
+/// Number of static qstrs (ids `0..STATIC_COUNT`).
+pub const STATIC_COUNT: usize = 571;
+
+/// Minimum size of a new chunk (`MICROPY_ALLOC_QSTR_CHUNK_INIT`).
+const CHUNK_INIT: usize = 128;
+
+/// The `alloc` the ROM pool pretends to have, so the first heap pool holds 20.
+const ROM_POOL_ALLOC: usize = 10;
+
+/// Words of a pool header: `prev, total_prev_len, alloc, len`.
+const POOL_HEADER_WORDS: usize = 4;
+
+/// `qstr_compute_hash`: djb2 (`h = h*33 ^ c` from 5381) masked to 16 bits, 0 replaced by 1.
+pub fn qstr_hash(data: &[u8]) -> u16 {
+    let mut h: u32 = 5381;
+    for &c in data {
+        h = h.wrapping_mul(33) ^ u32::from(c);
+    }
+    match (h & 0xFFFF) as u16 {
+        0 => 1,
+        x => x,
+    }
+}
+
+/// Decodes the C escapes `makeqstrdata.py` writes (`\xNN`, `\\`, `\"`, `\n`, ...).
+fn unescape(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            match b[i + 1] {
+                b'x' => {
+                    let hex = b
+                        .get(i + 2..i + 4)
+                        .and_then(|h| core::str::from_utf8(h).ok());
+                    match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                        Some(v) => {
+                            out.push(v);
+                            i += 4;
+                        }
+                        None => {
+                            out.push(b'\\');
+                            i += 1;
+                        }
+                    }
+                    continue;
+                }
+                b'n' => out.push(b'\n'),
+                b't' => out.push(b'\t'),
+                b'r' => out.push(b'\r'),
+                other => out.push(other),
+            }
+            i += 2;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// One qstr as the runtime sees it: its text and hash (the arena copy is what the GC sees).
+#[derive(Debug, Clone)]
+struct Entry {
+    text: Box<[u8]>,
+    hash: u16,
+    /// Address of the `hash, len, data, NUL` record in a chunk; 0 for static qstrs.
+    addr: Word,
+}
+
+/// The qstr table: static ids plus the dynamic pools and chunks on the heap.
+#[derive(Debug, Clone)]
+pub struct Qstrs {
+    entries: Vec<Entry>,
+    /// Text -> id, for strings that qstr.c's search can find again.
+    index: BTreeMap<Box<[u8]>, u16>,
+    /// `last_pool`: 0 while only the ROM pool exists.
+    last_pool: Word,
+    pool_alloc: usize,
+    pool_len: usize,
+    /// `qstr_last_chunk`, `qstr_last_alloc`, `qstr_last_used`.
+    chunk: Word,
+    chunk_alloc: usize,
+    chunk_used: usize,
+    root: RootSlot,
+}
+
+impl Qstrs {
+    /// The static table, with the pool chain registered as a root slot of `heap`.
+    pub fn new(heap: &mut Heap) -> Qstrs {
+        let mut entries = Vec::with_capacity(STATIC_COUNT + 64);
+        let mut index = BTreeMap::new();
+        for line in STATIC_TSV.lines() {
+            if line.starts_with('#') || line.is_empty() {
+                continue;
+            }
+            let mut cols = line.split('\t');
+            let (Some(id), Some(_hash), Some(_len), Some(_name)) =
+                (cols.next(), cols.next(), cols.next(), cols.next())
+            else {
+                continue;
+            };
+            let Ok(id) = id.parse::<usize>() else {
+                continue;
+            };
+            // Rows are in id order; a mismatch would shift every id, so stop there.
+            if id != entries.len() {
+                break;
+            }
+            let text = unescape(cols.next().unwrap_or(""));
+            let hash = qstr_hash(&text);
+            let text: Box<[u8]> = text.into_boxed_slice();
+            if id != 0 {
+                index.entry(text.clone()).or_insert(id as u16);
+            }
+            entries.push(Entry {
+                text,
+                hash,
+                addr: 0,
+            });
+        }
+        let root = heap.add_root_slot(0);
+        Qstrs {
+            entries,
+            index,
+            last_pool: 0,
+            pool_alloc: ROM_POOL_ALLOC,
+            pool_len: STATIC_COUNT,
+            chunk: 0,
+            chunk_alloc: 0,
+            chunk_used: 0,
+            root,
+        }
+    }
+
+    /// [`Qstrs::new`], then interns `startup` in order, like the unix port does at start-up
+    /// (`sys.path` entries, argv, the script directory). `None` if the heap is too small.
+    pub fn with_startup(heap: &mut Heap, startup: &[&[u8]]) -> Option<Qstrs> {
+        let mut q = Qstrs::new(heap);
+        for s in startup {
+            q.intern(heap, s)?;
+        }
+        Some(q)
+    }
+
+    /// Total number of qstrs (static and dynamic); the next new id.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Always false: id 0 (the null qstr) exists from the start.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Number of static qstrs in this table.
+    pub fn static_count(&self) -> usize {
+        STATIC_COUNT.min(self.entries.len())
+    }
+
+    /// `qstr_find_strn`: the id of `s` if it is interned, without interning it.
+    pub fn lookup(&self, _heap: &Heap, s: &[u8]) -> Option<u16> {
+        self.find(s)
+    }
+
+    /// [`Qstrs::lookup`] without a heap (the Rust index mirrors the arena).
+    pub fn find(&self, s: &[u8]) -> Option<u16> {
+        self.index.get(s).copied()
+    }
+
+    /// `qstr_from_strn`: the id of `s`, interning it if needed. `None` means out of memory,
+    /// where qstr.c raises MemoryError; the table stays consistent.
+    pub fn intern(&mut self, heap: &mut Heap, s: &[u8]) -> Option<u16> {
+        if let Some(q) = self.find(s) {
+            return Some(q);
+        }
+        let n_bytes = s.len() + 4;
+        if self.chunk != 0 && self.chunk_used + n_bytes > self.chunk_alloc {
+            // Grow in place only: moving would invalidate the pool entries.
+            if heap
+                .realloc(self.chunk, self.chunk_alloc + n_bytes, false)
+                .is_some()
+            {
+                self.chunk_alloc += n_bytes;
+            } else {
+                let _ = heap.realloc(self.chunk, self.chunk_used, false);
+                self.chunk = 0;
+            }
+        }
+        if self.chunk == 0 {
+            let (chunk, al) = match heap.alloc(n_bytes.max(CHUNK_INIT)) {
+                Some(c) => (c, n_bytes.max(CHUNK_INIT)),
+                None => (heap.alloc(n_bytes)?, n_bytes),
+            };
+            self.chunk = chunk;
+            self.chunk_alloc = al;
+            self.chunk_used = 0;
+        }
+        let addr = self.chunk + self.chunk_used as Word;
+        self.chunk_used += n_bytes;
+        let hash = qstr_hash(s);
+        // qstr.c stores the length in one byte (MICROPY_QSTR_BYTES_IN_LEN = 1).
+        let mut rec = Vec::with_capacity(n_bytes);
+        rec.extend_from_slice(&hash.to_le_bytes());
+        rec.push(s.len() as u8);
+        rec.extend_from_slice(s);
+        rec.push(0);
+        let _ = heap.write_bytes(addr, &rec);
+
+        // qstr_add: a full pool is replaced by one twice its size. The new chunk is only
+        // reachable from Rust state at this point, so keep it across a possible collection.
+        if self.pool_len >= self.pool_alloc {
+            let alloc = self.pool_alloc * 2;
+            let depth = heap.push_root(self.chunk);
+            let pool = heap.alloc((POOL_HEADER_WORDS + alloc) * WORD_BYTES);
+            heap.truncate_roots(depth);
+            let pool = pool?;
+            let total_prev = self.entries.len() - self.pool_len;
+            let _ = heap.set_field(pool, 0, self.last_pool);
+            let _ = heap.set_field(pool, 1, (total_prev + self.pool_len) as Word);
+            let _ = heap.set_field(pool, 2, alloc as Word);
+            self.last_pool = pool;
+            self.pool_alloc = alloc;
+            self.pool_len = 0;
+            heap.set_root_slot(self.root, pool);
+        }
+        let _ = heap.set_field(self.last_pool, POOL_HEADER_WORDS + self.pool_len, addr);
+        self.pool_len += 1;
+        let _ = heap.set_field(self.last_pool, 3, self.pool_len as Word);
+        let id = self.entries.len();
+        let id16 = u16::try_from(id).ok()?;
+        let text: Box<[u8]> = s.into();
+        // A string of 256+ bytes is stored with a truncated length byte, so qstr.c can never
+        // find it again; mirror that.
+        if s.len() < 256 {
+            self.index.insert(text.clone(), id16);
+        }
+        self.entries.push(Entry { text, hash, addr });
+        Some(id16)
+    }
+
+    /// The bytes of qstr `q` as stored in the arena (or ROM); empty for an unknown id.
+    pub fn get<'h>(&'h self, heap: &'h Heap, q: u16) -> &'h [u8] {
+        let Some(e) = self.entries.get(usize::from(q)) else {
+            return &[];
+        };
+        if e.addr == 0 {
+            return &e.text;
+        }
+        let len = usize::from(heap.read_u8(e.addr + 2));
+        heap.bytes(e.addr + 3, len).unwrap_or(&[])
+    }
+
+    /// The bytes of qstr `q` from the Rust mirror; empty for an unknown id.
+    pub fn text(&self, q: u16) -> &[u8] {
+        self.entries.get(usize::from(q)).map_or(&[], |e| &e.text)
+    }
+
+    /// The text of qstr `q` as `str` (qstrs come from source text or `str` objects, so they
+    /// are UTF-8; anything else reads as empty).
+    pub fn str(&self, q: u16) -> &str {
+        core::str::from_utf8(self.text(q)).unwrap_or("")
+    }
+
+    /// `qstr_hash`: the stored 16-bit hash of `q` (0 for an unknown id).
+    pub fn hash(&self, q: u16) -> u16 {
+        self.entries.get(usize::from(q)).map_or(0, |e| e.hash)
+    }
+
+    /// `qstr_len`.
+    pub fn qlen(&self, q: u16) -> usize {
+        self.entries.get(usize::from(q)).map_or(0, |e| e.text.len())
+    }
+
+    /// What the GC must keep: the last pool (which chains to the others and whose entries keep
+    /// the chunks). Already registered as a root slot by [`Qstrs::new`].
+    pub fn roots(&self) -> Vec<Word> {
+        if self.last_pool == 0 {
+            Vec::new()
+        } else {
+            alloc::vec![self.last_pool]
+        }
+    }
+
+    /// Current chunk address (0 if none), its allocated and used bytes.
+    pub fn chunk_state(&self) -> (Word, usize, usize) {
+        (self.chunk, self.chunk_alloc, self.chunk_used)
+    }
+
+    /// Current pool address (0 for the ROM pool), its capacity and fill.
+    pub fn pool_state(&self) -> (Word, usize, usize) {
+        (self.last_pool, self.pool_alloc, self.pool_len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heap::{BLOCK, HEAP_BASE};
+    use alloc::format;
+
+    #[test]
+    fn static_table_matches_the_build() {
+        let mut heap = Heap::new(36 * 1024);
+        let q = Qstrs::new(&mut heap);
+        assert_eq!(q.len(), 571);
+        assert_eq!(q.str(1), "");
+        assert_eq!(q.str(2), "__dir__");
+        for (name, id) in [
+            ("__class__", 13),
+            ("__file__", 23),
+            ("__init__", 33),
+            ("__main__", 41),
+            ("__module__", 43),
+            ("__name__", 45),
+            ("__path__", 50),
+            ("__qualname__", 53),
+            ("zip", 570),
+        ] {
+            assert_eq!(q.find(name.as_bytes()), Some(id), "{name}");
+        }
+        assert_eq!(q.find(b"\n"), Some(84));
+        assert_eq!(q.find(b"__all__"), None);
+        // Every hash computed here equals the one recorded from the build.
+        for line in STATIC_TSV.lines().filter(|l| !l.starts_with('#')) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let id: u16 = cols[0].parse().unwrap();
+            let want = u16::from_str_radix(cols[1].trim_start_matches("0x"), 16).unwrap();
+            if id != 0 {
+                assert_eq!(q.hash(id), want, "hash of {}", cols[3]);
+                assert_eq!(q.qlen(id), cols[2].parse::<usize>().unwrap());
+            }
+        }
+        assert_eq!(heap.mem_alloc(), 0);
+    }
+
+    #[test]
+    fn hashes_from_the_spec() {
+        for (s, h) in [
+            ("__name__", 14562),
+            ("__file__", 21507),
+            ("__path__", 9160),
+            ("__main__", 5006),
+            ("sys", 36540),
+            ("gc", 28257),
+            ("rootpackage", 38937),
+            ("package", 51135),
+            ("subpackage", 28955),
+            ("module", 39359),
+            ("rootpackage.package.subpackage.module", 47241),
+            ("x", 46557),
+            ("f", 46531),
+            ("L", 46569),
+        ] {
+            assert_eq!(qstr_hash(s.as_bytes()), h, "{s}");
+        }
+    }
+
+    #[test]
+    fn first_intern_makes_chunk_then_pool() {
+        let mut heap = Heap::new(36 * 1024);
+        let mut q = Qstrs::with_startup(&mut heap, &[b"/usr/lib/micropython"]).unwrap();
+        // Chunk (128 B = 8 blk) first, then the 20-entry pool (24 words = 6 blk).
+        assert_eq!(heap.mem_alloc(), (8 + 6) * BLOCK);
+        assert_eq!(q.chunk_state(), (HEAP_BASE, 128, 24));
+        assert_eq!(q.pool_state(), (HEAP_BASE + 8 * 16, 20, 1));
+        assert_eq!(q.find(b"/usr/lib/micropython"), Some(571));
+        assert_eq!(q.get(&heap, 571), b"/usr/lib/micropython");
+        // The arena record: hash, length, data, NUL.
+        let h = qstr_hash(b"/usr/lib/micropython");
+        assert_eq!(heap.read_u16(HEAP_BASE), h);
+        assert_eq!(heap.read_u8(HEAP_BASE + 2), 20);
+        assert_eq!(heap.read_u8(HEAP_BASE + 23), 0);
+        // Pool words: prev (ROM), total_prev_len, alloc, len, entry.
+        let pool = HEAP_BASE + 128;
+        assert_eq!(heap.field(pool, 1), 571);
+        assert_eq!(heap.field(pool, 2), 20);
+        assert_eq!(heap.field(pool, 3), 1);
+        assert_eq!(heap.field(pool, 4), HEAP_BASE);
+        // Existing strings keep their ids and cost nothing.
+        assert_eq!(q.intern(&mut heap, b"__name__"), Some(45));
+        assert_eq!(q.intern(&mut heap, b"/usr/lib/micropython"), Some(571));
+        assert_eq!(q.len(), 572);
+        // The pool chain is a root: a collection keeps everything.
+        assert_eq!(heap.collect(&[]), 0);
+        assert_eq!(heap.mem_alloc(), 14 * BLOCK);
+        assert_eq!(q.roots(), alloc::vec![pool]);
+    }
+
+    /// §4.4/§4.6: 30 new 27-byte identifiers (31-byte records) after the unix start-up
+    /// layout (chunk 0..8, pool 8..14). Derivation: 3 fit in the first chunk (24 + 93 = 117);
+    /// the 4th cannot grow it (the pool follows), so it is shrunk (still 8 blk) and chunk 1
+    /// starts at block 14 with 128 B; from the 8th string on it grows in place by 31 B each
+    /// time. The 20th entry fills pool 0, so after chunk 1 has grown to 17 strings (531 B,
+    /// 34 blk) a 40-entry pool (11 blk) is placed right behind it, at block 48. The 21st string
+    /// cannot grow chunk 1: it is shrunk to 527 B (33 blk, freeing block 47) and chunk 2
+    /// starts at block 59, then grows to 10 strings (314 B, 20 blk). Total 33 + 11 + 20 = 64.
+    #[test]
+    fn thirty_identifiers_cost_pool_and_chunks() {
+        let mut heap = Heap::new(36 * 1024);
+        let mut q = Qstrs::with_startup(&mut heap, &[b"/usr/lib/micropython"]).unwrap();
+        let before = heap.mem_alloc();
+        for i in 0..30 {
+            q.intern(
+                &mut heap,
+                format!("unique_identifier_number_{i:02}").as_bytes(),
+            )
+            .unwrap();
+        }
+        assert_eq!(heap.mem_alloc() - before, 64 * BLOCK);
+        let block = |b: u32| HEAP_BASE + b * 16;
+        assert_eq!(heap.blocks(block(0)), 8);
+        assert_eq!(heap.blocks(block(14)), 33);
+        assert!(!heap.is_head(block(47)));
+        assert_eq!(heap.blocks(block(48)), 11);
+        assert_eq!(q.pool_state(), (block(48), 40, 11));
+        assert_eq!(q.chunk_state(), (block(59), 314, 310));
+        assert_eq!(heap.blocks(block(59)), 20);
+        assert_eq!(q.len(), 571 + 31);
+        assert_eq!(q.get(&heap, 601), b"unique_identifier_number_29".as_slice());
+    }
+
+    #[test]
+    fn chunk_grows_in_place_when_the_next_blocks_are_free() {
+        let mut heap = Heap::new(36 * 1024);
+        let mut q = Qstrs::new(&mut heap);
+        // The first chunk is 128 B; the 20-entry pool lands right after it.
+        q.intern(&mut heap, b"abcdefghijklmnopqrstuvwxyz0123456789")
+            .unwrap(); // 40 B
+        let (c0, al0, used0) = q.chunk_state();
+        assert_eq!((al0, used0), (128, 40));
+        q.intern(&mut heap, &[b'a'; 80]).unwrap(); // 84 B -> 124 used
+        assert_eq!(q.chunk_state(), (c0, 128, 124));
+        // 10 more bytes do not fit and the pool blocks growth: shrink (8 blk stay 8) and a new
+        // 128-byte chunk after the pool.
+        let before = heap.mem_alloc();
+        q.intern(&mut heap, b"123456").unwrap();
+        let (c1, al1, used1) = q.chunk_state();
+        assert_eq!((al1, used1), (128, 10));
+        assert_eq!(c1, HEAP_BASE + (8 + 6) * 16);
+        assert_eq!(heap.mem_alloc() - before, 128);
+        // Fill the new chunk up to 126 bytes, then grow in place by exactly len+4 bytes.
+        q.intern(&mut heap, &[b'b'; 112]).unwrap(); // 116 -> 126
+        let before = heap.mem_alloc();
+        q.intern(&mut heap, b"xyz").unwrap(); // 7 more -> alloc 135 -> 9 blocks
+        assert_eq!(q.chunk_state(), (c1, 135, 133));
+        assert_eq!(heap.mem_alloc() - before, 16);
+        assert_eq!(heap.blocks(c1), 9);
+        assert_eq!(q.get(&heap, q.find(b"xyz").unwrap()), b"xyz");
+    }
+
+    #[test]
+    fn shrink_frees_unused_blocks_of_the_old_chunk() {
+        let mut heap = Heap::new(36 * 1024);
+        let mut q = Qstrs::new(&mut heap);
+        q.intern(&mut heap, b"a").unwrap(); // chunk 128 B used 5, pool after it
+        let (c0, _, _) = q.chunk_state();
+        assert_eq!(heap.blocks(c0), 8);
+        // 200 bytes cannot fit or grow: shrink the old chunk to 5 bytes = 1 block.
+        let before = heap.mem_alloc();
+        q.intern(&mut heap, &[b'z'; 200]).unwrap();
+        assert_eq!(heap.blocks(c0), 1);
+        let (c1, al1, used1) = q.chunk_state();
+        assert_eq!((al1, used1), (204, 204));
+        assert_eq!(heap.blocks(c1), 13);
+        assert_eq!(heap.mem_alloc() + 7 * BLOCK - before, 13 * BLOCK);
+    }
+
+    #[test]
+    fn pools_double_and_chain() {
+        let mut heap = Heap::new(64 * 1024);
+        let mut q = Qstrs::new(&mut heap);
+        for i in 0..(20 + 40 + 1) {
+            q.intern(&mut heap, format!("q{i}").as_bytes()).unwrap();
+        }
+        let (p, alloc, len) = q.pool_state();
+        assert_eq!((alloc, len), (80, 1));
+        assert_eq!(heap.blocks(p), 21);
+        let prev = heap.field(p, 0);
+        assert_eq!(heap.blocks(prev), 11);
+        assert_eq!(heap.field(p, 1), 571 + 60);
+        assert_eq!(heap.field(prev, 1), 571 + 20);
+        let first = heap.field(prev, 0);
+        assert_eq!(heap.blocks(first), 6);
+        assert_eq!(heap.field(first, 0), 0);
+        assert_eq!(q.find(b"q60"), Some(571 + 60));
+        // Everything is still reachable from the single root slot.
+        assert_eq!(heap.collect(&[]), 0);
+        for i in 0..61u16 {
+            assert_eq!(q.get(&heap, 571 + i), format!("q{i}").as_bytes());
+        }
+    }
+
+    #[test]
+    fn out_of_memory_is_reported_and_consistent() {
+        let mut heap = Heap::new(1024); // 60 blocks
+        let mut q = Qstrs::new(&mut heap);
+        let mut last = None;
+        for i in 0..1000 {
+            match q.intern(&mut heap, format!("identifier_{i:04}").as_bytes()) {
+                Some(id) => last = Some((i, id)),
+                None => break,
+            }
+        }
+        let (i, id) = last.unwrap();
+        assert!(i < 999);
+        assert_eq!(q.len(), usize::from(id) + 1);
+        assert_eq!(q.find(format!("identifier_{i:04}").as_bytes()), Some(id));
+        assert_eq!(heap.collect(&[]), 0);
+    }
+}
