@@ -392,3 +392,311 @@ fn declared(
         })
         .map(|v| v.reason.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use indexmap::IndexMap;
+
+    use super::*;
+    use crate::outcome::StepError;
+    use crate::scenario::load_str;
+
+    const STEPS: &str = "about: x\ntree: {}\nsteps:\n  - observe: a\n  - run: import m\n  - observe: b\n  - run: del m\n  - observe: c\n";
+
+    fn scenario(extra: &str) -> Scenario {
+        load_str(&format!("{STEPS}{extra}"), Path::new("t.yaml"), "t").unwrap()
+    }
+
+    fn obs(label: &str, free: i64) -> Observation {
+        Observation {
+            label: label.into(),
+            free,
+            alloc: 0,
+            modules: vec![],
+            names: vec!["__name__".into()],
+            eval: IndexMap::new(),
+        }
+    }
+
+    fn outcome(target: &str, frees: [i64; 3]) -> Outcome {
+        Outcome {
+            scenario: "t".into(),
+            target: target.into(),
+            target_info: String::new(),
+            baseline_modules: vec![],
+            observations: vec![obs("a", frees[0]), obs("b", frees[1]), obs("c", frees[2])],
+            errors: vec![],
+            expectations: vec![],
+            status: Status::Ok,
+            detail: None,
+            transfer: None,
+        }
+    }
+
+    fn fields(c: &Comparison) -> Vec<(&str, Field, bool)> {
+        c.differences
+            .iter()
+            .map(|d| (d.at.as_str(), d.field, d.declared.is_some()))
+            .collect()
+    }
+
+    #[test]
+    fn equal_outcomes_agree_and_report_bytes_side_by_side() {
+        let s = scenario("");
+        let r = outcome("unix32", [30_000, 26_000, 26_050]);
+        let o = outcome("rust", [31_000, 27_500, 27_480]);
+        let c = compare(&s, &r, &o);
+        assert!(c.agree, "{:?}", c.differences);
+        assert!(c.differences.is_empty() && c.notes.is_empty());
+        assert_eq!((c.reference.as_str(), c.other.as_str()), ("unix32", "rust"));
+        assert_eq!(
+            c.memory,
+            [
+                MemoryRow {
+                    from: "a".into(),
+                    to: "b".into(),
+                    reference_delta: -4000,
+                    other_delta: -3500,
+                    reference_class: MemoryClass::Grew,
+                    other_class: MemoryClass::Grew,
+                },
+                MemoryRow {
+                    from: "b".into(),
+                    to: "c".into(),
+                    reference_delta: 50,
+                    other_delta: -20,
+                    reference_class: MemoryClass::Flat,
+                    other_class: MemoryClass::Flat,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn memory_class_thresholds() {
+        // Largest |d| is 4000, so t = 400 on this outcome.
+        let classes = |frees: [i64; 3]| memory_classes(&outcome("x", frees));
+        use MemoryClass::*;
+        assert_eq!(classes([10_000, 6_000, 6_400]), [Grew, Flat]);
+        assert_eq!(classes([10_000, 6_000, 6_401]), [Grew, Shrank]);
+        assert_eq!(classes([10_000, 14_000, 13_600]), [Shrank, Flat]);
+        assert_eq!(classes([10_000, 14_000, 13_599]), [Shrank, Grew]);
+        // Small deltas: the floor of 64 B applies.
+        assert_eq!(classes([10_000, 9_936, 10_000]), [Flat, Flat]);
+        assert_eq!(classes([10_000, 9_935, 10_000]), [Grew, Shrank]);
+        assert_eq!(memory_threshold(&outcome("x", [0, 0, 0])), 64.0);
+        assert_eq!(memory_threshold(&outcome("x", [0, 1000, 0])), 100.0);
+        assert_eq!(memory_deltas(&outcome("x", [5, 7, 4])), [2, -3]);
+    }
+
+    #[test]
+    fn a_different_memory_class_is_a_difference_with_bytes() {
+        let s = scenario("");
+        let r = outcome("unix32", [30_000, 26_000, 30_000]);
+        let o = outcome("rust", [30_000, 26_000, 26_100]);
+        let c = compare(&s, &r, &o);
+        assert!(!c.agree);
+        assert_eq!(fields(&c), [("b..c", Field::Memory, false)]);
+        assert_eq!(
+            c.differences[0].reference,
+            "shrank (+4000 B, free 26000 -> 30000, threshold 400 B)"
+        );
+        assert_eq!(
+            c.differences[0].other,
+            "flat (+100 B, free 26000 -> 26100, threshold 400 B)"
+        );
+    }
+
+    #[test]
+    fn modules_names_and_evals_are_compared_per_observation() {
+        let s = scenario("");
+        let r = outcome("unix32", [0, 0, 0]);
+        let mut o = r.clone();
+        o.target = "rust".into();
+        o.observations[1].modules = vec!["m".into()];
+        o.observations[1].names.push("m".into());
+        o.observations[2].eval.insert("1+1".into(), "2".into());
+        let c = compare(&s, &r, &o);
+        assert_eq!(
+            fields(&c),
+            [
+                ("b", Field::Modules, false),
+                ("b", Field::Names, false),
+                ("c", Field::Eval, false)
+            ]
+        );
+        assert_eq!(c.differences[0].reference, "[]");
+        assert_eq!(c.differences[0].other, "[m]");
+        assert_eq!(c.differences[1].other, "[__name__, m]");
+        assert_eq!(c.differences[2].reference, "1+1 not evaluated");
+        assert_eq!(c.differences[2].other, "1+1 = 2");
+        // A different repr of the same expression.
+        let mut r2 = r.clone();
+        r2.observations[2].eval.insert("1+1".into(), "3".into());
+        let c = compare(&s, &r2, &o);
+        let eval: Vec<&Difference> = c
+            .differences
+            .iter()
+            .filter(|d| d.field == Field::Eval)
+            .collect();
+        assert_eq!(eval.len(), 1);
+        assert_eq!(
+            (eval[0].reference.as_str(), eval[0].other.as_str()),
+            ("1+1 = 3", "1+1 = 2")
+        );
+    }
+
+    #[test]
+    fn names_order_is_a_note_unless_strict() {
+        let mut r = outcome("unix32", [0, 0, 0]);
+        r.observations[0].names = vec!["__name__".into(), "a".into(), "b".into()];
+        let mut o = r.clone();
+        o.observations[0].names = vec!["b".into(), "__name__".into(), "a".into()];
+        let c = compare(&scenario(""), &r, &o);
+        assert!(c.agree);
+        assert!(c.differences.is_empty());
+        assert_eq!(c.notes.len(), 1);
+        assert_eq!(c.notes[0].field, Field::NamesOrder);
+        let c = compare(&scenario("strict_order: true\n"), &r, &o);
+        assert!(!c.agree);
+        assert_eq!(fields(&c), [("a", Field::NamesOrder, false)]);
+        assert!(c.notes.is_empty());
+        // A duplicated name is not the same namespace.
+        o.observations[0].names = vec!["a".into(), "b".into(), "__name__".into(), "a".into()];
+        let c = compare(&scenario(""), &r, &o);
+        assert_eq!(fields(&c), [("a", Field::Names, false)]);
+    }
+
+    #[test]
+    fn errors_compare_step_and_type_not_message() {
+        let s = scenario("");
+        let err = |step, kind: &str, message: &str| StepError {
+            step,
+            kind: kind.into(),
+            message: message.into(),
+        };
+        let mut r = outcome("unix32", [0, 0, 0]);
+        r.errors = vec![err(1, "ImportError", "no module named 'm'")];
+        let mut o = r.clone();
+        o.errors = vec![err(1, "ImportError", "module not found")];
+        assert!(compare(&s, &r, &o).agree);
+        o.errors = vec![err(1, "KeyError", "m")];
+        let c = compare(&s, &r, &o);
+        assert_eq!(fields(&c), [("step 1", Field::Errors, false)]);
+        assert_eq!(
+            c.differences[0].reference,
+            "ImportError: no module named 'm'"
+        );
+        assert_eq!(c.differences[0].other, "KeyError: m");
+        o.errors = vec![err(3, "ImportError", "")];
+        let c = compare(&s, &r, &o);
+        assert_eq!(
+            fields(&c),
+            [
+                ("step 1", Field::Errors, false),
+                ("step 3", Field::Errors, false)
+            ]
+        );
+        assert_eq!(c.differences[1].reference, "no error");
+        assert_eq!(c.differences[1].other, "ImportError");
+    }
+
+    #[test]
+    fn an_error_status_or_missing_observations_is_a_difference() {
+        let s = scenario("");
+        let r = outcome("unix32", [0, 0, 0]);
+        let mut o = r.clone();
+        o.observations.truncate(2);
+        let c = compare(&s, &r, &o);
+        assert_eq!(fields(&c), [("observations", Field::Status, false)]);
+        assert_eq!(c.differences[0].reference, "3 observations");
+        assert_eq!(c.memory.len(), 1);
+        o.status = Status::Error;
+        o.detail = Some("unsupported syntax: lambda at t.py:1".into());
+        let c = compare(&s, &r, &o);
+        assert!(!c.agree);
+        assert_eq!(fields(&c), [("status", Field::Status, false)]);
+        assert_eq!(c.differences[0].reference, "ok");
+        assert_eq!(
+            c.differences[0].other,
+            "error: unsupported syntax: lambda at t.py:1"
+        );
+        // Both failing to run is no agreement either.
+        let mut r = r;
+        r.status = Status::Error;
+        assert!(!compare(&s, &r, &o).agree);
+        // A failed expectation is not a comparison matter.
+        let mut f = outcome("unix32", [0, 0, 0]);
+        f.status = Status::Failed;
+        assert!(compare(&s, &outcome("unix32", [0, 0, 0]), &f).agree);
+    }
+
+    #[test]
+    fn declared_divergences_are_shown_but_do_not_fail() {
+        let r = outcome("unix32", [30_000, 26_000, 30_000]);
+        let mut o = outcome("rust", [30_000, 26_000, 26_100]);
+        o.observations[1].modules = vec!["m".into()];
+        let kept = |d: &str| scenario(&format!("divergences:\n{d}"));
+
+        let s = kept(
+            "  - {target: rust, field: memory, at: c, reason: slack in the heap}\n  - {target: rust, field: modules, reason: cached}\n",
+        );
+        let c = compare(&s, &r, &o);
+        assert!(c.agree);
+        assert_eq!(
+            fields(&c),
+            [("b", Field::Modules, true), ("b..c", Field::Memory, true)]
+        );
+        assert_eq!(
+            c.differences[1].declared.as_deref(),
+            Some("slack in the heap")
+        );
+        assert_eq!(c.undeclared().count(), 0);
+
+        // Wrong label, wrong field or another target: not declared.
+        for d in [
+            "  - {target: rust, field: memory, at: b, reason: r}\n  - {target: rust, field: modules, reason: r}\n",
+            "  - {target: rust, field: names, reason: r}\n  - {target: rust, field: modules, reason: r}\n",
+            "  - {target: cpython, field: memory, reason: r}\n  - {target: rust, field: modules, reason: r}\n",
+        ] {
+            let c = compare(&kept(d), &r, &o);
+            assert!(!c.agree, "{d}");
+            assert_eq!(c.undeclared().count(), 1, "{d}");
+            assert_eq!(c.undeclared().next().unwrap().field, Field::Memory);
+        }
+
+        // `board` covers every board port; notes can be declared too.
+        let mut b = o.clone();
+        b.target = "board:/dev/ttyUSB0".into();
+        let c = compare(
+            &kept(
+                "  - {target: board, field: memory, reason: r}\n  - {target: board, field: modules, at: b, reason: r}\n",
+            ),
+            &r,
+            &b,
+        );
+        assert!(c.agree);
+        b.target = "boards".into();
+        let c = compare(
+            &kept(
+                "  - {target: board, field: memory, reason: r}\n  - {target: board, field: modules, at: b, reason: r}\n",
+            ),
+            &r,
+            &b,
+        );
+        assert!(!c.agree);
+        let mut p = outcome("cpython", [30_000, 26_000, 30_000]);
+        p.observations[0].names = vec!["x".into(), "__name__".into()];
+        let mut r2 = r.clone();
+        r2.observations[0].names = vec!["__name__".into(), "x".into()];
+        let c = compare(
+            &kept("  - {target: cpython, field: names_order, at: a, reason: dict order}\n"),
+            &r2,
+            &p,
+        );
+        assert!(c.agree);
+        assert_eq!(c.notes[0].declared.as_deref(), Some("dict order"));
+    }
+}

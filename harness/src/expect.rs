@@ -191,10 +191,11 @@ fn reclaims(r: &Reclaims, at: &str, observations: &[Observation]) -> (bool, Stri
             .into_iter()
             .filter(|l| find(observations, l).is_none())
             .collect();
-        return (
-            false,
-            format!("observation `{}` was not reached", missing.join("`, `")),
-        );
+        let detail = match missing.as_slice() {
+            [one] => format!("observation `{one}` was not reached"),
+            many => format!("observations `{}` were not reached", many.join("`, `")),
+        };
+        return (false, detail);
     };
     let cost = a.free - b.free;
     if cost <= 0 {
@@ -212,4 +213,303 @@ fn reclaims(r: &Reclaims, at: &str, observations: &[Observation]) -> (bool, Stri
         ));
     }
     (ok, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use indexmap::IndexMap;
+
+    use super::*;
+    use crate::scenario::load_str;
+    use crate::scenario::tests::EXAMPLE;
+
+    fn scenario(text: &str) -> Scenario {
+        load_str(text, Path::new("t.yaml"), "t").unwrap()
+    }
+
+    fn obs(label: &str, free: i64, modules: &[&str], names: &[&str]) -> Observation {
+        Observation {
+            label: label.into(),
+            free,
+            alloc: 36864 - free,
+            modules: modules.iter().map(|s| s.to_string()).collect(),
+            names: names.iter().map(|s| s.to_string()).collect(),
+            eval: IndexMap::new(),
+        }
+    }
+
+    fn raised(step: usize, kind: &str) -> StepError {
+        StepError {
+            step,
+            kind: kind.into(),
+            message: format!("{kind} message"),
+        }
+    }
+
+    /// What MicroPython 1.9.4 does on the example: nothing comes back.
+    fn example_execution() -> Execution {
+        let mut deleted = obs(
+            "deleted",
+            30_100,
+            &[
+                "rootpackage",
+                "rootpackage.package",
+                "rootpackage.package.subpackage",
+            ],
+            &["__name__", "sys", "rootpackage"],
+        );
+        deleted.eval.insert(
+            "'module' in dir(rootpackage.package.subpackage)".into(),
+            "True".into(),
+        );
+        let mut imported = obs("imported", 30_000, &[], &["__name__", "sys", "module"]);
+        imported
+            .eval
+            .insert("hasattr(module, 'payload')".into(), "True".into());
+        Execution {
+            target_info: "MicroPython 1.9.4 unix port, x86 32-bit, heap 36864 bytes".into(),
+            baseline_modules: vec![],
+            observations: vec![obs("before", 34_464, &[], &["__name__"]), imported, deleted],
+            exceptions: vec![raised(6, "ImportError")],
+            failure: None,
+            transfer: None,
+        }
+    }
+
+    fn checks(o: &Outcome) -> Vec<(&str, &str, bool)> {
+        o.expectations
+            .iter()
+            .map(|e| (e.at.as_str(), e.check.as_str(), e.ok))
+            .collect()
+    }
+
+    #[test]
+    fn the_example_holds_on_a_faithful_execution() {
+        let s = scenario(EXAMPLE);
+        let o = finish(&s, "unix32", example_execution());
+        assert_eq!(o.scenario, "t");
+        assert_eq!(o.target, "unix32");
+        assert_eq!(
+            o.target_info,
+            "MicroPython 1.9.4 unix port, x86 32-bit, heap 36864 bytes"
+        );
+        assert_eq!(o.status, Status::Ok, "{:?}", o.expectations);
+        assert_eq!(o.detail, None);
+        // The declared ImportError is not an error.
+        assert!(o.errors.is_empty());
+        assert_eq!(
+            checks(&o),
+            [
+                ("step 6", "raises", true),
+                ("deleted", "modules", true),
+                ("deleted", "names", true),
+                ("deleted", "eval", true),
+                ("deleted", "reclaims", true),
+            ]
+        );
+        // back = 30100 - 30000 = 100 of cost 4464.
+        assert_eq!(o.expectations[4].detail, "share 0.02 (none)");
+        assert_eq!(o.expectations[0].detail, "raised ImportError");
+        assert_eq!(
+            o.expectations[1].detail,
+            "has rootpackage.package.subpackage; lacks rootpackage.package.subpackage.module"
+        );
+        assert_eq!(o.observations.len(), 3);
+    }
+
+    #[test]
+    fn a_different_exception_type_is_an_error_and_a_failed_claim() {
+        let s = scenario(EXAMPLE);
+        let mut ex = example_execution();
+        ex.exceptions = vec![raised(6, "KeyError")];
+        let o = finish(&s, "rust", ex);
+        assert_eq!(o.status, Status::Failed);
+        assert_eq!(o.errors, [raised(6, "KeyError")]);
+        assert!(!o.expectations[0].ok);
+        assert_eq!(
+            o.expectations[0].detail,
+            "expected ImportError, raised KeyError: KeyError message"
+        );
+    }
+
+    #[test]
+    fn a_declared_raise_that_does_not_happen_fails() {
+        let s = scenario(EXAMPLE);
+        let mut ex = example_execution();
+        ex.exceptions.clear();
+        let o = finish(&s, "rust", ex);
+        assert_eq!(o.status, Status::Failed);
+        assert!(o.errors.is_empty());
+        assert_eq!(
+            o.expectations[0].detail,
+            "expected ImportError, nothing was raised"
+        );
+    }
+
+    #[test]
+    fn undeclared_exceptions_are_recorded_as_errors_without_failing() {
+        let s = scenario(EXAMPLE);
+        let mut ex = example_execution();
+        ex.exceptions.insert(0, raised(1, "NameError"));
+        let o = finish(&s, "rust", ex);
+        assert_eq!(o.errors, [raised(1, "NameError")]);
+        assert_eq!(o.status, Status::Ok);
+    }
+
+    #[test]
+    fn membership_and_eval_failures_say_what_was_found() {
+        let s = scenario(EXAMPLE);
+        let mut ex = example_execution();
+        let deleted = &mut ex.observations[2];
+        deleted.modules = vec!["rootpackage.package.subpackage.module".into()];
+        deleted.names.push("module".into());
+        deleted.eval[0] = "False".into();
+        let o = finish(&s, "rust", ex);
+        assert_eq!(o.status, Status::Failed);
+        let detail = |check: &str| {
+            o.expectations
+                .iter()
+                .find(|e| e.check == check)
+                .map(|e| (e.ok, e.detail.as_str()))
+                .unwrap()
+        };
+        assert_eq!(
+            detail("modules"),
+            (
+                false,
+                "module missing: rootpackage.package.subpackage; module present: rootpackage.package.subpackage.module"
+            )
+        );
+        assert_eq!(detail("names"), (false, "name present: module"));
+        assert_eq!(
+            detail("eval"),
+            (
+                false,
+                "'module' in dir(rootpackage.package.subpackage): expected True, got False"
+            )
+        );
+    }
+
+    #[test]
+    fn an_eval_that_was_not_recorded_fails() {
+        let s = scenario(EXAMPLE);
+        let mut ex = example_execution();
+        ex.observations[2].eval.clear();
+        let o = finish(&s, "rust", ex);
+        let e = o.expectations.iter().find(|e| e.check == "eval").unwrap();
+        assert!(!e.ok);
+        assert!(e.detail.ends_with("not evaluated"), "{}", e.detail);
+    }
+
+    /// A scenario claiming `is` at `c` for the load [a, b], run with the given frees.
+    fn reclaim(is: &str, free: [i64; 3]) -> ExpectationResult {
+        let s = scenario(&format!(
+            "about: x\ntree: {{}}\nsteps:\n  - observe: a\n  - observe: b\n  - observe: c\n\
+             expect:\n  c:\n    reclaims:\n      load: [a, b]\n      is: {is}\n"
+        ));
+        let ex = Execution {
+            observations: vec![
+                obs("a", free[0], &[], &[]),
+                obs("b", free[1], &[], &[]),
+                obs("c", free[2], &[], &[]),
+            ],
+            ..Execution::default()
+        };
+        let o = finish(&s, "unix", ex);
+        assert_eq!(o.expectations.len(), 1);
+        assert_eq!(o.status == Status::Ok, o.expectations[0].ok);
+        o.expectations[0].clone()
+    }
+
+    #[test]
+    fn reclaims_classes_have_their_boundaries_at_0_10_and_0_60() {
+        // cost 1000 everywhere: a = 11000, b = 10000.
+        let at = |back: i64, is: &str| reclaim(is, [11_000, 10_000, 10_000 + back]);
+        assert!(at(99, "none").ok);
+        assert!(!at(99, "partial").ok);
+        assert!(at(100, "partial").ok);
+        assert!(!at(100, "none").ok);
+        assert_eq!(at(100, "partial").detail, "share 0.10 (partial)");
+        assert!(at(599, "partial").ok);
+        assert!(!at(599, "most").ok);
+        assert!(at(600, "most").ok);
+        assert!(!at(600, "partial").ok);
+        assert!(at(1500, "most").ok);
+        assert!(at(-300, "none").ok);
+        assert_eq!(at(0, "none").detail, "share 0.00 (none)");
+        assert_eq!(
+            at(700, "none").detail,
+            "share 0.70 (most), expected none (load 1000 B, back 700 B)"
+        );
+    }
+
+    #[test]
+    fn a_load_that_costs_nothing_is_a_scenario_error() {
+        let r = reclaim("none", [10_000, 10_000, 10_000]);
+        assert!(!r.ok);
+        assert_eq!(r.detail, "load cost 0 <= 0: scenario error");
+        let r = reclaim("most", [10_000, 10_200, 10_200]);
+        assert!(!r.ok);
+        assert_eq!(r.detail, "load cost -200 <= 0: scenario error");
+    }
+
+    #[test]
+    fn claims_at_an_observation_never_reached_fail() {
+        let s = scenario(EXAMPLE);
+        let mut ex = example_execution();
+        ex.observations.truncate(1);
+        ex.exceptions.clear();
+        ex.failure = Some("time-out after 30 s at step 2".into());
+        let o = finish(&s, "board:/dev/ttyUSB0", ex);
+        assert_eq!(o.status, Status::Error);
+        assert_eq!(o.detail.as_deref(), Some("time-out after 30 s at step 2"));
+        let claims: Vec<&ExpectationResult> = o
+            .expectations
+            .iter()
+            .filter(|e| e.at == "deleted")
+            .collect();
+        assert_eq!(claims.len(), 4);
+        for c in claims {
+            assert!(!c.ok);
+            assert!(
+                c.detail.contains("`deleted` was not reached"),
+                "{}",
+                c.detail
+            );
+        }
+        // reclaims names every missing label.
+        let s = scenario(EXAMPLE);
+        let mut ex = example_execution();
+        ex.observations.truncate(1);
+        let o = finish(&s, "unix", ex);
+        let r = o
+            .expectations
+            .iter()
+            .find(|e| e.check == "reclaims")
+            .unwrap();
+        assert_eq!(
+            r.detail,
+            "observations `imported`, `deleted` were not reached"
+        );
+    }
+
+    #[test]
+    fn cpython_checks_expect_only_when_asked() {
+        let mut ex = example_execution();
+        ex.observations[2].names.push("module".into());
+        let s = scenario(EXAMPLE);
+        let o = finish(&s, CPYTHON, ex.clone());
+        // Only the raises claim is checked.
+        assert_eq!(checks(&o), [("step 6", "raises", true)]);
+        assert_eq!(o.status, Status::Ok);
+        let s = scenario(&format!("cpython_expect: true\n{EXAMPLE}"));
+        let o = finish(&s, CPYTHON, ex.clone());
+        assert_eq!(o.expectations.len(), 5);
+        assert_eq!(o.status, Status::Failed);
+        // Other targets always check it.
+        let s = scenario(EXAMPLE);
+        assert_eq!(finish(&s, "rust", ex).status, Status::Failed);
+    }
 }

@@ -206,3 +206,147 @@ impl fmt::Display for Fidelity {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use indexmap::IndexMap;
+
+    use super::*;
+    use crate::outcome::StepError;
+    use crate::scenario::load_str;
+
+    fn scenario() -> Scenario {
+        load_str(
+            "about: x\ntree: {}\nsteps:\n  - observe: a\n  - run: import m\n  - observe: b\n  - run: del m\n  - observe: c\n",
+            Path::new("t.yaml"),
+            "t",
+        )
+        .unwrap()
+    }
+
+    fn outcome(frees: [i64; 3]) -> Outcome {
+        let obs = |label: &str, free| Observation {
+            label: label.into(),
+            free,
+            alloc: 0,
+            modules: vec!["m".into()],
+            names: vec!["__name__".into(), "m".into()],
+            eval: IndexMap::from([("1".to_string(), "1".to_string())]),
+        };
+        Outcome {
+            scenario: "t".into(),
+            target: "x".into(),
+            target_info: String::new(),
+            baseline_modules: vec![],
+            observations: vec![obs("a", frees[0]), obs("b", frees[1]), obs("c", frees[2])],
+            errors: vec![],
+            expectations: vec![],
+            status: Status::Ok,
+            detail: None,
+            transfer: None,
+        }
+    }
+
+    #[test]
+    fn bytes_are_close_within_32_bytes_or_ten_percent() {
+        assert!(close(0, 32) && close(0, -32) && !close(0, 33));
+        assert!(close(-1000, -1100) && close(-1000, -900) && !close(-1000, -1101));
+        assert!(close(100, 132) && !close(100, 133));
+        assert!(close(4000, 4400) && !close(4000, 4401));
+    }
+
+    #[test]
+    fn identical_outcomes_score_everything() {
+        let mut f = Fidelity::default();
+        let r = outcome([30_000, 26_000, 30_000]);
+        f.add(&scenario(), &r, &r);
+        for (name, t) in f.tallies() {
+            assert_eq!(t.share(), Some(1.0), "{name}");
+        }
+        assert_eq!(f.modules.total, 3);
+        assert_eq!(f.evals.total, 3);
+        assert_eq!(f.errors.total, 2);
+        assert_eq!(f.memory_class.total, 2);
+        assert_eq!(f.median_relative_error(), Some(0.0));
+    }
+
+    #[test]
+    fn each_field_is_counted_on_its_own() {
+        let s = scenario();
+        let r = outcome([30_000, 26_000, 30_000]);
+        // Deltas -3500 (within 10%? no: 500 > 400) and +3980 (20 off: close).
+        let mut o = outcome([30_000, 26_500, 30_480]);
+        o.observations[1].modules.clear();
+        o.observations[2].names.reverse();
+        o.observations[0].eval["1"] = "2".into();
+        o.errors.push(StepError {
+            step: 3,
+            kind: "KeyError".into(),
+            message: String::new(),
+        });
+        let mut f = Fidelity::default();
+        f.add(&s, &r, &o);
+        assert_eq!(f.modules, Tally { agree: 2, total: 3 });
+        assert_eq!(f.names, Tally { agree: 3, total: 3 });
+        assert_eq!(f.names_order, Tally { agree: 2, total: 3 });
+        assert_eq!(f.evals, Tally { agree: 2, total: 3 });
+        assert_eq!(f.errors, Tally { agree: 1, total: 2 });
+        assert_eq!(f.memory_class, Tally { agree: 2, total: 2 });
+        assert_eq!(f.bytes_close, Tally { agree: 1, total: 2 });
+        // Relative errors 500/4000 and 20/4000: median of two is their mean.
+        let m = f.median_relative_error().unwrap();
+        assert!((m - (0.125 + 0.005) / 2.0).abs() < 1e-12, "{m}");
+    }
+
+    #[test]
+    fn tallies_accumulate_over_scenarios_and_skip_errors() {
+        let s = scenario();
+        let r = outcome([30_000, 26_000, 30_000]);
+        let mut f = Fidelity::default();
+        f.add(&s, &r, &r);
+        let mut broken = r.clone();
+        broken.status = Status::Error;
+        f.add(&s, &r, &broken);
+        // A missing observation counts against every field.
+        let mut short = r.clone();
+        short.observations.truncate(2);
+        f.add(&s, &r, &short);
+        assert_eq!((f.scenarios, f.skipped), (3, 1));
+        assert_eq!(f.modules, Tally { agree: 5, total: 6 });
+        assert_eq!(f.memory_class, Tally { agree: 3, total: 4 });
+        assert_eq!(f.relative_errors.len(), 3);
+        // Small reference deltas are left out of the relative error.
+        let mut g = Fidelity::default();
+        g.add(&s, &outcome([100, 90, 100]), &outcome([100, 50, 100]));
+        assert!(g.relative_errors.is_empty());
+        assert_eq!(g.median_relative_error(), None);
+        assert_eq!(g.bytes_close, Tally { agree: 0, total: 2 });
+        assert_eq!(g.memory_class, Tally { agree: 2, total: 2 });
+    }
+
+    #[test]
+    fn display_lists_every_field() {
+        let mut f = Fidelity::default();
+        assert!(f.to_string().contains("modules       -"));
+        let r = outcome([30_000, 26_000, 30_000]);
+        f.add(&scenario(), &r, &r);
+        let text = f.to_string();
+        for line in [
+            "modules       3/3 (100.0%)",
+            "memory class  2/2 (100.0%)",
+            "bytes close   2/2 (100.0%)",
+            "median relative error of byte deltas 0.0% (over 2 deltas >= 64 B)",
+        ] {
+            assert!(text.contains(line), "{text}");
+        }
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(&[]), None);
+    }
+}
