@@ -157,7 +157,7 @@ impl Heap {
     /// (gc.c's `VERIFY_PTR`).
     fn block_of(&self, p: Word) -> Option<usize> {
         let off = p.checked_sub(HEAP_BASE)? as usize;
-        if off % BLOCK != 0 || off >= self.pool.len() {
+        if !off.is_multiple_of(BLOCK) || off >= self.pool.len() {
             return None;
         }
         Some(off / BLOCK)
@@ -525,11 +525,7 @@ impl Heap {
                     free_tail = true;
                     self.set_kind(b, AT_FREE);
                 }
-                AT_TAIL => {
-                    if free_tail {
-                        self.set_kind(b, AT_FREE);
-                    }
-                }
+                AT_TAIL if free_tail => self.set_kind(b, AT_FREE),
                 AT_MARK => {
                     self.set_kind(b, AT_HEAD);
                     free_tail = false;

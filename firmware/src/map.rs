@@ -509,3 +509,335 @@ pub fn map_clear(heap: &mut Heap, map: Word) {
 pub fn map_items(heap: &Heap, map: Word) -> Vec<(Word, Word)> {
     MapHeader::load(heap, map).items(heap)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heap::{BLOCK, HEAP_BASE};
+    use alloc::string::String;
+    use alloc::vec;
+
+    const FIXTURE: &str = include_str!("../data/mpmap_fixture.txt");
+
+    /// A heap, the qstr table and a dict-like object whose map header sits at word 1.
+    struct World {
+        heap: Heap,
+        qstrs: Qstrs,
+        dict: Word,
+    }
+
+    impl World {
+        fn new(init: usize) -> World {
+            let mut heap = Heap::new(64 * 1024);
+            let qstrs = Qstrs::new(&mut heap);
+            let dict = heap.alloc(16).unwrap();
+            heap.add_root_slot(dict);
+            map_init(&mut heap, dict + 4, init).unwrap();
+            World { heap, qstrs, dict }
+        }
+
+        fn key(&mut self, s: &str) -> Word {
+            qstr_obj(self.qstrs.intern(&mut self.heap, s.as_bytes()).unwrap())
+        }
+
+        fn add(&mut self, s: &str, value: Word) {
+            let k = self.key(s);
+            map_set(
+                &mut self.heap,
+                self.dict + 4,
+                k,
+                value,
+                &QstrKeys(&self.qstrs),
+            )
+            .unwrap();
+        }
+
+        fn del(&mut self, s: &str) -> Option<Word> {
+            let k = self.key(s);
+            map_delete(&mut self.heap, self.dict + 4, k, &QstrKeys(&self.qstrs))
+        }
+
+        fn get(&mut self, s: &str) -> Option<Word> {
+            let k = self.key(s);
+            map_get(&mut self.heap, self.dict + 4, k, &QstrKeys(&self.qstrs))
+        }
+
+        fn header(&self) -> MapHeader {
+            MapHeader::load(&self.heap, self.dict + 4)
+        }
+
+        fn keys(&self) -> Vec<String> {
+            map_items(&self.heap, self.dict + 4)
+                .into_iter()
+                .map(|(k, _)| String::from(self.qstrs.str(qstr_value(k))))
+                .collect()
+        }
+    }
+
+    #[test]
+    fn sizes_follow_map_c() {
+        assert_eq!(next_size(1), 2);
+        assert_eq!(next_size(2), 2);
+        assert_eq!(next_size(5), 6);
+        assert_eq!(next_size(13), 17);
+        assert_eq!(next_size(54907), 54907);
+        assert_eq!(next_size(54908), (54908 + 54908 / 2) | 1);
+    }
+
+    #[test]
+    fn header_words_pack_like_the_bit_fields() {
+        let h = MapHeader {
+            used: 5,
+            alloc: 6,
+            table: HEAP_BASE + 32,
+            all_keys_are_qstrs: true,
+            is_fixed: false,
+            is_ordered: true,
+        };
+        assert_eq!(h.to_words(), [(5 << 3) | 4 | 1, 6, HEAP_BASE + 32]);
+        assert_eq!(MapHeader::from_words(h.to_words()), h);
+    }
+
+    /// Every sequence of the fixture, replayed on the arena map, gives the model's slot order,
+    /// alloc and used, and the table takes `ceil(alloc/2)` blocks with no old tables left over.
+    #[test]
+    fn matches_the_reference_model_fixture() {
+        let mut checked = 0;
+        for (n, line) in FIXTURE.lines().enumerate() {
+            if line.starts_with('#') || line.is_empty() {
+                continue;
+            }
+            let cols: Vec<&str> = line.split('\t').collect();
+            assert_eq!(cols.len(), 5, "fixture line {n}");
+            let init: usize = cols[0].parse().unwrap();
+            let mut w = World::new(init);
+            for (i, op) in cols[1].split(' ').enumerate() {
+                let (sign, name) = op.split_at(1);
+                if sign == "+" {
+                    w.add(name, (i as Word) << 1 | 1);
+                } else {
+                    w.del(name);
+                }
+            }
+            let want: Vec<&str> = cols[2].split(' ').filter(|s| !s.is_empty()).collect();
+            assert_eq!(w.keys(), want, "fixture line {n}");
+            let h = w.header();
+            assert_eq!(h.alloc, cols[3].parse::<usize>().unwrap(), "line {n}");
+            assert_eq!(h.used, cols[4].parse::<usize>().unwrap(), "line {n}");
+            assert!(h.all_keys_are_qstrs);
+            let table_blocks = if h.alloc == 0 { 0 } else { h.alloc.div_ceil(2) };
+            assert_eq!(w.heap.blocks(h.table), table_blocks, "line {n}");
+            // Only the qstr storage, the dict and its current table are allocated.
+            let before = w.heap.mem_alloc();
+            assert_eq!(w.heap.collect(&[]), 0, "line {n}: an old table was leaked");
+            assert_eq!(w.heap.mem_alloc(), before);
+            checked += 1;
+        }
+        assert_eq!(checked, 200);
+    }
+
+    /// semantics.md §3.4: `__main__` (alloc 1) of a script that imports `sys` and `rootpackage`.
+    #[test]
+    fn main_namespace_example() {
+        let mut w = World::new(1);
+        for k in ["__name__", "__file__", "sys", "rootpackage"] {
+            w.add(k, 1);
+        }
+        assert_eq!(w.keys(), ["sys", "rootpackage", "__name__", "__file__"]);
+        assert_eq!(w.header().alloc, 4);
+    }
+
+    /// semantics.md §3.4: `sys.modules` (alloc 3) after importing the 4-level tree, and the
+    /// package globals of `p`; §2: esp8266's `__main__` after `_boot.py`.
+    #[test]
+    fn sys_modules_and_package_examples() {
+        let mut w = World::new(3);
+        for k in [
+            "rootpackage",
+            "rootpackage.package",
+            "rootpackage.package.subpackage",
+            "rootpackage.package.subpackage.module",
+        ] {
+            w.add(k, 1);
+        }
+        assert_eq!(
+            w.keys(),
+            [
+                "rootpackage.package.subpackage.module",
+                "rootpackage",
+                "rootpackage.package",
+                "rootpackage.package.subpackage"
+            ]
+        );
+        let mut p = World::new(1);
+        for k in ["__name__", "__path__", "__file__", "sib"] {
+            p.add(k, 1);
+        }
+        assert_eq!(p.keys(), ["__path__", "sib", "__name__", "__file__"]);
+        let mut m = World::new(1);
+        for k in ["__name__", "gc", "uos", "bdev"] {
+            m.add(k, 1);
+        }
+        assert_eq!(m.keys(), ["uos", "gc", "__name__", "bdev"]);
+    }
+
+    #[test]
+    fn growth_frees_the_old_table_at_once() {
+        let mut w = World::new(1);
+        let base = w.heap.mem_alloc();
+        assert_eq!(base % BLOCK, 0);
+        w.add("__name__", 3);
+        assert_eq!(w.header().alloc, 1);
+        w.add("__file__", 5); // 1 -> 2
+        assert_eq!(w.header().alloc, 2);
+        w.add("x", 7); // 2 -> 4
+        w.add("y", 9);
+        assert_eq!(w.header().alloc, 4);
+        let before = w.heap.mem_alloc();
+        w.add("z", 11); // 4 -> 6: 2 blk -> 3 blk
+        assert_eq!(w.header().alloc, 6);
+        assert_eq!(w.heap.mem_alloc() - before, BLOCK);
+        assert_eq!(w.get("x"), Some(7));
+        assert_eq!(w.get("z"), Some(11));
+        assert_eq!(w.get("nope"), None);
+        // Re-adding keeps the slot and replaces the value.
+        w.add("x", 13);
+        assert_eq!(w.get("x"), Some(13));
+        assert_eq!(w.header().used, 5);
+    }
+
+    #[test]
+    fn delete_leaves_empty_or_tombstone_and_clears_the_value() {
+        // alloc 4 (no growth): keys that collide are placed by probing.
+        let mut w = World::new(4);
+        let names = ["a", "b", "c", "d"];
+        for (i, k) in names.iter().enumerate() {
+            w.add(k, (i as Word) << 1 | 1);
+        }
+        let h = w.header();
+        assert_eq!(h.used, 4);
+        // Delete each key: the slot becomes empty iff the next slot is empty.
+        let k = w.key("a");
+        let slot = (0..4).find(|&i| w.heap.read_word(h.slot(i)) == k).unwrap();
+        assert_eq!(w.del("a"), Some(1));
+        assert_eq!(w.heap.read_word(h.slot(slot)), MP_OBJ_SENTINEL);
+        assert_eq!(w.heap.read_word(h.slot(slot) + 4), MP_OBJ_NULL);
+        assert_eq!(w.del("a"), None);
+        assert_eq!(w.header().used, 3);
+        // A new key reuses the first tombstone met on its probe, so no growth.
+        w.add("e", 99);
+        assert_eq!(w.header().alloc, 4);
+        assert_eq!(w.get("e"), Some(99));
+    }
+
+    #[test]
+    fn clear_frees_the_table() {
+        let mut w = World::new(1);
+        w.add("x", 1);
+        w.add("y", 1);
+        let before = w.heap.mem_alloc();
+        map_clear(&mut w.heap, w.dict + 4);
+        assert_eq!(w.heap.mem_alloc(), before - BLOCK);
+        assert_eq!(w.header(), MapHeader::default());
+        assert!(w.keys().is_empty());
+        // The first add after a clear rehashes alloc 0 -> 2.
+        w.add("z", 1);
+        assert_eq!(w.header().alloc, 2);
+    }
+
+    /// Non-qstr, non-str keys: small ints stand for other objects, compared by value.
+    struct IntKeys<'a>(&'a Qstrs);
+
+    impl KeyOps for IntKeys<'_> {
+        fn hash(&self, heap: &Heap, key: Word) -> u32 {
+            QstrKeys(self.0).hash(heap, key)
+        }
+        fn eq(&self, _heap: &Heap, a: Word, b: Word) -> bool {
+            a == b
+        }
+        fn is_str(&self, _heap: &Heap, _key: Word) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn non_qstr_keys_clear_the_flag_and_lookups_short_circuit() {
+        let mut w = World::new(2);
+        let k = w.key("x");
+        let keys = IntKeys(&w.qstrs);
+        let m = w.dict + 4;
+        map_set(&mut w.heap, m, k, 1, &keys).unwrap();
+        // A non-str, non-qstr key cannot be in an all-qstr map: found nothing, probed nothing.
+        assert_eq!(map_get(&mut w.heap, m, 5 << 1 | 1, &keys), None);
+        map_set(&mut w.heap, m, 4 << 1 | 1, 7, &keys).unwrap();
+        assert!(!MapHeader::load(&w.heap, m).all_keys_are_qstrs);
+        assert_eq!(map_get(&mut w.heap, m, 4 << 1 | 1, &keys), Some(7));
+        // The flag comes back after a rehash that re-adds only qstrs.
+        assert_eq!(map_delete(&mut w.heap, m, 4 << 1 | 1, &keys), Some(7));
+        let y = qstr_obj(w.qstrs.intern(&mut w.heap, b"y").unwrap());
+        let z = qstr_obj(w.qstrs.intern(&mut w.heap, b"z").unwrap());
+        let keys = IntKeys(&w.qstrs);
+        map_set(&mut w.heap, m, y, 1, &keys).unwrap();
+        map_set(&mut w.heap, m, z, 1, &keys).unwrap();
+        let h = MapHeader::load(&w.heap, m);
+        assert_eq!(h.alloc, 4);
+        assert!(h.all_keys_are_qstrs);
+    }
+
+    #[test]
+    fn failed_growth_reports_out_of_memory_and_keeps_the_map() {
+        let mut heap = Heap::new(1024); // 60 blocks
+        let mut qstrs = Qstrs::new(&mut heap);
+        let dict = heap.alloc(16).unwrap();
+        heap.add_root_slot(dict);
+        let m = dict + 4;
+        map_init(&mut heap, m, 2).unwrap();
+        let ks: Vec<Word> = ["a", "b", "c"]
+            .iter()
+            .map(|s| qstr_obj(qstrs.intern(&mut heap, s.as_bytes()).unwrap()))
+            .collect();
+        let keys = QstrKeys(&qstrs);
+        map_set(&mut heap, m, ks[0], 1, &keys).unwrap();
+        map_set(&mut heap, m, ks[1], 3, &keys).unwrap();
+        // Fill the rest of the heap with rooted blocks.
+        while let Some(p) = heap.alloc(16) {
+            heap.push_root(p);
+        }
+        assert_eq!(map_set(&mut heap, m, ks[2], 5, &keys), Err(OutOfMemory));
+        let h = MapHeader::load(&heap, m);
+        assert_eq!((h.alloc, h.used), (2, 2));
+        assert_eq!(map_get(&mut heap, m, ks[0], &keys), Some(1));
+        assert_eq!(map_get(&mut heap, m, ks[1], &keys), Some(3));
+        assert_eq!(map_get(&mut heap, m, ks[2], &keys), None);
+        // With room again, the same insert succeeds.
+        heap.truncate_roots(0);
+        map_set(&mut heap, m, ks[2], 5, &keys).unwrap();
+        assert_eq!(map_get(&mut heap, m, ks[2], &keys), Some(5));
+    }
+
+    #[test]
+    fn ordered_maps_keep_insertion_order() {
+        let mut w = World::new(0);
+        let mut h = MapHeader {
+            is_ordered: true,
+            ..MapHeader::default()
+        };
+        let ks: Vec<Word> = ["q", "p", "r", "s", "t"].iter().map(|s| w.key(s)).collect();
+        let keys = QstrKeys(&w.qstrs);
+        for (i, &k) in ks.iter().enumerate() {
+            let s = h
+                .lookup(&mut w.heap, k, LookupKind::AddIfNotFound, &keys)
+                .unwrap()
+                .unwrap();
+            w.heap.write_word(s + 4, i as Word).unwrap();
+        }
+        assert_eq!(h.alloc, 8);
+        let s = h
+            .lookup(&mut w.heap, ks[1], LookupKind::RemoveIfFound, &keys)
+            .unwrap()
+            .unwrap();
+        assert_eq!(w.heap.read_word(s + 4), 1);
+        let order: Vec<Word> = h.items(&w.heap).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(order, vec![ks[0], ks[2], ks[3], ks[4]]);
+    }
+}
