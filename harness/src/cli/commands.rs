@@ -1,0 +1,563 @@
+//! What each subcommand does. Printing goes through `mpdiff::report`; this module loads
+//! scenarios, picks targets, runs them and decides the exit code.
+
+use std::collections::BTreeSet;
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::Parser;
+
+use mpdiff::compare::{Comparison, compare};
+use mpdiff::fidelity::Fidelity;
+use mpdiff::golden;
+use mpdiff::outcome::Status;
+use mpdiff::report::{self, Format, Matrix, MatrixRow, Progress, TargetLine};
+use mpdiff::runner::{self, Event, RunReport, RunResult, RunnerOptions};
+use mpdiff::scenario::{DEFAULT_HEAP, Scenario, discover, load_file};
+use mpdiff::targets::Target;
+use mpdiff::targets::select::{self, SelectError, SelectOptions};
+
+use super::args::{
+    Cli, Command, DiffArgs, FidelityArgs, FormatArg, PathsArg, RecordArgs, RunArgs, RunTuning,
+    TargetsArgs,
+};
+
+/// The exit codes, ordered so that the highest applicable one wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    /// Everything held.
+    Ok = 0,
+    /// An expectation failed or targets disagree.
+    Failed = 1,
+    /// Bad usage or a bad scenario file.
+    Usage = 2,
+    /// A target could not run.
+    Unavailable = 3,
+}
+
+impl Exit {
+    fn raise(&mut self, other: Exit) {
+        *self = (*self).max(other);
+    }
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Diff(args) => diff(&args),
+        Command::Record(args) => record(&args),
+        Command::Targets(args) => targets(&args),
+        Command::Check(args) => check(&args),
+        Command::Fidelity(args) => fidelity(&args),
+        Command::Boards => boards(),
+    };
+    ExitCode::from(code as u8)
+}
+
+/// Writes to stderr; a closed stderr is no reason to stop.
+fn err(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
+    let _ = f(&mut io::stderr().lock());
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is no reason to panic.
+fn out(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
+    let _ = f(&mut io::stdout().lock());
+}
+
+/// Finds and loads scenarios. Bad files are reported and raise the exit code; the good
+/// ones are returned so they still run.
+fn load(paths: &PathsArg, exit: &mut Exit) -> Vec<Arc<Scenario>> {
+    let found = match discover(&paths.paths) {
+        Ok(found) => found,
+        Err(e) => {
+            err(|w| report::scenario_error(w, &e));
+            exit.raise(Exit::Usage);
+            return Vec::new();
+        }
+    };
+    let mut names = BTreeSet::new();
+    let mut scenarios = Vec::new();
+    for f in found {
+        if !names.insert(f.name.clone()) {
+            continue;
+        }
+        match load_file(&f.file, &f.name) {
+            Ok(s) => scenarios.push(Arc::new(s)),
+            Err(e) => {
+                err(|w| report::scenario_error(w, &e));
+                exit.raise(Exit::Usage);
+            }
+        }
+    }
+    scenarios
+}
+
+fn select_options(baud: u32) -> SelectOptions {
+    SelectOptions { baud }
+}
+
+/// Targets named on the command line, each once.
+fn explicit_targets(names: &[String], baud: u32, exit: &mut Exit) -> Vec<Arc<dyn Target>> {
+    let mut seen = BTreeSet::new();
+    let mut targets: Vec<Arc<dyn Target>> = Vec::new();
+    for name in names {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        match select::by_name(name, &select_options(baud)) {
+            Ok(t) => targets.push(Arc::from(t)),
+            Err(e) => {
+                err(|w| report::note(w, &format!("error: {e}")));
+                exit.raise(match e {
+                    SelectError::Open { .. } => Exit::Unavailable,
+                    _ => Exit::Usage,
+                });
+            }
+        }
+    }
+    targets
+}
+
+/// The default targets that can run here; the others are named on stderr and left out.
+fn default_targets(baud: u32, progress: &Progress) -> Vec<Arc<dyn Target>> {
+    let mut candidates: Vec<Arc<dyn Target>> = Vec::new();
+    for name in select::default_names() {
+        match select::by_name(name, &select_options(baud)) {
+            Ok(t) => candidates.push(Arc::from(t)),
+            Err(e) => err(|w| report::note(w, &format!("skipping {name}: {e}"))),
+        }
+    }
+    let problems = runner::prepare_all(&candidates, &|e| progress.on_event(&e));
+    candidates
+        .into_iter()
+        .zip(problems)
+        .filter_map(|(t, problem)| match problem {
+            None => Some(t),
+            Some(e) => {
+                progress.print(|| err(|w| report::note(w, &format!("skipping {}: {e}", t.name()))));
+                None
+            }
+        })
+        .collect()
+}
+
+fn runner_options(tuning: &RunTuning, exit: &mut Exit) -> RunnerOptions {
+    let mut options = RunnerOptions {
+        jobs: tuning.jobs.unwrap_or(0),
+        ..RunnerOptions::default()
+    };
+    if let Some(secs) = tuning.timeout {
+        if secs.is_finite() && secs > 0.0 {
+            options.timeout_override = Some(Duration::from_secs_f64(secs));
+        } else {
+            err(|w| {
+                report::note(
+                    w,
+                    &format!("error: --timeout must be a positive number of seconds, not {secs}"),
+                )
+            });
+            exit.raise(Exit::Usage);
+        }
+    }
+    options
+}
+
+/// Raises the exit code for the statuses of a run.
+fn statuses(report: &RunReport, exit: &mut Exit) {
+    for r in &report.results {
+        match r.outcome.status {
+            Status::Ok => {}
+            Status::Failed => exit.raise(Exit::Failed),
+            Status::Error => exit.raise(Exit::Unavailable),
+        }
+    }
+}
+
+/// The result of `scenario` in `lane`, if it ran there.
+fn cell<'a>(report: &'a RunReport, scenario: usize, lane: &str) -> Option<&'a RunResult> {
+    report
+        .results
+        .iter()
+        .find(|r| r.scenario_index == scenario && r.lane == lane)
+}
+
+/// Whether a lane's disagreement with the reference fails the run. CPython is an
+/// information column, and the references are not judged against each other.
+fn judged(lane: &str) -> bool {
+    lane != "cpython" && !select::REFERENCES.contains(&lane)
+}
+
+fn run(args: &RunArgs) -> u8 {
+    let mut exit = Exit::Ok;
+    let format = match args.format {
+        FormatArg::Human => Format::Human,
+        FormatArg::Json => Format::Json,
+    };
+    let options = runner_options(&args.tuning, &mut exit);
+    let scenarios = load(&args.paths, &mut exit);
+    let progress = Progress::new(format == Format::Human);
+    let targets = if args.targets.is_empty() {
+        default_targets(args.tuning.baud, &progress)
+    } else {
+        explicit_targets(&args.targets, args.tuning.baud, &mut exit)
+    };
+    if targets.is_empty() {
+        progress.finish();
+        err(|w| report::note(w, "error: no target to run on"));
+        exit.raise(Exit::Unavailable);
+        return exit as u8;
+    }
+    if scenarios.is_empty() {
+        progress.finish();
+        return exit as u8;
+    }
+
+    let stdout = Mutex::new(());
+    let on_event = |e: Event<'_>| {
+        progress.on_event(&e);
+        if let Event::Finished { result, .. } = e {
+            let _guard = stdout.lock();
+            match format {
+                Format::Json => out(|w| report::json_line(w, result)),
+                Format::Human => progress.print(|| out(|w| report::outcome_problem(w, result))),
+            }
+        }
+    };
+    let report = runner::run(&scenarios, &targets, &options, &on_event);
+    progress.finish();
+    statuses(&report, &mut exit);
+
+    let reference = select::REFERENCES
+        .iter()
+        .find(|r| report.lanes.iter().any(|l| l == *r))
+        .map(|r| r.to_string());
+    let comparisons: Vec<Vec<Option<Comparison>>> = scenarios
+        .iter()
+        .enumerate()
+        .map(|(i, s)| agreement_row(s, i, &report, reference.as_deref()))
+        .collect();
+    for (row, _) in comparisons.iter().zip(&scenarios) {
+        for (lane, c) in report.lanes.iter().zip(row) {
+            if let Some(c) = c
+                && !c.agree
+                && judged(lane)
+            {
+                exit.raise(Exit::Failed);
+            }
+        }
+    }
+
+    if format == Format::Human {
+        let rows = scenarios
+            .iter()
+            .enumerate()
+            .map(|(i, s)| MatrixRow {
+                scenario: &s.name,
+                cells: report.lanes.iter().map(|l| cell(&report, i, l)).collect(),
+                agreement: comparisons[i].iter().map(Option::as_ref).collect(),
+            })
+            .collect();
+        let matrix = Matrix {
+            lanes: report.lanes.clone(),
+            reference,
+            rows,
+        };
+        out(|w| {
+            writeln!(w)?;
+            report::matrix(w, &matrix)
+        });
+    }
+    exit as u8
+}
+
+/// Each lane's comparison with the reference for one scenario (none for the reference
+/// itself, or when the reference could not run it).
+fn agreement_row(
+    scenario: &Scenario,
+    index: usize,
+    report: &RunReport,
+    reference: Option<&str>,
+) -> Vec<Option<Comparison>> {
+    let base = reference
+        .and_then(|r| cell(report, index, r))
+        .filter(|r| r.outcome.status != Status::Error);
+    report
+        .lanes
+        .iter()
+        .map(|lane| {
+            let base = base?;
+            if Some(lane.as_str()) == reference {
+                return None;
+            }
+            let other = cell(report, index, lane)?;
+            Some(compare(scenario, &base.outcome, &other.outcome))
+        })
+        .collect()
+}
+
+/// Runs two named targets quietly (progress bar only), for `diff` and `fidelity`.
+fn run_pair(
+    names: [&str; 2],
+    tuning: &RunTuning,
+    scenarios: &[Arc<Scenario>],
+    exit: &mut Exit,
+) -> Option<RunReport> {
+    if names[0] == names[1] {
+        err(|w| report::note(w, "error: compare two different targets"));
+        exit.raise(Exit::Usage);
+        return None;
+    }
+    let options = runner_options(tuning, exit);
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let targets = explicit_targets(&names, tuning.baud, exit);
+    if targets.len() != 2 || scenarios.is_empty() {
+        return None;
+    }
+    let progress = Progress::new(true);
+    let report = runner::run(scenarios, &targets, &options, &|e| progress.on_event(&e));
+    progress.finish();
+    for (name, why) in &report.unavailable {
+        err(|w| report::note(w, &format!("error: {name} cannot run here: {why}")));
+        exit.raise(Exit::Unavailable);
+    }
+    Some(report)
+}
+
+fn diff(args: &DiffArgs) -> u8 {
+    let mut exit = Exit::Ok;
+    let scenarios = load(&args.paths, &mut exit);
+    let names = [args.reference.as_str(), args.other.as_str()];
+    let Some(report) = run_pair(names, &args.tuning, &scenarios, &mut exit) else {
+        return exit as u8;
+    };
+    let (a, b) = (report.lanes[0].clone(), report.lanes[1].clone());
+    let mut comparisons = Vec::new();
+    for (i, s) in scenarios.iter().enumerate() {
+        let (Some(ra), Some(rb)) = (cell(&report, i, &a), cell(&report, i, &b)) else {
+            continue;
+        };
+        for r in [ra, rb] {
+            if r.outcome.status == Status::Error {
+                exit.raise(Exit::Unavailable);
+                if report.unavailable.is_empty() {
+                    out(|w| report::outcome_problem(w, r));
+                }
+            }
+        }
+        if ra.outcome.status == Status::Error {
+            continue;
+        }
+        let c = compare(s, &ra.outcome, &rb.outcome);
+        if !c.agree {
+            exit.raise(Exit::Failed);
+        }
+        comparisons.push(c);
+    }
+    out(|w| report::diff(w, &comparisons));
+    exit as u8
+}
+
+fn fidelity(args: &FidelityArgs) -> u8 {
+    let mut exit = Exit::Ok;
+    let scenarios = load(&args.paths, &mut exit);
+    let names = [args.against.as_str(), args.target.as_str()];
+    let Some(report) = run_pair(names, &args.tuning, &scenarios, &mut exit) else {
+        return exit as u8;
+    };
+    let (a, b) = (report.lanes[0].clone(), report.lanes[1].clone());
+    let mut f = Fidelity::default();
+    for (i, s) in scenarios.iter().enumerate() {
+        if let (Some(ra), Some(rb)) = (cell(&report, i, &a), cell(&report, i, &b)) {
+            f.add(s, &ra.outcome, &rb.outcome);
+        }
+    }
+    out(|w| report::fidelity(w, &b, &a, &f));
+    exit as u8
+}
+
+fn record(args: &RecordArgs) -> u8 {
+    let mut exit = Exit::Ok;
+    if let Some(why) = golden::writing_refused() {
+        err(|w| {
+            report::note(
+                w,
+                &format!("error: refusing to write golden snapshots: {why}"),
+            )
+        });
+        return Exit::Usage as u8;
+    }
+    let options = runner_options(&args.tuning, &mut exit);
+    let scenarios = load(&args.paths, &mut exit);
+    let targets = explicit_targets(
+        std::slice::from_ref(&args.target),
+        args.tuning.baud,
+        &mut exit,
+    );
+    let Some(target) = targets.first() else {
+        return exit as u8;
+    };
+    if !target.is_reference() {
+        err(|w| {
+            report::note(
+                w,
+                &format!(
+                    "error: {} is not a reference target; golden snapshots are recorded only from real MicroPython (unix32, unix, or a board running it)",
+                    target.name()
+                ),
+            )
+        });
+        exit.raise(Exit::Usage);
+        return exit as u8;
+    }
+    if scenarios.is_empty() {
+        return exit as u8;
+    }
+    let progress = Progress::new(true);
+    let report = runner::run(&scenarios, &targets, &options, &|e| progress.on_event(&e));
+    progress.finish();
+    for r in &report.results {
+        let scenario = &scenarios[r.scenario_index];
+        match r.outcome.status {
+            Status::Error => {
+                exit.raise(Exit::Unavailable);
+                out(|w| report::outcome_problem(w, r));
+                continue;
+            }
+            Status::Failed => {
+                exit.raise(Exit::Failed);
+                out(|w| report::outcome_problem(w, r));
+            }
+            Status::Ok => {}
+        }
+        let dir = args
+            .golden
+            .clone()
+            .unwrap_or_else(|| golden::default_dir(scenario));
+        let path = golden::path(&dir, &scenario.name, &r.outcome.target);
+        let unchanged = golden::read(&path).is_ok_and(|g| g == golden::normalise(&r.outcome));
+        if unchanged {
+            out(|w| report::note(w, &format!("unchanged {}", path.display())));
+            continue;
+        }
+        match golden::record(&dir, scenario, &r.outcome) {
+            Ok(path) => out(|w| report::note(w, &format!("wrote     {}", path.display()))),
+            Err(e) => {
+                err(|w| report::note(w, &format!("error: {e}")));
+                exit.raise(Exit::Unavailable);
+            }
+        }
+    }
+    exit as u8
+}
+
+fn targets(args: &TargetsArgs) -> u8 {
+    let mut exit = Exit::Ok;
+    let mut names: Vec<String> = select::valid_names()
+        .into_iter()
+        .filter(|n| !n.contains(':'))
+        .map(str::to_string)
+        .collect();
+    for t in &args.targets {
+        if !names.contains(t) {
+            names.push(t.clone());
+        }
+    }
+    let progress = Progress::new(true);
+    let mut lines = Vec::new();
+    let mut ready: Vec<Arc<dyn Target>> = Vec::new();
+    for name in &names {
+        match select::by_name(name, &select_options(args.baud)) {
+            Ok(t) => ready.push(Arc::from(t)),
+            Err(e) => {
+                if args.targets.contains(name) {
+                    exit.raise(Exit::Unavailable);
+                }
+                lines.push(TargetLine {
+                    name: name.clone(),
+                    problem: Some(e.to_string()),
+                    info: String::new(),
+                    reference: false,
+                })
+            }
+        }
+    }
+    let problems = runner::prepare_all(&ready, &|e| progress.on_event(&e));
+    progress.finish();
+    for (t, problem) in ready.iter().zip(problems) {
+        if problem.is_some() && args.targets.contains(&t.name()) {
+            exit.raise(Exit::Unavailable);
+        }
+        lines.push(TargetLine {
+            name: t.name(),
+            info: if problem.is_none() {
+                t.info(DEFAULT_HEAP)
+            } else {
+                String::new()
+            },
+            problem: problem.map(|e| e.to_string()),
+            reference: t.is_reference(),
+        });
+    }
+    lines.sort_by_key(|l| names.iter().position(|n| *n == l.name));
+    out(|w| report::targets(w, &lines));
+    exit as u8
+}
+
+fn check(args: &PathsArg) -> u8 {
+    let mut exit = Exit::Ok;
+    let found = match discover(&args.paths) {
+        Ok(found) => found,
+        Err(e) => {
+            err(|w| report::scenario_error(w, &e));
+            return Exit::Usage as u8;
+        }
+    };
+    let mut good = Vec::new();
+    let mut bad = 0;
+    for f in found {
+        match load_file(&f.file, &f.name) {
+            Ok(s) => good.push(s.name),
+            Err(e) => {
+                bad += 1;
+                err(|w| report::scenario_error(w, &e));
+                exit.raise(Exit::Usage);
+            }
+        }
+    }
+    out(|w| report::check(w, &good, bad));
+    exit as u8
+}
+
+#[cfg(feature = "board")]
+fn boards() -> u8 {
+    err(|w| {
+        report::note(
+            w,
+            "error: listing serial ports is not available in this build yet",
+        )
+    });
+    Exit::Unavailable as u8
+}
+
+#[cfg(not(feature = "board"))]
+fn boards() -> u8 {
+    err(|w| report::note(w, "error: mpdiff was built without the `board` feature"));
+    Exit::Usage as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_highest_exit_code_wins() {
+        let mut e = Exit::Ok;
+        e.raise(Exit::Unavailable);
+        e.raise(Exit::Failed);
+        assert_eq!(e, Exit::Unavailable);
+    }
+}
