@@ -9,3 +9,4 @@ pub mod fs;
 pub mod heap;
 pub mod map;
 pub mod qstr;
+pub mod repl;
