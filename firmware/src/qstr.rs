@@ -493,6 +493,30 @@ mod tests {
         assert_eq!(heap.mem_alloc() + 7 * BLOCK - before, 13 * BLOCK);
     }
 
+    /// §4.4's `m_empty` example: a path qstr that does not fit a blocked chunk whose used
+    /// bytes end in its 7th block shrinks it 8 -> 7 blocks and starts an 8-block chunk: +7 blk.
+    #[test]
+    fn blocked_chunk_shrinks_then_a_new_one_starts() {
+        let mut heap = Heap::new(36 * 1024);
+        let mut q = Qstrs::with_startup(&mut heap, &[b"/usr/lib/micropython"]).unwrap();
+        // 24 + 3 * 28 = 108 bytes used: inside the first 7 blocks.
+        for name in [
+            "identifier_number_one_xx",
+            "identifier_number_two_xx",
+            "identifier_number_thr_xx",
+        ] {
+            q.intern(&mut heap, name.as_bytes()).unwrap();
+        }
+        assert_eq!(q.chunk_state(), (HEAP_BASE, 128, 108));
+        let before = heap.mem_alloc();
+        q.intern(&mut heap, b"/tmp/measure/m_empty.py").unwrap();
+        assert_eq!(heap.mem_alloc() - before, 7 * BLOCK);
+        assert_eq!(heap.blocks(HEAP_BASE), 7);
+        assert_eq!(q.chunk_state().1, 128);
+        // The freed 8th block is a 1-block hole before the pool.
+        assert!(!heap.is_head(HEAP_BASE + 7 * 16));
+    }
+
     #[test]
     fn pools_double_and_chain() {
         let mut heap = Heap::new(64 * 1024);
