@@ -580,19 +580,39 @@ impl Heap {
         self.info().used_blocks * BLOCK
     }
 
-    /// A one-line-per-64-blocks map like `gc_dump_alloc_table` (`.` free, `h` head, `=` tail).
-    pub fn dump_alloc_table(&self) -> alloc::string::String {
+    /// The block map `gc_dump_alloc_table` prints (`micropython.mem_info(1)`): a header, then
+    /// 64 blocks per line after a `%05x: ` offset, runs of two or more all-free lines
+    /// abbreviated, `.` free, `=` tail, `m` marked, and for heads the character `head_char`
+    /// gives (gc.c uses `T L D S A F B M` by type, else `h`).
+    pub fn dump_alloc_table(&self, head_char: &dyn Fn(Word) -> char) -> alloc::string::String {
+        use core::fmt::Write as _;
+        const PER_LINE: usize = 64;
+        let total = self.total_blocks();
         let mut s = alloc::string::String::new();
-        for b in 0..self.total_blocks() {
-            if b % 64 == 0 {
-                s.push_str(&alloc::format!("\n{:05x}: ", b * BLOCK));
+        let _ = write!(s, "GC memory layout; from {HEAP_BASE:#x}:");
+        let mut bl = 0;
+        while bl < total {
+            if bl % PER_LINE == 0 {
+                let mut bl2 = bl;
+                while bl2 < total && self.kind(bl2) == AT_FREE {
+                    bl2 += 1;
+                }
+                if bl2 - bl >= 2 * PER_LINE {
+                    let _ = write!(s, "\n       ({} lines all free)", (bl2 - bl) / PER_LINE);
+                    bl = bl2 & !(PER_LINE - 1);
+                    if bl >= total {
+                        break;
+                    }
+                }
+                let _ = write!(s, "\n{:05x}: ", (bl * BLOCK) & 0xfffff);
             }
-            s.push(match self.kind(b) {
+            s.push(match self.kind(bl) {
                 AT_FREE => '.',
-                AT_HEAD => 'h',
+                AT_HEAD => head_char(Self::addr_of(bl)),
                 AT_TAIL => '=',
                 _ => 'm',
             });
+            bl += 1;
         }
         s.push('\n');
         s
@@ -925,6 +945,23 @@ mod tests {
         assert_eq!(h.collections(), n + 1);
         // Everything earlier was garbage, so the new object lands at the start.
         assert_eq!(p, HEAP_BASE);
+    }
+
+    #[test]
+    fn alloc_table_dump_format() {
+        let mut h = Heap::new(16 * 1024); // 1000 blocks
+        h.alloc(16).unwrap();
+        h.alloc(40).unwrap();
+        let d = h.dump_alloc_table(&|_| 'h');
+        let mut lines = d.lines();
+        assert_eq!(lines.next(), Some("GC memory layout; from 0x3ffe0000:"));
+        let first = lines.next().unwrap();
+        assert_eq!(first.len(), 7 + 64);
+        assert!(first.starts_with("00000: hh==...."));
+        // Blocks 64..1000 are free: 14 whole lines abbreviated, then the last partial line.
+        assert_eq!(lines.next(), Some("       (14 lines all free)"));
+        assert_eq!(lines.next().map(|l| l.len()), Some(7 + 1000 - 960));
+        assert_eq!(lines.next(), None);
     }
 
     #[test]

@@ -510,6 +510,199 @@ pub fn map_items(heap: &Heap, map: Word) -> Vec<(Word, Word)> {
     MapHeader::load(heap, map).items(heap)
 }
 
+/// `mp_set_t` lookups: the map kinds plus the toggle used by `symmetric_difference_update`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetLookup {
+    /// Find only.
+    Lookup,
+    /// Find, or add.
+    AddIfNotFound,
+    /// Find and remove.
+    RemoveIfFound,
+    /// Remove if present, else add.
+    AddOrRemove,
+}
+
+impl SetLookup {
+    fn adds(self) -> bool {
+        matches!(self, SetLookup::AddIfNotFound | SetLookup::AddOrRemove)
+    }
+
+    fn removes(self) -> bool {
+        matches!(self, SetLookup::RemoveIfFound | SetLookup::AddOrRemove)
+    }
+}
+
+/// `mp_set_t` (`alloc, used, table` words; a table of `alloc` keys, `ceil(alloc/4)` blocks):
+/// the same probing, tombstones and growth as hashed maps, keys only, always compared with
+/// [`KeyOps::eq`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SetHeader {
+    /// Slots in the table.
+    pub alloc: usize,
+    /// Live keys.
+    pub used: usize,
+    /// Table address (0 when `alloc` is 0).
+    pub table: Word,
+}
+
+impl SetHeader {
+    /// `mp_set_init(n)`: exactly `n` zeroed slots.
+    pub fn new(heap: &mut Heap, n: usize) -> Result<SetHeader, OutOfMemory> {
+        let table = if n == 0 {
+            0
+        } else {
+            heap.alloc(n * WORD_BYTES).ok_or(OutOfMemory)?
+        };
+        Ok(SetHeader {
+            alloc: n,
+            used: 0,
+            table,
+        })
+    }
+
+    /// Reads the three header words at `addr` (`alloc, used, table`).
+    pub fn load(heap: &Heap, addr: Word) -> SetHeader {
+        SetHeader {
+            alloc: heap.field(addr, 0) as usize,
+            used: heap.field(addr, 1) as usize,
+            table: heap.field(addr, 2),
+        }
+    }
+
+    /// Writes the header at `addr`.
+    pub fn store(&self, heap: &mut Heap, addr: Word) {
+        let _ = heap.set_field(addr, 0, self.alloc as Word);
+        let _ = heap.set_field(addr, 1, self.used as Word);
+        let _ = heap.set_field(addr, 2, self.table);
+    }
+
+    fn at(&self, heap: &Heap, i: usize) -> Word {
+        heap.field(self.table, i)
+    }
+
+    fn put(&self, heap: &mut Heap, i: usize, w: Word) {
+        let _ = heap.set_field(self.table, i, w);
+    }
+
+    /// The live keys in slot order.
+    pub fn items(&self, heap: &Heap) -> Vec<Word> {
+        (0..self.alloc)
+            .map(|i| self.at(heap, i))
+            .filter(|&k| k != MP_OBJ_NULL && k != MP_OBJ_SENTINEL)
+            .collect()
+    }
+
+    /// Empties slot `pos` the way deletions do (empty if the next slot is empty, else a
+    /// tombstone).
+    fn vacate(&mut self, heap: &mut Heap, pos: usize) {
+        self.used = self.used.saturating_sub(1);
+        let next = self.at(heap, (pos + 1) % self.alloc);
+        let mark = if next == MP_OBJ_NULL {
+            MP_OBJ_NULL
+        } else {
+            MP_OBJ_SENTINEL
+        };
+        self.put(heap, pos, mark);
+    }
+
+    /// `mp_set_rehash`. Unlike 1.9.4, which updates `alloc` before allocating, a failed
+    /// allocation leaves the set unchanged.
+    fn rehash(&mut self, heap: &mut Heap, keys: &dyn KeyOps) -> Result<(), OutOfMemory> {
+        let old = *self;
+        let new_alloc = next_size(old.alloc + 1);
+        let depth = heap.push_root(old.table);
+        let table = heap.alloc(new_alloc * WORD_BYTES);
+        heap.truncate_roots(depth);
+        *self = SetHeader {
+            alloc: new_alloc,
+            used: 0,
+            table: table.ok_or(OutOfMemory)?,
+        };
+        for i in 0..old.alloc {
+            let k = old.at(heap, i);
+            if k != MP_OBJ_NULL && k != MP_OBJ_SENTINEL {
+                let _ = self.lookup(heap, k, SetLookup::AddIfNotFound, keys);
+            }
+        }
+        heap.free(old.table);
+        Ok(())
+    }
+
+    /// `mp_set_lookup`: the element found (removed, for the removing kinds) or added; `None`
+    /// if it is absent and was not added. `Err` only when a needed growth could not allocate.
+    pub fn lookup(
+        &mut self,
+        heap: &mut Heap,
+        key: Word,
+        kind: SetLookup,
+        keys: &dyn KeyOps,
+    ) -> Result<Option<Word>, OutOfMemory> {
+        if self.alloc == 0 {
+            if kind.adds() {
+                self.rehash(heap, keys)?;
+            } else {
+                return Ok(None);
+            }
+        }
+        let hash = keys.hash(heap, key) as usize;
+        let mut pos = hash % self.alloc;
+        let mut start = pos;
+        let mut avail: Option<usize> = None;
+        loop {
+            let e = self.at(heap, pos);
+            if e == MP_OBJ_NULL {
+                if !kind.adds() {
+                    return Ok(None);
+                }
+                let at = avail.unwrap_or(pos);
+                self.used += 1;
+                self.put(heap, at, key);
+                return Ok(Some(key));
+            } else if e == MP_OBJ_SENTINEL {
+                avail.get_or_insert(pos);
+            } else if e == key || keys.eq(heap, e, key) {
+                if kind.removes() {
+                    self.vacate(heap, pos);
+                }
+                return Ok(Some(e));
+            }
+            pos = (pos + 1) % self.alloc;
+            if pos == start {
+                if !kind.adds() {
+                    return Ok(None);
+                }
+                if let Some(at) = avail {
+                    self.used += 1;
+                    self.put(heap, at, key);
+                    return Ok(Some(key));
+                }
+                self.rehash(heap, keys)?;
+                pos = hash % self.alloc;
+                start = pos;
+            }
+        }
+    }
+
+    /// `mp_set_remove_first` (`set.pop()`): removes and returns the first live key.
+    pub fn remove_first(&mut self, heap: &mut Heap) -> Option<Word> {
+        for pos in 0..self.alloc {
+            let e = self.at(heap, pos);
+            if e != MP_OBJ_NULL && e != MP_OBJ_SENTINEL {
+                self.vacate(heap, pos);
+                return Some(e);
+            }
+        }
+        None
+    }
+
+    /// `mp_set_clear`: frees the table.
+    pub fn clear(&mut self, heap: &mut Heap) {
+        heap.free(self.table);
+        *self = SetHeader::default();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -839,5 +1032,75 @@ mod tests {
         assert_eq!(w.heap.read_word(s + 4), 1);
         let order: Vec<Word> = h.items(&w.heap).into_iter().map(|(k, _)| k).collect();
         assert_eq!(order, vec![ks[0], ks[2], ks[3], ks[4]]);
+    }
+
+    /// Sets probe like maps: the same fixture sequences give the same key order (the model's
+    /// map and set differ only in values), and tables take `ceil(alloc/4)` blocks.
+    #[test]
+    fn sets_follow_the_model_too() {
+        for line in FIXTURE.lines().filter(|l| !l.starts_with('#')).take(100) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let init: usize = cols[0].parse().unwrap();
+            let mut w = World::new(0);
+            let mut set = SetHeader::new(&mut w.heap, init).unwrap();
+            let slot = w.heap.add_root_slot(set.table);
+            for op in cols[1].split(' ') {
+                let (sign, name) = op.split_at(1);
+                let k = w.key(name);
+                let kind = if sign == "+" {
+                    SetLookup::AddIfNotFound
+                } else {
+                    SetLookup::RemoveIfFound
+                };
+                set.lookup(&mut w.heap, k, kind, &QstrKeys(&w.qstrs))
+                    .unwrap();
+                w.heap.set_root_slot(slot, set.table);
+            }
+            let got: Vec<String> = set
+                .items(&w.heap)
+                .into_iter()
+                .map(|k| String::from(w.qstrs.str(qstr_value(k))))
+                .collect();
+            let want: Vec<&str> = cols[2].split(' ').filter(|s| !s.is_empty()).collect();
+            assert_eq!(got, want, "{line}");
+            assert_eq!(set.alloc, cols[3].parse::<usize>().unwrap());
+            assert_eq!(set.used, cols[4].parse::<usize>().unwrap());
+            let blocks = if set.alloc == 0 {
+                0
+            } else {
+                set.alloc.div_ceil(4)
+            };
+            assert_eq!(w.heap.blocks(set.table), blocks);
+        }
+    }
+
+    #[test]
+    fn set_toggle_pop_and_clear() {
+        let mut w = World::new(0);
+        let (a, b) = (w.key("a"), w.key("b"));
+        let keys = QstrKeys(&w.qstrs);
+        let mut s = SetHeader::default();
+        assert_eq!(s.lookup(&mut w.heap, a, SetLookup::Lookup, &keys), Ok(None));
+        assert_eq!(
+            s.lookup(&mut w.heap, a, SetLookup::AddOrRemove, &keys),
+            Ok(Some(a))
+        );
+        assert_eq!(
+            s.lookup(&mut w.heap, b, SetLookup::AddIfNotFound, &keys),
+            Ok(Some(b))
+        );
+        assert_eq!((s.alloc, s.used), (2, 2));
+        assert_eq!(
+            s.lookup(&mut w.heap, a, SetLookup::AddOrRemove, &keys),
+            Ok(Some(a))
+        );
+        assert_eq!(s.used, 1);
+        assert_eq!(s.lookup(&mut w.heap, a, SetLookup::Lookup, &keys), Ok(None));
+        assert_eq!(s.remove_first(&mut w.heap), Some(b));
+        assert_eq!(s.remove_first(&mut w.heap), None);
+        let t = s.table;
+        s.clear(&mut w.heap);
+        assert_eq!(w.heap.blocks(t), 0);
+        assert_eq!(s, SetHeader::default());
     }
 }

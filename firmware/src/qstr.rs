@@ -309,6 +309,28 @@ impl Qstrs {
         }
     }
 
+    /// `qstr_pool_info` (what `micropython.qstr_info()` prints), walking the heap pools:
+    /// `(n_pool, n_qstr, n_str_data_bytes, n_total_bytes)`, where the total adds the pools'
+    /// block sizes to the string records' `len + 4` bytes.
+    pub fn pool_info(&self, heap: &Heap) -> (usize, usize, usize, usize) {
+        let (mut n_pool, mut n_qstr, mut n_data, mut n_total) = (0, 0, 0, 0);
+        let mut pool = self.last_pool;
+        // A pool is a heap head; the chain ends at the ROM pool (0). The bound guards against
+        // a corrupted chain.
+        while pool != 0 && heap.is_head(pool) && n_pool <= self.entries.len() {
+            n_pool += 1;
+            let len = heap.field(pool, 3) as usize;
+            n_qstr += len;
+            for i in 0..len {
+                let rec = heap.field(pool, POOL_HEADER_WORDS + i);
+                n_data += usize::from(heap.read_u8(rec + 2)) + 4;
+            }
+            n_total += heap.blocks(pool) * crate::heap::BLOCK;
+            pool = heap.field(pool, 0);
+        }
+        (n_pool, n_qstr, n_data, n_total + n_data)
+    }
+
     /// Current chunk address (0 if none), its allocated and used bytes.
     pub fn chunk_state(&self) -> (Word, usize, usize) {
         (self.chunk, self.chunk_alloc, self.chunk_used)
@@ -515,6 +537,18 @@ mod tests {
         assert_eq!(q.chunk_state().1, 128);
         // The freed 8th block is a 1-block hole before the pool.
         assert!(!heap.is_head(HEAP_BASE + 7 * 16));
+    }
+
+    #[test]
+    fn pool_info_counts_pools_records_and_blocks() {
+        let mut heap = Heap::new(64 * 1024);
+        let mut q = Qstrs::new(&mut heap);
+        assert_eq!(q.pool_info(&heap), (0, 0, 0, 0));
+        for i in 0..25 {
+            q.intern(&mut heap, format!("q{i:02}").as_bytes()).unwrap();
+        }
+        // Pools of 20 (6 blk) and 40 (11 blk); 25 records of 3 + 4 bytes.
+        assert_eq!(q.pool_info(&heap), (2, 25, 175, 17 * 16 + 175));
     }
 
     #[test]
