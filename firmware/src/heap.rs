@@ -589,7 +589,8 @@ impl Heap {
         const PER_LINE: usize = 64;
         let total = self.total_blocks();
         let mut s = alloc::string::String::new();
-        let _ = write!(s, "GC memory layout; from {HEAP_BASE:#x}:");
+        // mp_printf prints %p as bare hex.
+        let _ = write!(s, "GC memory layout; from {HEAP_BASE:x}:");
         let mut bl = 0;
         while bl < total {
             if bl % PER_LINE == 0 {
@@ -954,7 +955,7 @@ mod tests {
         h.alloc(40).unwrap();
         let d = h.dump_alloc_table(&|_| 'h');
         let mut lines = d.lines();
-        assert_eq!(lines.next(), Some("GC memory layout; from 0x3ffe0000:"));
+        assert_eq!(lines.next(), Some("GC memory layout; from 3ffe0000:"));
         let first = lines.next().unwrap();
         assert_eq!(first.len(), 7 + 64);
         assert!(first.starts_with("00000: hh==...."));

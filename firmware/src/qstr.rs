@@ -551,6 +551,20 @@ mod tests {
         assert_eq!(q.pool_info(&heap), (2, 25, 175, 17 * 16 + 175));
     }
 
+    /// The unix binary started as `micropython -X heapsize=36K s2.py` from `/tmp/rtmem_exp`
+    /// interns these three strings and `micropython.qstr_info()` prints
+    /// `n_pool=1, n_qstr=3, n_str_data_bytes=51, n_total_bytes=147`.
+    #[test]
+    fn startup_pool_info_matches_the_unix_binary() {
+        let mut heap = Heap::new(36 * 1024);
+        let q = Qstrs::with_startup(
+            &mut heap,
+            &[b"/usr/lib/micropython", b"/tmp/rtmem_exp", b"s2.py"],
+        )
+        .unwrap();
+        assert_eq!(q.pool_info(&heap), (1, 3, 51, 147));
+    }
+
     #[test]
     fn pools_double_and_chain() {
         let mut heap = Heap::new(64 * 1024);
