@@ -23,7 +23,11 @@ extern crate alloc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+mod compiler;
+pub mod disasm;
+pub mod lexer;
 pub mod opcodes;
+pub mod parse;
 
 /// Where strings become qstrs. The front end calls [`Interner::intern`] at exactly the points
 /// where MicroPython 1.9.4 interns, in the same order.
@@ -34,6 +38,20 @@ pub trait Interner {
     fn lookup(&self, s: &str) -> Option<u16>;
     /// The text of qstr `q`.
     fn resolve(&self, q: u16) -> &str;
+    /// Interns a bytes literal's content (<= 10 bytes). The default handles UTF-8 content and
+    /// reports other content as not implemented; a byte-clean qstr table can override it.
+    fn intern_bytes(&mut self, b: &[u8]) -> Result<u16, CompileError> {
+        match core::str::from_utf8(b) {
+            Ok(s) => self.intern(s),
+            Err(_) => Err(CompileError {
+                kind: "NotImplementedError",
+                message: String::from("bytes literal that is not valid UTF-8"),
+                file: String::new(),
+                line: 0,
+                column: 0,
+            }),
+        }
+    }
 }
 
 /// What the source is compiled as (py/parse.h `mp_parse_input_kind_t`).
@@ -147,25 +165,31 @@ impl core::fmt::Display for CompileError {
     }
 }
 
-/// Compiles `source` (named `source_file`) into the module's raw code.
+/// Compiles `source` (named `source_file`) into the module's raw code, interning like
+/// MicroPython 1.9.4: the file name first (as `mp_lexer_new_from_file` does), then the parser's
+/// identifiers and short literals in source order, then the compiler's dotted import names.
 pub fn compile(
     source: &str,
     source_file: &str,
     kind: InputKind,
     interner: &mut dyn Interner,
 ) -> Result<RawCode, CompileError> {
-    let _ = (source, kind, interner);
-    Err(CompileError {
-        kind: "NotImplementedError",
-        message: String::from("compiler not built yet"),
-        file: String::from(source_file),
-        line: 1,
-        column: 1,
-    })
+    let locate = |mut e: CompileError| {
+        if e.file.is_empty() {
+            e.file = String::from(source_file);
+        }
+        e
+    };
+    interner.intern(source_file).map_err(locate)?;
+    let tree = parse::parse(source, source_file, kind, interner).map_err(locate)?;
+    compiler::compile_tree(&tree, source_file, kind, interner).map_err(locate)
 }
 
-/// A human-readable listing of `rc` and its children (one instruction per line), for tests and debugging.
+/// A listing of `rc` and its children in the style of MicroPython's `mp_bytecode_print`
+/// (one instruction per line), for tests and debugging.
 pub fn disassemble(rc: &RawCode) -> String {
-    let _ = rc;
-    String::new()
+    disasm::disassemble(rc)
 }
+
+#[cfg(all(test, feature = "std"))]
+mod tests;

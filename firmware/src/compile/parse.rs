@@ -1,0 +1,1909 @@
+//! The parser, after py/parse.c of MicroPython 1.9.4: the same table-driven grammar (py/grammar.h),
+//! the same parse-tree shapes (rule pass-through, blank nodes, parenthesis removal), the same
+//! interning points and the same constant folding (`const()`, integer arithmetic, `and`/`or`/`not`).
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::Cell;
+
+use super::lexer::{Lexer, Tok};
+use super::{CompileError, Const, InputKind, Interner};
+
+/// Deepest rule nesting accepted; deeper input is reported instead of exhausting the stack.
+pub const MAX_RULE_DEPTH: usize = 2000;
+
+/// Rule action (py/parse.c `RULE_ACT_*`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Act {
+    /// Alternatives.
+    Or(usize),
+    /// Sequence of n args; `ident` allows pass-through of a single result, `blank` adds a blank node.
+    And(usize, bool, bool),
+    /// 1: item (sep item)*, 2: item item*, 3: item (sep item)* [sep].
+    List(usize),
+}
+
+/// One argument of a rule.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Arg {
+    Tok(Tok),
+    Rule(R),
+    Opt(R),
+}
+
+/// A parse node (py/parse.h `mp_parse_node_t`).
+#[derive(Debug)]
+pub enum Node {
+    /// The null node.
+    Null,
+    /// A small int (31-bit on the 32-bit build).
+    Int(i64),
+    /// An identifier.
+    Id(u16),
+    /// An interned str literal.
+    Str(u16),
+    /// An interned bytes literal.
+    Bytes(u16),
+    /// A token (keyword constants, operators, NEWLINE).
+    Tok(Tok),
+    /// A rule node.
+    Struct(Box<PNode>),
+}
+
+/// A rule node (`mp_parse_node_struct_t`); `R::const_object` carries `konst`.
+#[derive(Debug)]
+pub struct PNode {
+    /// The rule.
+    pub rule: R,
+    /// Source line of its first token.
+    pub line: u32,
+    /// Children.
+    pub nodes: Vec<Node>,
+    /// The object of a `const_object` node.
+    pub konst: Option<Const>,
+    /// Scope index stored by the compiler in place of the blank node (usize::MAX if none).
+    pub scope: Cell<usize>,
+}
+
+impl Node {
+    /// Is this the null node?
+    pub fn is_null(&self) -> bool {
+        matches!(self, Node::Null)
+    }
+    /// The struct node if this is one of rule `r`.
+    pub fn as_kind(&self, r: R) -> Option<&PNode> {
+        match self {
+            Node::Struct(p) if p.rule == r => Some(p),
+            _ => None,
+        }
+    }
+    /// Is this a struct of rule `r`?
+    pub fn is_kind(&self, r: R) -> bool {
+        self.as_kind(r).is_some()
+    }
+    /// The struct node, if any.
+    pub fn as_struct(&self) -> Option<&PNode> {
+        match self {
+            Node::Struct(p) => Some(p),
+            _ => None,
+        }
+    }
+    /// Is this a leaf (anything but a struct or null)?
+    pub fn is_leaf(&self) -> bool {
+        !matches!(self, Node::Null | Node::Struct(_))
+    }
+    /// `mp_parse_node_is_const_false`.
+    pub fn is_const_false(&self) -> bool {
+        matches!(self, Node::Tok(Tok::KwFalse) | Node::Int(0))
+    }
+    /// `mp_parse_node_is_const_true`.
+    pub fn is_const_true(&self) -> bool {
+        matches!(self, Node::Tok(Tok::KwTrue)) || matches!(self, Node::Int(n) if *n != 0)
+    }
+    /// `mp_parse_node_get_int_maybe`.
+    fn get_int(&self) -> Option<i64> {
+        match self {
+            Node::Int(n) => Some(*n),
+            Node::Struct(p) if p.rule == R::const_object => match p.konst {
+                Some(Const::Int(n)) => Some(n),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// `mp_parse_node_extract_list`: the children of a `kind` node, or the node itself as a 1-list.
+pub fn extract_list(pn: &Node, kind: R) -> &[Node] {
+    match pn {
+        Node::Null => &[],
+        Node::Struct(p) if p.rule == kind => &p.nodes,
+        other => core::slice::from_ref(other),
+    }
+}
+
+const SMALL_MIN: i64 = -(1 << 30);
+const SMALL_MAX: i64 = (1 << 30) - 1;
+
+/// Does `n` fit a small int of the 32-bit build?
+pub fn fits_small(n: i64) -> bool {
+    (SMALL_MIN..=SMALL_MAX).contains(&n)
+}
+
+fn int_node(n: i64, line: u32) -> Node {
+    if fits_small(n) {
+        Node::Int(n)
+    } else {
+        const_node(Const::Int(n), line)
+    }
+}
+
+fn const_node(c: Const, line: u32) -> Node {
+    Node::Struct(Box::new(PNode {
+        rule: R::const_object,
+        line,
+        nodes: Vec::new(),
+        konst: Some(c),
+        scope: Cell::new(usize::MAX),
+    }))
+}
+
+struct Parser<'a, 'i> {
+    lex: Lexer<'a>,
+    interner: &'i mut dyn Interner,
+    file: &'a str,
+    rule_stack: Vec<(R, usize, u32)>,
+    results: Vec<Node>,
+    consts: Vec<(u16, i64)>,
+    input_kind: InputKind,
+}
+
+fn err(kind: &'static str, message: String, file: &str, line: u32, column: u32) -> CompileError {
+    CompileError {
+        kind,
+        message,
+        file: String::from(file),
+        line,
+        column,
+    }
+}
+
+impl Parser<'_, '_> {
+    fn error(&self, kind: &'static str, message: &str) -> CompileError {
+        err(
+            kind,
+            String::from(message),
+            self.file,
+            self.lex.tok_line,
+            self.lex.tok_column,
+        )
+    }
+
+    fn advance(&mut self) -> Result<(), CompileError> {
+        self.lex.to_next();
+        self.check_lexer()
+    }
+
+    fn check_lexer(&self) -> Result<(), CompileError> {
+        if let Some(what) = self.lex.unsupported {
+            return Err(self.error("NotImplementedError", what));
+        }
+        Ok(())
+    }
+
+    fn pop(&mut self) -> Node {
+        self.results.pop().unwrap_or(Node::Null)
+    }
+
+    fn peek(&self, pos: usize) -> &Node {
+        let n = self.results.len();
+        if pos < n {
+            &self.results[n - 1 - pos]
+        } else {
+            &Node::Null
+        }
+    }
+
+    fn push_result_token(&mut self, rule: R) -> Result<(), CompileError> {
+        let text = core::mem::take(&mut self.lex.text);
+        let line = self.lex.tok_line;
+        let node = match self.lex.tok_kind {
+            Tok::Name => {
+                let s = core::str::from_utf8(&text)
+                    .map_err(|_| self.error("SyntaxError", "invalid syntax"))?;
+                let id = self.interner.intern(s).map_err(|e| self.located(e))?;
+                let konst = if rule == R::atom {
+                    self.consts.iter().find(|(q, _)| *q == id).map(|(_, v)| *v)
+                } else {
+                    None
+                };
+                match konst {
+                    Some(v) => int_node(v, line),
+                    None => Node::Id(id),
+                }
+            }
+            Tok::Integer => int_node(self.parse_integer(&text)?, line),
+            Tok::FloatOrImag => const_node(Const::Float(self.parse_float(&text)?), line),
+            Tok::String | Tok::Bytes => {
+                let is_str = self.lex.tok_kind == Tok::String;
+                let q = if text.len() <= 10 {
+                    Some(
+                        self.interner
+                            .intern_bytes(&text)
+                            .map_err(|e| self.located(e))?,
+                    )
+                } else {
+                    match core::str::from_utf8(&text) {
+                        Ok(s) => self.interner.lookup(s),
+                        Err(_) => None,
+                    }
+                };
+                match q {
+                    Some(q) if is_str => Node::Str(q),
+                    Some(q) => Node::Bytes(q),
+                    None if is_str => match String::from_utf8(text.clone()) {
+                        Ok(s) => const_node(Const::Str(s), line),
+                        Err(_) => {
+                            return Err(self.error(
+                                "NotImplementedError",
+                                "str literal that is not valid UTF-8",
+                            ));
+                        }
+                    },
+                    None => const_node(Const::Bytes(text.clone()), line),
+                }
+            }
+            k => Node::Tok(k),
+        };
+        self.lex.text = text;
+        self.results.push(node);
+        Ok(())
+    }
+
+    fn located(&self, mut e: CompileError) -> CompileError {
+        e.file = String::from(self.file);
+        e.line = self.lex.tok_line;
+        e.column = self.lex.tok_column;
+        e
+    }
+
+    fn parse_integer(&self, text: &[u8]) -> Result<i64, CompileError> {
+        let mut base = 10u32;
+        let mut digits = text;
+        if text.len() > 1 && text[0] == b'0' {
+            match text[1] | 0x20 {
+                b'x' => base = 16,
+                b'o' => base = 8,
+                b'b' => base = 2,
+                _ => {}
+            }
+            if base != 10 {
+                digits = &text[2..];
+            }
+        }
+        let mut val: i128 = 0;
+        let mut ok = !digits.is_empty();
+        for &c in digits {
+            let d = match c {
+                b'0'..=b'9' => u32::from(c - b'0'),
+                _ if (c | 0x20).is_ascii_lowercase() => u32::from((c | 0x20) - b'a') + 10,
+                _ => {
+                    ok = false;
+                    break;
+                }
+            };
+            if d >= base {
+                ok = false;
+                break;
+            }
+            val = val * i128::from(base) + i128::from(d);
+            if val > i128::from(i64::MAX) {
+                let lit = String::from_utf8_lossy(text);
+                return Err(self.error(
+                    "NotImplementedError",
+                    &format!("int literal too big: {lit}"),
+                ));
+            }
+        }
+        if !ok {
+            let lit = String::from_utf8_lossy(digits);
+            return Err(self.error(
+                "SyntaxError",
+                &format!("invalid syntax for integer with base {base}: '{lit}'"),
+            ));
+        }
+        Ok(val as i64)
+    }
+
+    fn parse_float(&self, text: &[u8]) -> Result<f64, CompileError> {
+        let s = core::str::from_utf8(text).unwrap_or("");
+        if s.ends_with('j') || s.ends_with('J') {
+            return Err(self.error("NotImplementedError", &format!("complex literal: {s}")));
+        }
+        let valid = {
+            let b = s.as_bytes();
+            let mut i = 0;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i < b.len() && b[i] == b'.' {
+                i += 1;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+            }
+            if i < b.len() && b[i] == b'e' {
+                i += 1;
+                if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+                    i += 1;
+                }
+                let st = i;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+                if st == i {
+                    i = usize::MAX;
+                }
+            }
+            i == b.len()
+        };
+        let parsed = if valid { s.parse::<f64>().ok() } else { None };
+        match parsed {
+            Some(v) => Ok(v),
+            None => Err(self.error("SyntaxError", "invalid syntax for number")),
+        }
+    }
+
+    fn push_result_rule(
+        &mut self,
+        src_line: u32,
+        rule: R,
+        mut num_args: usize,
+    ) -> Result<(), CompileError> {
+        if rule == R::atom_paren {
+            let pn = self.peek(0);
+            if !pn.is_null() && !pn.is_kind(R::testlist_comp) {
+                return Ok(());
+            }
+        }
+        if self.fold_logical_constants(rule, &mut num_args) {
+            return Ok(());
+        }
+        if self.fold_constants(rule, num_args)? {
+            return Ok(());
+        }
+        let at = self.results.len().saturating_sub(num_args);
+        let nodes = self.results.split_off(at);
+        self.results.push(Node::Struct(Box::new(PNode {
+            rule,
+            line: src_line,
+            nodes,
+            konst: None,
+            scope: Cell::new(usize::MAX),
+        })));
+        Ok(())
+    }
+
+    fn fold_logical_constants(&mut self, rule: R, num_args: &mut usize) -> bool {
+        if rule == R::or_test || rule == R::and_test {
+            let n = *num_args;
+            let base = self.results.len().saturating_sub(n);
+            let args = self.results.split_off(base);
+            let mut kept: Vec<Node> = Vec::with_capacity(n);
+            for (idx, pn) in args.into_iter().enumerate() {
+                let (t, f) = (pn.is_const_true(), pn.is_const_false());
+                kept.push(pn);
+                if idx + 1 == n {
+                    break;
+                }
+                // `or`: a true constant ends the list, a false one is dropped; `and` the reverse
+                let (stop, drop) = if rule == R::or_test { (t, f) } else { (f, t) };
+                if stop {
+                    break;
+                } else if drop {
+                    kept.pop();
+                }
+            }
+            *num_args = kept.len();
+            self.results.extend(kept);
+            return *num_args == 1;
+        } else if rule == R::not_test_2 {
+            let pn = self.peek(0);
+            let new = if pn.is_const_false() {
+                Node::Tok(Tok::KwTrue)
+            } else if pn.is_const_true() {
+                Node::Tok(Tok::KwFalse)
+            } else {
+                return false;
+            };
+            self.pop();
+            self.results.push(new);
+            return true;
+        }
+        false
+    }
+
+    fn fold_constants(&mut self, rule: R, num_args: usize) -> Result<bool, CompileError> {
+        let base = self.results.len() - num_args;
+        let args = &self.results[base..];
+        let arg0: i64;
+        match rule {
+            R::expr | R::xor_expr | R::and_expr => {
+                let Some(mut acc) = args[0].get_int() else {
+                    return Ok(false);
+                };
+                for a in &args[1..] {
+                    let Some(v) = a.get_int() else {
+                        return Ok(false);
+                    };
+                    acc = match rule {
+                        R::expr => acc | v,
+                        R::xor_expr => acc ^ v,
+                        _ => acc & v,
+                    };
+                }
+                arg0 = acc;
+            }
+            R::shift_expr | R::arith_expr | R::term => {
+                let Some(mut acc) = args[0].get_int() else {
+                    return Ok(false);
+                };
+                let mut i = 1;
+                while i + 1 < args.len() {
+                    let Some(v) = args[i + 1].get_int() else {
+                        return Ok(false);
+                    };
+                    let Node::Tok(tok) = args[i] else {
+                        return Ok(false);
+                    };
+                    let r: Option<i128> = match tok {
+                        Tok::OpPlus => Some(i128::from(acc) + i128::from(v)),
+                        Tok::OpMinus => Some(i128::from(acc) - i128::from(v)),
+                        Tok::OpStar => Some(i128::from(acc) * i128::from(v)),
+                        Tok::OpDblSlash => {
+                            if v == 0 {
+                                return Ok(false);
+                            }
+                            Some(py_floordiv(i128::from(acc), i128::from(v)))
+                        }
+                        Tok::OpPercent => {
+                            if v == 0 {
+                                return Ok(false);
+                            }
+                            Some(py_mod(i128::from(acc), i128::from(v)))
+                        }
+                        Tok::OpDblLess => {
+                            if v < 0 {
+                                return Ok(false);
+                            }
+                            if v >= 64 {
+                                if acc == 0 { Some(0) } else { None }
+                            } else {
+                                i128::from(acc).checked_mul(1i128 << v)
+                            }
+                        }
+                        Tok::OpDblMore => {
+                            if v < 0 {
+                                return Ok(false);
+                            }
+                            Some(i128::from(acc) >> v.min(127))
+                        }
+                        _ => return Ok(false),
+                    };
+                    match r.and_then(|x| i64::try_from(x).ok()) {
+                        Some(x) => acc = x,
+                        None => {
+                            return Err(self.error(
+                                "NotImplementedError",
+                                "constant expression result too big for the front end",
+                            ));
+                        }
+                    }
+                    i += 2;
+                }
+                arg0 = acc;
+            }
+            R::factor_2 => {
+                let Some(v) = args[1].get_int() else {
+                    return Ok(false);
+                };
+                let Node::Tok(tok) = args[0] else {
+                    return Ok(false);
+                };
+                arg0 = match tok {
+                    Tok::OpPlus => v,
+                    Tok::OpMinus => match v.checked_neg() {
+                        Some(x) => x,
+                        None => {
+                            return Err(self.error(
+                                "NotImplementedError",
+                                "constant expression result too big for the front end",
+                            ));
+                        }
+                    },
+                    _ => !v,
+                };
+            }
+            R::expr_stmt => {
+                return self.fold_const_assign();
+            }
+            _ => return Ok(false),
+        }
+        self.results.truncate(base);
+        self.results.push(int_node(arg0, 0));
+        Ok(true)
+    }
+
+    /// `X = const(value)` handling (MICROPY_COMP_CONST).
+    fn fold_const_assign(&mut self) -> Result<bool, CompileError> {
+        let pn1 = self.peek(0);
+        if pn1.is_null()
+            || pn1.is_kind(R::expr_stmt_augassign)
+            || pn1.is_kind(R::expr_stmt_assign_list)
+        {
+            return Ok(false);
+        }
+        let Node::Id(id) = *self.peek(1) else {
+            return Ok(false);
+        };
+        let Some(p1) = pn1.as_kind(R::atom_expr_normal) else {
+            return Ok(false);
+        };
+        let Node::Id(fq) = p1.nodes[0] else {
+            return Ok(false);
+        };
+        if self.interner.resolve(fq) != "const" || !p1.nodes[1].is_kind(R::trailer_paren) {
+            return Ok(false);
+        }
+        let line = p1.line;
+        let Some(paren) = p1.nodes[1].as_struct() else {
+            return Ok(false);
+        };
+        let Some(value) = paren.nodes[0].get_int() else {
+            return Err(err(
+                "SyntaxError",
+                String::from("constant must be an integer"),
+                self.file,
+                line,
+                1,
+            ));
+        };
+        if !self.consts.iter().any(|(q, _)| *q == id) {
+            self.consts.push((id, value));
+        }
+        if self.interner.resolve(id).starts_with('_') {
+            self.pop();
+            self.pop();
+            self.push_result_rule(0, R::pass_stmt, 0)?;
+            return Ok(true);
+        }
+        // replace const(value) with value
+        let call = self.pop();
+        let value_node = match call {
+            Node::Struct(mut p) => match p.nodes.pop() {
+                Some(Node::Struct(mut paren)) => paren.nodes.pop().unwrap_or(Node::Null),
+                _ => Node::Null,
+            },
+            _ => Node::Null,
+        };
+        self.results.push(value_node);
+        Ok(false)
+    }
+
+    fn push_rule(&mut self, line: u32, rule: R, arg_i: usize) -> Result<(), CompileError> {
+        if self.rule_stack.len() >= MAX_RULE_DEPTH {
+            return Err(self.error("RuntimeError", "maximum recursion depth exceeded"));
+        }
+        self.rule_stack.push((rule, arg_i, line));
+        Ok(())
+    }
+
+    fn run(&mut self) -> Result<Node, CompileError> {
+        let top = match self.input_kind {
+            InputKind::Single => R::single_input,
+            InputKind::Eval => R::eval_input,
+            InputKind::File => R::file_input,
+        };
+        let line = self.lex.tok_line;
+        self.push_rule(line, top, 0)?;
+        let mut backtrack = false;
+        'next_rule: while let Some((rule, mut i, rule_src_line)) = self.rule_stack.pop() {
+            let (act, args) = rule_def(rule);
+            match act {
+                Act::Or(n) => {
+                    if i > 0 && !backtrack {
+                        continue 'next_rule;
+                    }
+                    backtrack = false;
+                    while i < n {
+                        match args[i] {
+                            Arg::Tok(t) => {
+                                if self.lex.tok_kind == t {
+                                    self.push_result_token(rule)?;
+                                    self.advance()?;
+                                    continue 'next_rule;
+                                }
+                            }
+                            Arg::Rule(r) | Arg::Opt(r) => {
+                                if i + 1 < n {
+                                    self.push_rule(rule_src_line, rule, i + 1)?;
+                                }
+                                let l = self.lex.tok_line;
+                                self.push_rule(l, r, 0)?;
+                                continue 'next_rule;
+                            }
+                        }
+                        i += 1;
+                    }
+                    backtrack = true;
+                }
+                Act::And(n, ident, blank) => {
+                    if backtrack {
+                        if i == 0 {
+                            continue 'next_rule;
+                        }
+                        if matches!(args[i - 1], Arg::Opt(_)) {
+                            self.results.push(Node::Null);
+                            backtrack = false;
+                        } else if i > 1 {
+                            return Err(self.syntax_error());
+                        } else {
+                            continue 'next_rule;
+                        }
+                    }
+                    while i < n {
+                        match args[i] {
+                            Arg::Tok(t) => {
+                                if self.lex.tok_kind == t {
+                                    if t == Tok::Name {
+                                        self.push_result_token(rule)?;
+                                    }
+                                    self.advance()?;
+                                } else if i > 0 {
+                                    return Err(self.syntax_error());
+                                } else {
+                                    backtrack = true;
+                                    continue 'next_rule;
+                                }
+                            }
+                            Arg::Rule(r) | Arg::Opt(r) => {
+                                self.push_rule(rule_src_line, rule, i + 1)?;
+                                let l = self.lex.tok_line;
+                                self.push_rule(l, r, 0)?;
+                                continue 'next_rule;
+                            }
+                        }
+                        i += 1;
+                    }
+                    // discard lonely constant statements (doc strings), MICROPY_ENABLE_DOC_STRING=0
+                    if self.input_kind != InputKind::Single
+                        && rule == R::expr_stmt
+                        && self.peek(0).is_null()
+                    {
+                        let p = self.peek(1);
+                        if (p.is_leaf() && !matches!(p, Node::Id(_))) || p.is_kind(R::const_object)
+                        {
+                            self.pop();
+                            self.pop();
+                            self.push_result_rule(rule_src_line, R::pass_stmt, 0)?;
+                            continue 'next_rule;
+                        }
+                    }
+                    let mut count = 0;
+                    let mut num_not_nil = 0;
+                    for x in (0..n).rev() {
+                        match args[x] {
+                            Arg::Tok(t) => {
+                                if t == Tok::Name {
+                                    count += 1;
+                                    num_not_nil += 1;
+                                }
+                            }
+                            _ => {
+                                if !self.peek(count).is_null() {
+                                    num_not_nil += 1;
+                                }
+                                count += 1;
+                            }
+                        }
+                    }
+                    if num_not_nil == 1 && ident {
+                        let mut pn = Node::Null;
+                        for _ in 0..count {
+                            let pn2 = self.pop();
+                            if !pn2.is_null() {
+                                pn = pn2;
+                            }
+                        }
+                        self.results.push(pn);
+                    } else {
+                        if blank {
+                            self.results.push(Node::Null);
+                            count += 1;
+                        }
+                        self.push_result_rule(rule_src_line, rule, count)?;
+                    }
+                }
+                Act::List(n) => {
+                    let mut had_trailing_sep = false;
+                    let mut failed = backtrack;
+                    if !backtrack {
+                        loop {
+                            let arg = args[i & 1 & n];
+                            match arg {
+                                Arg::Tok(t) => {
+                                    if self.lex.tok_kind == t {
+                                        if i & 1 & n == 0 {
+                                            self.push_result_token(rule)?;
+                                        }
+                                        self.advance()?;
+                                        i += 1;
+                                    } else {
+                                        i += 1;
+                                        backtrack = true;
+                                        failed = true;
+                                        break;
+                                    }
+                                }
+                                Arg::Rule(r) | Arg::Opt(r) => {
+                                    self.push_rule(rule_src_line, rule, i + 1)?;
+                                    let l = self.lex.tok_line;
+                                    self.push_rule(l, r, 0)?;
+                                    continue 'next_rule;
+                                }
+                            }
+                        }
+                    }
+                    if failed {
+                        if n == 2 {
+                            if i == 1 {
+                                continue 'next_rule;
+                            }
+                            backtrack = false;
+                        } else if i == 1 {
+                            continue 'next_rule;
+                        } else if i & 1 == 1 {
+                            if n == 3 {
+                                had_trailing_sep = true;
+                                backtrack = false;
+                            } else {
+                                return Err(self.syntax_error());
+                            }
+                        } else {
+                            backtrack = false;
+                        }
+                    }
+                    i = i.saturating_sub(1);
+                    if (n & 1) == 1 && matches!(args[1], Arg::Tok(_)) {
+                        i = i.div_ceil(2);
+                    }
+                    if i != 1 || had_trailing_sep {
+                        self.push_result_rule(rule_src_line, rule, i)?;
+                    }
+                }
+            }
+        }
+        if self.lex.tok_kind != Tok::End || self.results.is_empty() {
+            return Err(self.syntax_error());
+        }
+        Ok(self.pop())
+    }
+
+    fn syntax_error(&self) -> CompileError {
+        match self.lex.tok_kind {
+            Tok::Indent => self.error("IndentationError", "unexpected indent"),
+            Tok::DedentMismatch => self.error(
+                "IndentationError",
+                "unindent does not match any outer indentation level",
+            ),
+            _ => self.error("SyntaxError", "invalid syntax"),
+        }
+    }
+}
+
+fn py_floordiv(a: i128, b: i128) -> i128 {
+    let q = a / b;
+    if (a % b != 0) && ((a < 0) != (b < 0)) {
+        q - 1
+    } else {
+        q
+    }
+}
+
+fn py_mod(a: i128, b: i128) -> i128 {
+    let r = a % b;
+    if r != 0 && ((r < 0) != (b < 0)) {
+        r + b
+    } else {
+        r
+    }
+}
+
+/// Parses `source` into MicroPython's parse tree, interning like `mp_parse`.
+pub fn parse(
+    source: &str,
+    file: &str,
+    kind: InputKind,
+    interner: &mut dyn Interner,
+) -> Result<Node, CompileError> {
+    let lex = Lexer::new(source);
+    let mut p = Parser {
+        lex,
+        interner,
+        file,
+        rule_stack: Vec::new(),
+        results: Vec::new(),
+        consts: Vec::new(),
+        input_kind: kind,
+    };
+    p.check_lexer()?;
+    p.run()
+}
+
+#[allow(missing_docs, non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum R {
+    single_input,
+    file_input,
+    file_input_2,
+    file_input_3,
+    eval_input,
+    eval_input_2,
+    decorator,
+    decorators,
+    decorated,
+    decorated_body,
+    async_funcdef,
+    funcdef,
+    funcdefrettype,
+    typedargslist,
+    typedargslist_item,
+    typedargslist_name,
+    typedargslist_star,
+    typedargslist_dbl_star,
+    typedargslist_colon,
+    typedargslist_equal,
+    tfpdef,
+    varargslist,
+    varargslist_item,
+    varargslist_name,
+    varargslist_star,
+    varargslist_dbl_star,
+    varargslist_equal,
+    vfpdef,
+    stmt,
+    simple_stmt,
+    simple_stmt_2,
+    small_stmt,
+    expr_stmt,
+    expr_stmt_2,
+    expr_stmt_augassign,
+    expr_stmt_assign_list,
+    expr_stmt_assign,
+    expr_stmt_6,
+    testlist_star_expr,
+    testlist_star_expr_2,
+    augassign,
+    del_stmt,
+    pass_stmt,
+    flow_stmt,
+    break_stmt,
+    continue_stmt,
+    return_stmt,
+    yield_stmt,
+    raise_stmt,
+    raise_stmt_arg,
+    raise_stmt_from,
+    import_stmt,
+    import_name,
+    import_from,
+    import_from_2,
+    import_from_2b,
+    import_from_3,
+    import_as_names_paren,
+    one_or_more_period_or_ellipsis,
+    period_or_ellipsis,
+    import_as_name,
+    dotted_as_name,
+    as_name,
+    import_as_names,
+    dotted_as_names,
+    dotted_name,
+    global_stmt,
+    nonlocal_stmt,
+    name_list,
+    assert_stmt,
+    assert_stmt_extra,
+    compound_stmt,
+    async_stmt,
+    async_stmt_2,
+    if_stmt,
+    if_stmt_elif_list,
+    if_stmt_elif,
+    while_stmt,
+    for_stmt,
+    try_stmt,
+    try_stmt_2,
+    try_stmt_except_and_more,
+    try_stmt_except,
+    try_stmt_as_name,
+    try_stmt_except_list,
+    try_stmt_finally,
+    else_stmt,
+    with_stmt,
+    with_stmt_list,
+    with_item,
+    with_item_as,
+    suite,
+    suite_block,
+    suite_block_stmts,
+    test,
+    test_if_expr,
+    test_if_else,
+    test_nocond,
+    lambdef,
+    lambdef_nocond,
+    or_test,
+    and_test,
+    not_test,
+    not_test_2,
+    comparison,
+    comp_op,
+    comp_op_not_in,
+    comp_op_is,
+    comp_op_is_not,
+    star_expr,
+    expr,
+    xor_expr,
+    and_expr,
+    shift_expr,
+    shift_op,
+    arith_expr,
+    arith_op,
+    term,
+    term_op,
+    factor,
+    factor_2,
+    factor_op,
+    power,
+    atom_expr,
+    atom_expr_await,
+    atom_expr_normal,
+    atom_expr_trailers,
+    power_dbl_star,
+    atom,
+    atom_paren,
+    atom_2b,
+    atom_bracket,
+    atom_brace,
+    testlist_comp,
+    testlist_comp_2,
+    testlist_comp_3,
+    testlist_comp_3b,
+    testlist_comp_3c,
+    trailer,
+    trailer_paren,
+    trailer_bracket,
+    trailer_period,
+    subscriptlist,
+    subscript,
+    subscript_2,
+    subscript_3,
+    subscript_3b,
+    subscript_3c,
+    subscript_3d,
+    sliceop,
+    exprlist,
+    exprlist_2,
+    testlist,
+    dictorsetmaker,
+    dictorsetmaker_item,
+    dictorsetmaker_colon,
+    dictorsetmaker_tail,
+    dictorsetmaker_list,
+    dictorsetmaker_list2,
+    classdef,
+    classdef_2,
+    arglist,
+    arglist_2,
+    arglist_star,
+    arglist_dbl_star,
+    argument,
+    argument_2,
+    argument_3,
+    comp_iter,
+    comp_for,
+    comp_if,
+    yield_expr,
+    yield_arg,
+    yield_arg_from,
+    const_object,
+}
+pub(crate) fn rule_def(r: R) -> (Act, &'static [Arg]) {
+    match r {
+        R::single_input => (
+            Act::Or(3),
+            &[
+                Arg::Tok(Tok::Newline),
+                Arg::Rule(R::simple_stmt),
+                Arg::Rule(R::compound_stmt),
+            ],
+        ),
+        R::file_input => (Act::And(1, true, false), &[Arg::Opt(R::file_input_2)]),
+        R::file_input_2 => (Act::List(2), &[Arg::Rule(R::file_input_3)]),
+        R::file_input_3 => (Act::Or(2), &[Arg::Tok(Tok::Newline), Arg::Rule(R::stmt)]),
+        R::eval_input => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::testlist), Arg::Opt(R::eval_input_2)],
+        ),
+        R::eval_input_2 => (Act::And(1, false, false), &[Arg::Tok(Tok::Newline)]),
+        R::decorator => (
+            Act::And(4, false, false),
+            &[
+                Arg::Tok(Tok::DelAt),
+                Arg::Rule(R::dotted_name),
+                Arg::Opt(R::trailer_paren),
+                Arg::Tok(Tok::Newline),
+            ],
+        ),
+        R::decorators => (Act::List(2), &[Arg::Rule(R::decorator)]),
+        R::decorated => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::decorators), Arg::Rule(R::decorated_body)],
+        ),
+        R::decorated_body => (
+            Act::Or(3),
+            &[
+                Arg::Rule(R::classdef),
+                Arg::Rule(R::funcdef),
+                Arg::Rule(R::async_funcdef),
+            ],
+        ),
+        R::async_funcdef => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::KwAsync), Arg::Rule(R::funcdef)],
+        ),
+        R::funcdef => (
+            Act::And(8, false, true),
+            &[
+                Arg::Tok(Tok::KwDef),
+                Arg::Tok(Tok::Name),
+                Arg::Tok(Tok::DelParenOpen),
+                Arg::Opt(R::typedargslist),
+                Arg::Tok(Tok::DelParenClose),
+                Arg::Opt(R::funcdefrettype),
+                Arg::Tok(Tok::DelColon),
+                Arg::Rule(R::suite),
+            ],
+        ),
+        R::funcdefrettype => (
+            Act::And(2, true, false),
+            &[Arg::Tok(Tok::DelMinusMore), Arg::Rule(R::test)],
+        ),
+        R::typedargslist => (
+            Act::List(3),
+            &[Arg::Rule(R::typedargslist_item), Arg::Tok(Tok::DelComma)],
+        ),
+        R::typedargslist_item => (
+            Act::Or(3),
+            &[
+                Arg::Rule(R::typedargslist_name),
+                Arg::Rule(R::typedargslist_star),
+                Arg::Rule(R::typedargslist_dbl_star),
+            ],
+        ),
+        R::typedargslist_name => (
+            Act::And(3, true, false),
+            &[
+                Arg::Tok(Tok::Name),
+                Arg::Opt(R::typedargslist_colon),
+                Arg::Opt(R::typedargslist_equal),
+            ],
+        ),
+        R::typedargslist_star => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::OpStar), Arg::Opt(R::tfpdef)],
+        ),
+        R::typedargslist_dbl_star => (
+            Act::And(3, false, false),
+            &[
+                Arg::Tok(Tok::OpDblStar),
+                Arg::Tok(Tok::Name),
+                Arg::Opt(R::typedargslist_colon),
+            ],
+        ),
+        R::typedargslist_colon => (
+            Act::And(2, true, false),
+            &[Arg::Tok(Tok::DelColon), Arg::Rule(R::test)],
+        ),
+        R::typedargslist_equal => (
+            Act::And(2, true, false),
+            &[Arg::Tok(Tok::DelEqual), Arg::Rule(R::test)],
+        ),
+        R::tfpdef => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::Name), Arg::Opt(R::typedargslist_colon)],
+        ),
+        R::varargslist => (
+            Act::List(3),
+            &[Arg::Rule(R::varargslist_item), Arg::Tok(Tok::DelComma)],
+        ),
+        R::varargslist_item => (
+            Act::Or(3),
+            &[
+                Arg::Rule(R::varargslist_name),
+                Arg::Rule(R::varargslist_star),
+                Arg::Rule(R::varargslist_dbl_star),
+            ],
+        ),
+        R::varargslist_name => (
+            Act::And(2, true, false),
+            &[Arg::Tok(Tok::Name), Arg::Opt(R::varargslist_equal)],
+        ),
+        R::varargslist_star => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::OpStar), Arg::Opt(R::vfpdef)],
+        ),
+        R::varargslist_dbl_star => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::OpDblStar), Arg::Tok(Tok::Name)],
+        ),
+        R::varargslist_equal => (
+            Act::And(2, true, false),
+            &[Arg::Tok(Tok::DelEqual), Arg::Rule(R::test)],
+        ),
+        R::vfpdef => (Act::And(1, true, false), &[Arg::Tok(Tok::Name)]),
+        R::stmt => (
+            Act::Or(2),
+            &[Arg::Rule(R::compound_stmt), Arg::Rule(R::simple_stmt)],
+        ),
+        R::simple_stmt => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::simple_stmt_2), Arg::Tok(Tok::Newline)],
+        ),
+        R::simple_stmt_2 => (
+            Act::List(3),
+            &[Arg::Rule(R::small_stmt), Arg::Tok(Tok::DelSemicolon)],
+        ),
+        R::small_stmt => (
+            Act::Or(8),
+            &[
+                Arg::Rule(R::del_stmt),
+                Arg::Rule(R::pass_stmt),
+                Arg::Rule(R::flow_stmt),
+                Arg::Rule(R::import_stmt),
+                Arg::Rule(R::global_stmt),
+                Arg::Rule(R::nonlocal_stmt),
+                Arg::Rule(R::assert_stmt),
+                Arg::Rule(R::expr_stmt),
+            ],
+        ),
+        R::expr_stmt => (
+            Act::And(2, false, false),
+            &[Arg::Rule(R::testlist_star_expr), Arg::Opt(R::expr_stmt_2)],
+        ),
+        R::expr_stmt_2 => (
+            Act::Or(2),
+            &[
+                Arg::Rule(R::expr_stmt_augassign),
+                Arg::Rule(R::expr_stmt_assign_list),
+            ],
+        ),
+        R::expr_stmt_augassign => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::augassign), Arg::Rule(R::expr_stmt_6)],
+        ),
+        R::expr_stmt_assign_list => (Act::List(2), &[Arg::Rule(R::expr_stmt_assign)]),
+        R::expr_stmt_assign => (
+            Act::And(2, true, false),
+            &[Arg::Tok(Tok::DelEqual), Arg::Rule(R::expr_stmt_6)],
+        ),
+        R::expr_stmt_6 => (
+            Act::Or(2),
+            &[Arg::Rule(R::yield_expr), Arg::Rule(R::testlist_star_expr)],
+        ),
+        R::testlist_star_expr => (
+            Act::List(3),
+            &[Arg::Rule(R::testlist_star_expr_2), Arg::Tok(Tok::DelComma)],
+        ),
+        R::testlist_star_expr_2 => (Act::Or(2), &[Arg::Rule(R::star_expr), Arg::Rule(R::test)]),
+        R::augassign => (
+            Act::Or(12),
+            &[
+                Arg::Tok(Tok::DelPlusEqual),
+                Arg::Tok(Tok::DelMinusEqual),
+                Arg::Tok(Tok::DelStarEqual),
+                Arg::Tok(Tok::DelSlashEqual),
+                Arg::Tok(Tok::DelPercentEqual),
+                Arg::Tok(Tok::DelAmpersandEqual),
+                Arg::Tok(Tok::DelPipeEqual),
+                Arg::Tok(Tok::DelCaretEqual),
+                Arg::Tok(Tok::DelDblLessEqual),
+                Arg::Tok(Tok::DelDblMoreEqual),
+                Arg::Tok(Tok::DelDblStarEqual),
+                Arg::Tok(Tok::DelDblSlashEqual),
+            ],
+        ),
+        R::del_stmt => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::KwDel), Arg::Rule(R::exprlist)],
+        ),
+        R::pass_stmt => (Act::And(1, false, false), &[Arg::Tok(Tok::KwPass)]),
+        R::flow_stmt => (
+            Act::Or(5),
+            &[
+                Arg::Rule(R::break_stmt),
+                Arg::Rule(R::continue_stmt),
+                Arg::Rule(R::return_stmt),
+                Arg::Rule(R::raise_stmt),
+                Arg::Rule(R::yield_stmt),
+            ],
+        ),
+        R::break_stmt => (Act::And(1, false, false), &[Arg::Tok(Tok::KwBreak)]),
+        R::continue_stmt => (Act::And(1, false, false), &[Arg::Tok(Tok::KwContinue)]),
+        R::return_stmt => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::KwReturn), Arg::Opt(R::testlist)],
+        ),
+        R::yield_stmt => (Act::And(1, false, false), &[Arg::Rule(R::yield_expr)]),
+        R::raise_stmt => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::KwRaise), Arg::Opt(R::raise_stmt_arg)],
+        ),
+        R::raise_stmt_arg => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::test), Arg::Opt(R::raise_stmt_from)],
+        ),
+        R::raise_stmt_from => (
+            Act::And(2, true, false),
+            &[Arg::Tok(Tok::KwFrom), Arg::Rule(R::test)],
+        ),
+        R::import_stmt => (
+            Act::Or(2),
+            &[Arg::Rule(R::import_name), Arg::Rule(R::import_from)],
+        ),
+        R::import_name => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::KwImport), Arg::Rule(R::dotted_as_names)],
+        ),
+        R::import_from => (
+            Act::And(4, false, false),
+            &[
+                Arg::Tok(Tok::KwFrom),
+                Arg::Rule(R::import_from_2),
+                Arg::Tok(Tok::KwImport),
+                Arg::Rule(R::import_from_3),
+            ],
+        ),
+        R::import_from_2 => (
+            Act::Or(2),
+            &[Arg::Rule(R::dotted_name), Arg::Rule(R::import_from_2b)],
+        ),
+        R::import_from_2b => (
+            Act::And(2, true, false),
+            &[
+                Arg::Rule(R::one_or_more_period_or_ellipsis),
+                Arg::Opt(R::dotted_name),
+            ],
+        ),
+        R::import_from_3 => (
+            Act::Or(3),
+            &[
+                Arg::Tok(Tok::OpStar),
+                Arg::Rule(R::import_as_names_paren),
+                Arg::Rule(R::import_as_names),
+            ],
+        ),
+        R::import_as_names_paren => (
+            Act::And(3, true, false),
+            &[
+                Arg::Tok(Tok::DelParenOpen),
+                Arg::Rule(R::import_as_names),
+                Arg::Tok(Tok::DelParenClose),
+            ],
+        ),
+        R::one_or_more_period_or_ellipsis => (Act::List(2), &[Arg::Rule(R::period_or_ellipsis)]),
+        R::period_or_ellipsis => (
+            Act::Or(2),
+            &[Arg::Tok(Tok::DelPeriod), Arg::Tok(Tok::Ellipsis)],
+        ),
+        R::import_as_name => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::Name), Arg::Opt(R::as_name)],
+        ),
+        R::dotted_as_name => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::dotted_name), Arg::Opt(R::as_name)],
+        ),
+        R::as_name => (
+            Act::And(2, true, false),
+            &[Arg::Tok(Tok::KwAs), Arg::Tok(Tok::Name)],
+        ),
+        R::import_as_names => (
+            Act::List(3),
+            &[Arg::Rule(R::import_as_name), Arg::Tok(Tok::DelComma)],
+        ),
+        R::dotted_as_names => (
+            Act::List(1),
+            &[Arg::Rule(R::dotted_as_name), Arg::Tok(Tok::DelComma)],
+        ),
+        R::dotted_name => (
+            Act::List(1),
+            &[Arg::Tok(Tok::Name), Arg::Tok(Tok::DelPeriod)],
+        ),
+        R::global_stmt => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::KwGlobal), Arg::Rule(R::name_list)],
+        ),
+        R::nonlocal_stmt => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::KwNonlocal), Arg::Rule(R::name_list)],
+        ),
+        R::name_list => (
+            Act::List(1),
+            &[Arg::Tok(Tok::Name), Arg::Tok(Tok::DelComma)],
+        ),
+        R::assert_stmt => (
+            Act::And(3, false, false),
+            &[
+                Arg::Tok(Tok::KwAssert),
+                Arg::Rule(R::test),
+                Arg::Opt(R::assert_stmt_extra),
+            ],
+        ),
+        R::assert_stmt_extra => (
+            Act::And(2, true, false),
+            &[Arg::Tok(Tok::DelComma), Arg::Rule(R::test)],
+        ),
+        R::compound_stmt => (
+            Act::Or(9),
+            &[
+                Arg::Rule(R::if_stmt),
+                Arg::Rule(R::while_stmt),
+                Arg::Rule(R::for_stmt),
+                Arg::Rule(R::try_stmt),
+                Arg::Rule(R::with_stmt),
+                Arg::Rule(R::funcdef),
+                Arg::Rule(R::classdef),
+                Arg::Rule(R::decorated),
+                Arg::Rule(R::async_stmt),
+            ],
+        ),
+        R::async_stmt => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::KwAsync), Arg::Rule(R::async_stmt_2)],
+        ),
+        R::async_stmt_2 => (
+            Act::Or(3),
+            &[
+                Arg::Rule(R::funcdef),
+                Arg::Rule(R::with_stmt),
+                Arg::Rule(R::for_stmt),
+            ],
+        ),
+        R::if_stmt => (
+            Act::And(6, false, false),
+            &[
+                Arg::Tok(Tok::KwIf),
+                Arg::Rule(R::test),
+                Arg::Tok(Tok::DelColon),
+                Arg::Rule(R::suite),
+                Arg::Opt(R::if_stmt_elif_list),
+                Arg::Opt(R::else_stmt),
+            ],
+        ),
+        R::if_stmt_elif_list => (Act::List(2), &[Arg::Rule(R::if_stmt_elif)]),
+        R::if_stmt_elif => (
+            Act::And(4, false, false),
+            &[
+                Arg::Tok(Tok::KwElif),
+                Arg::Rule(R::test),
+                Arg::Tok(Tok::DelColon),
+                Arg::Rule(R::suite),
+            ],
+        ),
+        R::while_stmt => (
+            Act::And(5, false, false),
+            &[
+                Arg::Tok(Tok::KwWhile),
+                Arg::Rule(R::test),
+                Arg::Tok(Tok::DelColon),
+                Arg::Rule(R::suite),
+                Arg::Opt(R::else_stmt),
+            ],
+        ),
+        R::for_stmt => (
+            Act::And(7, false, false),
+            &[
+                Arg::Tok(Tok::KwFor),
+                Arg::Rule(R::exprlist),
+                Arg::Tok(Tok::KwIn),
+                Arg::Rule(R::testlist),
+                Arg::Tok(Tok::DelColon),
+                Arg::Rule(R::suite),
+                Arg::Opt(R::else_stmt),
+            ],
+        ),
+        R::try_stmt => (
+            Act::And(4, false, false),
+            &[
+                Arg::Tok(Tok::KwTry),
+                Arg::Tok(Tok::DelColon),
+                Arg::Rule(R::suite),
+                Arg::Rule(R::try_stmt_2),
+            ],
+        ),
+        R::try_stmt_2 => (
+            Act::Or(2),
+            &[
+                Arg::Rule(R::try_stmt_except_and_more),
+                Arg::Rule(R::try_stmt_finally),
+            ],
+        ),
+        R::try_stmt_except_and_more => (
+            Act::And(3, true, false),
+            &[
+                Arg::Rule(R::try_stmt_except_list),
+                Arg::Opt(R::else_stmt),
+                Arg::Opt(R::try_stmt_finally),
+            ],
+        ),
+        R::try_stmt_except => (
+            Act::And(4, false, false),
+            &[
+                Arg::Tok(Tok::KwExcept),
+                Arg::Opt(R::try_stmt_as_name),
+                Arg::Tok(Tok::DelColon),
+                Arg::Rule(R::suite),
+            ],
+        ),
+        R::try_stmt_as_name => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::test), Arg::Opt(R::as_name)],
+        ),
+        R::try_stmt_except_list => (Act::List(2), &[Arg::Rule(R::try_stmt_except)]),
+        R::try_stmt_finally => (
+            Act::And(3, false, false),
+            &[
+                Arg::Tok(Tok::KwFinally),
+                Arg::Tok(Tok::DelColon),
+                Arg::Rule(R::suite),
+            ],
+        ),
+        R::else_stmt => (
+            Act::And(3, true, false),
+            &[
+                Arg::Tok(Tok::KwElse),
+                Arg::Tok(Tok::DelColon),
+                Arg::Rule(R::suite),
+            ],
+        ),
+        R::with_stmt => (
+            Act::And(4, false, false),
+            &[
+                Arg::Tok(Tok::KwWith),
+                Arg::Rule(R::with_stmt_list),
+                Arg::Tok(Tok::DelColon),
+                Arg::Rule(R::suite),
+            ],
+        ),
+        R::with_stmt_list => (
+            Act::List(1),
+            &[Arg::Rule(R::with_item), Arg::Tok(Tok::DelComma)],
+        ),
+        R::with_item => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::test), Arg::Opt(R::with_item_as)],
+        ),
+        R::with_item_as => (
+            Act::And(2, true, false),
+            &[Arg::Tok(Tok::KwAs), Arg::Rule(R::expr)],
+        ),
+        R::suite => (
+            Act::Or(2),
+            &[Arg::Rule(R::suite_block), Arg::Rule(R::simple_stmt)],
+        ),
+        R::suite_block => (
+            Act::And(4, true, false),
+            &[
+                Arg::Tok(Tok::Newline),
+                Arg::Tok(Tok::Indent),
+                Arg::Rule(R::suite_block_stmts),
+                Arg::Tok(Tok::Dedent),
+            ],
+        ),
+        R::suite_block_stmts => (Act::List(2), &[Arg::Rule(R::stmt)]),
+        R::test => (
+            Act::Or(2),
+            &[Arg::Rule(R::lambdef), Arg::Rule(R::test_if_expr)],
+        ),
+        R::test_if_expr => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::or_test), Arg::Opt(R::test_if_else)],
+        ),
+        R::test_if_else => (
+            Act::And(4, false, false),
+            &[
+                Arg::Tok(Tok::KwIf),
+                Arg::Rule(R::or_test),
+                Arg::Tok(Tok::KwElse),
+                Arg::Rule(R::test),
+            ],
+        ),
+        R::test_nocond => (
+            Act::Or(2),
+            &[Arg::Rule(R::lambdef_nocond), Arg::Rule(R::or_test)],
+        ),
+        R::lambdef => (
+            Act::And(4, false, true),
+            &[
+                Arg::Tok(Tok::KwLambda),
+                Arg::Opt(R::varargslist),
+                Arg::Tok(Tok::DelColon),
+                Arg::Rule(R::test),
+            ],
+        ),
+        R::lambdef_nocond => (
+            Act::And(4, false, true),
+            &[
+                Arg::Tok(Tok::KwLambda),
+                Arg::Opt(R::varargslist),
+                Arg::Tok(Tok::DelColon),
+                Arg::Rule(R::test_nocond),
+            ],
+        ),
+        R::or_test => (Act::List(1), &[Arg::Rule(R::and_test), Arg::Tok(Tok::KwOr)]),
+        R::and_test => (
+            Act::List(1),
+            &[Arg::Rule(R::not_test), Arg::Tok(Tok::KwAnd)],
+        ),
+        R::not_test => (
+            Act::Or(2),
+            &[Arg::Rule(R::not_test_2), Arg::Rule(R::comparison)],
+        ),
+        R::not_test_2 => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::KwNot), Arg::Rule(R::not_test)],
+        ),
+        R::comparison => (Act::List(1), &[Arg::Rule(R::expr), Arg::Rule(R::comp_op)]),
+        R::comp_op => (
+            Act::Or(9),
+            &[
+                Arg::Tok(Tok::OpLess),
+                Arg::Tok(Tok::OpMore),
+                Arg::Tok(Tok::OpDblEqual),
+                Arg::Tok(Tok::OpLessEqual),
+                Arg::Tok(Tok::OpMoreEqual),
+                Arg::Tok(Tok::OpNotEqual),
+                Arg::Tok(Tok::KwIn),
+                Arg::Rule(R::comp_op_not_in),
+                Arg::Rule(R::comp_op_is),
+            ],
+        ),
+        R::comp_op_not_in => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::KwNot), Arg::Tok(Tok::KwIn)],
+        ),
+        R::comp_op_is => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::KwIs), Arg::Opt(R::comp_op_is_not)],
+        ),
+        R::comp_op_is_not => (Act::And(1, false, false), &[Arg::Tok(Tok::KwNot)]),
+        R::star_expr => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::OpStar), Arg::Rule(R::expr)],
+        ),
+        R::expr => (
+            Act::List(1),
+            &[Arg::Rule(R::xor_expr), Arg::Tok(Tok::OpPipe)],
+        ),
+        R::xor_expr => (
+            Act::List(1),
+            &[Arg::Rule(R::and_expr), Arg::Tok(Tok::OpCaret)],
+        ),
+        R::and_expr => (
+            Act::List(1),
+            &[Arg::Rule(R::shift_expr), Arg::Tok(Tok::OpAmpersand)],
+        ),
+        R::shift_expr => (
+            Act::List(1),
+            &[Arg::Rule(R::arith_expr), Arg::Rule(R::shift_op)],
+        ),
+        R::shift_op => (
+            Act::Or(2),
+            &[Arg::Tok(Tok::OpDblLess), Arg::Tok(Tok::OpDblMore)],
+        ),
+        R::arith_expr => (Act::List(1), &[Arg::Rule(R::term), Arg::Rule(R::arith_op)]),
+        R::arith_op => (Act::Or(2), &[Arg::Tok(Tok::OpPlus), Arg::Tok(Tok::OpMinus)]),
+        R::term => (Act::List(1), &[Arg::Rule(R::factor), Arg::Rule(R::term_op)]),
+        R::term_op => (
+            Act::Or(4),
+            &[
+                Arg::Tok(Tok::OpStar),
+                Arg::Tok(Tok::OpSlash),
+                Arg::Tok(Tok::OpPercent),
+                Arg::Tok(Tok::OpDblSlash),
+            ],
+        ),
+        R::factor => (Act::Or(2), &[Arg::Rule(R::factor_2), Arg::Rule(R::power)]),
+        R::factor_2 => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::factor_op), Arg::Rule(R::factor)],
+        ),
+        R::factor_op => (
+            Act::Or(3),
+            &[
+                Arg::Tok(Tok::OpPlus),
+                Arg::Tok(Tok::OpMinus),
+                Arg::Tok(Tok::OpTilde),
+            ],
+        ),
+        R::power => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::atom_expr), Arg::Opt(R::power_dbl_star)],
+        ),
+        R::atom_expr => (
+            Act::Or(2),
+            &[
+                Arg::Rule(R::atom_expr_await),
+                Arg::Rule(R::atom_expr_normal),
+            ],
+        ),
+        R::atom_expr_await => (
+            Act::And(3, false, false),
+            &[
+                Arg::Tok(Tok::KwAwait),
+                Arg::Rule(R::atom),
+                Arg::Opt(R::atom_expr_trailers),
+            ],
+        ),
+        R::atom_expr_normal => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::atom), Arg::Opt(R::atom_expr_trailers)],
+        ),
+        R::atom_expr_trailers => (Act::List(2), &[Arg::Rule(R::trailer)]),
+        R::power_dbl_star => (
+            Act::And(2, true, false),
+            &[Arg::Tok(Tok::OpDblStar), Arg::Rule(R::factor)],
+        ),
+        R::atom => (
+            Act::Or(12),
+            &[
+                Arg::Tok(Tok::Name),
+                Arg::Tok(Tok::Integer),
+                Arg::Tok(Tok::FloatOrImag),
+                Arg::Tok(Tok::String),
+                Arg::Tok(Tok::Bytes),
+                Arg::Tok(Tok::Ellipsis),
+                Arg::Tok(Tok::KwNone),
+                Arg::Tok(Tok::KwTrue),
+                Arg::Tok(Tok::KwFalse),
+                Arg::Rule(R::atom_paren),
+                Arg::Rule(R::atom_bracket),
+                Arg::Rule(R::atom_brace),
+            ],
+        ),
+        R::atom_paren => (
+            Act::And(3, false, false),
+            &[
+                Arg::Tok(Tok::DelParenOpen),
+                Arg::Opt(R::atom_2b),
+                Arg::Tok(Tok::DelParenClose),
+            ],
+        ),
+        R::atom_2b => (
+            Act::Or(2),
+            &[Arg::Rule(R::yield_expr), Arg::Rule(R::testlist_comp)],
+        ),
+        R::atom_bracket => (
+            Act::And(3, false, false),
+            &[
+                Arg::Tok(Tok::DelBracketOpen),
+                Arg::Opt(R::testlist_comp),
+                Arg::Tok(Tok::DelBracketClose),
+            ],
+        ),
+        R::atom_brace => (
+            Act::And(3, false, false),
+            &[
+                Arg::Tok(Tok::DelBraceOpen),
+                Arg::Opt(R::dictorsetmaker),
+                Arg::Tok(Tok::DelBraceClose),
+            ],
+        ),
+        R::testlist_comp => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::testlist_comp_2), Arg::Opt(R::testlist_comp_3)],
+        ),
+        R::testlist_comp_2 => (Act::Or(2), &[Arg::Rule(R::star_expr), Arg::Rule(R::test)]),
+        R::testlist_comp_3 => (
+            Act::Or(2),
+            &[Arg::Rule(R::comp_for), Arg::Rule(R::testlist_comp_3b)],
+        ),
+        R::testlist_comp_3b => (
+            Act::And(2, true, false),
+            &[Arg::Tok(Tok::DelComma), Arg::Opt(R::testlist_comp_3c)],
+        ),
+        R::testlist_comp_3c => (
+            Act::List(3),
+            &[Arg::Rule(R::testlist_comp_2), Arg::Tok(Tok::DelComma)],
+        ),
+        R::trailer => (
+            Act::Or(3),
+            &[
+                Arg::Rule(R::trailer_paren),
+                Arg::Rule(R::trailer_bracket),
+                Arg::Rule(R::trailer_period),
+            ],
+        ),
+        R::trailer_paren => (
+            Act::And(3, false, false),
+            &[
+                Arg::Tok(Tok::DelParenOpen),
+                Arg::Opt(R::arglist),
+                Arg::Tok(Tok::DelParenClose),
+            ],
+        ),
+        R::trailer_bracket => (
+            Act::And(3, false, false),
+            &[
+                Arg::Tok(Tok::DelBracketOpen),
+                Arg::Rule(R::subscriptlist),
+                Arg::Tok(Tok::DelBracketClose),
+            ],
+        ),
+        R::trailer_period => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::DelPeriod), Arg::Tok(Tok::Name)],
+        ),
+        R::subscriptlist => (
+            Act::List(3),
+            &[Arg::Rule(R::subscript), Arg::Tok(Tok::DelComma)],
+        ),
+        R::subscript => (
+            Act::Or(2),
+            &[Arg::Rule(R::subscript_3), Arg::Rule(R::subscript_2)],
+        ),
+        R::subscript_2 => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::test), Arg::Opt(R::subscript_3)],
+        ),
+        R::subscript_3 => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::DelColon), Arg::Opt(R::subscript_3b)],
+        ),
+        R::subscript_3b => (
+            Act::Or(2),
+            &[Arg::Rule(R::subscript_3c), Arg::Rule(R::subscript_3d)],
+        ),
+        R::subscript_3c => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::DelColon), Arg::Opt(R::test)],
+        ),
+        R::subscript_3d => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::test), Arg::Opt(R::sliceop)],
+        ),
+        R::sliceop => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::DelColon), Arg::Opt(R::test)],
+        ),
+        R::exprlist => (
+            Act::List(3),
+            &[Arg::Rule(R::exprlist_2), Arg::Tok(Tok::DelComma)],
+        ),
+        R::exprlist_2 => (Act::Or(2), &[Arg::Rule(R::star_expr), Arg::Rule(R::expr)]),
+        R::testlist => (Act::List(3), &[Arg::Rule(R::test), Arg::Tok(Tok::DelComma)]),
+        R::dictorsetmaker => (
+            Act::And(2, true, false),
+            &[
+                Arg::Rule(R::dictorsetmaker_item),
+                Arg::Opt(R::dictorsetmaker_tail),
+            ],
+        ),
+        R::dictorsetmaker_item => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::test), Arg::Opt(R::dictorsetmaker_colon)],
+        ),
+        R::dictorsetmaker_colon => (
+            Act::And(2, true, false),
+            &[Arg::Tok(Tok::DelColon), Arg::Rule(R::test)],
+        ),
+        R::dictorsetmaker_tail => (
+            Act::Or(2),
+            &[Arg::Rule(R::comp_for), Arg::Rule(R::dictorsetmaker_list)],
+        ),
+        R::dictorsetmaker_list => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::DelComma), Arg::Opt(R::dictorsetmaker_list2)],
+        ),
+        R::dictorsetmaker_list2 => (
+            Act::List(3),
+            &[Arg::Rule(R::dictorsetmaker_item), Arg::Tok(Tok::DelComma)],
+        ),
+        R::classdef => (
+            Act::And(5, false, true),
+            &[
+                Arg::Tok(Tok::KwClass),
+                Arg::Tok(Tok::Name),
+                Arg::Opt(R::classdef_2),
+                Arg::Tok(Tok::DelColon),
+                Arg::Rule(R::suite),
+            ],
+        ),
+        R::classdef_2 => (
+            Act::And(3, true, false),
+            &[
+                Arg::Tok(Tok::DelParenOpen),
+                Arg::Opt(R::arglist),
+                Arg::Tok(Tok::DelParenClose),
+            ],
+        ),
+        R::arglist => (
+            Act::List(3),
+            &[Arg::Rule(R::arglist_2), Arg::Tok(Tok::DelComma)],
+        ),
+        R::arglist_2 => (
+            Act::Or(3),
+            &[
+                Arg::Rule(R::arglist_star),
+                Arg::Rule(R::arglist_dbl_star),
+                Arg::Rule(R::argument),
+            ],
+        ),
+        R::arglist_star => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::OpStar), Arg::Rule(R::test)],
+        ),
+        R::arglist_dbl_star => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::OpDblStar), Arg::Rule(R::test)],
+        ),
+        R::argument => (
+            Act::And(2, true, false),
+            &[Arg::Rule(R::test), Arg::Opt(R::argument_2)],
+        ),
+        R::argument_2 => (
+            Act::Or(2),
+            &[Arg::Rule(R::comp_for), Arg::Rule(R::argument_3)],
+        ),
+        R::argument_3 => (
+            Act::And(2, true, false),
+            &[Arg::Tok(Tok::DelEqual), Arg::Rule(R::test)],
+        ),
+        R::comp_iter => (Act::Or(2), &[Arg::Rule(R::comp_for), Arg::Rule(R::comp_if)]),
+        R::comp_for => (
+            Act::And(5, false, true),
+            &[
+                Arg::Tok(Tok::KwFor),
+                Arg::Rule(R::exprlist),
+                Arg::Tok(Tok::KwIn),
+                Arg::Rule(R::or_test),
+                Arg::Opt(R::comp_iter),
+            ],
+        ),
+        R::comp_if => (
+            Act::And(3, false, false),
+            &[
+                Arg::Tok(Tok::KwIf),
+                Arg::Rule(R::test_nocond),
+                Arg::Opt(R::comp_iter),
+            ],
+        ),
+        R::yield_expr => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::KwYield), Arg::Opt(R::yield_arg)],
+        ),
+        R::yield_arg => (
+            Act::Or(2),
+            &[Arg::Rule(R::yield_arg_from), Arg::Rule(R::testlist)],
+        ),
+        R::yield_arg_from => (
+            Act::And(2, false, false),
+            &[Arg::Tok(Tok::KwFrom), Arg::Rule(R::test)],
+        ),
+        R::const_object => (Act::And(0, false, false), &[]),
+    }
+}
