@@ -303,6 +303,8 @@ impl Heap {
         match self.find(n_blocks) {
             Some(start) => Some(self.claim(start, n_blocks)),
             None if self.auto_collect => {
+                // gc.c keeps its free-run counter across this retry, which can only corrupt
+                // the heap (a run "starting" before block 0); the retry here counts afresh.
                 self.collect(&[]);
                 let start = self.find(n_blocks)?;
                 Some(self.claim(start, n_blocks))
