@@ -107,3 +107,157 @@ fn smoke_t1() {
     std::println!("{}", super::disassemble(&rc));
     assert_eq!(blocks[0].bytecode.len(), 50);
 }
+
+/// One snippet of the corpus with MicroPython's result for it.
+struct Reference {
+    name: String,
+    source: String,
+    startup: Vec<String>,
+    file: String,
+    blocks: Vec<(String, Vec<u8>)>,
+    error: Option<(String, String, u32)>,
+}
+
+fn hex_bytes(s: &str) -> Vec<u8> {
+    (0..s.len() / 2).filter_map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()).collect()
+}
+
+fn load_references() -> Vec<Reference> {
+    let corpus = include_str!("../../tests/data/compile/corpus.txt");
+    let mut sources: HashMap<String, String> = HashMap::new();
+    let mut cur: Option<String> = None;
+    for line in corpus.split_inclusive('\n') {
+        if let Some(n) = line.strip_prefix("#### ") {
+            cur = Some(n.trim().to_string());
+            sources.insert(n.trim().to_string(), String::new());
+        } else if let Some(n) = &cur {
+            if let Some(s) = sources.get_mut(n) {
+                s.push_str(line);
+            }
+        }
+    }
+    let mut refs: Vec<Reference> = Vec::new();
+    for line in include_str!("../../tests/data/compile/reference.txt").lines() {
+        if let Some(n) = line.strip_prefix("==== ") {
+            refs.push(Reference {
+                name: n.to_string(),
+                source: sources.get(n).cloned().unwrap_or_default(),
+                startup: Vec::new(),
+                file: String::new(),
+                blocks: Vec::new(),
+                error: None,
+            });
+            continue;
+        }
+        let Some(r) = refs.last_mut() else { continue };
+        if let Some(s) = line.strip_prefix("startup ") {
+            r.startup = s.split('|').map(|x| x.to_string()).collect();
+            r.file = r.startup.last().cloned().unwrap_or_default();
+        } else if let Some(s) = line.strip_prefix("block ") {
+            let name = s.rsplit_once(' ').map(|(a, _)| a).unwrap_or(s);
+            r.blocks.push((name.to_string(), Vec::new()));
+        } else if let Some(s) = line.strip_prefix("hex ") {
+            if let Some(b) = r.blocks.last_mut() {
+                b.1 = hex_bytes(s);
+            }
+        } else if let Some(s) = line.strip_prefix("error ") {
+            let parts: Vec<&str> = s.splitn(3, '|').collect();
+            r.error = Some((
+                parts[0].to_string(),
+                parts.get(1).unwrap_or(&"").to_string(),
+                parts.get(2).and_then(|x| x.parse().ok()).unwrap_or(0),
+            ));
+        }
+    }
+    refs
+}
+
+/// Compiles one reference snippet the way the unix port does and describes any difference.
+fn check_reference(r: &Reference) -> Result<(), String> {
+    let mut it = TestInterner::new();
+    for s in &r.startup {
+        it.intern(s).map_err(|e| e.message)?;
+    }
+    let result = compile(&r.source, &r.file, InputKind::File, &mut it);
+    match (&r.error, result) {
+        (Some((kind, msg, line)), Err(e)) => {
+            if e.kind == kind && &e.message == msg && e.line == *line {
+                Ok(())
+            } else {
+                Err(std::format!("expected {kind}: {msg} (line {line}), got {}: {} (line {})", e.kind, e.message, e.line))
+            }
+        }
+        (Some((kind, msg, _)), Ok(_)) => Err(std::format!("expected {kind}: {msg}, compiled fine")),
+        (None, Err(e)) => Err(std::format!("unexpected error {e}")),
+        (None, Ok(rc)) => {
+            let mine = flatten(&rc);
+            if mine.len() != r.blocks.len() {
+                return Err(std::format!("{} code blocks, expected {}", mine.len(), r.blocks.len()));
+            }
+            for (m, (name, bytes)) in mine.iter().zip(&r.blocks) {
+                if &m.bytecode != bytes {
+                    return Err(std::format!(
+                        "block {name}: {} bytes, expected {}\n mine {:02x?}\n real {:02x?}\n{}",
+                        m.bytecode.len(),
+                        bytes.len(),
+                        m.bytecode,
+                        bytes,
+                        super::disassemble(m)
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+#[test]
+fn matches_micropython_reference_dumps() {
+    let refs = load_references();
+    assert!(refs.len() >= 100, "corpus too small: {}", refs.len());
+    let mut failures = Vec::new();
+    let mut blocks_total = 0;
+    let mut blocks_same_len = 0;
+    for r in &refs {
+        blocks_total += r.blocks.len();
+        match check_reference(r) {
+            Ok(()) => blocks_same_len += r.blocks.len(),
+            Err(e) => failures.push(std::format!("{}: {}", r.name, e)),
+        }
+    }
+    for f in &failures {
+        std::println!("MISMATCH {f}");
+    }
+    std::println!(
+        "{} of {} snippets match MicroPython 1.9.4 byte for byte ({} of {} code blocks in matching snippets)",
+        refs.len() - failures.len(),
+        refs.len(),
+        blocks_same_len,
+        blocks_total
+    );
+    assert!(failures.is_empty(), "{} snippets differ", failures.len());
+}
+
+#[test]
+fn reference_check_detects_differences() {
+    let refs = load_references();
+    let mut changed = 0;
+    for r in refs.iter().filter(|r| r.error.is_none()).take(20) {
+        let mut altered = Reference {
+            name: r.name.clone(),
+            source: std::format!("{}zz = 1\n", r.source),
+            startup: r.startup.clone(),
+            file: r.file.clone(),
+            blocks: r.blocks.clone(),
+            error: None,
+        };
+        assert!(check_reference(&altered).is_err(), "{}: an extra statement went unnoticed", r.name);
+        altered.source = r.source.clone();
+        altered.startup.push("extra".to_string());
+        // one more startup qstr shifts every dynamic id, which shows in the bytes
+        if check_reference(&altered).is_err() {
+            changed += 1;
+        }
+    }
+    assert!(changed > 10, "qstr ids do not influence the comparison ({changed})");
+}
