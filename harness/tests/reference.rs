@@ -143,3 +143,221 @@ fn seed_frees_nothing_then_the_module_on_unix32() {
 fn seed_frees_nothing_then_the_module_on_unix() {
     check_seed(Word::W64, 1024);
 }
+
+#[test]
+fn an_endless_module_times_out_naming_the_step() {
+    let yaml = r#"
+about: a module that never finishes importing
+timeout: 1
+tree:
+  spin.py: |
+    while True:
+        pass
+steps:
+  - observe: before
+  - run: import spin
+  - observe: never
+"#;
+    for word in [Word::W32, Word::W64] {
+        let Some(e) = run(word, yaml, Duration::from_secs(60)) else {
+            continue;
+        };
+        assert_eq!(
+            e.failure.as_deref(),
+            Some("timed out after 1s in step 1 (import spin)"),
+            "{e:#?}"
+        );
+        assert_eq!(e.observations.len(), 1, "the first observation was reached");
+    }
+}
+
+#[test]
+fn memory_error_in_a_step_is_recorded_and_the_run_goes_on() {
+    let yaml = r#"
+about: a step asks for more than the heap holds
+heap: 16K
+tree: {}
+steps:
+  - run: x = bytearray(100000)
+  - observe: after
+"#;
+    for word in [Word::W32, Word::W64] {
+        let Some(e) = run(word, yaml, Duration::from_secs(30)) else {
+            continue;
+        };
+        assert_eq!(e.failure, None, "{e:#?}");
+        assert_eq!(e.exceptions.len(), 1);
+        assert_eq!(e.exceptions[0].step, 0);
+        assert_eq!(e.exceptions[0].kind, "MemoryError");
+        assert!(
+            e.target_info.ends_with("heap 16384 bytes"),
+            "{}",
+            e.target_info
+        );
+        assert!(obs(&e, "after").free < 16384);
+    }
+}
+
+#[test]
+fn a_heap_filled_for_good_stops_the_driver_itself() {
+    // The step keeps everything it allocates, so the driver has no memory left to
+    // report the MemoryError: the run ends early and says so with the stderr tail.
+    let yaml = r#"
+about: fill the heap and keep it full
+heap: 16K
+tree: {}
+steps:
+  - run: |
+      keep = []
+      while True:
+          keep.append(bytearray(16))
+  - observe: after
+"#;
+    for word in [Word::W32, Word::W64] {
+        let Some(e) = run(word, yaml, Duration::from_secs(30)) else {
+            continue;
+        };
+        let failure = e.failure.clone().unwrap_or_default();
+        assert!(
+            failure.contains("before the driver's end, in step 0 (keep = [])"),
+            "{e:#?}"
+        );
+        assert!(failure.contains("MemoryError"), "{failure}");
+    }
+}
+
+#[test]
+fn a_dotted_import_without_its_top_package_crashes_1_9_4() {
+    // Semantics §1.2: the fast path returns sys.modules['a'] for `import a.b`; when that
+    // entry is gone while 'a.b' is still there, C gets NULL and binds it to `a`. The
+    // name then crashes the interpreter when it is used.
+    let yaml = r#"
+about: import a.b again after deleting sys.modules['a'] only, then use a
+tree:
+  a/__init__.py: ""
+  a/b.py: "x = 1\n"
+steps:
+  - run: |
+      import sys
+      import a.b
+  - run: del sys.modules['a']
+  - run: import a.b
+  - observe: bound
+  - run: print(a)
+  - observe: never
+"#;
+    for word in [Word::W32, Word::W64] {
+        let Some(e) = run(word, yaml, Duration::from_secs(30)) else {
+            continue;
+        };
+        let failure = e.failure.clone().unwrap_or_default();
+        assert!(
+            failure
+                .starts_with("micropython crashed with SIGSEGV (signal 11) in step 4 (print(a))"),
+            "{}: {e:#?}",
+            word.target_name()
+        );
+        assert_eq!(e.observations.len(), 1);
+        assert_eq!(e.observations[0].modules, ["a.b"]);
+    }
+}
+
+#[test]
+fn scenario_output_on_stdout_and_stderr_does_not_disturb_records() {
+    let yaml = r#"
+about: modules and steps that print, with and without newlines
+tree:
+  noisy.py: |
+    import sys
+    print('#~ looks like a record but is not one at the start')
+    sys.stderr.write('to stderr\n')
+    print('no newline', end='')
+steps:
+  - run: |
+      print('x', end='')
+  - observe: first
+    eval: ["1 + 1"]
+  - run: import noisy
+  - observe: second
+    eval: ["noisy.__name__"]
+"#;
+    for word in [Word::W32, Word::W64] {
+        let Some(e) = run(word, yaml, Duration::from_secs(30)) else {
+            continue;
+        };
+        // The module's fake record is a malformed record line: the driver protocol
+        // refuses it rather than guess.
+        let failure = e.failure.clone().unwrap_or_default();
+        assert!(failure.starts_with("unreadable driver output"), "{e:#?}");
+    }
+    let clean = yaml.replace(
+        "print('#~ looks like a record but is not one at the start')\n    ",
+        "",
+    );
+    for word in [Word::W32, Word::W64] {
+        let Some(e) = run(word, &clean, Duration::from_secs(30)) else {
+            continue;
+        };
+        assert_eq!(e.failure, None, "{e:#?}");
+        assert_eq!(obs(&e, "first").eval["1 + 1"], "2");
+        assert_eq!(obs(&e, "second").eval["noisy.__name__"], "'noisy'");
+        assert_eq!(obs(&e, "second").modules, ["noisy"]);
+    }
+}
+
+#[test]
+fn a_scenario_printing_a_lot_still_reports() {
+    let yaml = r#"
+about: several megabytes of output
+tree: {}
+steps:
+  - run: |
+      for i in range(60000):
+          print('line', i, 'x' * 64)
+  - observe: after
+"#;
+    for word in [Word::W32, Word::W64] {
+        let Some(e) = run(word, yaml, Duration::from_secs(60)) else {
+            continue;
+        };
+        assert_eq!(e.failure, None, "{e:#?}");
+        assert_eq!(e.observations.len(), 1);
+    }
+}
+
+#[test]
+fn the_same_scenario_gives_the_same_execution_twice() {
+    for word in [Word::W32, Word::W64] {
+        let (Some(a), Some(b)) = (
+            run(word, SEED, Duration::from_secs(30)),
+            run(word, SEED, Duration::from_secs(30)),
+        ) else {
+            continue;
+        };
+        assert_eq!(a.failure, None);
+        assert_eq!(a, b, "{}", word.target_name());
+    }
+}
+
+#[test]
+fn a_second_prepare_builds_nothing() {
+    for word in [Word::W32, Word::W64] {
+        if target(word).is_none() {
+            continue;
+        }
+        let dir = reference::variant_dir(word);
+        let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).unwrap();
+        let stamp = dir.join(reference::build::STAMP);
+        let binary = reference::build::binary_path(&dir);
+        let before = (mtime(&stamp), mtime(&binary));
+        let again = reference::build(word).unwrap();
+        assert!(!again.built, "a current build was rebuilt");
+        assert_eq!(again.binary, binary);
+        assert_eq!((mtime(&stamp), mtime(&binary)), before);
+        // A fresh target prepares from the cache too.
+        let t = UnixTarget::new(word);
+        t.prepare().unwrap();
+        assert_eq!((mtime(&stamp), mtime(&binary)), before);
+        assert!(t.info(36864).starts_with("MicroPython 1.9.4 unix port"));
+    }
+}
