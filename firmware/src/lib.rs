@@ -4,9 +4,20 @@
 
 extern crate alloc;
 
+pub mod builtins;
 pub mod compile;
 pub mod fs;
 pub mod heap;
+pub mod import;
+pub mod machine;
 pub mod map;
+pub mod obj;
+pub mod ops;
 pub mod qstr;
 pub mod repl;
+pub mod runtime;
+pub mod vm;
+
+pub use compile::InputKind;
+pub use machine::{Config, Machine, NullIo, PyException};
+pub use runtime::Io;

@@ -1,0 +1,1512 @@
+//! Built-in functions, type constructors, methods of the built-in types and the functions of
+//! the built-in modules `sys`, `gc`, `uos` and `micropython` (py/modbuiltins.c, py/obj*.c,
+//! py/modsys.c, py/modgc.c, extmod/vfs.c-like `uos` over the [`FileSystem`](crate::fs)).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::compile::InputKind;
+use crate::fs::{FileKind, FsError};
+use crate::heap::{BLOCK, Word};
+use crate::obj::{self, FALSE, NONE, NULL, R, TRUE, layout, py_bool, rom};
+use crate::ops::{int_of, it};
+use crate::runtime::{Args, OpenFile, PR, Rt, q, str_data};
+
+fn errno_of(e: FsError) -> i32 {
+    match e {
+        FsError::NotFound => 2,
+        FsError::Exists => 17,
+        FsError::NotDir => 20,
+        FsError::IsDir => 21,
+        FsError::NotEmpty => 13,
+        FsError::Invalid => 22,
+    }
+}
+
+impl Rt<'_> {
+    fn arg_count(&mut self, a: Args<'_>, min: usize, max: usize) -> PR<()> {
+        if a.n < min || a.n > max {
+            if min == max {
+                return Err(self.type_error(&format!(
+                    "function takes {} positional arguments but {} were given",
+                    min, a.n
+                )));
+            }
+            return Err(self.type_error(&format!(
+                "function expected at most {} arguments, got {}",
+                max, a.n
+            )));
+        }
+        Ok(())
+    }
+
+    fn kwarg(&mut self, a: Args<'_>, name: &str) -> Option<Word> {
+        for k in 0..a.n_kw() {
+            let key = a.w[a.n + 2 * k];
+            if self.str_bytes(key).as_deref() == Some(name.as_bytes()) {
+                return Some(a.w[a.n + 2 * k + 1]);
+            }
+        }
+        None
+    }
+
+    fn get_int(&mut self, w: Word) -> PR<i64> {
+        match int_of(w) {
+            Some(i) => Ok(i64::from(i)),
+            None => {
+                let n = self.type_name(w);
+                Err(self.type_error(&format!("can't convert {n} to int")))
+            }
+        }
+    }
+
+    fn get_str(&mut self, w: Word) -> PR<Vec<u8>> {
+        match self.str_bytes(w) {
+            Some(b) => Ok(b),
+            None => {
+                let n = self.type_name(w);
+                Err(self.type_error(&format!("can't convert '{n}' object to str implicitly")))
+            }
+        }
+    }
+
+    fn os_error(&mut self, e: FsError) -> Word {
+        self.new_exc(rom(R::EOSError), &[obj::small(errno_of(e))])
+    }
+
+    /// Calls a ROM built-in function or method.
+    pub fn call_builtin(&mut self, r: R, a: Args<'_>) -> PR<Word> {
+        let p = |i: usize| a.w[i];
+        match r {
+            R::FBuildClass => self.build_class(a),
+            R::FImport => {
+                self.arg_count(a, 1, 5)?;
+                let fromlist = if a.n >= 4 { p(3) } else { NONE };
+                let level = if a.n >= 5 { int_of(p(4)).unwrap_or(0) } else { 0 };
+                self.builtin_import(p(0), fromlist, level)
+            }
+            R::FAbs => {
+                self.arg_count(a, 1, 1)?;
+                if let Some(i) = int_of(p(0)) {
+                    return self.new_int(i64::from(i).abs());
+                }
+                match self.num_f64(p(0)) {
+                    Some(f) => self.new_float(f.abs()),
+                    None => Err(self.type_error("bad operand type for abs()")),
+                }
+            }
+            R::FAll | R::FAny => {
+                self.arg_count(a, 1, 1)?;
+                let want = r == R::FAny;
+                for w in self.collect_iter(p(0))? {
+                    if self.is_true(w)? == want {
+                        return Ok(py_bool(want));
+                    }
+                }
+                Ok(py_bool(!want))
+            }
+            R::FCallable => {
+                self.arg_count(a, 1, 1)?;
+                let t = self.type_of(p(0));
+                let ok = [R::TFunction, R::TClosure, R::TBoundMeth, R::TBuiltin, R::TType]
+                    .iter()
+                    .any(|r| rom(*r) == t)
+                    || (self.is_user_type(t) && {
+                        let cq = q!(self, "__call__");
+                        self.class_lookup(t, cq).is_some()
+                    });
+                Ok(py_bool(ok))
+            }
+            R::FChr => {
+                self.arg_count(a, 1, 1)?;
+                let c = self.get_int(p(0))?;
+                match char::from_u32(c as u32) {
+                    Some(ch) => {
+                        let mut b = [0u8; 4];
+                        let s = ch.encode_utf8(&mut b);
+                        self.new_str(s.as_bytes())
+                    }
+                    None => Err(self.value_error("chr() arg not in range(0x110000)")),
+                }
+            }
+            R::FDir => self.builtin_dir(a),
+            R::FDivmod => {
+                self.arg_count(a, 2, 2)?;
+                let d = self.binary_op(crate::compile::opcodes::binary::FLOOR_DIVIDE, p(0), p(1))?;
+                let h = self.hold(d);
+                let m = self.binary_op(crate::compile::opcodes::binary::MODULO, p(0), p(1));
+                self.release(h);
+                let m = m?;
+                self.new_tuple(&[d, m])
+            }
+            R::FEval | R::FExec => self.eval_exec(a, r == R::FEval),
+            R::FGetattr => {
+                self.arg_count(a, 2, 3)?;
+                let q = self.str_to_qstr(p(1))?;
+                match self.load_method_maybe(p(0), q)? {
+                    Some((v, s)) if s == NULL => Ok(v),
+                    Some((v, s)) => self.new_bound(v, s),
+                    None if a.n == 3 => Ok(p(2)),
+                    None => Err(self.attr_error(p(0), q)),
+                }
+            }
+            R::FSetattr => {
+                self.arg_count(a, 3, 3)?;
+                let q = self.str_to_qstr(p(1))?;
+                self.store_attr(p(0), q, p(2))?;
+                Ok(NONE)
+            }
+            R::FDelattr => {
+                self.arg_count(a, 2, 2)?;
+                let q = self.str_to_qstr(p(1))?;
+                self.store_attr(p(0), q, NULL)?;
+                Ok(NONE)
+            }
+            R::FGlobals => Ok(self.globals()),
+            R::FLocals => Ok(self.locals()),
+            R::FHasattr => {
+                self.arg_count(a, 2, 2)?;
+                let q = self.str_to_qstr(p(1))?;
+                match self.load_method_maybe(p(0), q) {
+                    Ok(Some(_)) => Ok(TRUE),
+                    Ok(None) => Ok(FALSE),
+                    Err(e) if self.is_instance(e, rom(R::EAttributeError)) => Ok(FALSE),
+                    Err(e) => Err(e),
+                }
+            }
+            R::FHash => {
+                self.arg_count(a, 1, 1)?;
+                self.hash(p(0))
+            }
+            R::FId => {
+                self.arg_count(a, 1, 1)?;
+                let w = p(0);
+                self.new_int(i64::from(w & 0x3fff_ffff))
+            }
+            R::FIsinstance | R::FIssubclass => {
+                self.arg_count(a, 2, 2)?;
+                let t = if r == R::FIsinstance {
+                    self.type_of(p(0))
+                } else {
+                    if !self.is_type(p(0)) {
+                        return Err(self.type_error("issubclass() arg 1 must be a class"));
+                    }
+                    p(0)
+                };
+                let cands = if self.type_of(p(1)) == rom(R::TTuple) || p(1) == rom(R::EmptyTuple) {
+                    self.seq_items(p(1))
+                } else {
+                    vec![p(1)]
+                };
+                for c in cands {
+                    if !self.is_type(c) {
+                        return Err(self.type_error("issubclass() arg 2 must be a class or a tuple of classes"));
+                    }
+                    if self.is_subclass(t, c) {
+                        return Ok(TRUE);
+                    }
+                }
+                Ok(FALSE)
+            }
+            R::FIter => {
+                self.arg_count(a, 1, 1)?;
+                self.get_iter(p(0))
+            }
+            R::FNext => {
+                self.arg_count(a, 1, 2)?;
+                match self.obj_next(p(0))? {
+                    Some(w) => Ok(w),
+                    None if a.n == 2 => Ok(p(1)),
+                    None => Err(self.new_exc(rom(R::EStopIteration), &[])),
+                }
+            }
+            R::FLen => {
+                self.arg_count(a, 1, 1)?;
+                if let Some(n) = self.len_of(p(0)) {
+                    return self.new_int(n as i64);
+                }
+                let t = self.type_of(p(0));
+                if self.is_user_type(t) {
+                    let lq = q!(self, "__len__");
+                    if let Some(m) = self.class_lookup(t, lq) {
+                        return self.call_method_with_self(m, p(0), &[]);
+                    }
+                }
+                let n = self.type_name(p(0));
+                Err(self.type_error(&format!("object of type '{n}' has no len()")))
+            }
+            R::FMax | R::FMin => {
+                let items = if a.n == 1 {
+                    self.collect_iter(p(0))?
+                } else {
+                    a.w[..a.n].to_vec()
+                };
+                let key = self.kwarg(a, "key");
+                if items.is_empty() {
+                    if let Some(d) = self.kwarg(a, "default") {
+                        return Ok(d);
+                    }
+                    return Err(self.value_error("arg is an empty sequence"));
+                }
+                let base = self.vlen();
+                for w in &items {
+                    self.vpush(*w);
+                }
+                let mut best = items[0];
+                let mut best_k = match key {
+                    Some(k) => self.call_n(k, &[best])?,
+                    None => best,
+                };
+                for w in &items[1..] {
+                    let k = match key {
+                        Some(kf) => self.call_n(kf, &[*w])?,
+                        None => *w,
+                    };
+                    let op = if r == R::FMax {
+                        crate::compile::opcodes::binary::MORE
+                    } else {
+                        crate::compile::opcodes::binary::LESS
+                    };
+                    let c = self.binary_op(op, k, best_k)?;
+                    if c == TRUE {
+                        best = *w;
+                        best_k = k;
+                    }
+                }
+                self.vtrunc(base);
+                Ok(best)
+            }
+            R::FOrd => {
+                self.arg_count(a, 1, 1)?;
+                let b = self.get_str(p(0))?;
+                let s = String::from_utf8_lossy(&b);
+                let mut cs = s.chars();
+                match (cs.next(), cs.next()) {
+                    (Some(c), None) => self.new_int(i64::from(c as u32)),
+                    _ => Err(self.type_error(&format!(
+                        "ord() expected a character, but string of length {} found",
+                        s.chars().count()
+                    ))),
+                }
+            }
+            R::FPrint => {
+                let sep = self.kwarg(a, "sep").filter(|w| *w != NONE);
+                let end = self.kwarg(a, "end").filter(|w| *w != NONE);
+                let sep = match sep {
+                    Some(w) => self.to_str(w),
+                    None => " ".into(),
+                };
+                let end = match end {
+                    Some(w) => self.to_str(w),
+                    None => "\n".into(),
+                };
+                let mut out = String::new();
+                for i in 0..a.n {
+                    if i > 0 {
+                        out.push_str(&sep);
+                    }
+                    let s = self.to_str(p(i));
+                    out.push_str(&s);
+                }
+                out.push_str(&end);
+                if let Some(f) = self.kwarg(a, "file")
+                    && f != NONE
+                {
+                    let s = self.new_str_vstr(out.as_bytes())?;
+                    let wq = q!(self, "write");
+                    let (m, slf) = self.load_method(f, wq)?;
+                    if slf == NULL {
+                        self.call_n(m, &[s])?;
+                    } else {
+                        self.call_method_with_self(m, slf, &[s])?;
+                    }
+                    return Ok(NONE);
+                }
+                self.io.write(out.as_bytes());
+                Ok(NONE)
+            }
+            R::FRepr => {
+                self.arg_count(a, 1, 1)?;
+                let s = self.repr(p(0));
+                self.new_str_vstr(s.as_bytes())
+            }
+            R::FSorted => {
+                self.arg_count(a, 1, 1)?;
+                let items = self.collect_iter(p(0))?;
+                let l = self.new_list_alloc(&items, items.len())?;
+                let base = self.vlen();
+                self.vpush(l);
+                let key = self.kwarg(a, "key");
+                let rev = self.kwarg(a, "reverse");
+                let r = self.list_sort(l, key.unwrap_or(NONE), rev.unwrap_or(FALSE));
+                self.vtrunc(base);
+                r.map(|_| l)
+            }
+            R::FSum => {
+                self.arg_count(a, 1, 2)?;
+                let mut acc = if a.n == 2 { p(1) } else { obj::small(0) };
+                for w in self.collect_iter(p(0))? {
+                    acc = self.binary_op(crate::compile::opcodes::binary::ADD, acc, w)?;
+                }
+                Ok(acc)
+            }
+            R::FRound => {
+                self.arg_count(a, 1, 2)?;
+                if int_of(p(0)).is_some() {
+                    return Ok(p(0));
+                }
+                let f = self.num_f64(p(0)).unwrap_or(0.0);
+                if a.n == 2 {
+                    let d = self.get_int(p(1))?;
+                    let m = libm_pow10(d as i32);
+                    return self.new_float(round_half_even(f * m) / m);
+                }
+                self.new_int(round_half_even(f) as i64)
+            }
+            R::FHex | R::FBin | R::FOct => {
+                self.arg_count(a, 1, 1)?;
+                let v = self.get_int(p(0))?;
+                let (sign, m) = if v < 0 { ("-", -v) } else { ("", v) };
+                let s = match r {
+                    R::FHex => format!("{sign}0x{m:x}"),
+                    R::FBin => format!("{sign}0b{m:b}"),
+                    _ => format!("{sign}0o{m:o}"),
+                };
+                self.new_str_vstr(s.as_bytes())
+            }
+            R::FPow => {
+                self.arg_count(a, 2, 3)?;
+                self.binary_op(crate::compile::opcodes::binary::POWER, p(0), p(1))
+            }
+            R::FInput => Err(self.new_exc(rom(R::EEOFError), &[])),
+            R::FOpen => self.builtin_open(a),
+            // ---------------------------------------------------------------- sys
+            R::FSysExit => {
+                let args: Vec<Word> = a.w[..a.n].to_vec();
+                Err(self.new_exc(rom(R::ESystemExit), &args))
+            }
+            R::FSysPrintException => {
+                self.arg_count(a, 1, 2)?;
+                let s = self.format_exc(p(0));
+                self.io.write(s.as_bytes());
+                Ok(NONE)
+            }
+            // ---------------------------------------------------------------- gc
+            R::FGcCollect => {
+                let n = self.st.heap.collect(&[]);
+                self.new_int(n as i64)
+            }
+            R::FGcMemFree => self.new_int(self.st.heap.mem_free() as i64),
+            R::FGcMemAlloc => self.new_int(self.st.heap.mem_alloc() as i64),
+            R::FGcEnable => {
+                self.st.heap.set_auto_collect(true);
+                Ok(NONE)
+            }
+            R::FGcDisable => {
+                self.st.heap.set_auto_collect(false);
+                Ok(NONE)
+            }
+            R::FGcIsenabled => Ok(py_bool(self.st.heap.auto_collect())),
+            R::FGcThreshold => {
+                if a.n == 0 {
+                    return match self.st.heap.threshold() {
+                        Some(b) => self.new_int(b as i64),
+                        None => Ok(obj::small(-1)),
+                    };
+                }
+                let v = self.get_int(p(0))?;
+                self.st.heap.set_threshold(if v < 0 { None } else { Some(v as usize) });
+                Ok(NONE)
+            }
+            // ---------------------------------------------------------------- micropython
+            R::FMpMemInfo => {
+                let s = format!(
+                    "mem: total={}, current={}, peak={}\nGC: total: {}, used: {}, free: {}\n",
+                    self.st.heap.pool_bytes(),
+                    self.st.heap.mem_alloc(),
+                    self.st.heap.mem_alloc(),
+                    self.st.heap.pool_bytes(),
+                    self.st.heap.mem_alloc(),
+                    self.st.heap.mem_free()
+                );
+                self.io.write(s.as_bytes());
+                Ok(NONE)
+            }
+            R::FMpQstrInfo => {
+                let s = format!("qstr pool: n_total={}\n", self.st.qstrs.len());
+                self.io.write(s.as_bytes());
+                Ok(NONE)
+            }
+            R::FMpHeapLock => {
+                self.st.heap.lock();
+                Ok(NONE)
+            }
+            R::FMpHeapUnlock => {
+                self.st.heap.unlock();
+                Ok(NONE)
+            }
+            // ---------------------------------------------------------------- uos
+            R::FOsListdir => {
+                let path = if a.n >= 1 {
+                    String::from_utf8_lossy(&self.get_str(p(0))?).into_owned()
+                } else {
+                    ".".into()
+                };
+                let names = self.st.fs.list(&path).map_err(|e| self.os_error(e))?;
+                let l = self.new_list(&[])?;
+                let base = self.vlen();
+                self.vpush(l);
+                for n in names {
+                    let s = self.new_str(n.as_bytes())?;
+                    self.list_append(l, s)?;
+                }
+                self.vtrunc(base);
+                Ok(l)
+            }
+            R::FOsMkdir | R::FOsRmdir | R::FOsRemove | R::FOsChdir => {
+                self.arg_count(a, 1, 1)?;
+                let path = String::from_utf8_lossy(&self.get_str(p(0))?).into_owned();
+                let r = match r {
+                    R::FOsMkdir => self.st.fs.mkdir(&path),
+                    R::FOsRmdir => self.st.fs.rmdir(&path),
+                    R::FOsRemove => self.st.fs.remove(&path),
+                    _ => self.st.fs.chdir(&path),
+                };
+                r.map_err(|e| self.os_error(e))?;
+                Ok(NONE)
+            }
+            R::FOsRename => {
+                self.arg_count(a, 2, 2)?;
+                let from = String::from_utf8_lossy(&self.get_str(p(0))?).into_owned();
+                let to = String::from_utf8_lossy(&self.get_str(p(1))?).into_owned();
+                self.st.fs.rename(&from, &to).map_err(|e| self.os_error(e))?;
+                Ok(NONE)
+            }
+            R::FOsGetcwd => {
+                let c = self.st.fs.getcwd();
+                self.new_str(c.as_bytes())
+            }
+            R::FOsStat => {
+                self.arg_count(a, 1, 1)?;
+                let path = String::from_utf8_lossy(&self.get_str(p(0))?).into_owned();
+                let (mode, size) = match self.st.fs.stat(&path) {
+                    Some(FileKind::Dir) => (0x4000, 0),
+                    Some(FileKind::File) => (0x8000, self.st.fs.read(&path).map_or(0, |d| d.len())),
+                    None => return Err(self.os_error(FsError::NotFound)),
+                };
+                let z = obj::small(0);
+                self.new_tuple(&[obj::small(mode), z, z, z, z, z, obj::small(size as i32), z, z, z])
+            }
+            _ => self.call_method_builtin(r, a),
+        }
+    }
+
+    fn build_class(&mut self, a: Args<'_>) -> PR<Word> {
+        if a.n < 2 {
+            return Err(self.type_error("function missing 2 required positional arguments"));
+        }
+        let (body, name) = (a.w[0], a.w[1]);
+        let old = self.locals();
+        let d = self.new_dict(0)?;
+        let base = self.vlen();
+        self.vpush(d);
+        self.set_locals(d);
+        let r = self.call_n(body, &[]);
+        self.set_locals(old);
+        let r = (|| {
+            let cell = r?;
+            self.vpush(cell);
+            let bases = self.new_tuple(&a.w[2..a.n])?;
+            self.vpush(bases);
+            let meta = if a.n == 2 { rom(R::TType) } else { self.type_of(a.w[2]) };
+            let cls = self.call_n(meta, &[name, bases, d])?;
+            if cell != NONE && self.type_of(cell) == rom(R::TCell) {
+                self.wf(cell, 1, cls);
+            }
+            Ok(cls)
+        })();
+        self.vtrunc(base);
+        r
+    }
+
+    /// `mp_obj_new_type`: a 15-word type object whose locals are `dict`.
+    pub fn new_type(&mut self, name: Word, bases: Word, dict: Word) -> PR<Word> {
+        let nq = self.str_to_qstr(name)?;
+        let items = self.seq_items(bases);
+        for b in &items {
+            if !self.is_type(*b) {
+                return Err(self.type_error("type is not an acceptable base type"));
+            }
+        }
+        let t = self.alloc_obj(rom(R::TType), layout::TYPE_WORDS)?;
+        self.wf(t, layout::TYPE_NAME, u32::from(nq));
+        let parent = match items.len() {
+            0 => NULL,
+            1 => items[0],
+            _ => bases,
+        };
+        self.wf(t, layout::TYPE_PARENT, parent);
+        self.wf(t, layout::TYPE_LOCALS, dict);
+        Ok(t)
+    }
+
+    fn builtin_dir(&mut self, a: Args<'_>) -> PR<Word> {
+        let l = self.new_list(&[])?;
+        let base = self.vlen();
+        self.vpush(l);
+        let r = (|| {
+            if a.n == 0 {
+                let d = self.locals();
+                for (k, _) in self.dict_items(d) {
+                    self.list_append(l, k)?;
+                }
+            } else {
+                let o = a.w[0];
+                let n = self.st.qstrs.len();
+                for i in 2..n {
+                    let q = i as u16;
+                    let found = match self.load_method_maybe(o, q) {
+                        Ok(x) => x.is_some(),
+                        Err(e) if self.is_instance(e, rom(R::EAttributeError)) => false,
+                        Err(e) => return Err(e),
+                    };
+                    if found {
+                        self.list_append(l, obj::qstr_obj(q))?;
+                    }
+                }
+            }
+            Ok(l)
+        })();
+        self.vtrunc(base);
+        r
+    }
+
+    fn eval_exec(&mut self, a: Args<'_>, is_eval: bool) -> PR<Word> {
+        self.arg_count(a, 1, 3)?;
+        let mut globals = self.globals();
+        let mut locals = self.locals();
+        for i in 1..a.n.min(3) {
+            let w = a.w[i];
+            if w != NONE {
+                if !self.is_dict(w) {
+                    return Err(self.new_exc(rom(R::ETypeError), &[]));
+                }
+                locals = w;
+                if i == 1 {
+                    globals = w;
+                }
+            }
+        }
+        let src = self.get_str(a.w[0])?;
+        let src = String::from_utf8_lossy(&src).into_owned();
+        let file = q!(self, "<string>");
+        let kind = if is_eval { InputKind::Eval } else { InputKind::File };
+        self.exec_in(&src, file, kind, globals, locals)
+    }
+
+    /// `list.sort(key=None, reverse=False)` (a stable insertion sort over the item array).
+    pub fn list_sort(&mut self, l: Word, key: Word, reverse: Word) -> PR<()> {
+        let items = self.seq_items(l);
+        let base = self.vlen();
+        let mut keyed: Vec<(Word, Word)> = Vec::with_capacity(items.len());
+        for w in items {
+            let k = if key == NONE { w } else { self.call_n(key, &[w])? };
+            self.vpush(k);
+            keyed.push((k, w));
+        }
+        let rev = self.is_true(reverse)?;
+        let lt = crate::compile::opcodes::binary::LESS;
+        // merge-free stable insertion sort: n is small in practice
+        let mut out: Vec<(Word, Word)> = Vec::with_capacity(keyed.len());
+        for x in keyed {
+            let mut pos = out.len();
+            while pos > 0 {
+                let (a, b) = if rev { (out[pos - 1].0, x.0) } else { (x.0, out[pos - 1].0) };
+                let c = self.binary_op(lt, a, b)?;
+                if c == TRUE {
+                    pos -= 1;
+                } else {
+                    break;
+                }
+            }
+            out.insert(pos, x);
+        }
+        self.vtrunc(base);
+        let it = self.f(l, 3);
+        for (i, (_, w)) in out.iter().enumerate() {
+            self.wf(it, i, *w);
+        }
+        Ok(())
+    }
+
+    /// Constructs an instance of a built-in type (`make_new`).
+    pub fn make_new_rom(&mut self, r: R, a: Args<'_>) -> PR<Word> {
+        let p = |i: usize| a.w[i];
+        if obj::is_exc_type(r) {
+            return Ok(self.new_exc(rom(r), &a.w[..a.n]));
+        }
+        match r {
+            R::TType => {
+                if a.n == 1 {
+                    return Ok(self.type_of(p(0)));
+                }
+                if a.n == 3 {
+                    return self.new_type(p(0), p(1), p(2));
+                }
+                Err(self.type_error("type takes 1 or 3 arguments"))
+            }
+            R::TObject => self.alloc_obj(rom(R::TObject), 1),
+            R::TNoneType => Ok(NONE),
+            R::TBool => {
+                if a.n == 0 {
+                    return Ok(FALSE);
+                }
+                Ok(py_bool(self.is_true(p(0))?))
+            }
+            R::TInt => {
+                if a.n == 0 {
+                    return Ok(obj::small(0));
+                }
+                let x = p(0);
+                if let Some(i) = int_of(x) {
+                    return Ok(obj::small(i));
+                }
+                if let Some(f) = self.num_f64(x) {
+                    return self.new_int(f.trunc() as i64);
+                }
+                if let Some(b) = self.str_bytes(x) {
+                    let radix = if a.n >= 2 { self.get_int(p(1))? as u32 } else { 10 };
+                    let s = String::from_utf8_lossy(&b);
+                    let t = s.trim().replace('_', "");
+                    let (neg, digits) = match t.strip_prefix('-') {
+                        Some(d) => (true, d.to_string()),
+                        None => (false, t.trim_start_matches('+').to_string()),
+                    };
+                    let (radix, digits) = if radix == 16 || radix == 0 {
+                        match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+                            Some(d) => (16, d.to_string()),
+                            None => (if radix == 0 { 10 } else { radix }, digits),
+                        }
+                    } else {
+                        (radix, digits)
+                    };
+                    return match i64::from_str_radix(&digits, radix.clamp(2, 36)) {
+                        Ok(v) if !digits.is_empty() => self.new_int(if neg { -v } else { v }),
+                        _ => {
+                            let mut rs = String::new();
+                            crate::ops::repr_str(&s, &mut rs);
+                            Err(self.value_error(&format!(
+                                "invalid syntax for integer with base {radix}: {rs}"
+                            )))
+                        }
+                    };
+                }
+                let n = self.type_name(x);
+                Err(self.type_error(&format!("can't convert {n} to int")))
+            }
+            R::TFloat => {
+                if a.n == 0 {
+                    return self.new_float(0.0);
+                }
+                if let Some(f) = self.num_f64(p(0)) {
+                    return self.new_float(f);
+                }
+                if let Some(b) = self.str_bytes(p(0)) {
+                    let s = String::from_utf8_lossy(&b);
+                    if let Ok(f) = s.trim().parse::<f64>() {
+                        return self.new_float(f);
+                    }
+                }
+                Err(self.value_error("invalid syntax for number"))
+            }
+            R::TStr => {
+                if a.n == 0 {
+                    return Ok(obj::qstr_obj(1));
+                }
+                if self.type_of(p(0)) == rom(R::TStr) {
+                    return Ok(p(0));
+                }
+                if a.n >= 2 && let Some(b) = self.str_bytes(p(0)) {
+                    return self.new_str_vstr(&b);
+                }
+                if a.n >= 2 && self.type_of(p(0)) == rom(R::TBytearray) {
+                    let b = self.bytearray_data(p(0));
+                    return self.new_str_vstr(&b);
+                }
+                let s = self.to_str(p(0));
+                self.new_str_vstr(s.as_bytes())
+            }
+            R::TBytes | R::TBytearray => {
+                let data: Vec<u8> = if a.n == 0 {
+                    vec![]
+                } else if let Some(n) = int_of(p(0)) {
+                    vec![0; n.max(0) as usize]
+                } else if let Some(b) = self.str_bytes(p(0)) {
+                    b
+                } else if self.type_of(p(0)) == rom(R::TBytearray) {
+                    self.bytearray_data(p(0))
+                } else {
+                    let mut v = Vec::new();
+                    for w in self.collect_iter(p(0))? {
+                        v.push(int_of(w).unwrap_or(0) as u8);
+                    }
+                    v
+                };
+                if r == R::TBytes {
+                    if data.is_empty() {
+                        return self.new_str_heap(R::TBytes, &[]);
+                    }
+                    self.new_str_heap(R::TBytes, &data)
+                } else {
+                    self.new_bytearray(&data)
+                }
+            }
+            R::TList => {
+                let l = self.new_list(&[])?;
+                if a.n == 0 {
+                    return Ok(l);
+                }
+                let base = self.vlen();
+                self.vpush(l);
+                let r = (|| {
+                    let src = p(0);
+                    let (obj_, k, mut i) = self.iter_start(src)?;
+                    self.vpush(obj_);
+                    loop {
+                        self.poll()?;
+                        match self.iter_step(obj_, k, i)? {
+                            Some((w, ni)) => {
+                                self.list_append(l, w)?;
+                                i = ni;
+                            }
+                            None => break,
+                        }
+                    }
+                    Ok(l)
+                })();
+                self.vtrunc(base);
+                r
+            }
+            R::TTuple => {
+                if a.n == 0 {
+                    return Ok(rom(R::EmptyTuple));
+                }
+                if self.type_of(p(0)) == rom(R::TTuple) {
+                    return Ok(p(0));
+                }
+                let items = self.collect_iter(p(0))?;
+                self.new_tuple(&items)
+            }
+            R::TDict => {
+                let d = self.new_dict(0)?;
+                let base = self.vlen();
+                self.vpush(d);
+                let r = (|| {
+                    if a.n >= 1 {
+                        if self.is_dict(p(0)) {
+                            for (k, v) in self.dict_items(p(0)) {
+                                self.dict_set(d, k, v)?;
+                            }
+                        } else {
+                            for kv in self.collect_iter(p(0))? {
+                                let pair = self.collect_iter(kv)?;
+                                if pair.len() != 2 {
+                                    return Err(self.value_error("dict update sequence has wrong length"));
+                                }
+                                self.dict_set(d, pair[0], pair[1])?;
+                            }
+                        }
+                    }
+                    for k in 0..a.n_kw() {
+                        self.dict_set(d, a.w[a.n + 2 * k], a.w[a.n + 2 * k + 1])?;
+                    }
+                    Ok(d)
+                })();
+                self.vtrunc(base);
+                r
+            }
+            R::TSet => {
+                let items = if a.n == 0 { vec![] } else { self.collect_iter(p(0))? };
+                self.new_set(&items)
+            }
+            R::TRange => {
+                let mut v = [0i64, 0, 1];
+                match a.n {
+                    1 => v[1] = self.get_int(p(0))?,
+                    2 | 3 => {
+                        v[0] = self.get_int(p(0))?;
+                        v[1] = self.get_int(p(1))?;
+                        if a.n == 3 {
+                            v[2] = self.get_int(p(2))?;
+                            if v[2] == 0 {
+                                return Err(self.value_error("zero step"));
+                            }
+                        }
+                    }
+                    _ => return Err(self.type_error("range expected at least 1 argument")),
+                }
+                let o = self.alloc_obj(rom(R::TRange), 4)?;
+                for (i, x) in v.iter().enumerate() {
+                    self.wf(o, 1 + i, obj::small(*x as i32));
+                }
+                Ok(o)
+            }
+            R::TEnumerate => {
+                self.arg_count(a, 1, 2)?;
+                let start = if a.n == 2 { p(1) } else { self.kwarg(a, "start").unwrap_or(obj::small(0)) };
+                let i = self.get_iter(p(0))?;
+                let h = self.hold(i);
+                let o = self.alloc_obj(rom(R::TEnumerate), 3);
+                self.release(h);
+                let o = o?;
+                self.wf(o, 1, i);
+                self.wf(o, 2, start);
+                Ok(o)
+            }
+            R::TZip => {
+                let base = self.vlen();
+                let mut its = Vec::new();
+                for i in 0..a.n {
+                    let x = self.get_iter(p(i))?;
+                    self.vpush(x);
+                    its.push(x);
+                }
+                let r = (|| {
+                    let t = self.new_tuple(&its)?;
+                    let h = self.hold(t);
+                    let o = self.alloc_obj(rom(R::TZip), 2);
+                    self.release(h);
+                    let o = o?;
+                    self.wf(o, 1, t);
+                    Ok(o)
+                })();
+                self.vtrunc(base);
+                r
+            }
+            R::TStaticMethod | R::TClassMethod | R::TProperty => {
+                self.arg_count(a, 1, 4)?;
+                let o = self.alloc_obj(rom(r), 2)?;
+                self.wf(o, 1, p(0));
+                Ok(o)
+            }
+            _ => {
+                let n = obj::rom_type_info(r).map_or("?", |i| i.0);
+                Err(self.type_error(&format!("cannot create '{n}' instances")))
+            }
+        }
+    }
+
+    fn builtin_open(&mut self, a: Args<'_>) -> PR<Word> {
+        self.arg_count(a, 1, 2)?;
+        let path = String::from_utf8_lossy(&self.get_str(a.w[0])?).into_owned();
+        let mode = if a.n == 2 {
+            String::from_utf8_lossy(&self.get_str(a.w[1])?).into_owned()
+        } else {
+            match self.kwarg(a, "mode") {
+                Some(m) => self.to_str(m),
+                None => "r".into(),
+            }
+        };
+        let write = mode.contains('w') || mode.contains('a');
+        let binary = mode.contains('b');
+        let data = if mode.contains('w') {
+            self.st.fs.write(&path, b"").map_err(|e| self.os_error(e))?;
+            Vec::new()
+        } else {
+            match self.st.fs.read(&path) {
+                Ok(d) => d,
+                Err(FsError::NotFound) if mode.contains('a') => Vec::new(),
+                Err(e) => return Err(self.os_error(e)),
+            }
+        };
+        let pos = if mode.contains('a') { data.len() } else { 0 };
+        let h = self.st.files.len();
+        self.st.files.push(Some(OpenFile { path, write, binary, data, pos }));
+        let o = self.alloc_obj(rom(R::TFile), 2)?;
+        self.wf(o, 1, obj::small(h as i32));
+        Ok(o)
+    }
+
+    fn file_of(&mut self, o: Word) -> PR<usize> {
+        let h = obj::small_value(self.f(o, 1)) as usize;
+        match self.st.files.get(h) {
+            Some(Some(_)) => Ok(h),
+            _ => Err(self.value_error("I/O operation on closed file")),
+        }
+    }
+
+    /// `file.readline()`.
+    pub fn file_readline(&mut self, o: Word) -> PR<Word> {
+        let h = self.file_of(o)?;
+        let (line, binary) = {
+            let Some(Some(f)) = self.st.files.get_mut(h) else { return Ok(NONE) };
+            let rest = &f.data[f.pos.min(f.data.len())..];
+            let n = rest.iter().position(|c| *c == b'\n').map_or(rest.len(), |i| i + 1);
+            let line = rest[..n].to_vec();
+            f.pos += n;
+            (line, f.binary)
+        };
+        if binary {
+            self.new_str_heap(R::TBytes, &line)
+        } else {
+            self.new_str_vstr(&line)
+        }
+    }
+
+    fn call_method_builtin(&mut self, r: R, a: Args<'_>) -> PR<Word> {
+        if a.n == 0 {
+            return Err(self.type_error("function takes at least 1 argument"));
+        }
+        let s = a.w[0];
+        let p = |i: usize| a.w[i];
+        match r {
+            R::MObjectInit => Ok(NONE),
+            R::MListAppend => {
+                self.arg_count(a, 2, 2)?;
+                if self.type_of(s) == rom(R::TBytearray) {
+                    let mut d = self.bytearray_data(s);
+                    d.push(int_of(p(1)).unwrap_or(0) as u8);
+                    let n = self.new_bytearray(&d)?;
+                    let (x, y) = (self.f(n, 2), self.f(n, 3));
+                    self.wf(s, 2, x);
+                    self.wf(s, 3, y);
+                    return Ok(NONE);
+                }
+                self.list_append(s, p(1))?;
+                Ok(NONE)
+            }
+            R::MListExtend => {
+                self.arg_count(a, 2, 2)?;
+                for w in self.collect_iter(p(1))? {
+                    self.list_append(s, w)?;
+                }
+                Ok(NONE)
+            }
+            R::MListPop => {
+                let len = self.f(s, 2) as usize;
+                if len == 0 {
+                    return Err(self.exc_msg(R::EIndexError, "pop from empty list"));
+                }
+                let i = if a.n >= 2 { self.get_int(p(1))? } else { -1 };
+                let i = if i < 0 { i + len as i64 } else { i };
+                if i < 0 || i >= len as i64 {
+                    return Err(self.exc_msg(R::EIndexError, "pop index out of range"));
+                }
+                let it = self.f(s, 3);
+                let v = self.f(it, i as usize);
+                for j in i as usize..len - 1 {
+                    let w = self.f(it, j + 1);
+                    self.wf(it, j, w);
+                }
+                self.wf(it, len - 1, 0);
+                self.wf(s, 2, (len - 1) as Word);
+                Ok(v)
+            }
+            R::MListInsert => {
+                self.arg_count(a, 3, 3)?;
+                let len = self.f(s, 2) as i64;
+                let mut i = self.get_int(p(1))?;
+                if i < 0 {
+                    i = (i + len).max(0);
+                }
+                let i = i.min(len) as usize;
+                self.list_append(s, NONE)?;
+                let it = self.f(s, 3);
+                for j in (i..len as usize).rev() {
+                    let w = self.f(it, j);
+                    self.wf(it, j + 1, w);
+                }
+                self.wf(it, i, p(2));
+                Ok(NONE)
+            }
+            R::MListRemove | R::MListIndex | R::MListCount | R::MTupleIndex | R::MTupleCount => {
+                self.arg_count(a, 2, 2)?;
+                let items = self.seq_items(s);
+                let mut count = 0;
+                for (i, w) in items.iter().enumerate() {
+                    if self.equal(*w, p(1))? {
+                        match r {
+                            R::MListRemove => {
+                                return self.call_builtin(R::MListPop, Args { w: &[s, obj::small(i as i32)], n: 2 }).map(|_| NONE);
+                            }
+                            R::MListIndex | R::MTupleIndex => return Ok(obj::small(i as i32)),
+                            _ => count += 1,
+                        }
+                    }
+                }
+                match r {
+                    R::MListCount | R::MTupleCount => Ok(obj::small(count)),
+                    R::MListRemove => Err(self.value_error("object not in sequence")),
+                    _ => Err(self.value_error("object not in sequence")),
+                }
+            }
+            R::MListSort => {
+                let key = self.kwarg(a, "key").unwrap_or(NONE);
+                let rev = self.kwarg(a, "reverse").unwrap_or(FALSE);
+                self.list_sort(s, key, rev)?;
+                Ok(NONE)
+            }
+            R::MListReverse => {
+                let mut items = self.seq_items(s);
+                items.reverse();
+                let it = self.f(s, 3);
+                for (i, w) in items.iter().enumerate() {
+                    self.wf(it, i, *w);
+                }
+                Ok(NONE)
+            }
+            R::MListClear => {
+                let len = self.f(s, 2) as usize;
+                let it = self.f(s, 3);
+                for i in 0..len {
+                    self.wf(it, i, 0);
+                }
+                self.wf(s, 2, 0);
+                Ok(NONE)
+            }
+            R::MListCopy => {
+                let items = self.seq_items(s);
+                self.new_list_alloc(&items, items.len())
+            }
+            R::MDictKeys | R::MDictValues | R::MDictItems => {
+                let k = match r {
+                    R::MDictKeys => it::DKEYS,
+                    R::MDictValues => it::DVALUES,
+                    _ => it::DITEMS,
+                };
+                let v = self.alloc_obj(rom(R::TDictView), 3)?;
+                self.wf(v, 1, s);
+                self.wf(v, 2, obj::small(k));
+                Ok(v)
+            }
+            R::MDictGet => {
+                self.arg_count(a, 2, 3)?;
+                Ok(self
+                    .dict_get(s, p(1))
+                    .unwrap_or(if a.n == 3 { p(2) } else { NONE }))
+            }
+            R::MDictPop => {
+                self.arg_count(a, 2, 3)?;
+                match self.dict_del(s, p(1)) {
+                    Some(v) => Ok(v),
+                    None if a.n == 3 => Ok(p(2)),
+                    None => Err(self.new_exc(rom(R::EKeyError), &[p(1)])),
+                }
+            }
+            R::MDictPopitem => {
+                let items = self.dict_items(s);
+                match items.first() {
+                    Some((k, v)) => {
+                        let (k, v) = (*k, *v);
+                        self.dict_del(s, k);
+                        self.new_tuple(&[k, v])
+                    }
+                    None => Err(self.exc_msg(R::EKeyError, "popitem(): dictionary is empty")),
+                }
+            }
+            R::MDictSetdefault => {
+                self.arg_count(a, 2, 3)?;
+                if let Some(v) = self.dict_get(s, p(1)) {
+                    return Ok(v);
+                }
+                let v = if a.n == 3 { p(2) } else { NONE };
+                self.dict_set(s, p(1), v)?;
+                Ok(v)
+            }
+            R::MDictUpdate => {
+                if a.n >= 2 {
+                    if self.is_dict(p(1)) {
+                        for (k, v) in self.dict_items(p(1)) {
+                            self.dict_set(s, k, v)?;
+                        }
+                    } else {
+                        for kv in self.collect_iter(p(1))? {
+                            let pair = self.collect_iter(kv)?;
+                            if pair.len() == 2 {
+                                self.dict_set(s, pair[0], pair[1])?;
+                            }
+                        }
+                    }
+                }
+                for k in 0..a.n_kw() {
+                    self.dict_set(s, a.w[a.n + 2 * k], a.w[a.n + 2 * k + 1])?;
+                }
+                Ok(NONE)
+            }
+            R::MDictClear => {
+                crate::map::map_clear(&mut self.st.heap, s + 4);
+                Ok(NONE)
+            }
+            R::MDictCopy => {
+                let n = crate::map::MapHeader::load(&self.st.heap, s + 4).alloc;
+                let d = self.new_dict(n)?;
+                let h = self.hold(d);
+                for (k, v) in self.dict_items(s) {
+                    if let Err(e) = self.dict_set(d, k, v) {
+                        self.release(h);
+                        return Err(e);
+                    }
+                }
+                self.release(h);
+                Ok(d)
+            }
+            R::MSetAdd => {
+                self.arg_count(a, 2, 2)?;
+                self.set_add(s, p(1))?;
+                Ok(NONE)
+            }
+            R::MSetDiscard | R::MSetRemove => {
+                self.arg_count(a, 2, 2)?;
+                let found = self.set_remove(s, p(1))?;
+                if !found && r == R::MSetRemove {
+                    return Err(self.new_exc(rom(R::EKeyError), &[p(1)]));
+                }
+                Ok(NONE)
+            }
+            R::MFileRead | R::MFileReadline | R::MFileWrite | R::MFileClose | R::MFileEnter | R::MFileExit => {
+                self.file_method(r, a)
+            }
+            _ => self.str_method(r, a),
+        }
+    }
+
+    fn file_method(&mut self, r: R, a: Args<'_>) -> PR<Word> {
+        let s = a.w[0];
+        match r {
+            R::MFileEnter => Ok(s),
+            R::MFileClose | R::MFileExit => {
+                let h = obj::small_value(self.f(s, 1)) as usize;
+                if let Some(slot) = self.st.files.get_mut(h)
+                    && let Some(f) = slot.take()
+                    && f.write
+                {
+                    let (p, d) = (f.path.clone(), f.data.clone());
+                    self.st.fs.write(&p, &d).map_err(|e| self.os_error(e))?;
+                }
+                Ok(NONE)
+            }
+            R::MFileReadline => self.file_readline(s),
+            R::MFileRead => {
+                let h = self.file_of(s)?;
+                let n = if a.n >= 2 { int_of(a.w[1]).unwrap_or(-1) } else { -1 };
+                let (d, binary) = {
+                    let Some(Some(f)) = self.st.files.get_mut(h) else { return Ok(NONE) };
+                    let start = f.pos.min(f.data.len());
+                    let end = if n < 0 { f.data.len() } else { (start + n as usize).min(f.data.len()) };
+                    f.pos = end;
+                    (f.data[start..end].to_vec(), f.binary)
+                };
+                if binary {
+                    self.new_str_heap(R::TBytes, &d)
+                } else {
+                    self.new_str_vstr(&d)
+                }
+            }
+            _ => {
+                let h = self.file_of(s)?;
+                let data = match a.w.get(1) {
+                    Some(w) if self.type_of(*w) == rom(R::TBytearray) => self.bytearray_data(*w),
+                    Some(w) => self.get_str(*w)?,
+                    None => vec![],
+                };
+                let n = data.len();
+                if let Some(Some(f)) = self.st.files.get_mut(h) {
+                    if !f.write {
+                        return Err(self.os_error(FsError::Invalid));
+                    }
+                    let end = f.pos + n;
+                    if f.data.len() < end {
+                        f.data.resize(end, 0);
+                    }
+                    f.data[f.pos..end].copy_from_slice(&data);
+                    f.pos = end;
+                }
+                self.new_int(n as i64)
+            }
+        }
+    }
+
+    fn str_method(&mut self, r: R, a: Args<'_>) -> PR<Word> {
+        let s = a.w[0];
+        let Some((st, d)) = str_data(&self.st.qstrs, &self.st.heap, s).map(|(t, d)| (t, d.to_vec())) else {
+            if r == R::MBytesDecode && self.type_of(s) == rom(R::TBytearray) {
+                let d = self.bytearray_data(s);
+                return self.new_str_vstr(&d);
+            }
+            return Err(self.type_error("bad argument"));
+        };
+        let is_str = st == rom(R::TStr);
+        let mk = |rt: &mut Self, b: &[u8]| -> PR<Word> {
+            if is_str { rt.new_str_vstr(b) } else { rt.new_str_heap(R::TBytes, b) }
+        };
+        let arg = |rt: &mut Self, i: usize| -> PR<Option<Vec<u8>>> {
+            match a.w.get(i) {
+                Some(w) if i < a.n && *w != NONE => rt.get_str(*w).map(Some),
+                _ => Ok(None),
+            }
+        };
+        match r {
+            R::MStrJoin => {
+                let items = self.collect_iter(a.w[1])?;
+                let mut out = Vec::new();
+                for (i, w) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(&d);
+                    }
+                    out.extend(self.get_str(*w)?);
+                }
+                mk(self, &out)
+            }
+            R::MStrSplit | R::MStrRsplit => {
+                let sep = arg(self, 1)?;
+                let parts: Vec<Vec<u8>> = match sep {
+                    Some(sep) if !sep.is_empty() => split_bytes(&d, &sep),
+                    Some(_) => return Err(self.value_error("empty separator")),
+                    None => d
+                        .split(|c| c.is_ascii_whitespace())
+                        .filter(|x| !x.is_empty())
+                        .map(<[u8]>::to_vec)
+                        .collect(),
+                };
+                let l = self.new_list(&[])?;
+                let base = self.vlen();
+                self.vpush(l);
+                for p in parts {
+                    let w = mk(self, &p)?;
+                    self.list_append(l, w)?;
+                }
+                self.vtrunc(base);
+                Ok(l)
+            }
+            R::MStrStartswith | R::MStrEndswith => {
+                let x = arg(self, 1)?.unwrap_or_default();
+                Ok(py_bool(if r == R::MStrStartswith { d.starts_with(&x) } else { d.ends_with(&x) }))
+            }
+            R::MStrStrip | R::MStrLstrip | R::MStrRstrip => {
+                let chars = arg(self, 1)?;
+                let is_strip = |c: &u8| match &chars {
+                    Some(cs) => cs.contains(c),
+                    None => c.is_ascii_whitespace(),
+                };
+                let mut st_ = 0;
+                let mut en = d.len();
+                if r != R::MStrRstrip {
+                    while st_ < en && is_strip(&d[st_]) {
+                        st_ += 1;
+                    }
+                }
+                if r != R::MStrLstrip {
+                    while en > st_ && is_strip(&d[en - 1]) {
+                        en -= 1;
+                    }
+                }
+                if st_ == 0 && en == d.len() {
+                    return Ok(s);
+                }
+                mk(self, &d[st_..en])
+            }
+            R::MStrReplace => {
+                let old = arg(self, 1)?.unwrap_or_default();
+                let new = arg(self, 2)?.unwrap_or_default();
+                if old.is_empty() {
+                    return Ok(s);
+                }
+                let parts = split_bytes(&d, &old);
+                let out = parts.join(&new[..]);
+                mk(self, &out)
+            }
+            R::MStrFind | R::MStrRfind | R::MStrIndex => {
+                let x = arg(self, 1)?.unwrap_or_default();
+                let pos = if r == R::MStrRfind {
+                    (0..=d.len().saturating_sub(x.len())).rev().find(|i| d[*i..].starts_with(&x))
+                } else {
+                    (0..=d.len().saturating_sub(x.len())).find(|i| d[*i..].starts_with(&x))
+                };
+                match pos {
+                    Some(p) if x.len() <= d.len() => Ok(obj::small(p as i32)),
+                    _ if r == R::MStrIndex => Err(self.value_error("substring not found")),
+                    _ => Ok(obj::small(-1)),
+                }
+            }
+            R::MStrCount => {
+                let x = arg(self, 1)?.unwrap_or_default();
+                if x.is_empty() {
+                    return Ok(obj::small(d.len() as i32 + 1));
+                }
+                Ok(obj::small(split_bytes(&d, &x).len() as i32 - 1))
+            }
+            R::MStrUpper => mk(self, &d.to_ascii_uppercase()),
+            R::MStrLower => mk(self, &d.to_ascii_lowercase()),
+            R::MStrIsdigit => Ok(py_bool(!d.is_empty() && d.iter().all(u8::is_ascii_digit))),
+            R::MStrIsalpha => Ok(py_bool(!d.is_empty() && d.iter().all(u8::is_ascii_alphabetic))),
+            R::MStrIsspace => Ok(py_bool(!d.is_empty() && d.iter().all(u8::is_ascii_whitespace))),
+            R::MStrEncode => self.new_str_heap(R::TBytes, &d),
+            R::MBytesDecode => self.new_str_vstr(&d),
+            R::MStrPartition => {
+                let sep = arg(self, 1)?.unwrap_or_default();
+                if sep.is_empty() {
+                    return Err(self.value_error("empty separator"));
+                }
+                let (x, y, z) = match (0..d.len()).find(|i| d[*i..].starts_with(&sep)) {
+                    Some(i) => (d[..i].to_vec(), sep.clone(), d[i + sep.len()..].to_vec()),
+                    None => (d.clone(), vec![], vec![]),
+                };
+                let base = self.vlen();
+                let wx = mk(self, &x)?;
+                self.vpush(wx);
+                let wy = mk(self, &y)?;
+                self.vpush(wy);
+                let wz = mk(self, &z)?;
+                self.vpush(wz);
+                let t = self.new_tuple(&[wx, wy, wz]);
+                self.vtrunc(base);
+                t
+            }
+            R::MStrFormat => {
+                let f = String::from_utf8_lossy(&d).into_owned();
+                let mut out = String::new();
+                let mut auto = 0;
+                let mut chars = f.chars().peekable();
+                while let Some(c) = chars.next() {
+                    if c == '{' {
+                        if chars.peek() == Some(&'{') {
+                            chars.next();
+                            out.push('{');
+                            continue;
+                        }
+                        let mut field = String::new();
+                        for c2 in chars.by_ref() {
+                            if c2 == '}' {
+                                break;
+                            }
+                            field.push(c2);
+                        }
+                        let (name, conv) = match field.split_once('!') {
+                            Some((n, c)) => (n.to_string(), c.chars().next()),
+                            None => (field.split(':').next().unwrap_or("").to_string(), None),
+                        };
+                        let w = if name.is_empty() {
+                            auto += 1;
+                            a.w.get(auto).copied().filter(|_| auto < a.n)
+                        } else if let Ok(i) = name.parse::<usize>() {
+                            a.w.get(i + 1).copied().filter(|_| i + 1 < a.n)
+                        } else {
+                            self.kwarg(a, &name)
+                        };
+                        let Some(w) = w else {
+                            return Err(self.exc_msg(R::EIndexError, "tuple index out of range"));
+                        };
+                        let s = if conv == Some('r') { self.repr(w) } else { self.to_str(w) };
+                        out.push_str(&s);
+                    } else if c == '}' && chars.peek() == Some(&'}') {
+                        chars.next();
+                        out.push('}');
+                    } else {
+                        out.push(c);
+                    }
+                }
+                self.new_str_vstr(out.as_bytes())
+            }
+            _ => Err(self.not_impl(&format!("{} not implemented", obj::rom_fun_name(r)))),
+        }
+    }
+
+    /// The attributes of ROM modules.
+    pub fn rom_module_attr(&mut self, m: R, name: &str) -> PR<Option<Word>> {
+        if name == "__name__" {
+            let n = obj::BUILTIN_MODULES.iter().find(|(_, r)| *r == m).map_or("?", |x| x.0);
+            let q = self.intern(n.as_bytes())?;
+            return Ok(Some(obj::qstr_obj(q)));
+        }
+        if let Some((_, f)) = obj::module_functions(m).iter().find(|(n, _)| *n == name) {
+            return Ok(Some(rom(*f)));
+        }
+        let v = match (m, name) {
+            (R::MSys, "modules") => self.modules(),
+            (R::MSys, "path") => self.sys_path(),
+            (R::MSys, "argv") => self.sys_argv(),
+            (R::MSys, "version") => self.new_str(b"3.4.0")?,
+            (R::MSys, "byteorder") => self.new_str(b"little")?,
+            (R::MSys, "platform") => self.new_str(b"linux")?,
+            (R::MSys, "maxsize") => obj::small(obj::SMALL_INT_MAX as i32),
+            (R::MSys, "implementation") => {
+                let s = self.st.sys_impl;
+                let v = self.slot_get(s);
+                if v != NULL {
+                    v
+                } else {
+                    let nm = self.new_str(b"micropython")?;
+                    let ver = self.new_tuple(&[obj::small(1), obj::small(9), obj::small(4)])?;
+                    let h = self.hold(ver);
+                    let t = self.new_tuple(&[nm, ver]);
+                    self.release(h);
+                    let t = t?;
+                    self.slot_set(s, t);
+                    t
+                }
+            }
+            (R::MSys, "version_info") => {
+                let s = self.st.sys_version_info;
+                let v = self.slot_get(s);
+                if v != NULL {
+                    v
+                } else {
+                    let t = self.new_tuple(&[obj::small(3), obj::small(4), obj::small(0)])?;
+                    self.slot_set(s, t);
+                    t
+                }
+            }
+            (R::MSys, "stdout" | "stderr" | "stdin") => NONE,
+            (R::MUos, "sep") => self.new_str(b"/")?,
+            (R::MBuiltins, n) => {
+                let Some((_, r)) = obj::BUILTINS.iter().find(|(x, _)| *x == n) else {
+                    return Ok(None);
+                };
+                rom(*r)
+            }
+            (R::MMain, _) => return Ok(None),
+            _ => return Ok(None),
+        };
+        Ok(Some(v))
+    }
+}
+
+fn split_bytes(d: &[u8], sep: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i + sep.len() <= d.len() {
+        if &d[i..i + sep.len()] == sep {
+            out.push(d[start..i].to_vec());
+            i += sep.len();
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push(d[start..].to_vec());
+    out
+}
+
+fn libm_pow10(d: i32) -> f64 {
+    let mut m = 1.0;
+    for _ in 0..d.unsigned_abs() {
+        m *= 10.0;
+    }
+    if d < 0 { 1.0 / m } else { m }
+}
+
+fn round_half_even(x: f64) -> f64 {
+    let r = x.round();
+    if (x - x.trunc()).abs() == 0.5 {
+        let t = x.trunc();
+        if (t as i64) % 2 == 0 { t } else { r }
+    } else {
+        r
+    }
+}
+
+#[allow(dead_code)]
+const _B: usize = BLOCK;

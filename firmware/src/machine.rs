@@ -1,0 +1,232 @@
+//! [`Machine`]: a whole MicroPython 1.9.4-like interpreter (heap, qstrs, `sys.modules`,
+//! `__main__`, filesystem) with the start-up of the unix port where it affects memory.
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::compile::InputKind;
+use crate::fs::{FileSystem, RamFs};
+use crate::heap::Word;
+use crate::obj::{self, NONE, NULL, R, rom};
+use crate::runtime::{Io, PR, Rt, State, q};
+
+/// How to build a [`Machine`].
+pub struct Config {
+    /// Bytes of the GC heap (like `-X heapsize=`); 36 KiB gives 2248 blocks.
+    pub heap_bytes: usize,
+    /// The filesystem imports and `uos` work on.
+    pub fs: Box<dyn FileSystem + Send>,
+    /// `sys.path` at start-up.
+    pub path: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            heap_bytes: 36 * 1024,
+            fs: Box::new(RamFs::new()),
+            path: vec![String::new(), "/lib".to_string()],
+        }
+    }
+}
+
+/// A Python exception that escaped to the caller of [`Machine::exec`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PyException {
+    /// The exception type's name, e.g. `ImportError`.
+    pub kind: String,
+    /// `str(exception)`.
+    pub message: String,
+    /// (file, line, block) from the outermost call to where it was raised.
+    pub traceback: Vec<(String, u32, String)>,
+}
+
+impl core::fmt::Display for PyException {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.message.is_empty() {
+            write!(f, "{}", self.kind)
+        } else {
+            write!(f, "{}: {}", self.kind, self.message)
+        }
+    }
+}
+
+/// Output that goes nowhere.
+pub struct NullIo;
+
+impl Io for NullIo {
+    fn write(&mut self, _data: &[u8]) {}
+}
+
+/// The interpreter.
+pub struct Machine {
+    st: State,
+    path: Vec<String>,
+    heap_bytes: usize,
+}
+
+impl Machine {
+    /// A machine freshly started like `micropython -X heapsize=N` with `sys.path` from the config.
+    pub fn new(config: Config) -> Machine {
+        let st = State::new(config.heap_bytes, config.fs);
+        let mut m = Machine {
+            st,
+            path: config.path,
+            heap_bytes: config.heap_bytes,
+        };
+        m.start();
+        m
+    }
+
+    /// `mp_init` plus the unix main's set-up of `sys.path` and `sys.argv`.
+    fn start(&mut self) {
+        let path = self.path.clone();
+        let mut io = NullIo;
+        let mut rt = Rt {
+            st: &mut self.st,
+            io: &mut io,
+        };
+        let _ = (|| -> PR<()> {
+            let modules = rt.new_dict(3)?;
+            rt.set_modules(modules);
+            let main = rt.new_dict(1)?;
+            rt.set_main(main);
+            let nq = q!(rt, "__name__");
+            let mq = q!(rt, "__main__");
+            rt.dict_setq(main, nq, obj::qstr_obj(mq))?;
+            rt.set_globals(main);
+            rt.set_locals(main);
+            let l = rt.new_list(&[])?;
+            rt.set_path(l);
+            for p in &path {
+                let q = rt.intern(p.as_bytes())?;
+                rt.list_append(l, obj::qstr_obj(q))?;
+            }
+            let argv = rt.new_list(&[])?;
+            rt.set_argv(argv);
+            Ok(())
+        })();
+    }
+
+    /// Runs `source` in `__main__` (`File`: statements; `Single`: REPL line printing
+    /// expression values; `Eval`: an expression whose value is printed like the REPL does).
+    /// For `File` input `__file__` is stored in `__main__` first, like the unix port does.
+    pub fn exec(
+        &mut self,
+        source: &str,
+        source_file: &str,
+        kind: InputKind,
+        io: &mut dyn Io,
+    ) -> Result<(), PyException> {
+        let mut rt = Rt {
+            st: &mut self.st,
+            io,
+        };
+        let r = (|| -> PR<()> {
+            let main = rt.main_dict();
+            let file = rt.intern(source_file.as_bytes())?;
+            if kind == InputKind::File {
+                let fq = q!(rt, "__file__");
+                rt.dict_setq(main, fq, obj::qstr_obj(file))?;
+            }
+            rt.set_globals(main);
+            rt.set_locals(main);
+            let v = rt.exec_in(source, file, kind, main, main)?;
+            if kind == InputKind::Eval && v != NONE {
+                let s = rt.repr(v);
+                rt.io.write(s.as_bytes());
+                rt.io.write(b"\n");
+            }
+            Ok(())
+        })();
+        r.map_err(|e| rt.to_py_exception(e))
+    }
+
+    /// A fresh heap, `sys.modules` and `__main__` (files are kept), like a soft reset.
+    pub fn soft_reset(&mut self) {
+        let fs = core::mem::replace(&mut self.st.fs, Box::new(RamFs::new()));
+        self.st = State::new(self.heap_bytes, fs);
+        self.start();
+    }
+
+    /// The filesystem.
+    pub fn fs(&mut self) -> &mut dyn FileSystem {
+        &mut *self.st.fs
+    }
+
+    /// `gc.mem_free()`.
+    pub fn mem_free(&self) -> usize {
+        self.st.heap.mem_free()
+    }
+
+    /// `gc.mem_alloc()`.
+    pub fn mem_alloc(&self) -> usize {
+        self.st.heap.mem_alloc()
+    }
+
+    /// Runs a full collection (`gc.collect()`).
+    pub fn collect(&mut self) -> usize {
+        self.st.heap.collect(&[])
+    }
+
+    /// The traceback text 1.9.4 prints for an uncaught exception.
+    pub fn format_exception(&self, e: &PyException) -> String {
+        let mut s = String::from("Traceback (most recent call last):\n");
+        for (file, line, block) in &e.traceback {
+            if block.is_empty() {
+                s.push_str(&format!("  File \"{file}\", line {line}\n"));
+            } else {
+                s.push_str(&format!("  File \"{file}\", line {line}, in {block}\n"));
+            }
+        }
+        s.push_str(&e.to_string());
+        s.push('\n');
+        s
+    }
+}
+
+impl Rt<'_> {
+    /// Converts an exception object into a [`PyException`].
+    pub fn to_py_exception(&mut self, e: Word) -> PyException {
+        let kind = self.type_name(e);
+        let message = self.exc_str(e);
+        let traceback = self
+            .traceback(e)
+            .into_iter()
+            .map(|(f, l, b)| {
+                let block = if b == 0 { String::new() } else { self.qstr_string(b) };
+                (self.qstr_string(f), l, block)
+            })
+            .collect();
+        PyException {
+            kind,
+            message,
+            traceback,
+        }
+    }
+
+    /// The traceback text of an exception object (`sys.print_exception`).
+    pub fn format_exc(&mut self, e: Word) -> String {
+        let p = self.to_py_exception(e);
+        let mut s = String::from("Traceback (most recent call last):\n");
+        for (file, line, block) in &p.traceback {
+            if block.is_empty() {
+                s.push_str(&format!("  File \"{file}\", line {line}\n"));
+            } else {
+                s.push_str(&format!("  File \"{file}\", line {line}, in {block}\n"));
+            }
+        }
+        s.push_str(&p.to_string());
+        s.push('\n');
+        s
+    }
+}
+
+#[allow(dead_code)]
+fn _unused() -> Word {
+    let _ = (NULL, rom(R::NoneObj));
+    0
+}

@@ -1,0 +1,462 @@
+//! Object representation: MicroPython 1.9.4's REPR_A words, the ROM objects (built-in types,
+//! functions, modules and constants) and the B32 layouts of the objects that live on the heap.
+//!
+//! A value is a [`Word`]: a small int is `(n << 1) | 1`, a qstr is `(q << 2) | 2`, anything else
+//! is an address. Addresses from [`ROM_BASE`] up name built-in objects (never on the heap, so the
+//! GC ignores them); heap addresses are objects whose word 0 is their type.
+
+use crate::heap::Word;
+
+/// First address of the ROM objects; object `i` is at `ROM_BASE + 8 * i`.
+pub const ROM_BASE: Word = 0x4020_0000;
+
+/// `MP_OBJ_NULL` (also `MP_OBJ_STOP_ITERATION` in REPR_A).
+pub const NULL: Word = 0;
+/// `MP_OBJ_SENTINEL`: a map tombstone, and "store" in attribute protocols.
+pub const SENTINEL: Word = 4;
+
+/// Smallest small int (31-bit).
+pub const SMALL_INT_MIN: i64 = -(1 << 30);
+/// Largest small int (31-bit).
+pub const SMALL_INT_MAX: i64 = (1 << 30) - 1;
+
+/// Encodes a small int (the caller checks the range).
+pub const fn small(n: i32) -> Word {
+    ((n as u32) << 1) | 1
+}
+
+/// Whether `w` is a small int.
+pub const fn is_small(w: Word) -> bool {
+    w & 1 == 1
+}
+
+/// The value of a small int.
+pub const fn small_value(w: Word) -> i32 {
+    (w as i32) >> 1
+}
+
+/// Encodes a qstr.
+pub const fn qstr_obj(q: u16) -> Word {
+    ((q as u32) << 2) | 2
+}
+
+/// Whether `w` is a qstr.
+pub const fn is_qstr(w: Word) -> bool {
+    w & 3 == 2
+}
+
+/// The id of a qstr value.
+pub const fn qstr_value(w: Word) -> u16 {
+    (w >> 2) as u16
+}
+
+/// Whether `w` is an address (neither small int nor qstr) other than NULL/SENTINEL.
+pub const fn is_ptr(w: Word) -> bool {
+    w & 3 == 0 && w > SENTINEL
+}
+
+macro_rules! rom_objects {
+    ($($v:ident),* $(,)?) => {
+        /// The ROM objects.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(u16)]
+        #[allow(missing_docs)]
+        pub enum R { $($v),* }
+        /// Every ROM object, by index.
+        pub const ALL: &[R] = &[$(R::$v),*];
+    };
+}
+
+rom_objects! {
+    // constants
+    NoneObj, False, True, Ellipsis, MemoryErrorObj, KeyboardInterruptObj, EmptyTuple,
+    // types
+    TType, TObject, TNoneType, TBool, TInt, TFloat, TStr, TBytes, TBytearray, TList, TTuple,
+    TDict, TSet, TModule, TFunction, TClosure, TCell, TBoundMeth, TBuiltin, TRange, TIterator,
+    TSlice, TFile, TEllipsis, TDictView, TStaticMethod, TClassMethod, TProperty, TEnumerate, TZip,
+    TGenerator,
+    // exceptions
+    EBaseException, ESystemExit, EKeyboardInterrupt, EGeneratorExit, EException, EStopIteration,
+    EArithmeticError, EOverflowError, EZeroDivisionError, EAssertionError, EAttributeError,
+    EEOFError, EImportError, ELookupError, EIndexError, EKeyError, EMemoryError, ENameError,
+    EOSError, ERuntimeError, ENotImplementedError, ESyntaxError, EIndentationError, ETypeError,
+    EValueError, EUnicodeError,
+    // built-in modules
+    MSys, MGc, MUos, MBuiltins, MMicropython, MMain, MUio, MArray, MUerrno,
+    // built-in functions
+    FBuildClass, FImport, FAbs, FAll, FAny, FCallable, FChr, FDir, FDivmod, FEval, FExec,
+    FGetattr, FSetattr, FGlobals, FHasattr, FHash, FId, FIsinstance, FIssubclass, FIter, FLen,
+    FLocals, FMax, FMin, FNext, FOrd, FPrint, FRepr, FSorted, FSum, FOpen, FDelattr, FRound,
+    FHex, FBin, FOct, FPow, FInput,
+    // module functions
+    FSysExit, FSysPrintException, FGcCollect, FGcMemFree, FGcMemAlloc, FGcEnable, FGcDisable,
+    FGcIsenabled, FGcThreshold, FOsListdir, FOsMkdir, FOsRmdir, FOsRemove, FOsRename, FOsStat,
+    FOsChdir, FOsGetcwd, FMpMemInfo, FMpQstrInfo, FMpHeapLock, FMpHeapUnlock,
+    // methods of built-in types
+    MListAppend, MListExtend, MListPop, MListInsert, MListRemove, MListIndex, MListCount,
+    MListSort, MListReverse, MListClear, MListCopy,
+    MDictKeys, MDictValues, MDictItems, MDictGet, MDictPop, MDictSetdefault, MDictUpdate,
+    MDictClear, MDictCopy, MDictPopitem,
+    MStrJoin, MStrSplit, MStrStartswith, MStrEndswith, MStrStrip, MStrRstrip, MStrLstrip,
+    MStrReplace, MStrFind, MStrRfind, MStrFormat, MStrUpper, MStrLower, MStrEncode, MBytesDecode,
+    MStrIndex, MStrCount, MStrIsdigit, MStrIsalpha, MStrIsspace, MStrRsplit, MStrPartition,
+    MTupleIndex, MTupleCount, MSetAdd, MSetDiscard, MSetRemove,
+    MFileRead, MFileWrite, MFileClose, MFileEnter, MFileExit, MFileReadline,
+    MObjectInit, MExcArgs,
+}
+
+impl R {
+    /// The address of this ROM object.
+    pub const fn addr(self) -> Word {
+        ROM_BASE + 8 * self as u32
+    }
+
+    /// The ROM object at `w`, if `w` is one.
+    pub fn from_addr(w: Word) -> Option<R> {
+        if w < ROM_BASE || (w - ROM_BASE) % 8 != 0 {
+            return None;
+        }
+        ALL.get(((w - ROM_BASE) / 8) as usize).copied()
+    }
+}
+
+/// The Python value of a ROM object.
+pub const fn rom(r: R) -> Word {
+    r.addr()
+}
+
+/// `None`.
+pub const NONE: Word = R::NoneObj.addr();
+/// `False`.
+pub const FALSE: Word = R::False.addr();
+/// `True`.
+pub const TRUE: Word = R::True.addr();
+
+/// `True`/`False` for a Rust bool.
+pub const fn py_bool(b: bool) -> Word {
+    if b { TRUE } else { FALSE }
+}
+
+/// A ROM type: its name and base type.
+pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
+    use R::*;
+    let info = match r {
+        TType => ("type", Some(TObject)),
+        TObject => ("object", None),
+        TNoneType => ("NoneType", Some(TObject)),
+        TBool => ("bool", Some(TInt)),
+        TInt => ("int", Some(TObject)),
+        TFloat => ("float", Some(TObject)),
+        TStr => ("str", Some(TObject)),
+        TBytes => ("bytes", Some(TObject)),
+        TBytearray => ("bytearray", Some(TObject)),
+        TList => ("list", Some(TObject)),
+        TTuple => ("tuple", Some(TObject)),
+        TDict => ("dict", Some(TObject)),
+        TSet => ("set", Some(TObject)),
+        TModule => ("module", Some(TObject)),
+        TFunction => ("function", Some(TObject)),
+        TClosure => ("closure", Some(TObject)),
+        TCell => ("cell", Some(TObject)),
+        TBoundMeth => ("bound_method", Some(TObject)),
+        TBuiltin => ("function", Some(TObject)),
+        TRange => ("range", Some(TObject)),
+        TIterator => ("iterator", Some(TObject)),
+        TSlice => ("slice", Some(TObject)),
+        TFile => ("TextIOWrapper", Some(TObject)),
+        TEllipsis => ("ellipsis", Some(TObject)),
+        TDictView => ("dict_view", Some(TObject)),
+        TStaticMethod => ("staticmethod", Some(TObject)),
+        TClassMethod => ("classmethod", Some(TObject)),
+        TProperty => ("property", Some(TObject)),
+        TEnumerate => ("enumerate", Some(TObject)),
+        TZip => ("zip", Some(TObject)),
+        TGenerator => ("generator", Some(TObject)),
+        EBaseException => ("BaseException", Some(TObject)),
+        ESystemExit => ("SystemExit", Some(EBaseException)),
+        EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),
+        EGeneratorExit => ("GeneratorExit", Some(EBaseException)),
+        EException => ("Exception", Some(EBaseException)),
+        EStopIteration => ("StopIteration", Some(EException)),
+        EArithmeticError => ("ArithmeticError", Some(EException)),
+        EOverflowError => ("OverflowError", Some(EArithmeticError)),
+        EZeroDivisionError => ("ZeroDivisionError", Some(EArithmeticError)),
+        EAssertionError => ("AssertionError", Some(EException)),
+        EAttributeError => ("AttributeError", Some(EException)),
+        EEOFError => ("EOFError", Some(EException)),
+        EImportError => ("ImportError", Some(EException)),
+        ELookupError => ("LookupError", Some(EException)),
+        EIndexError => ("IndexError", Some(ELookupError)),
+        EKeyError => ("KeyError", Some(ELookupError)),
+        EMemoryError => ("MemoryError", Some(EException)),
+        ENameError => ("NameError", Some(EException)),
+        EOSError => ("OSError", Some(EException)),
+        ERuntimeError => ("RuntimeError", Some(EException)),
+        ENotImplementedError => ("NotImplementedError", Some(ERuntimeError)),
+        ESyntaxError => ("SyntaxError", Some(EException)),
+        EIndentationError => ("IndentationError", Some(ESyntaxError)),
+        ETypeError => ("TypeError", Some(EException)),
+        EValueError => ("ValueError", Some(EException)),
+        EUnicodeError => ("UnicodeError", Some(EValueError)),
+        _ => return None,
+    };
+    Some(info)
+}
+
+/// Whether `r` is an exception type.
+pub fn is_exc_type(r: R) -> bool {
+    (R::EBaseException as u16..=R::EUnicodeError as u16).contains(&(r as u16))
+}
+
+/// The names bound in `builtins` (ROM), in the order of py/modbuiltins.c's table where it matters
+/// for nothing but lookup.
+pub const BUILTINS: &[(&str, R)] = &[
+    ("__build_class__", R::FBuildClass),
+    ("__import__", R::FImport),
+    ("abs", R::FAbs),
+    ("all", R::FAll),
+    ("any", R::FAny),
+    ("callable", R::FCallable),
+    ("chr", R::FChr),
+    ("dir", R::FDir),
+    ("divmod", R::FDivmod),
+    ("eval", R::FEval),
+    ("exec", R::FExec),
+    ("getattr", R::FGetattr),
+    ("setattr", R::FSetattr),
+    ("delattr", R::FDelattr),
+    ("globals", R::FGlobals),
+    ("hasattr", R::FHasattr),
+    ("hash", R::FHash),
+    ("id", R::FId),
+    ("isinstance", R::FIsinstance),
+    ("issubclass", R::FIssubclass),
+    ("iter", R::FIter),
+    ("len", R::FLen),
+    ("locals", R::FLocals),
+    ("max", R::FMax),
+    ("min", R::FMin),
+    ("next", R::FNext),
+    ("ord", R::FOrd),
+    ("print", R::FPrint),
+    ("repr", R::FRepr),
+    ("sorted", R::FSorted),
+    ("sum", R::FSum),
+    ("open", R::FOpen),
+    ("round", R::FRound),
+    ("hex", R::FHex),
+    ("bin", R::FBin),
+    ("oct", R::FOct),
+    ("pow", R::FPow),
+    ("input", R::FInput),
+    ("bool", R::TBool),
+    ("bytes", R::TBytes),
+    ("bytearray", R::TBytearray),
+    ("dict", R::TDict),
+    ("enumerate", R::TEnumerate),
+    ("float", R::TFloat),
+    ("int", R::TInt),
+    ("list", R::TList),
+    ("object", R::TObject),
+    ("range", R::TRange),
+    ("set", R::TSet),
+    ("str", R::TStr),
+    ("tuple", R::TTuple),
+    ("type", R::TType),
+    ("zip", R::TZip),
+    ("staticmethod", R::TStaticMethod),
+    ("classmethod", R::TClassMethod),
+    ("property", R::TProperty),
+    ("Ellipsis", R::Ellipsis),
+    ("BaseException", R::EBaseException),
+    ("SystemExit", R::ESystemExit),
+    ("KeyboardInterrupt", R::EKeyboardInterrupt),
+    ("GeneratorExit", R::EGeneratorExit),
+    ("Exception", R::EException),
+    ("StopIteration", R::EStopIteration),
+    ("ArithmeticError", R::EArithmeticError),
+    ("OverflowError", R::EOverflowError),
+    ("ZeroDivisionError", R::EZeroDivisionError),
+    ("AssertionError", R::EAssertionError),
+    ("AttributeError", R::EAttributeError),
+    ("EOFError", R::EEOFError),
+    ("ImportError", R::EImportError),
+    ("LookupError", R::ELookupError),
+    ("IndexError", R::EIndexError),
+    ("KeyError", R::EKeyError),
+    ("MemoryError", R::EMemoryError),
+    ("NameError", R::ENameError),
+    ("OSError", R::EOSError),
+    ("RuntimeError", R::ERuntimeError),
+    ("NotImplementedError", R::ENotImplementedError),
+    ("SyntaxError", R::ESyntaxError),
+    ("IndentationError", R::EIndentationError),
+    ("TypeError", R::ETypeError),
+    ("ValueError", R::EValueError),
+    ("UnicodeError", R::EUnicodeError),
+];
+
+/// The ROM table of built-in modules (`mp_builtin_module_map`): name → module.
+pub const BUILTIN_MODULES: &[(&str, R)] = &[
+    ("__main__", R::MMain),
+    ("builtins", R::MBuiltins),
+    ("micropython", R::MMicropython),
+    ("sys", R::MSys),
+    ("gc", R::MGc),
+    ("uos", R::MUos),
+    ("uio", R::MUio),
+    ("array", R::MArray),
+    ("uerrno", R::MUerrno),
+];
+
+/// The attributes of a ROM module other than its `__name__` (values resolved by the runtime).
+pub fn module_functions(m: R) -> &'static [(&'static str, R)] {
+    match m {
+        R::MGc => &[
+            ("collect", R::FGcCollect),
+            ("disable", R::FGcDisable),
+            ("enable", R::FGcEnable),
+            ("isenabled", R::FGcIsenabled),
+            ("mem_free", R::FGcMemFree),
+            ("mem_alloc", R::FGcMemAlloc),
+            ("threshold", R::FGcThreshold),
+        ],
+        R::MSys => &[("exit", R::FSysExit), ("print_exception", R::FSysPrintException)],
+        R::MUos => &[
+            ("chdir", R::FOsChdir),
+            ("getcwd", R::FOsGetcwd),
+            ("listdir", R::FOsListdir),
+            ("mkdir", R::FOsMkdir),
+            ("remove", R::FOsRemove),
+            ("rename", R::FOsRename),
+            ("rmdir", R::FOsRmdir),
+            ("stat", R::FOsStat),
+        ],
+        R::MMicropython => &[
+            ("mem_info", R::FMpMemInfo),
+            ("qstr_info", R::FMpQstrInfo),
+            ("heap_lock", R::FMpHeapLock),
+            ("heap_unlock", R::FMpHeapUnlock),
+        ],
+        R::MUio => &[("open", R::FOpen)],
+        _ => &[],
+    }
+}
+
+/// Methods of built-in types: (type, name, method).
+pub const METHODS: &[(R, &str, R)] = &[
+    (R::TList, "append", R::MListAppend),
+    (R::TList, "clear", R::MListClear),
+    (R::TList, "copy", R::MListCopy),
+    (R::TList, "count", R::MListCount),
+    (R::TList, "extend", R::MListExtend),
+    (R::TList, "index", R::MListIndex),
+    (R::TList, "insert", R::MListInsert),
+    (R::TList, "pop", R::MListPop),
+    (R::TList, "remove", R::MListRemove),
+    (R::TList, "reverse", R::MListReverse),
+    (R::TList, "sort", R::MListSort),
+    (R::TDict, "clear", R::MDictClear),
+    (R::TDict, "copy", R::MDictCopy),
+    (R::TDict, "get", R::MDictGet),
+    (R::TDict, "items", R::MDictItems),
+    (R::TDict, "keys", R::MDictKeys),
+    (R::TDict, "pop", R::MDictPop),
+    (R::TDict, "popitem", R::MDictPopitem),
+    (R::TDict, "setdefault", R::MDictSetdefault),
+    (R::TDict, "update", R::MDictUpdate),
+    (R::TDict, "values", R::MDictValues),
+    (R::TStr, "count", R::MStrCount),
+    (R::TStr, "encode", R::MStrEncode),
+    (R::TStr, "endswith", R::MStrEndswith),
+    (R::TStr, "find", R::MStrFind),
+    (R::TStr, "format", R::MStrFormat),
+    (R::TStr, "index", R::MStrIndex),
+    (R::TStr, "isalpha", R::MStrIsalpha),
+    (R::TStr, "isdigit", R::MStrIsdigit),
+    (R::TStr, "isspace", R::MStrIsspace),
+    (R::TStr, "join", R::MStrJoin),
+    (R::TStr, "lower", R::MStrLower),
+    (R::TStr, "lstrip", R::MStrLstrip),
+    (R::TStr, "partition", R::MStrPartition),
+    (R::TStr, "replace", R::MStrReplace),
+    (R::TStr, "rfind", R::MStrRfind),
+    (R::TStr, "rsplit", R::MStrRsplit),
+    (R::TStr, "rstrip", R::MStrRstrip),
+    (R::TStr, "split", R::MStrSplit),
+    (R::TStr, "startswith", R::MStrStartswith),
+    (R::TStr, "strip", R::MStrStrip),
+    (R::TStr, "upper", R::MStrUpper),
+    (R::TBytes, "decode", R::MBytesDecode),
+    (R::TBytes, "count", R::MStrCount),
+    (R::TBytes, "endswith", R::MStrEndswith),
+    (R::TBytes, "find", R::MStrFind),
+    (R::TBytes, "join", R::MStrJoin),
+    (R::TBytes, "startswith", R::MStrStartswith),
+    (R::TBytes, "split", R::MStrSplit),
+    (R::TBytes, "strip", R::MStrStrip),
+    (R::TBytes, "replace", R::MStrReplace),
+    (R::TBytearray, "decode", R::MBytesDecode),
+    (R::TBytearray, "append", R::MListAppend),
+    (R::TTuple, "count", R::MTupleCount),
+    (R::TTuple, "index", R::MTupleIndex),
+    (R::TSet, "add", R::MSetAdd),
+    (R::TSet, "discard", R::MSetDiscard),
+    (R::TSet, "remove", R::MSetRemove),
+    (R::TFile, "__enter__", R::MFileEnter),
+    (R::TFile, "__exit__", R::MFileExit),
+    (R::TFile, "close", R::MFileClose),
+    (R::TFile, "read", R::MFileRead),
+    (R::TFile, "readline", R::MFileReadline),
+    (R::TFile, "write", R::MFileWrite),
+    (R::TObject, "__init__", R::MObjectInit),
+];
+
+/// Name of a ROM function/method, for messages.
+pub fn rom_fun_name(r: R) -> &'static str {
+    if let Some((n, _)) = BUILTINS.iter().find(|(_, x)| *x == r) {
+        return n;
+    }
+    for m in [R::MGc, R::MSys, R::MUos, R::MMicropython] {
+        if let Some((n, _)) = module_functions(m).iter().find(|(_, x)| *x == r) {
+            return n;
+        }
+    }
+    if let Some((_, n, _)) = METHODS.iter().find(|(_, _, x)| *x == r) {
+        return n;
+    }
+    "?"
+}
+
+/// Whether a ROM object is a callable function (built-in function or method).
+pub fn is_rom_fun(r: R) -> bool {
+    (r as u16) >= R::FBuildClass as u16
+}
+
+/// Word offsets of heap object fields (B32 layouts, semantics.md §4.3).
+pub mod layout {
+    /// module: `base, globals`.
+    pub const MODULE_WORDS: usize = 2;
+    /// dict: `base, map(3)`; the map starts at word 1.
+    pub const DICT_WORDS: usize = 4;
+    /// str/bytes: `base, hash, len, data`.
+    pub const STR_WORDS: usize = 4;
+    /// list: `base, alloc, len, items`.
+    pub const LIST_WORDS: usize = 4;
+    /// `fun_bc`: `base, globals, bytecode, const_table`, then default args.
+    pub const FUN_WORDS: usize = 4;
+    /// user type (`mp_obj_type_t`): 15 words; name at 1, parent at 13, locals dict at 14.
+    pub const TYPE_WORDS: usize = 15;
+    /// Word of a type's name.
+    pub const TYPE_NAME: usize = 1;
+    /// Word of a type's parent (a type, a tuple of bases, or NULL).
+    pub const TYPE_PARENT: usize = 13;
+    /// Word of a type's locals dict.
+    pub const TYPE_LOCALS: usize = 14;
+    /// instance: `base, members map(3)`.
+    pub const INSTANCE_WORDS: usize = 4;
+    /// exception: `base, traceback alloc|len, traceback data, args`.
+    pub const EXC_WORDS: usize = 4;
+    /// raw code: `kind|flags|n_pos_args, bytecode, const_table`.
+    pub const RAW_CODE_WORDS: usize = 3;
+}

@@ -1,0 +1,1481 @@
+//! Attribute lookup, calls, operators, iteration and printing (py/runtime.c, py/objtype.c,
+//! py/obj.c and the print functions of the object files).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::compile::opcodes::{binary as bop, unary as uop};
+use crate::heap::Word;
+use crate::obj::{self, FALSE, NONE, NULL, R, TRUE, layout, py_bool, rom};
+use crate::runtime::{Args, PR, Rt, q, range_len, str_data};
+
+/// Iteration kinds kept in iterator state (heap iterators and for-loop stack slots).
+pub mod it {
+    /// list or tuple
+    pub const SEQ: i32 = 0;
+    /// str (by character)
+    pub const STR: i32 = 1;
+    /// bytes / bytearray (ints)
+    pub const BYTES: i32 = 2;
+    /// dict keys
+    pub const DKEYS: i32 = 3;
+    /// range
+    pub const RANGE: i32 = 4;
+    /// set
+    pub const SET: i32 = 5;
+    /// dict values
+    pub const DVALUES: i32 = 6;
+    /// dict items
+    pub const DITEMS: i32 = 7;
+    /// an object with `__next__` (user iterator) or enumerate/zip
+    pub const OBJ: i32 = 8;
+}
+
+impl Rt<'_> {
+    // ------------------------------------------------------------------ attributes
+
+    /// Looks `attr` up in a class and its bases (`mp_obj_class_lookup`, depth first).
+    pub fn class_lookup(&mut self, t: Word, attr: u16) -> Option<Word> {
+        let mut todo = vec![t];
+        let mut n = 0;
+        while let Some(x) = todo.pop() {
+            n += 1;
+            if n > 1000 {
+                return None;
+            }
+            if self.is_user_type(x) {
+                let d = self.f(x, layout::TYPE_LOCALS);
+                if d != NULL
+                    && let Some(v) = self.dict_getq(d, attr)
+                {
+                    return Some(v);
+                }
+                let mut b = self.type_bases(x);
+                b.reverse();
+                todo.extend(b);
+            } else if let Some(r) = R::from_addr(x) {
+                let name = self.qstr_string(attr);
+                let mut t = Some(r);
+                while let Some(tt) = t {
+                    if let Some((_, _, m)) = obj::METHODS
+                        .iter()
+                        .find(|(ty, nm, _)| *ty == tt && *nm == name)
+                    {
+                        return Some(rom(*m));
+                    }
+                    t = obj::rom_type_info(tt).and_then(|i| i.1);
+                }
+            }
+        }
+        None
+    }
+
+    /// `mp_convert_member_lookup`: binds functions found in a class to `slf`.
+    fn convert_member(&mut self, slf: Word, t: Word, m: Word) -> (Word, Word) {
+        let mt = self.type_of(m);
+        if mt == rom(R::TStaticMethod) {
+            return (self.f(m, 1), NULL);
+        }
+        if mt == rom(R::TClassMethod) {
+            return (self.f(m, 1), t);
+        }
+        if mt == rom(R::TFunction)
+            || mt == rom(R::TClosure)
+            || mt == rom(R::TBuiltin)
+            || mt == rom(R::TGenerator)
+        {
+            return (m, slf);
+        }
+        (m, NULL)
+    }
+
+    /// `mp_load_method_maybe`: `Some((fun, self_or_NULL))` if the attribute exists.
+    pub fn load_method_maybe(&mut self, o: Word, attr: u16) -> PR<Option<(Word, Word)>> {
+        let t = self.type_of(o);
+        let name = self.qstr_string(attr);
+        if name == "__class__" {
+            return Ok(Some((t, NULL)));
+        }
+        // modules
+        if t == rom(R::TModule) {
+            if let Some(g) = self.module_dict(o) {
+                return Ok(self.dict_getq(g, attr).map(|v| (v, NULL)));
+            }
+            if let Some(r) = R::from_addr(o) {
+                return Ok(self.rom_module_attr(r, &name)?.map(|v| (v, NULL)));
+            }
+            return Ok(None);
+        }
+        // type objects
+        if t == rom(R::TType) {
+            if name == "__name__" {
+                let n = self.type_name_of_type(o);
+                let q = self.intern(n.as_bytes())?;
+                return Ok(Some((obj::qstr_obj(q), NULL)));
+            }
+            if name == "__bases__" && self.is_user_type(o) {
+                let b = self.type_bases(o);
+                let tup = self.new_tuple(&b)?;
+                return Ok(Some((tup, NULL)));
+            }
+            if let Some(m) = self.class_lookup(o, attr) {
+                let mt = self.type_of(m);
+                if mt == rom(R::TStaticMethod) {
+                    return Ok(Some((self.f(m, 1), NULL)));
+                }
+                if mt == rom(R::TClassMethod) {
+                    return Ok(Some((self.f(m, 1), o)));
+                }
+                return Ok(Some((m, NULL)));
+            }
+            return Ok(None);
+        }
+        // exceptions
+        if let Some(n) = self.exc_native(o)
+            && name == "args"
+        {
+            if self.st.heap.contains(n) {
+                let a = self.f(n, 3);
+                return Ok(Some((if a == NULL { rom(R::EmptyTuple) } else { a }, NULL)));
+            }
+            return Ok(Some((rom(R::EmptyTuple), NULL)));
+        }
+        // instances of user classes
+        if self.is_user_type(t) {
+            let members = self.f(o, 1);
+            let _ = members;
+            // members map lives inside the instance at word 1
+            let keys = crate::runtime::Keys(&self.st.qstrs);
+            if let Some(v) =
+                crate::map::map_get(&mut self.st.heap, o + 4, obj::qstr_obj(attr), &keys)
+            {
+                return Ok(Some((v, NULL)));
+            }
+            if let Some(m) = self.class_lookup(t, attr) {
+                let mt = self.type_of(m);
+                if mt == rom(R::TProperty) {
+                    let getter = self.f(m, 1);
+                    let v = self.call(getter, Args { w: &[o], n: 1 })?;
+                    return Ok(Some((v, NULL)));
+                }
+                return Ok(Some(self.convert_member(o, t, m)));
+            }
+            if name != "__getattr__" {
+                let ga = q!(self, "__getattr__");
+                if let Some(m) = self.class_lookup(t, ga) {
+                    let v = self.call_method_with_self(m, o, &[obj::qstr_obj(attr)])?;
+                    return Ok(Some((v, NULL)));
+                }
+            }
+            return Ok(None);
+        }
+        // functions
+        if (t == rom(R::TFunction) || t == rom(R::TClosure)) && name == "__name__" {
+            let f = if t == rom(R::TClosure) { self.f(o, 1) } else { o };
+            let q = self.fun_name(f);
+            return Ok(Some((obj::qstr_obj(q), NULL)));
+        }
+        // methods of built-in types
+        if let Some(m) = self.class_lookup(t, attr) {
+            return Ok(Some((m, o)));
+        }
+        Ok(None)
+    }
+
+    /// `mp_load_method`: AttributeError when missing.
+    pub fn load_method(&mut self, o: Word, attr: u16) -> PR<(Word, Word)> {
+        match self.load_method_maybe(o, attr)? {
+            Some(x) => Ok(x),
+            None => Err(self.attr_error(o, attr)),
+        }
+    }
+
+    /// The AttributeError for a missing attribute.
+    pub fn attr_error(&mut self, o: Word, attr: u16) -> Word {
+        let a = self.qstr_string(attr);
+        if self.type_of(o) == rom(R::TType) {
+            let n = self.type_name_of_type(o);
+            self.exc_msg(
+                R::EAttributeError,
+                &format!("type object '{n}' has no attribute '{a}'"),
+            )
+        } else {
+            let n = self.type_name(o);
+            self.exc_msg(
+                R::EAttributeError,
+                &format!("'{n}' object has no attribute '{a}'"),
+            )
+        }
+    }
+
+    /// `mp_load_attr`: binds methods into a bound-method object.
+    pub fn load_attr(&mut self, o: Word, attr: u16) -> PR<Word> {
+        let (f, s) = self.load_method(o, attr)?;
+        if s == NULL {
+            Ok(f)
+        } else {
+            self.new_bound(f, s)
+        }
+    }
+
+    /// `mp_store_attr` (`value == NULL` deletes).
+    pub fn store_attr(&mut self, o: Word, attr: u16, value: Word) -> PR<()> {
+        let t = self.type_of(o);
+        if t == rom(R::TModule) {
+            if let Some(g) = self.module_dict(o) {
+                if value == NULL {
+                    if self.dict_del(g, obj::qstr_obj(attr)).is_none() {
+                        return Err(self.new_exc(rom(R::EKeyError), &[obj::qstr_obj(attr)]));
+                    }
+                    return Ok(());
+                }
+                return self.dict_setq(g, attr, value);
+            }
+            // ROM module: its globals are a fixed map, so stores are ignored
+            return Ok(());
+        }
+        if self.is_user_type(t) {
+            if value == NULL {
+                let keys = crate::runtime::Keys(&self.st.qstrs);
+                if crate::map::map_delete(&mut self.st.heap, o + 4, obj::qstr_obj(attr), &keys)
+                    .is_none()
+                {
+                    return Err(self.attr_error(o, attr));
+                }
+                return Ok(());
+            }
+            let h = self.hold(value);
+            let keys = crate::runtime::Keys(&self.st.qstrs);
+            let r = crate::map::map_set(&mut self.st.heap, o + 4, obj::qstr_obj(attr), value, &keys);
+            self.release(h);
+            return r.map_err(|_| rom(R::MemoryErrorObj));
+        }
+        if self.is_user_type(o) {
+            let d = self.f(o, layout::TYPE_LOCALS);
+            if value == NULL {
+                if self.dict_del(d, obj::qstr_obj(attr)).is_none() {
+                    return Err(self.attr_error(o, attr));
+                }
+                return Ok(());
+            }
+            return self.dict_setq(d, attr, value);
+        }
+        Err(self.attr_error(o, attr))
+    }
+
+    /// The simple name of a `fun_bc` (from its bytecode prelude).
+    pub fn fun_name(&self, f: Word) -> u16 {
+        let bc = self.f(f, 2);
+        let code = crate::vm::Code::read(self, bc);
+        code.map_or(0, |c| c.name)
+    }
+
+    // ------------------------------------------------------------------ calls
+
+    /// `mp_call_function_n_kw`.
+    pub fn call(&mut self, f: Word, a: Args<'_>) -> PR<Word> {
+        let t = self.type_of(f);
+        if t == rom(R::TFunction) {
+            return self.call_fun_bc(f, a);
+        }
+        if t == rom(R::TBoundMeth) {
+            let (m, s) = (self.f(f, 1), self.f(f, 2));
+            let mut w = Vec::with_capacity(a.w.len() + 1);
+            w.push(s);
+            w.extend_from_slice(a.w);
+            return self.call(m, Args { w: &w, n: a.n + 1 });
+        }
+        if t == rom(R::TClosure) {
+            let fun = self.f(f, 1);
+            let n = self.f(f, 2) as usize;
+            let mut w = Vec::with_capacity(a.w.len() + n);
+            for i in 0..n {
+                w.push(self.f(f, 3 + i));
+            }
+            w.extend_from_slice(a.w);
+            return self.call(fun, Args { w: &w, n: a.n + n });
+        }
+        if let Some(r) = R::from_addr(f) {
+            if obj::rom_type_info(r).is_some() {
+                return self.make_new_rom(r, a);
+            }
+            if obj::is_rom_fun(r) {
+                return self.call_builtin(r, a);
+            }
+        }
+        if t == rom(R::TType) && self.is_user_type(f) {
+            return self.make_instance(f, a);
+        }
+        if self.is_user_type(t) {
+            let cq = q!(self, "__call__");
+            if let Some(m) = self.class_lookup(t, cq) {
+                let mut w = Vec::with_capacity(a.w.len() + 1);
+                w.push(f);
+                w.extend_from_slice(a.w);
+                return self.call(m, Args { w: &w, n: a.n + 1 });
+            }
+        }
+        let n = self.type_name(f);
+        Err(self.type_error(&format!("'{n}' object is not callable")))
+    }
+
+    /// Calls `m` with `slf` prepended to positional `args`.
+    pub fn call_method_with_self(&mut self, m: Word, slf: Word, args: &[Word]) -> PR<Word> {
+        let mut w = Vec::with_capacity(args.len() + 1);
+        w.push(slf);
+        w.extend_from_slice(args);
+        let n = w.len();
+        self.call(m, Args { w: &w, n })
+    }
+
+    /// Calls `f` with positional args only.
+    pub fn call_n(&mut self, f: Word, args: &[Word]) -> PR<Word> {
+        self.call(f, Args { w: args, n: args.len() })
+    }
+
+    /// Instantiates a user class (`mp_obj_instance_make_new`).
+    fn make_instance(&mut self, t: Word, a: Args<'_>) -> PR<Word> {
+        let native = self.native_base(t);
+        let has_native = native != rom(R::TObject);
+        let words = layout::INSTANCE_WORDS + usize::from(has_native);
+        let o = self.alloc_obj(t, words)?;
+        let base = self.vlen();
+        self.vpush(o);
+        let r = (|| {
+            // members map: alloc 0
+            crate::map::map_init(&mut self.st.heap, o + 4, 0).map_err(|_| rom(R::MemoryErrorObj))?;
+            if has_native {
+                let nr = R::from_addr(native).unwrap_or(R::TObject);
+                let sub = self.make_new_rom(nr, a)?;
+                self.wf(o, 4, sub);
+            }
+            let iq = q!(self, "__init__");
+            if let Some(init) = self.class_lookup(t, iq)
+                && R::from_addr(init) != Some(R::MObjectInit)
+            {
+                let mut w = Vec::with_capacity(a.w.len() + 1);
+                w.push(o);
+                w.extend_from_slice(a.w);
+                let r = self.call(init, Args { w: &w, n: a.n + 1 })?;
+                if r != NONE {
+                    let n = self.type_name(r);
+                    return Err(
+                        self.type_error(&format!("__init__() should return None, not '{n}'"))
+                    );
+                }
+            } else if !has_native && a.w.len() > 0 {
+                let iq = q!(self, "__init__");
+                if self.class_lookup(t, iq).is_none() {
+                    return Err(self.type_error("function takes 0 positional arguments but 1 were given"));
+                }
+            }
+            Ok(o)
+        })();
+        self.vtrunc(base);
+        r
+    }
+
+    // ------------------------------------------------------------------ iteration
+
+    /// `mp_getiter` into a heap iterator object (`GET_ITER`, `iter()`).
+    pub fn get_iter(&mut self, o: Word) -> PR<Word> {
+        let (a, k, i) = self.iter_start(o)?;
+        if k == it::OBJ && a != o {
+            return Ok(a);
+        }
+        if k == it::OBJ {
+            return Ok(a);
+        }
+        let p = self.alloc_obj(rom(R::TIterator), 4)?;
+        self.wf(p, 1, a);
+        self.wf(p, 2, obj::small(i));
+        self.wf(p, 3, obj::small(k));
+        Ok(p)
+    }
+
+    /// What to iterate over: (object, kind, start index). Objects with their own iterator
+    /// protocol come back as (iterator, OBJ, 0).
+    pub fn iter_start(&mut self, o: Word) -> PR<(Word, i32, i32)> {
+        if o == rom(R::EmptyTuple) {
+            return Ok((o, it::SEQ, 0));
+        }
+        if obj::is_qstr(o) {
+            return Ok((o, it::STR, 0));
+        }
+        let t = self.type_of(o);
+        if let Some(r) = R::from_addr(t) {
+            match r {
+                R::TList | R::TTuple => return Ok((o, it::SEQ, 0)),
+                R::TStr => return Ok((o, it::STR, 0)),
+                R::TBytes | R::TBytearray => return Ok((o, it::BYTES, 0)),
+                R::TDict => return Ok((o, it::DKEYS, 0)),
+                R::TRange => return Ok((o, it::RANGE, 0)),
+                R::TSet => return Ok((o, it::SET, 0)),
+                R::TDictView => {
+                    let k = obj::small_value(self.f(o, 2));
+                    return Ok((self.f(o, 1), k, 0));
+                }
+                R::TIterator | R::TEnumerate | R::TZip | R::TFile => return Ok((o, it::OBJ, 0)),
+                _ => {}
+            }
+        }
+        if self.is_user_type(t) {
+            let iq = q!(self, "__iter__");
+            if let Some(m) = self.class_lookup(t, iq) {
+                let r = self.call_method_with_self(m, o, &[])?;
+                return Ok((r, it::OBJ, 0));
+            }
+            let nq = q!(self, "__next__");
+            if self.class_lookup(t, nq).is_some() {
+                return Ok((o, it::OBJ, 0));
+            }
+        }
+        let n = self.type_name(o);
+        Err(self.type_error(&format!("'{n}' object is not iterable")))
+    }
+
+    /// One step of iteration: the next value and the next index, or `None` when exhausted.
+    pub fn iter_step(&mut self, o: Word, kind: i32, i: i32) -> PR<Option<(Word, i32)>> {
+        let iu = i as usize;
+        match kind {
+            it::SEQ => {
+                let items = self.seq_items(o);
+                Ok(items.get(iu).map(|w| (*w, i + 1)))
+            }
+            it::STR => {
+                let b = self.str_bytes(o).unwrap_or_default();
+                if iu >= b.len() {
+                    return Ok(None);
+                }
+                let mut end = iu + 1;
+                while end < b.len() && (b[end] & 0xC0) == 0x80 {
+                    end += 1;
+                }
+                let s = self.new_str(&b[iu..end])?;
+                Ok(Some((s, end as i32)))
+            }
+            it::BYTES => {
+                let b = if self.type_of(o) == rom(R::TBytearray) {
+                    self.bytearray_data(o)
+                } else {
+                    self.str_bytes(o).unwrap_or_default()
+                };
+                Ok(b.get(iu).map(|c| (obj::small(i32::from(*c)), i + 1)))
+            }
+            it::DKEYS | it::DVALUES | it::DITEMS => {
+                let h = crate::map::MapHeader::load(&self.st.heap, o + 4);
+                let mut pos = iu;
+                match h.next_filled(&self.st.heap, &mut pos) {
+                    Some((k, v)) => {
+                        let w = match kind {
+                            it::DKEYS => k,
+                            it::DVALUES => v,
+                            _ => self.new_tuple(&[k, v])?,
+                        };
+                        Ok(Some((w, pos as i32)))
+                    }
+                    None => Ok(None),
+                }
+            }
+            it::RANGE => {
+                let (a, b, s) = (
+                    obj::small_value(self.f(o, 1)) as i64,
+                    obj::small_value(self.f(o, 2)) as i64,
+                    obj::small_value(self.f(o, 3)) as i64,
+                );
+                if (i as usize) < range_len(a, b, s) {
+                    Ok(Some((obj::small((a + s * i as i64) as i32), i + 1)))
+                } else {
+                    Ok(None)
+                }
+            }
+            it::SET => {
+                let items = self.set_items(o);
+                Ok(items.get(iu).map(|w| (*w, i + 1)))
+            }
+            _ => Ok(self.obj_next(o)?.map(|w| (w, 0))),
+        }
+    }
+
+    /// `mp_iternext` for iterator objects.
+    pub fn obj_next(&mut self, o: Word) -> PR<Option<Word>> {
+        let t = self.type_of(o);
+        if t == rom(R::TIterator) {
+            let (a, i, k) = (
+                self.f(o, 1),
+                obj::small_value(self.f(o, 2)),
+                obj::small_value(self.f(o, 3)),
+            );
+            return match self.iter_step(a, k, i)? {
+                Some((w, ni)) => {
+                    self.wf(o, 2, obj::small(ni));
+                    Ok(Some(w))
+                }
+                None => Ok(None),
+            };
+        }
+        if t == rom(R::TEnumerate) {
+            let inner = self.f(o, 1);
+            let n = self.f(o, 2);
+            return match self.obj_next(inner)? {
+                Some(w) => {
+                    self.wf(o, 2, obj::small(obj::small_value(n) + 1));
+                    Ok(Some(self.new_tuple(&[n, w])?))
+                }
+                None => Ok(None),
+            };
+        }
+        if t == rom(R::TZip) {
+            let its = self.seq_items(self.f(o, 1));
+            let mut vals = Vec::new();
+            let base = self.vlen();
+            for x in its {
+                match self.obj_next(x) {
+                    Ok(Some(w)) => {
+                        self.vpush(w);
+                        vals.push(w);
+                    }
+                    Ok(None) => {
+                        self.vtrunc(base);
+                        return Ok(None);
+                    }
+                    Err(e) => {
+                        self.vtrunc(base);
+                        return Err(e);
+                    }
+                }
+            }
+            let r = self.new_tuple(&vals);
+            self.vtrunc(base);
+            return r.map(Some);
+        }
+        if t == rom(R::TFile) {
+            let line = self.file_readline(o)?;
+            if self.len_of(line) == Some(0) {
+                return Ok(None);
+            }
+            return Ok(Some(line));
+        }
+        if self.is_user_type(t) {
+            let nq = q!(self, "__next__");
+            if let Some(m) = self.class_lookup(t, nq) {
+                return match self.call_method_with_self(m, o, &[]) {
+                    Ok(w) => Ok(Some(w)),
+                    Err(e) if self.is_instance(e, rom(R::EStopIteration)) => Ok(None),
+                    Err(e) => Err(e),
+                };
+            }
+        }
+        let n = self.type_name(o);
+        Err(self.type_error(&format!("'{n}' object is not an iterator")))
+    }
+
+    /// Collects every item of an iterable (values kept on the value stack while iterating).
+    pub fn collect_iter(&mut self, o: Word) -> PR<Vec<Word>> {
+        let base = self.vlen();
+        self.vpush(o);
+        let r = (|| {
+            let (a, k, mut i) = self.iter_start(o)?;
+            self.vpush(a);
+            let mut out = Vec::new();
+            loop {
+                self.poll()?;
+                match self.iter_step(a, k, i)? {
+                    Some((w, ni)) => {
+                        self.vpush(w);
+                        out.push(w);
+                        i = ni;
+                    }
+                    None => break,
+                }
+            }
+            Ok(out)
+        })();
+        self.vtrunc(base);
+        r
+    }
+
+    // ------------------------------------------------------------------ operators
+
+    /// `mp_unary_op` for the bytecode ops.
+    pub fn unary_op(&mut self, op: u8, a: Word) -> PR<Word> {
+        if op == uop::NOT {
+            return Ok(py_bool(!self.is_true(a)?));
+        }
+        if let Some(i) = int_of(a) {
+            let v = i64::from(i);
+            return match op {
+                uop::POSITIVE => self.new_int(v),
+                uop::NEGATIVE => self.new_int(-v),
+                uop::INVERT => self.new_int(!v),
+                _ => Err(self.not_impl("unary op")),
+            };
+        }
+        if self.type_of(a) == rom(R::TFloat) {
+            let v = self.float_value(a);
+            return match op {
+                uop::POSITIVE => Ok(a),
+                uop::NEGATIVE => self.new_float(-v),
+                _ => Err(self.unary_type_error(op, a)),
+            };
+        }
+        let t = self.type_of(a);
+        if self.is_user_type(t) {
+            let name = match op {
+                uop::POSITIVE => "__pos__",
+                uop::NEGATIVE => "__neg__",
+                _ => "__invert__",
+            };
+            let mq = q!(self, name);
+            if let Some(m) = self.class_lookup(t, mq) {
+                return self.call_method_with_self(m, a, &[]);
+            }
+        }
+        Err(self.unary_type_error(op, a))
+    }
+
+    fn unary_type_error(&mut self, op: u8, a: Word) -> Word {
+        let name = match op {
+            uop::POSITIVE => "__pos__",
+            uop::NEGATIVE => "__neg__",
+            _ => "__invert__",
+        };
+        let n = self.type_name(a);
+        self.type_error(&format!("unsupported type for {name}: '{n}'"))
+    }
+
+    /// `mp_binary_op`.
+    pub fn binary_op(&mut self, op: u8, a: Word, b: Word) -> PR<Word> {
+        match op {
+            bop::IS => return Ok(py_bool(a == b)),
+            bop::EQUAL => return Ok(py_bool(self.equal(a, b)?)),
+            bop::NOT_EQUAL => return Ok(py_bool(!self.equal(a, b)?)),
+            bop::IN => return Ok(py_bool(self.contains(b, a)?)),
+            bop::EXCEPTION_MATCH => {
+                let t = if self.is_type(a) { a } else { self.type_of(a) };
+                if self.type_of(b) == rom(R::TTuple) || b == rom(R::EmptyTuple) {
+                    for x in self.seq_items(b) {
+                        if self.is_subclass(t, x) {
+                            return Ok(TRUE);
+                        }
+                    }
+                    return Ok(FALSE);
+                }
+                return Ok(py_bool(self.is_subclass(t, b)));
+            }
+            _ => {}
+        }
+        // in-place ops behave like the plain ones for the built-in types
+        let base_op = if (bop::INPLACE_OR..=bop::INPLACE_POWER).contains(&op) {
+            op - bop::INPLACE_OR + bop::OR
+        } else {
+            op
+        };
+        if let (Some(x), Some(y)) = (int_of(a), int_of(b)) {
+            return self.int_op(base_op, op, i64::from(x), i64::from(y), a, b);
+        }
+        let (ta, tb) = (self.type_of(a), self.type_of(b));
+        let fl = rom(R::TFloat);
+        if (ta == fl || tb == fl)
+            && let (Some(x), Some(y)) = (self.num_f64(a), self.num_f64(b))
+        {
+            return self.float_op(base_op, op, x, y, a, b);
+        }
+        if let (Some((sa, da)), Some((sb, db))) = (
+            str_data(&self.st.qstrs, &self.st.heap, a).map(|(t, d)| (t, d.to_vec())),
+            str_data(&self.st.qstrs, &self.st.heap, b).map(|(t, d)| (t, d.to_vec())),
+        ) && sa == sb
+        {
+            match base_op {
+                bop::ADD => {
+                    let mut v = da;
+                    v.extend_from_slice(&db);
+                    return if sa == rom(R::TStr) {
+                        self.new_str_vstr(&v)
+                    } else {
+                        self.new_str_heap(R::TBytes, &v)
+                    };
+                }
+                bop::LESS => return Ok(py_bool(da < db)),
+                bop::MORE => return Ok(py_bool(da > db)),
+                bop::LESS_EQUAL => return Ok(py_bool(da <= db)),
+                bop::MORE_EQUAL => return Ok(py_bool(da >= db)),
+                _ => {}
+            }
+        }
+        if ta == rom(R::TStr) && base_op == bop::MODULO {
+            return self.str_format_percent(a, b);
+        }
+        if base_op == bop::MULTIPLY {
+            if let Some(n) = int_of(b)
+                && let Some(r) = self.seq_repeat(a, n)?
+            {
+                return Ok(r);
+            }
+            if let Some(n) = int_of(a)
+                && let Some(r) = self.seq_repeat(b, n)?
+            {
+                return Ok(r);
+            }
+        }
+        let seqs = [rom(R::TList), rom(R::TTuple)];
+        if seqs.contains(&ta) {
+            if base_op == bop::ADD && ta == tb {
+                let mut v = self.seq_items(a);
+                v.extend(self.seq_items(b));
+                return if ta == rom(R::TList) {
+                    if op == bop::INPLACE_ADD {
+                        for w in self.seq_items(b) {
+                            self.list_append(a, w)?;
+                        }
+                        return Ok(a);
+                    }
+                    self.new_list_alloc(&v, v.len())
+                } else {
+                    self.new_tuple(&v)
+                };
+            }
+            if op == bop::INPLACE_ADD && ta == rom(R::TList) {
+                for w in self.collect_iter(b)? {
+                    self.list_append(a, w)?;
+                }
+                return Ok(a);
+            }
+            if ta == tb && (bop::LESS..=bop::MORE_EQUAL).contains(&base_op) && base_op != bop::EQUAL {
+                return self.seq_compare(base_op, a, b);
+            }
+        }
+        if self.is_user_type(ta) {
+            let names = binop_method(base_op);
+            if let Some(nm) = names {
+                let mq = q!(self, nm);
+                if let Some(m) = self.class_lookup(ta, mq) {
+                    return self.call_method_with_self(m, a, &[b]);
+                }
+            }
+        }
+        let name = binop_name(op);
+        let (na, nb) = (self.type_name(a), self.type_name(b));
+        Err(self.type_error(&format!("unsupported types for {name}: '{na}', '{nb}'")))
+    }
+
+    fn seq_repeat(&mut self, a: Word, n: i32) -> PR<Option<Word>> {
+        let n = n.max(0) as usize;
+        if let Some((t, d)) = str_data(&self.st.qstrs, &self.st.heap, a).map(|(t, d)| (t, d.to_vec())) {
+            let v = d.repeat(n);
+            return Ok(Some(if t == rom(R::TStr) {
+                self.new_str_vstr(&v)?
+            } else {
+                self.new_str_heap(R::TBytes, &v)?
+            }));
+        }
+        let t = self.type_of(a);
+        if t == rom(R::TList) || t == rom(R::TTuple) {
+            let items = self.seq_items(a);
+            let mut v = Vec::with_capacity(items.len() * n);
+            for _ in 0..n {
+                v.extend_from_slice(&items);
+            }
+            return Ok(Some(if t == rom(R::TList) {
+                self.new_list_alloc(&v, v.len())?
+            } else {
+                self.new_tuple(&v)?
+            }));
+        }
+        Ok(None)
+    }
+
+    fn seq_compare(&mut self, op: u8, a: Word, b: Word) -> PR<Word> {
+        let (ia, ib) = (self.seq_items(a), self.seq_items(b));
+        for (x, y) in ia.iter().zip(ib.iter()) {
+            if !self.equal(*x, *y)? {
+                return self.binary_op(op, *x, *y);
+            }
+        }
+        let (la, lb) = (ia.len(), ib.len());
+        Ok(py_bool(match op {
+            bop::LESS => la < lb,
+            bop::MORE => la > lb,
+            bop::LESS_EQUAL => la <= lb,
+            _ => la >= lb,
+        }))
+    }
+
+    fn int_op(&mut self, op: u8, orig: u8, x: i64, y: i64, a: Word, b: Word) -> PR<Word> {
+        let r = match op {
+            bop::LESS => return Ok(py_bool(x < y)),
+            bop::MORE => return Ok(py_bool(x > y)),
+            bop::LESS_EQUAL => return Ok(py_bool(x <= y)),
+            bop::MORE_EQUAL => return Ok(py_bool(x >= y)),
+            bop::OR => x | y,
+            bop::XOR => x ^ y,
+            bop::AND => x & y,
+            bop::LSHIFT => {
+                if y < 0 {
+                    return Err(self.value_error("negative shift count"));
+                }
+                if y >= 40 {
+                    return Err(self.exc_msg(R::EOverflowError, "small int overflow"));
+                }
+                x << y
+            }
+            bop::RSHIFT => {
+                if y < 0 {
+                    return Err(self.value_error("negative shift count"));
+                }
+                x >> y.min(63)
+            }
+            bop::ADD => x + y,
+            bop::SUBTRACT => x - y,
+            bop::MULTIPLY => x * y,
+            bop::FLOOR_DIVIDE | bop::MODULO => {
+                if y == 0 {
+                    return Err(self.exc_msg(R::EZeroDivisionError, "division by zero"));
+                }
+                let q = x.div_euclid(y);
+                let q = if y < 0 && x.rem_euclid(y) != 0 { q } else { q };
+                let fl = (x as f64 / y as f64).floor() as i64;
+                let _ = q;
+                if op == bop::FLOOR_DIVIDE { fl } else { x - fl * y }
+            }
+            bop::TRUE_DIVIDE => {
+                if y == 0 {
+                    return Err(self.exc_msg(R::EZeroDivisionError, "division by zero"));
+                }
+                return self.new_float(x as f64 / y as f64);
+            }
+            bop::POWER => {
+                if y < 0 {
+                    return self.new_float((x as f64).powf(y as f64));
+                }
+                let mut r: i64 = 1;
+                for _ in 0..y {
+                    r = match r.checked_mul(x) {
+                        Some(v) if (obj::SMALL_INT_MIN..=obj::SMALL_INT_MAX).contains(&v) => v,
+                        _ => return Err(self.exc_msg(R::EOverflowError, "small int overflow")),
+                    };
+                }
+                r
+            }
+            _ => {
+                let name = binop_name(orig);
+                let (na, nb) = (self.type_name(a), self.type_name(b));
+                return Err(self.type_error(&format!("unsupported types for {name}: '{na}', '{nb}'")));
+            }
+        };
+        self.new_int(r)
+    }
+
+    fn float_op(&mut self, op: u8, orig: u8, x: f64, y: f64, a: Word, b: Word) -> PR<Word> {
+        let r = match op {
+            bop::LESS => return Ok(py_bool(x < y)),
+            bop::MORE => return Ok(py_bool(x > y)),
+            bop::LESS_EQUAL => return Ok(py_bool(x <= y)),
+            bop::MORE_EQUAL => return Ok(py_bool(x >= y)),
+            bop::ADD => x + y,
+            bop::SUBTRACT => x - y,
+            bop::MULTIPLY => x * y,
+            bop::TRUE_DIVIDE | bop::FLOOR_DIVIDE | bop::MODULO => {
+                if y == 0.0 {
+                    return Err(self.exc_msg(R::EZeroDivisionError, "float division by zero"));
+                }
+                match op {
+                    bop::TRUE_DIVIDE => x / y,
+                    bop::FLOOR_DIVIDE => (x / y).floor(),
+                    _ => x - (x / y).floor() * y,
+                }
+            }
+            bop::POWER => x.powf(y),
+            _ => {
+                let name = binop_name(orig);
+                let (na, nb) = (self.type_name(a), self.type_name(b));
+                return Err(self.type_error(&format!("unsupported types for {name}: '{na}', '{nb}'")));
+            }
+        };
+        self.new_float(r)
+    }
+
+    /// `x in container`.
+    pub fn contains(&mut self, c: Word, x: Word) -> PR<bool> {
+        if let Some((t, d)) = str_data(&self.st.qstrs, &self.st.heap, c).map(|(t, d)| (t, d.to_vec())) {
+            if let Some((t2, n)) = str_data(&self.st.qstrs, &self.st.heap, x).map(|(t, d)| (t, d.to_vec())) {
+                if t2 != t {
+                    return Err(self.type_error("can't convert to str implicitly"));
+                }
+                return Ok(n.is_empty() || d.windows(n.len()).any(|w| w == n.as_slice()));
+            }
+            if t == rom(R::TBytes)
+                && let Some(i) = int_of(x)
+            {
+                return Ok(d.contains(&(i as u8)));
+            }
+            let n = self.type_name(x);
+            return Err(self.type_error(&format!("can't convert '{n}' object to str implicitly")));
+        }
+        let t = self.type_of(c);
+        if t == rom(R::TDict) {
+            return Ok(self.dict_get(c, x).is_some());
+        }
+        if t == rom(R::TDictView) {
+            let d = self.f(c, 1);
+            return Ok(self.dict_get(d, x).is_some());
+        }
+        if self.is_user_type(t) {
+            let cq = q!(self, "__contains__");
+            if let Some(m) = self.class_lookup(t, cq) {
+                let r = self.call_method_with_self(m, c, &[x])?;
+                return self.is_true(r);
+            }
+        }
+        for w in self.collect_iter(c)? {
+            if self.equal(w, x)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    // ------------------------------------------------------------------ subscripts
+
+    /// `obj[index]`.
+    pub fn subscr(&mut self, o: Word, idx: Word) -> PR<Word> {
+        let t = self.type_of(o);
+        if t == rom(R::TDict) {
+            return match self.dict_get(o, idx) {
+                Some(v) => Ok(v),
+                None => Err(self.new_exc(rom(R::EKeyError), &[idx])),
+            };
+        }
+        if self.type_of(idx) == rom(R::TSlice) {
+            return self.slice(o, idx);
+        }
+        if t == rom(R::TList) || t == rom(R::TTuple) || o == rom(R::EmptyTuple) {
+            let items = self.seq_items(o);
+            let i = self.index(idx, items.len(), if t == rom(R::TList) { "list" } else { "tuple" })?;
+            return Ok(items[i]);
+        }
+        if let Some((st, d)) = str_data(&self.st.qstrs, &self.st.heap, o).map(|(t, d)| (t, d.to_vec())) {
+            if st == rom(R::TStr) {
+                let chars: Vec<char> = String::from_utf8_lossy(&d).chars().collect();
+                let i = self.index(idx, chars.len(), "string")?;
+                let mut buf = [0u8; 4];
+                let s = chars[i].encode_utf8(&mut buf);
+                return self.new_str(s.as_bytes());
+            }
+            let i = self.index(idx, d.len(), "bytes")?;
+            return Ok(obj::small(i32::from(d[i])));
+        }
+        if t == rom(R::TBytearray) {
+            let d = self.bytearray_data(o);
+            let i = self.index(idx, d.len(), "bytearray")?;
+            return Ok(obj::small(i32::from(d[i])));
+        }
+        if t == rom(R::TRange) {
+            let (a, b, s) = (
+                obj::small_value(self.f(o, 1)) as i64,
+                obj::small_value(self.f(o, 2)) as i64,
+                obj::small_value(self.f(o, 3)) as i64,
+            );
+            let i = self.index(idx, range_len(a, b, s), "range")?;
+            return Ok(obj::small((a + s * i as i64) as i32));
+        }
+        if self.is_user_type(t) {
+            let gq = q!(self, "__getitem__");
+            if let Some(m) = self.class_lookup(t, gq) {
+                return self.call_method_with_self(m, o, &[idx]);
+            }
+        }
+        let n = self.type_name(o);
+        Err(self.type_error(&format!("'{n}' object is not subscriptable")))
+    }
+
+    fn index(&mut self, idx: Word, len: usize, what: &str) -> PR<usize> {
+        let Some(i) = int_of(idx) else {
+            let n = self.type_name(idx);
+            return Err(self.type_error(&format!("{what} indices must be integers, not {n}")));
+        };
+        let i = i64::from(i);
+        let j = if i < 0 { i + len as i64 } else { i };
+        if j < 0 || j >= len as i64 {
+            return Err(self.exc_msg(R::EIndexError, &format!("{what} index out of range")));
+        }
+        Ok(j as usize)
+    }
+
+    fn slice(&mut self, o: Word, sl: Word) -> PR<Word> {
+        let (a, b, s) = (self.f(sl, 1), self.f(sl, 2), self.f(sl, 3));
+        let step = if s == NONE { 1 } else { i64::from(int_of(s).unwrap_or(1)) };
+        if step == 0 {
+            return Err(self.value_error("slice step cannot be zero"));
+        }
+        let t = self.type_of(o);
+        let (kind, items_w, bytes): (u8, Vec<Word>, Vec<u8>) =
+            if let Some((st, d)) = str_data(&self.st.qstrs, &self.st.heap, o).map(|(t, d)| (t, d.to_vec())) {
+                (if st == rom(R::TStr) { 0 } else { 1 }, vec![], d)
+            } else if t == rom(R::TBytearray) {
+                (2, vec![], self.bytearray_data(o))
+            } else {
+                (3, self.seq_items(o), vec![])
+            };
+        let len = if kind == 3 { items_w.len() } else { bytes.len() } as i64;
+        let norm = |v: Word, def: i64| -> i64 {
+            match int_of(v) {
+                Some(x) => {
+                    let x = i64::from(x);
+                    let x = if x < 0 { x + len } else { x };
+                    if step > 0 { x.clamp(0, len) } else { x.clamp(-1, len - 1) }
+                }
+                None => def,
+            }
+        };
+        let (start, stop) = if step > 0 {
+            (norm(a, 0), norm(b, len))
+        } else {
+            (norm(a, len - 1), norm(b, -1))
+        };
+        let mut idx = Vec::new();
+        let mut i = start;
+        while (step > 0 && i < stop) || (step < 0 && i > stop) {
+            idx.push(i as usize);
+            i += step;
+        }
+        match kind {
+            3 => {
+                let v: Vec<Word> = idx.iter().map(|i| items_w[*i]).collect();
+                if t == rom(R::TList) { self.new_list_alloc(&v, v.len()) } else { self.new_tuple(&v) }
+            }
+            _ => {
+                let v: Vec<u8> = idx.iter().map(|i| bytes[*i]).collect();
+                match kind {
+                    0 => self.new_str_vstr(&v),
+                    1 => self.new_str_heap(R::TBytes, &v),
+                    _ => self.new_bytearray(&v),
+                }
+            }
+        }
+    }
+
+    /// `obj[index] = value` (`value == NULL` deletes).
+    pub fn store_subscr(&mut self, o: Word, idx: Word, v: Word) -> PR<()> {
+        let t = self.type_of(o);
+        if t == rom(R::TDict) {
+            if v == NULL {
+                if self.dict_del(o, idx).is_none() {
+                    return Err(self.new_exc(rom(R::EKeyError), &[idx]));
+                }
+                return Ok(());
+            }
+            self.hash(idx)?;
+            return self.dict_set(o, idx, v);
+        }
+        if t == rom(R::TList) {
+            let len = self.f(o, 2) as usize;
+            let i = self.index(idx, len, "list")?;
+            let it = self.f(o, 3);
+            if v == NULL {
+                for j in i..len - 1 {
+                    let w = self.f(it, j + 1);
+                    self.wf(it, j, w);
+                }
+                self.wf(it, len - 1, 0);
+                self.wf(o, 2, (len - 1) as Word);
+                return Ok(());
+            }
+            self.wf(it, i, v);
+            return Ok(());
+        }
+        if t == rom(R::TBytearray) && v != NULL {
+            let len = self.f(o, 2) as usize;
+            let i = self.index(idx, len, "bytearray")?;
+            let it = self.f(o, 3);
+            let _ = self.st.heap.write_u8(it + i as u32, int_of(v).unwrap_or(0) as u8);
+            return Ok(());
+        }
+        if self.is_user_type(t) {
+            let name = if v == NULL { "__delitem__" } else { "__setitem__" };
+            let mq = q!(self, name);
+            if let Some(m) = self.class_lookup(t, mq) {
+                if v == NULL {
+                    self.call_method_with_self(m, o, &[idx])?;
+                } else {
+                    self.call_method_with_self(m, o, &[idx, v])?;
+                }
+                return Ok(());
+            }
+        }
+        let n = self.type_name(o);
+        if v == NULL {
+            Err(self.type_error(&format!("'{n}' object does not support item deletion")))
+        } else {
+            Err(self.type_error(&format!("'{n}' object does not support item assignment")))
+        }
+    }
+
+    // ------------------------------------------------------------------ printing
+
+    /// `str(w)` as text.
+    pub fn to_str(&mut self, w: Word) -> String {
+        if self.type_of(w) == rom(R::TStr) {
+            return self.str_string(w).unwrap_or_default();
+        }
+        if self.is_exception(w) {
+            return self.exc_str(w);
+        }
+        self.repr(w)
+    }
+
+    /// `repr(w)` as text.
+    pub fn repr(&mut self, w: Word) -> String {
+        let mut out = String::new();
+        self.repr_into(w, &mut out, 0);
+        out
+    }
+
+    fn repr_into(&mut self, w: Word, out: &mut String, depth: usize) {
+        if depth > 20 {
+            out.push_str("...");
+            return;
+        }
+        if let Some(i) = int_of(w).filter(|_| obj::is_small(w)) {
+            out.push_str(&format!("{i}"));
+            return;
+        }
+        if let Some(r) = R::from_addr(w) {
+            match r {
+                R::NoneObj => out.push_str("None"),
+                R::True => out.push_str("True"),
+                R::False => out.push_str("False"),
+                R::Ellipsis => out.push_str("Ellipsis"),
+                R::EmptyTuple => out.push_str("()"),
+                R::MemoryErrorObj => out.push_str("MemoryError()"),
+                R::KeyboardInterruptObj => out.push_str("KeyboardInterrupt()"),
+                r if obj::rom_type_info(r).is_some() => {
+                    out.push_str(&format!("<class '{}'>", obj::rom_type_info(r).map_or("?", |i| i.0)))
+                }
+                r if self.type_of(w) == rom(R::TModule) => {
+                    let name = obj::BUILTIN_MODULES
+                        .iter()
+                        .find(|(_, m)| *m == r)
+                        .map_or("?", |(n, _)| n);
+                    out.push_str(&format!("<module '{name}'>"));
+                }
+                _ => out.push_str("<function>"),
+            }
+            return;
+        }
+        if let Some((t, d)) = str_data(&self.st.qstrs, &self.st.heap, w).map(|(t, d)| (t, d.to_vec())) {
+            if t == rom(R::TStr) {
+                repr_str(&String::from_utf8_lossy(&d), out);
+            } else {
+                out.push('b');
+                repr_bytes(&d, out);
+            }
+            return;
+        }
+        let t = self.type_of(w);
+        if let Some(tr) = R::from_addr(t) {
+            match tr {
+                R::TList | R::TTuple => {
+                    let items = self.seq_items(w);
+                    let (o, c) = if tr == R::TList { ('[', ']') } else { ('(', ')') };
+                    out.push(o);
+                    for (i, x) in items.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(", ");
+                        }
+                        self.repr_into(*x, out, depth + 1);
+                    }
+                    if tr == R::TTuple && items.len() == 1 {
+                        out.push(',');
+                    }
+                    out.push(c);
+                }
+                R::TDict => {
+                    out.push('{');
+                    for (i, (k, v)) in self.dict_items(w).into_iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(", ");
+                        }
+                        self.repr_into(k, out, depth + 1);
+                        out.push_str(": ");
+                        self.repr_into(v, out, depth + 1);
+                    }
+                    out.push('}');
+                }
+                R::TSet => {
+                    let items = self.set_items(w);
+                    if items.is_empty() {
+                        out.push_str("set()");
+                        return;
+                    }
+                    out.push('{');
+                    for (i, x) in items.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(", ");
+                        }
+                        self.repr_into(*x, out, depth + 1);
+                    }
+                    out.push('}');
+                }
+                R::TFloat => out.push_str(&format_float(self.float_value(w))),
+                R::TModule => {
+                    let g = self.f(w, 1);
+                    let nq = q!(self, "__name__");
+                    let fq = q!(self, "__file__");
+                    let name = self.dict_getq(g, nq).map(|n| self.to_str(n)).unwrap_or_default();
+                    match self.dict_getq(g, fq) {
+                        Some(f) => {
+                            let f = self.to_str(f);
+                            out.push_str(&format!("<module '{name}' from '{f}'>"));
+                        }
+                        None => out.push_str(&format!("<module '{name}'>")),
+                    }
+                }
+                R::TFunction => {
+                    let n = self.fun_name(w);
+                    out.push_str(&format!("<function {} at 0x{:x}>", self.qstr_string(n), w));
+                }
+                R::TClosure => {
+                    let f = self.f(w, 1);
+                    out.push_str("<closure ");
+                    self.repr_into(f, out, depth + 1);
+                    out.push_str(&format!(" at {:x}>", w));
+                }
+                R::TBoundMeth => out.push_str(&format!("<bound_method {:x}>", w)),
+                R::TCell => out.push_str(&format!("<cell {:x}>", w)),
+                R::TRange => {
+                    let (a, b, s) = (
+                        obj::small_value(self.f(w, 1)),
+                        obj::small_value(self.f(w, 2)),
+                        obj::small_value(self.f(w, 3)),
+                    );
+                    if s == 1 {
+                        out.push_str(&format!("range({a}, {b})"));
+                    } else {
+                        out.push_str(&format!("range({a}, {b}, {s})"));
+                    }
+                }
+                R::TBytearray => {
+                    out.push_str("bytearray(b");
+                    let d = self.bytearray_data(w);
+                    repr_bytes(&d, out);
+                    out.push(')');
+                }
+                R::TDictView => {
+                    let k = obj::small_value(self.f(w, 2));
+                    out.push_str(match k {
+                        it::DKEYS => "dict_keys(",
+                        it::DVALUES => "dict_values(",
+                        _ => "dict_items(",
+                    });
+                    let items = self.collect_iter(w).unwrap_or_default();
+                    out.push('[');
+                    for (i, x) in items.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(", ");
+                        }
+                        self.repr_into(*x, out, depth + 1);
+                    }
+                    out.push_str("])");
+                }
+                R::TFile => out.push_str(&format!("<io.TextIOWrapper {:x}>", w)),
+                r if obj::is_exc_type(r) => self.repr_exc(w, out, depth),
+                _ => out.push_str(&format!("<{} object at {:x}>", self.type_name(w), w)),
+            }
+            return;
+        }
+        if self.is_user_type(t) {
+            if self.is_exception(w) {
+                self.repr_exc(w, out, depth);
+                return;
+            }
+            let rq = q!(self, "__repr__");
+            let sq = q!(self, "__str__");
+            let m = self.class_lookup(t, rq).or_else(|| self.class_lookup(t, sq));
+            if let Some(m) = m
+                && let Ok(r) = self.call_method_with_self(m, w, &[])
+            {
+                out.push_str(&self.to_str(r));
+                return;
+            }
+            out.push_str(&format!("<{} object at {:x}>", self.type_name(w), w));
+            return;
+        }
+        if t == rom(R::TType) {
+            out.push_str(&format!("<class '{}'>", self.type_name_of_type(w)));
+            return;
+        }
+        out.push_str(&format!("<object {:x}>", w));
+    }
+
+    fn repr_exc(&mut self, w: Word, out: &mut String, depth: usize) {
+        out.push_str(&self.type_name(w));
+        let args = self.exc_args(w);
+        out.push('(');
+        for (i, a) in args.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            self.repr_into(*a, out, depth + 1);
+        }
+        if !args.is_empty() {
+            out.push(',');
+        }
+        out.push(')');
+    }
+
+    /// `str % args`.
+    fn str_format_percent(&mut self, fmt: Word, args: Word) -> PR<Word> {
+        let f = self.str_string(fmt).unwrap_or_default();
+        let items = if self.type_of(args) == rom(R::TTuple) || args == rom(R::EmptyTuple) {
+            self.seq_items(args)
+        } else {
+            vec![args]
+        };
+        let mut out = String::new();
+        let mut ai = 0;
+        let mut chars = f.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                out.push(c);
+                continue;
+            }
+            let mut spec = String::new();
+            while let Some(&d) = chars.peek() {
+                if d.is_ascii_digit() || d == '-' || d == '.' || d == '+' || d == ' ' {
+                    spec.push(d);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            let Some(conv) = chars.next() else { break };
+            if conv == '%' {
+                out.push('%');
+                continue;
+            }
+            let Some(&a) = items.get(ai) else {
+                return Err(self.type_error("format string needs more arguments"));
+            };
+            ai += 1;
+            let s = match conv {
+                's' => self.to_str(a),
+                'r' => self.repr(a),
+                'd' | 'i' => format!("{}", int_of(a).unwrap_or(0)),
+                'x' => format!("{:x}", int_of(a).unwrap_or(0)),
+                'f' => format!("{:.6}", self.num_f64(a).unwrap_or(0.0)),
+                _ => self.to_str(a),
+            };
+            let width: usize = spec.trim_start_matches('-').parse().unwrap_or(0);
+            if spec.starts_with('-') {
+                out.push_str(&format!("{s:<width$}"));
+            } else {
+                out.push_str(&format!("{s:>width$}"));
+            }
+        }
+        if ai < items.len() {
+            return Err(self.type_error("format string didn't convert all arguments"));
+        }
+        self.new_str_vstr(out.as_bytes())
+    }
+}
+
+/// The int value of a small int or bool.
+pub fn int_of(w: Word) -> Option<i32> {
+    if obj::is_small(w) {
+        Some(obj::small_value(w))
+    } else if w == TRUE {
+        Some(1)
+    } else if w == FALSE {
+        Some(0)
+    } else {
+        None
+    }
+}
+
+fn binop_name(op: u8) -> &'static str {
+    const NAMES: [&str; 33] = [
+        "__lt__", "__gt__", "__eq__", "__le__", "__ge__", "__ne__", "__contains__", "__is__",
+        "__exception_match__", "__ior__", "__ixor__", "__iand__", "__ilshift__", "__irshift__",
+        "__iadd__", "__isub__", "__imul__", "__ifloordiv__", "__itruediv__", "__imod__",
+        "__ipow__", "__or__", "__xor__", "__and__", "__lshift__", "__rshift__", "__add__",
+        "__sub__", "__mul__", "__floordiv__", "__truediv__", "__mod__", "__pow__",
+    ];
+    NAMES.get(op as usize).copied().unwrap_or("?")
+}
+
+fn binop_method(op: u8) -> Option<&'static str> {
+    let n = binop_name(op);
+    (n != "?").then_some(n)
+}
+
+/// MicroPython's str repr: `'` unless the text has `'` and no `"`.
+pub fn repr_str(s: &str, out: &mut String) {
+    let q = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    out.push(q);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == q => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push(q);
+}
+
+/// MicroPython's bytes repr (without the `b`).
+pub fn repr_bytes(d: &[u8], out: &mut String) {
+    let q = if d.contains(&b'\'') && !d.contains(&b'"') { b'"' } else { b'\'' };
+    out.push(q as char);
+    for &c in d {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            c if c == q => {
+                out.push('\\');
+                out.push(c as char);
+            }
+            c if !(0x20..0x7f).contains(&c) => out.push_str(&format!("\\x{c:02x}")),
+            c => out.push(c as char),
+        }
+    }
+    out.push(q as char);
+}
+
+/// A float as MicroPython prints it (`%.16g`, with `.0` added to integral values).
+pub fn format_float(v: f64) -> String {
+    if v.is_nan() {
+        return "nan".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let a = v.abs();
+    if a != 0.0 && !(1e-4..1e16).contains(&a) {
+        let s = format!("{v:e}");
+        // Rust: 1e20 / 1.5e-7 → MicroPython: 1e+20 / 1.5e-07
+        if let Some((m, e)) = s.split_once('e') {
+            let (sign, digits) = if let Some(d) = e.strip_prefix('-') { ('-', d) } else { ('+', e) };
+            return format!("{m}e{sign}{digits:0>2}");
+        }
+        return s;
+    }
+    let s = format!("{v}");
+    if s.contains('.') || s.contains('e') { s } else { format!("{s}.0") }
+}
+
+#[allow(dead_code)]
+fn unused(_: Word) -> Word {
+    NONE
+}

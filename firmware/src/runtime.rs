@@ -1,0 +1,1300 @@
+//! The runtime state and the object operations of py/runtime.c, py/obj.c and the py/obj*.c
+//! files: allocation of B32 objects on the heap, attribute lookup, calls, operators, repr.
+//!
+//! Every Python-level failure is an `Err(exception object)` ([`PR`]); Rust never panics on
+//! bad programs. Objects the runtime holds while it allocates again are kept either on the VM
+//! value stack (root slots registered with the heap) or on the heap's temporary root stack, so
+//! a collection triggered by an allocation never frees them.
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::fs::FileSystem;
+use crate::heap::{Heap, RootSlot, WORD_BYTES, Word};
+use crate::map::{self, KeyOps, LookupKind};
+use crate::obj::{self, FALSE, NONE, NULL, R, SENTINEL, TRUE, layout, rom};
+use crate::qstr::Qstrs;
+
+/// A Python-level result: `Err` carries the raised exception object.
+pub type PR<T> = Result<T, Word>;
+
+/// Output and interruption, provided by whoever runs the machine.
+pub trait Io {
+    /// Writes bytes printed by the program.
+    fn write(&mut self, data: &[u8]);
+    /// Polled by the VM; `true` raises KeyboardInterrupt.
+    fn interrupted(&mut self) -> bool {
+        false
+    }
+}
+
+/// How many opcodes run between two polls of [`Io::interrupted`].
+pub const POLL_EVERY: u32 = 1024;
+
+/// Python call depth at which `RuntimeError('maximum recursion depth exceeded')` is raised.
+/// The 32-bit unix port runs out of its 40000-byte C stack budget after 56 nested Python
+/// frames of a simple recursive function; nested `exec`/`eval`/imports count as frames too.
+pub const MAX_DEPTH: usize = 56;
+
+/// The whole interpreter state.
+pub struct State {
+    /// The GC heap.
+    pub heap: Heap,
+    /// The qstr table.
+    pub qstrs: Qstrs,
+    /// The filesystem.
+    pub fs: Box<dyn FileSystem + Send>,
+    vs: Vec<RootSlot>,
+    sp: usize,
+    modules: RootSlot,
+    main: RootSlot,
+    path: RootSlot,
+    argv: RootSlot,
+    globals: RootSlot,
+    locals: RootSlot,
+    pub(crate) depth: usize,
+    ops: u32,
+    /// Bytes of the last allocation that failed (for the MemoryError message).
+    pub alloc_fail: usize,
+    /// Open files: handle -> (path, mode, contents, position).
+    pub(crate) files: Vec<Option<OpenFile>>,
+    /// `sys.modules`-like ROM module attribute values created lazily (sys.implementation...).
+    pub(crate) sys_impl: RootSlot,
+    pub(crate) sys_version_info: RootSlot,
+}
+
+/// A file opened with `open()`: its data lives outside the heap, like a file descriptor.
+#[derive(Debug, Clone)]
+pub(crate) struct OpenFile {
+    pub path: String,
+    pub write: bool,
+    pub binary: bool,
+    pub data: Vec<u8>,
+    pub pos: usize,
+}
+
+/// Hash and equality of dict keys (`mp_obj_hash`, `mp_obj_equal` for the key kinds used).
+pub struct Keys<'a>(pub &'a Qstrs);
+
+impl KeyOps for Keys<'_> {
+    fn hash(&self, heap: &Heap, key: Word) -> u32 {
+        if obj::is_qstr(key) {
+            u32::from(self.0.hash(obj::qstr_value(key)))
+        } else if obj::is_small(key) {
+            obj::small_value(key) as u32
+        } else if key == FALSE {
+            0
+        } else if key == TRUE {
+            1
+        } else if heap.contains(key) {
+            let t = heap.read_word(key);
+            if t == rom(R::TStr) || t == rom(R::TBytes) {
+                heap.field(key, 1)
+            } else {
+                key >> 2
+            }
+        } else {
+            key >> 2
+        }
+    }
+
+    fn eq(&self, heap: &Heap, a: Word, b: Word) -> bool {
+        if a == b {
+            return true;
+        }
+        match (str_data(self.0, heap, a), str_data(self.0, heap, b)) {
+            (Some((ta, da)), Some((tb, db))) => ta == tb && da == db,
+            _ => {
+                let ia = int_like(a);
+                let ib = int_like(b);
+                matches!((ia, ib), (Some(x), Some(y)) if x == y)
+            }
+        }
+    }
+
+    fn is_str(&self, heap: &Heap, key: Word) -> bool {
+        heap.contains(key) && heap.read_word(key) == rom(R::TStr)
+    }
+}
+
+fn int_like(w: Word) -> Option<i32> {
+    if obj::is_small(w) {
+        Some(obj::small_value(w))
+    } else if w == FALSE {
+        Some(0)
+    } else if w == TRUE {
+        Some(1)
+    } else {
+        None
+    }
+}
+
+/// The (type, bytes) of a str/bytes value (qstr or heap), else `None`.
+pub fn str_data<'h>(qstrs: &'h Qstrs, heap: &'h Heap, w: Word) -> Option<(Word, &'h [u8])> {
+    if obj::is_qstr(w) {
+        return Some((rom(R::TStr), qstrs.text(obj::qstr_value(w))));
+    }
+    if !heap.contains(w) {
+        return None;
+    }
+    let t = heap.read_word(w);
+    if t == rom(R::TStr) || t == rom(R::TBytes) {
+        let len = heap.field(w, 2) as usize;
+        let data = heap.field(w, 3);
+        if len == 0 {
+            return Some((t, &[]));
+        }
+        return heap.bytes(data, len).map(|b| (t, b));
+    }
+    None
+}
+
+impl State {
+    /// A fresh interpreter state on a heap of `heap_bytes`.
+    pub fn new(heap_bytes: usize, fs: Box<dyn FileSystem + Send>) -> State {
+        let mut heap = Heap::new(heap_bytes);
+        let qstrs = Qstrs::new(&mut heap);
+        let modules = heap.add_root_slot(0);
+        let main = heap.add_root_slot(0);
+        let path = heap.add_root_slot(0);
+        let argv = heap.add_root_slot(0);
+        let globals = heap.add_root_slot(0);
+        let locals = heap.add_root_slot(0);
+        let sys_impl = heap.add_root_slot(0);
+        let sys_version_info = heap.add_root_slot(0);
+        State {
+            heap,
+            qstrs,
+            fs,
+            vs: Vec::new(),
+            sp: 0,
+            modules,
+            main,
+            path,
+            argv,
+            globals,
+            locals,
+            depth: 0,
+            ops: 0,
+            alloc_fail: 0,
+            files: Vec::new(),
+            sys_impl,
+            sys_version_info,
+        }
+    }
+}
+
+/// The runtime at work: the state plus the I/O of the current `exec`.
+pub struct Rt<'a> {
+    /// The interpreter state.
+    pub st: &'a mut State,
+    /// Output and interruption.
+    pub io: &'a mut dyn Io,
+}
+
+/// A frame-independent description of a call's arguments: positional values then
+/// (name, value) pairs, like `mp_call_function_n_kw`'s `args` array.
+#[derive(Debug, Clone, Copy)]
+pub struct Args<'x> {
+    /// Positional then keyword words.
+    pub w: &'x [Word],
+    /// Number of positional arguments.
+    pub n: usize,
+}
+
+impl Args<'_> {
+    /// Number of keyword pairs.
+    pub fn n_kw(&self) -> usize {
+        (self.w.len() - self.n) / 2
+    }
+    /// Positional argument `i`.
+    pub fn pos(&self, i: usize) -> Word {
+        self.w[i]
+    }
+}
+
+macro_rules! q {
+    ($rt:expr, $s:expr) => {
+        $rt.q($s)
+    };
+}
+pub(crate) use q;
+
+impl Rt<'_> {
+    // ------------------------------------------------------------------ roots and value stack
+
+    /// Pushes a value on the VM value stack (a GC root); returns its index.
+    pub fn vpush(&mut self, w: Word) -> usize {
+        let i = self.st.sp;
+        if i == self.st.vs.len() {
+            let s = self.st.heap.add_root_slot(w);
+            self.st.vs.push(s);
+        } else {
+            self.st.heap.set_root_slot(self.st.vs[i], w);
+        }
+        self.st.sp += 1;
+        i
+    }
+
+    /// Value-stack entry `i`.
+    pub fn vget(&self, i: usize) -> Word {
+        self.st.vs.get(i).map_or(0, |s| self.st.heap.root_slot(*s))
+    }
+
+    /// Sets value-stack entry `i`.
+    pub fn vset(&mut self, i: usize, w: Word) {
+        if let Some(s) = self.st.vs.get(i) {
+            self.st.heap.set_root_slot(*s, w);
+        }
+    }
+
+    /// Current height of the value stack.
+    pub fn vlen(&self) -> usize {
+        self.st.sp
+    }
+
+    /// Drops the value stack to `n` entries (clearing them so they no longer retain).
+    pub fn vtrunc(&mut self, n: usize) {
+        for i in n..self.st.sp {
+            let s = self.st.vs[i];
+            self.st.heap.set_root_slot(s, 0);
+        }
+        self.st.sp = n.min(self.st.sp);
+    }
+
+    /// Grows the value stack to `n` entries of NULL.
+    pub fn vgrow(&mut self, n: usize) {
+        while self.st.sp < n {
+            self.vpush(0);
+        }
+    }
+
+    /// `sys.modules`.
+    pub fn modules(&self) -> Word {
+        self.st.heap.root_slot(self.st.modules)
+    }
+    /// `__main__`'s dict.
+    pub fn main_dict(&self) -> Word {
+        self.st.heap.root_slot(self.st.main)
+    }
+    /// `sys.path`.
+    pub fn sys_path(&self) -> Word {
+        self.st.heap.root_slot(self.st.path)
+    }
+    /// `sys.argv`.
+    pub fn sys_argv(&self) -> Word {
+        self.st.heap.root_slot(self.st.argv)
+    }
+    /// The current globals dict (`mp_globals_get`).
+    pub fn globals(&self) -> Word {
+        self.st.heap.root_slot(self.st.globals)
+    }
+    /// The current locals dict (`mp_locals_get`).
+    pub fn locals(&self) -> Word {
+        self.st.heap.root_slot(self.st.locals)
+    }
+    /// `mp_globals_set`.
+    pub fn set_globals(&mut self, d: Word) {
+        let s = self.st.globals;
+        self.st.heap.set_root_slot(s, d);
+    }
+    /// `mp_locals_set`.
+    pub fn set_locals(&mut self, d: Word) {
+        let s = self.st.locals;
+        self.st.heap.set_root_slot(s, d);
+    }
+    pub(crate) fn set_modules(&mut self, d: Word) {
+        let s = self.st.modules;
+        self.st.heap.set_root_slot(s, d);
+    }
+    pub(crate) fn set_main(&mut self, d: Word) {
+        let s = self.st.main;
+        self.st.heap.set_root_slot(s, d);
+    }
+    pub(crate) fn set_path(&mut self, d: Word) {
+        let s = self.st.path;
+        self.st.heap.set_root_slot(s, d);
+    }
+    pub(crate) fn set_argv(&mut self, d: Word) {
+        let s = self.st.argv;
+        self.st.heap.set_root_slot(s, d);
+    }
+    pub(crate) fn slot_get(&self, s: RootSlot) -> Word {
+        self.st.heap.root_slot(s)
+    }
+    pub(crate) fn slot_set(&mut self, s: RootSlot, w: Word) {
+        self.st.heap.set_root_slot(s, w);
+    }
+
+    /// Pushes a temporary root (an object held only by Rust while allocating again).
+    pub fn hold(&mut self, w: Word) -> usize {
+        self.st.heap.push_root(w)
+    }
+
+    /// Releases temporary roots down to `depth`.
+    pub fn release(&mut self, depth: usize) {
+        self.st.heap.truncate_roots(depth);
+    }
+
+    /// Counts an opcode; every [`POLL_EVERY`] asks the I/O whether to interrupt.
+    pub fn poll(&mut self) -> PR<()> {
+        self.st.ops = self.st.ops.wrapping_add(1);
+        if self.st.ops % POLL_EVERY == 0 && self.io.interrupted() {
+            return Err(rom(R::KeyboardInterruptObj));
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------------ qstrs
+
+    /// The id of a static or existing qstr, interning it if new (only for names that are
+    /// static in the B32 table; new names go through [`Rt::intern`]).
+    pub fn q(&mut self, s: &str) -> u16 {
+        match self.st.qstrs.find(s.as_bytes()) {
+            Some(q) => q,
+            None => self.intern(s.as_bytes()).unwrap_or(0),
+        }
+    }
+
+    /// `qstr_from_strn`: interns `s` (may allocate pool/chunk blocks).
+    pub fn intern(&mut self, s: &[u8]) -> PR<u16> {
+        if let Some(q) = self.st.qstrs.find(s) {
+            return Ok(q);
+        }
+        match self.st.qstrs.intern(&mut self.st.heap, s) {
+            Some(q) => Ok(q),
+            None => {
+                self.st.alloc_fail = s.len() + 4;
+                Err(rom(R::MemoryErrorObj))
+            }
+        }
+    }
+
+    /// The text of a qstr.
+    pub fn qstr_text(&self, q: u16) -> Vec<u8> {
+        self.st.qstrs.text(q).to_vec()
+    }
+
+    /// The text of a qstr as a `String`.
+    pub fn qstr_string(&self, q: u16) -> String {
+        String::from_utf8_lossy(self.st.qstrs.text(q)).into_owned()
+    }
+
+    // ------------------------------------------------------------------ allocation
+
+    /// `m_malloc`: zeroed blocks for `n` bytes, collecting once when full; MemoryError else.
+    pub fn alloc(&mut self, n: usize) -> PR<Word> {
+        let n = n.max(1);
+        match self.st.heap.alloc(n) {
+            Some(p) => Ok(p),
+            None => {
+                self.st.alloc_fail = n;
+                Err(rom(R::MemoryErrorObj))
+            }
+        }
+    }
+
+    /// Allocates an object of `words` words with `ty` in word 0.
+    pub fn alloc_obj(&mut self, ty: Word, words: usize) -> PR<Word> {
+        let p = self.alloc(words * WORD_BYTES)?;
+        self.wf(p, 0, ty);
+        Ok(p)
+    }
+
+    /// Reads field `i` of a heap object.
+    pub fn f(&self, p: Word, i: usize) -> Word {
+        self.st.heap.field(p, i)
+    }
+
+    /// Writes field `i` of a heap object.
+    pub fn wf(&mut self, p: Word, i: usize, w: Word) {
+        let _ = self.st.heap.set_field(p, i, w);
+    }
+
+    // ------------------------------------------------------------------ types
+
+    /// The type object of any value (`mp_obj_get_type`).
+    pub fn type_of(&self, w: Word) -> Word {
+        if obj::is_small(w) {
+            return rom(R::TInt);
+        }
+        if obj::is_qstr(w) {
+            return rom(R::TStr);
+        }
+        if let Some(r) = R::from_addr(w) {
+            return rom(match r {
+                R::NoneObj => R::TNoneType,
+                R::False | R::True => R::TBool,
+                R::Ellipsis => R::TEllipsis,
+                R::MemoryErrorObj => R::EMemoryError,
+                R::KeyboardInterruptObj => R::EKeyboardInterrupt,
+                R::EmptyTuple => R::TTuple,
+                r if obj::rom_type_info(r).is_some() => R::TType,
+                R::MSys
+                | R::MGc
+                | R::MUos
+                | R::MBuiltins
+                | R::MMicropython
+                | R::MMain
+                | R::MUio
+                | R::MArray
+                | R::MUerrno => R::TModule,
+                _ => R::TBuiltin,
+            });
+        }
+        if self.st.heap.contains(w) {
+            return self.st.heap.read_word(w);
+        }
+        rom(R::TObject)
+    }
+
+    /// Whether `t` (a type object) is a user class on the heap.
+    pub fn is_user_type(&self, t: Word) -> bool {
+        self.st.heap.contains(t) && self.st.heap.read_word(t) == rom(R::TType)
+    }
+
+    /// Whether `w` is a type object.
+    pub fn is_type(&self, w: Word) -> bool {
+        self.type_of(w) == rom(R::TType)
+    }
+
+    /// The name of a type object.
+    pub fn type_name_of_type(&self, t: Word) -> String {
+        if let Some(r) = R::from_addr(t) {
+            return obj::rom_type_info(r).map_or("?", |i| i.0).into();
+        }
+        if self.is_user_type(t) {
+            let q = self.f(t, layout::TYPE_NAME);
+            return self.qstr_string(q as u16);
+        }
+        "?".into()
+    }
+
+    /// `mp_obj_get_type_str`.
+    pub fn type_name(&self, w: Word) -> String {
+        self.type_name_of_type(self.type_of(w))
+    }
+
+    /// The direct bases of a type.
+    pub fn type_bases(&self, t: Word) -> Vec<Word> {
+        if let Some(r) = R::from_addr(t) {
+            return obj::rom_type_info(r)
+                .and_then(|i| i.1)
+                .map(|b| vec![rom(b)])
+                .unwrap_or_default();
+        }
+        if self.is_user_type(t) {
+            let p = self.f(t, layout::TYPE_PARENT);
+            if p == NULL {
+                return vec![];
+            }
+            if self.type_of(p) == rom(R::TTuple) {
+                return self.seq_items(p);
+            }
+            return vec![p];
+        }
+        vec![]
+    }
+
+    /// `mp_obj_is_subclass_fast`: whether `t` is `base` or derives from it.
+    pub fn is_subclass(&self, t: Word, base: Word) -> bool {
+        if t == base || base == rom(R::TObject) {
+            return true;
+        }
+        let mut todo = vec![t];
+        let mut n = 0;
+        while let Some(x) = todo.pop() {
+            n += 1;
+            if x == base {
+                return true;
+            }
+            if n > 1000 {
+                break;
+            }
+            todo.extend(self.type_bases(x));
+        }
+        false
+    }
+
+    /// `isinstance(w, t)`.
+    pub fn is_instance(&self, w: Word, t: Word) -> bool {
+        self.is_subclass(self.type_of(w), t)
+    }
+
+    /// The native (ROM) base type a type ultimately derives from.
+    pub fn native_base(&self, t: Word) -> Word {
+        let mut todo = vec![t];
+        while let Some(x) = todo.pop() {
+            if R::from_addr(x).is_some() {
+                return x;
+            }
+            let b = self.type_bases(x);
+            if b.is_empty() {
+                return rom(R::TObject);
+            }
+            todo.extend(b.into_iter().rev());
+        }
+        rom(R::TObject)
+    }
+
+    // ------------------------------------------------------------------ strings
+
+    /// The bytes of a str/bytes value.
+    pub fn str_bytes(&self, w: Word) -> Option<Vec<u8>> {
+        str_data(&self.st.qstrs, &self.st.heap, w).map(|(_, b)| b.to_vec())
+    }
+
+    /// The text of a str value, lossily.
+    pub fn str_string(&self, w: Word) -> Option<String> {
+        self.str_bytes(w)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    /// Whether `w` is a `str` (interned or heap).
+    pub fn is_str(&self, w: Word) -> bool {
+        obj::is_qstr(w) || (self.st.heap.contains(w) && self.type_of(w) == rom(R::TStr))
+    }
+
+    /// A heap `str`/`bytes` object (`mp_obj_new_str_copy`): header 4 words + `len+1` bytes.
+    pub fn new_str_heap(&mut self, ty: R, data: &[u8]) -> PR<Word> {
+        let d = self.alloc(data.len() + 1)?;
+        let _ = self.st.heap.write_bytes(d, data);
+        let h = self.hold(d);
+        let o = self.alloc_obj(rom(ty), layout::STR_WORDS);
+        self.release(h);
+        let o = o?;
+        let hash = u32::from(crate::qstr::qstr_hash(data));
+        self.wf(o, 1, hash);
+        self.wf(o, 2, data.len() as Word);
+        self.wf(o, 3, d);
+        Ok(o)
+    }
+
+    /// `mp_obj_new_str`: the existing qstr if the text is interned, else a heap str.
+    pub fn new_str(&mut self, data: &[u8]) -> PR<Word> {
+        if let Some(q) = self.st.qstrs.find(data) {
+            return Ok(obj::qstr_obj(q));
+        }
+        self.new_str_heap(R::TStr, data)
+    }
+
+    /// A str from a vstr (`mp_obj_new_str_from_vstr`): always a heap str (empty → `''`).
+    pub fn new_str_vstr(&mut self, data: &[u8]) -> PR<Word> {
+        if data.is_empty() {
+            return Ok(obj::qstr_obj(1));
+        }
+        self.new_str_heap(R::TStr, data)
+    }
+
+    /// `mp_obj_str_get_qstr`: interns a str value.
+    pub fn str_to_qstr(&mut self, w: Word) -> PR<u16> {
+        if obj::is_qstr(w) {
+            return Ok(obj::qstr_value(w));
+        }
+        match self.str_bytes(w) {
+            Some(b) if self.type_of(w) == rom(R::TStr) => self.intern(&b),
+            _ => Err(self.type_error(&format!(
+                "can't convert '{}' object to str implicitly",
+                self.type_name(w)
+            ))),
+        }
+    }
+
+    // ------------------------------------------------------------------ tuples, lists
+
+    /// A tuple (`base, len, items`).
+    pub fn new_tuple(&mut self, items: &[Word]) -> PR<Word> {
+        if items.is_empty() {
+            return Ok(rom(R::EmptyTuple));
+        }
+        let t = self.alloc_obj(rom(R::TTuple), 2 + items.len())?;
+        self.wf(t, 1, items.len() as Word);
+        for (i, w) in items.iter().enumerate() {
+            self.wf(t, 2 + i, *w);
+        }
+        Ok(t)
+    }
+
+    /// A list with `alloc` item slots (`base, alloc, len, items`).
+    pub fn new_list_alloc(&mut self, items: &[Word], alloc: usize) -> PR<Word> {
+        let alloc = alloc.max(items.len());
+        let l = self.alloc_obj(rom(R::TList), layout::LIST_WORDS)?;
+        let h = self.hold(l);
+        let it = self.alloc(alloc * WORD_BYTES);
+        self.release(h);
+        let it = it?;
+        self.wf(l, 1, alloc as Word);
+        self.wf(l, 2, items.len() as Word);
+        self.wf(l, 3, it);
+        for (i, w) in items.iter().enumerate() {
+            self.wf(it, i, *w);
+        }
+        Ok(l)
+    }
+
+    /// `mp_obj_new_list(n, items)`: alloc = max(4, n).
+    pub fn new_list(&mut self, items: &[Word]) -> PR<Word> {
+        self.new_list_alloc(items, items.len().max(4))
+    }
+
+    /// `list.append` (the item array doubles when full).
+    pub fn list_append(&mut self, l: Word, w: Word) -> PR<()> {
+        let alloc = self.f(l, 1) as usize;
+        let len = self.f(l, 2) as usize;
+        if len >= alloc {
+            let new_alloc = (alloc * 2).max(4);
+            let old = self.f(l, 3);
+            let h = self.hold(w);
+            let r = self.st.heap.realloc(old, new_alloc * WORD_BYTES, true);
+            self.release(h);
+            match r {
+                Some(p) => {
+                    // clear the new part (realloc may leave old bytes in a moved block)
+                    for i in alloc..new_alloc {
+                        self.wf(p, i, 0);
+                    }
+                    self.wf(l, 3, p);
+                    self.wf(l, 1, new_alloc as Word);
+                }
+                None => {
+                    self.st.alloc_fail = new_alloc * WORD_BYTES;
+                    return Err(rom(R::MemoryErrorObj));
+                }
+            }
+        }
+        let it = self.f(l, 3);
+        self.wf(it, len, w);
+        self.wf(l, 2, (len + 1) as Word);
+        Ok(())
+    }
+
+    /// The items of a tuple or list (or the bytes of str/bytes as ints are not included).
+    pub fn seq_items(&self, w: Word) -> Vec<Word> {
+        if w == rom(R::EmptyTuple) {
+            return vec![];
+        }
+        let t = self.type_of(w);
+        if t == rom(R::TTuple) {
+            let n = self.f(w, 1) as usize;
+            return (0..n).map(|i| self.f(w, 2 + i)).collect();
+        }
+        if t == rom(R::TList) {
+            let n = self.f(w, 2) as usize;
+            let it = self.f(w, 3);
+            return (0..n).map(|i| self.f(it, i)).collect();
+        }
+        vec![]
+    }
+
+    // ------------------------------------------------------------------ dicts
+
+    /// A dict whose map starts with `n` slots (`mp_obj_new_dict(n)`).
+    pub fn new_dict(&mut self, n: usize) -> PR<Word> {
+        let d = self.alloc_obj(rom(R::TDict), layout::DICT_WORDS)?;
+        let h = self.hold(d);
+        let r = map::map_init(&mut self.st.heap, d + 4, n);
+        self.release(h);
+        if r.is_err() {
+            self.st.alloc_fail = n * 8;
+            return Err(rom(R::MemoryErrorObj));
+        }
+        Ok(d)
+    }
+
+    /// Whether `w` is a dict.
+    pub fn is_dict(&self, w: Word) -> bool {
+        self.st.heap.contains(w) && self.type_of(w) == rom(R::TDict)
+    }
+
+    /// `d[key]` if present.
+    pub fn dict_get(&mut self, d: Word, key: Word) -> Option<Word> {
+        let keys = Keys(&self.st.qstrs);
+        map::map_get(&mut self.st.heap, d + 4, key, &keys)
+    }
+
+    /// `d[key] = value`.
+    pub fn dict_set(&mut self, d: Word, key: Word, value: Word) -> PR<()> {
+        let h = self.hold(key);
+        let keys = Keys(&self.st.qstrs);
+        let r = map::map_set(&mut self.st.heap, d + 4, key, value, &keys);
+        self.release(h);
+        r.map_err(|_| {
+            self.st.alloc_fail = 16;
+            rom(R::MemoryErrorObj)
+        })
+    }
+
+    /// `del d[key]`: the old value, or `None` when absent.
+    pub fn dict_del(&mut self, d: Word, key: Word) -> Option<Word> {
+        let keys = Keys(&self.st.qstrs);
+        map::map_delete(&mut self.st.heap, d + 4, key, &keys)
+    }
+
+    /// The live (key, value) pairs in slot order.
+    pub fn dict_items(&self, d: Word) -> Vec<(Word, Word)> {
+        map::map_items(&self.st.heap, d + 4)
+    }
+
+    /// Number of live keys.
+    pub fn dict_len(&self, d: Word) -> usize {
+        map::MapHeader::load(&self.st.heap, d + 4).used
+    }
+
+    /// `d[key]` for a qstr key.
+    pub fn dict_getq(&mut self, d: Word, q: u16) -> Option<Word> {
+        self.dict_get(d, obj::qstr_obj(q))
+    }
+
+    /// `d[key] = value` for a qstr key.
+    pub fn dict_setq(&mut self, d: Word, q: u16, v: Word) -> PR<()> {
+        self.dict_set(d, obj::qstr_obj(q), v)
+    }
+
+    // ------------------------------------------------------------------ other objects
+
+    /// `mp_obj_new_module`: the `sys.modules` entry if there is one, else a new module whose
+    /// globals dict has 1 slot holding `__name__`, registered in `sys.modules` before it runs.
+    pub fn new_module(&mut self, name: u16) -> PR<Word> {
+        let modules = self.modules();
+        let key = obj::qstr_obj(name);
+        if let Some(m) = self.dict_get(modules, key) {
+            return Ok(m);
+        }
+        let m = self.alloc_obj(rom(R::TModule), layout::MODULE_WORDS)?;
+        let h = self.hold(m);
+        let r = (|| {
+            let g = self.new_dict(1)?;
+            self.wf(m, 1, g);
+            let nq = q!(self, "__name__");
+            self.dict_setq(g, nq, key)?;
+            self.dict_set(modules, key, m)
+        })();
+        self.release(h);
+        r.map(|_| m)
+    }
+
+    /// The globals dict of a module (heap module) or `None` for ROM modules.
+    pub fn module_dict(&self, m: Word) -> Option<Word> {
+        if self.st.heap.contains(m) && self.type_of(m) == rom(R::TModule) {
+            Some(self.f(m, 1))
+        } else if m == rom(R::MMain) {
+            Some(self.main_dict())
+        } else {
+            None
+        }
+    }
+
+    /// A bound method (`base, meth, self`).
+    pub fn new_bound(&mut self, meth: Word, slf: Word) -> PR<Word> {
+        let b = self.alloc_obj(rom(R::TBoundMeth), 3)?;
+        self.wf(b, 1, meth);
+        self.wf(b, 2, slf);
+        Ok(b)
+    }
+
+    /// A cell (`base, obj`).
+    pub fn new_cell(&mut self, w: Word) -> PR<Word> {
+        let c = self.alloc_obj(rom(R::TCell), 2)?;
+        self.wf(c, 1, w);
+        Ok(c)
+    }
+
+    /// A float (`base, double`).
+    pub fn new_float(&mut self, v: f64) -> PR<Word> {
+        let p = self.alloc_obj(rom(R::TFloat), 3)?;
+        let b = v.to_bits();
+        self.wf(p, 1, b as u32);
+        self.wf(p, 2, (b >> 32) as u32);
+        Ok(p)
+    }
+
+    /// The value of a float object.
+    pub fn float_value(&self, w: Word) -> f64 {
+        f64::from_bits(u64::from(self.f(w, 1)) | (u64::from(self.f(w, 2)) << 32))
+    }
+
+    /// An int value; OverflowError outside the 31-bit small-int range (no long ints here).
+    pub fn new_int(&mut self, v: i64) -> PR<Word> {
+        if (obj::SMALL_INT_MIN..=obj::SMALL_INT_MAX).contains(&v) {
+            Ok(obj::small(v as i32))
+        } else {
+            Err(self.exc_msg(R::EOverflowError, "small int overflow"))
+        }
+    }
+
+    // ------------------------------------------------------------------ exceptions
+
+    /// A new exception instance of ROM type `t` with `args`.
+    pub fn new_exc(&mut self, t: Word, args: &[Word]) -> Word {
+        let h = self.st.heap.root_depth();
+        for a in args {
+            self.hold(*a);
+        }
+        let r = (|| {
+            let tup = self.new_tuple(args)?;
+            let hh = self.hold(tup);
+            let e = self.alloc_obj(t, layout::EXC_WORDS);
+            self.release(hh);
+            let e = e?;
+            self.wf(e, 3, tup);
+            Ok::<Word, Word>(e)
+        })();
+        self.release(h);
+        r.unwrap_or(rom(R::MemoryErrorObj))
+    }
+
+    /// An exception of type `r` with a message.
+    pub fn exc_msg(&mut self, r: R, msg: &str) -> Word {
+        match self.new_str_heap(R::TStr, msg.as_bytes()) {
+            Ok(s) => self.new_exc(rom(r), &[s]),
+            Err(e) => e,
+        }
+    }
+
+    /// TypeError(msg).
+    pub fn type_error(&mut self, msg: &str) -> Word {
+        self.exc_msg(R::ETypeError, msg)
+    }
+
+    /// ValueError(msg).
+    pub fn value_error(&mut self, msg: &str) -> Word {
+        self.exc_msg(R::EValueError, msg)
+    }
+
+    /// NotImplementedError(msg).
+    pub fn not_impl(&mut self, msg: &str) -> Word {
+        self.exc_msg(R::ENotImplementedError, msg)
+    }
+
+    /// The native exception object behind `w` (itself, or the exception sub-object of an
+    /// instance of a user class deriving from an exception), if `w` is an exception.
+    pub fn exc_native(&self, w: Word) -> Option<Word> {
+        if R::from_addr(w).is_some_and(|r| matches!(r, R::MemoryErrorObj | R::KeyboardInterruptObj)) {
+            return Some(w);
+        }
+        if !self.st.heap.contains(w) {
+            return None;
+        }
+        let t = self.type_of(w);
+        if let Some(r) = R::from_addr(t) {
+            return obj::is_exc_type(r).then_some(w);
+        }
+        if self.is_user_type(t) {
+            let nb = self.native_base(t);
+            if R::from_addr(nb).is_some_and(obj::is_exc_type) {
+                let sub = self.f(w, 4);
+                return (sub != NULL).then_some(sub);
+            }
+        }
+        None
+    }
+
+    /// Whether `w` is an exception instance.
+    pub fn is_exception(&self, w: Word) -> bool {
+        self.exc_native(w).is_some()
+    }
+
+    /// The args of an exception.
+    pub fn exc_args(&self, e: Word) -> Vec<Word> {
+        match self.exc_native(e) {
+            Some(n) if self.st.heap.contains(n) => self.seq_items(self.f(n, 3)),
+            _ => vec![],
+        }
+    }
+
+    /// Adds a traceback entry (file, line, block) to an exception
+    /// (`mp_obj_exception_add_traceback`: the array grows by 3 words at a time).
+    pub fn add_traceback(&mut self, e: Word, file: u16, line: u32, block: u16) {
+        let Some(n) = self.exc_native(e) else { return };
+        if !self.st.heap.contains(n) {
+            return;
+        }
+        let w1 = self.f(n, 1);
+        let (alloc, len) = ((w1 & 0xffff) as usize, (w1 >> 16) as usize);
+        let mut data = self.f(n, 2);
+        let mut alloc = alloc;
+        if len + 3 > alloc {
+            let h = self.hold(e);
+            let p = if data == NULL {
+                self.st.heap.alloc(3 * WORD_BYTES)
+            } else {
+                self.st.heap.realloc(data, (alloc + 3) * WORD_BYTES, true)
+            };
+            self.release(h);
+            match p {
+                Some(p) => {
+                    data = p;
+                    alloc += 3;
+                }
+                None => return,
+            }
+            self.wf(n, 2, data);
+        }
+        self.wf(data, len, u32::from(file));
+        self.wf(data, len + 1, line);
+        self.wf(data, len + 2, u32::from(block));
+        self.wf(n, 1, (alloc as u32) | (((len + 3) as u32) << 16));
+    }
+
+    /// The traceback entries of an exception, oldest call first.
+    pub fn traceback(&self, e: Word) -> Vec<(u16, u32, u16)> {
+        let Some(n) = self.exc_native(e) else { return vec![] };
+        if !self.st.heap.contains(n) {
+            return vec![];
+        }
+        let w1 = self.f(n, 1);
+        let len = (w1 >> 16) as usize;
+        let data = self.f(n, 2);
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i + 2 < len + 1 && i + 2 < len {
+            out.push((
+                self.f(data, i) as u16,
+                self.f(data, i + 1),
+                self.f(data, i + 2) as u16,
+            ));
+            i += 3;
+        }
+        out.reverse();
+        out
+    }
+
+    /// `str(exception)` as 1.9.4 prints it.
+    pub fn exc_str(&mut self, e: Word) -> String {
+        if e == rom(R::MemoryErrorObj) {
+            return format!(
+                "memory allocation failed, allocating {} bytes",
+                self.st.alloc_fail
+            );
+        }
+        if e == rom(R::KeyboardInterruptObj) {
+            return String::new();
+        }
+        let args = self.exc_args(e);
+        match args.len() {
+            0 => String::new(),
+            1 => {
+                let t = self.type_of(self.exc_native(e).unwrap_or(e));
+                if t == rom(R::EOSError)
+                    && obj::is_small(args[0])
+                    && let Some(name) = errno_name(obj::small_value(args[0]))
+                {
+                    return format!("[Errno {}] {}", obj::small_value(args[0]), name);
+                }
+                self.to_str(args[0])
+            }
+            _ => {
+                let t = self.exc_native(e).map_or(NULL, |n| self.f(n, 3));
+                self.repr(t)
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ truth, equality, hash
+
+    /// `mp_obj_is_true`.
+    pub fn is_true(&mut self, w: Word) -> PR<bool> {
+        if w == FALSE || w == NONE {
+            return Ok(false);
+        }
+        if w == TRUE {
+            return Ok(true);
+        }
+        if obj::is_small(w) {
+            return Ok(obj::small_value(w) != 0);
+        }
+        if obj::is_qstr(w) {
+            return Ok(obj::qstr_value(w) != 1);
+        }
+        let t = self.type_of(w);
+        if t == rom(R::TFloat) {
+            return Ok(self.float_value(w) != 0.0);
+        }
+        if self.is_user_type(t) {
+            let lq = q!(self, "__len__");
+            if let Some(m) = self.class_lookup(t, lq) {
+                let r = self.call_method_with_self(m, w, &[])?;
+                return self.is_true(r);
+            }
+            return Ok(true);
+        }
+        match self.len_of(w) {
+            Some(n) => Ok(n != 0),
+            None => Ok(true),
+        }
+    }
+
+    /// The length of a built-in container.
+    pub fn len_of(&self, w: Word) -> Option<usize> {
+        if w == rom(R::EmptyTuple) {
+            return Some(0);
+        }
+        if let Some((_, b)) = str_data(&self.st.qstrs, &self.st.heap, w) {
+            if self.type_of(w) == rom(R::TStr) {
+                return Some(core::str::from_utf8(b).map_or(b.len(), |s| s.chars().count()));
+            }
+            return Some(b.len());
+        }
+        let t = self.type_of(w);
+        let r = R::from_addr(t)?;
+        match r {
+            R::TTuple => Some(self.f(w, 1) as usize),
+            R::TList => Some(self.f(w, 2) as usize),
+            R::TDict => Some(self.dict_len(w)),
+            R::TSet => Some(self.set_items(w).len()),
+            R::TBytearray => Some(self.f(w, 2) as usize),
+            R::TRange => {
+                let (a, b, s) = (
+                    obj::small_value(self.f(w, 1)) as i64,
+                    obj::small_value(self.f(w, 2)) as i64,
+                    obj::small_value(self.f(w, 3)) as i64,
+                );
+                Some(range_len(a, b, s))
+            }
+            R::TDictView => Some(self.dict_len(self.f(w, 1))),
+            _ => None,
+        }
+    }
+
+    /// `mp_obj_equal`.
+    pub fn equal(&mut self, a: Word, b: Word) -> PR<bool> {
+        if a == b {
+            return Ok(true);
+        }
+        if let (Some(x), Some(y)) = (int_like(a), int_like(b)) {
+            return Ok(x == y);
+        }
+        let (ta, tb) = (self.type_of(a), self.type_of(b));
+        if let (Some((sa, da)), Some((sb, db))) = (
+            str_data(&self.st.qstrs, &self.st.heap, a),
+            str_data(&self.st.qstrs, &self.st.heap, b),
+        ) {
+            return Ok(sa == sb && da == db);
+        }
+        let fl = rom(R::TFloat);
+        if ta == fl || tb == fl {
+            return Ok(match (self.num_f64(a), self.num_f64(b)) {
+                (Some(x), Some(y)) => x == y,
+                _ => false,
+            });
+        }
+        let seqs = [rom(R::TTuple), rom(R::TList)];
+        if ta == tb && seqs.contains(&ta) {
+            let (ia, ib) = (self.seq_items(a), self.seq_items(b));
+            if ia.len() != ib.len() {
+                return Ok(false);
+            }
+            for (x, y) in ia.iter().zip(ib.iter()) {
+                if !self.equal(*x, *y)? {
+                    return Ok(false);
+                }
+            }
+            return Ok(true);
+        }
+        if ta == rom(R::TDict) && tb == ta {
+            let ia = self.dict_items(a);
+            if ia.len() != self.dict_len(b) {
+                return Ok(false);
+            }
+            for (k, v) in ia {
+                match self.dict_get(b, k) {
+                    Some(v2) if self.equal(v, v2)? => {}
+                    _ => return Ok(false),
+                }
+            }
+            return Ok(true);
+        }
+        if ta == rom(R::TBytearray) && tb == ta {
+            return Ok(self.bytearray_data(a) == self.bytearray_data(b));
+        }
+        if self.is_user_type(ta) {
+            let eq = q!(self, "__eq__");
+            if let Some(m) = self.class_lookup(ta, eq) {
+                let r = self.call_method_with_self(m, a, &[b])?;
+                return self.is_true(r);
+            }
+        }
+        Ok(false)
+    }
+
+    /// A number as f64.
+    pub fn num_f64(&self, w: Word) -> Option<f64> {
+        if let Some(i) = int_like(w) {
+            return Some(f64::from(i));
+        }
+        (self.type_of(w) == rom(R::TFloat)).then(|| self.float_value(w))
+    }
+
+    /// `hash(w)`.
+    pub fn hash(&mut self, w: Word) -> PR<Word> {
+        if let Some(i) = int_like(w) {
+            return Ok(obj::small(i));
+        }
+        let keys = Keys(&self.st.qstrs);
+        if str_data(&self.st.qstrs, &self.st.heap, w).is_some() {
+            let h = keys.hash(&self.st.heap, w);
+            return Ok(obj::small((h & 0x3fff_ffff) as i32));
+        }
+        let t = self.type_of(w);
+        if [rom(R::TList), rom(R::TDict), rom(R::TSet), rom(R::TBytearray)].contains(&t) {
+            return Err(self.type_error(&format!("unhashable type: '{}'", self.type_name(w))));
+        }
+        Ok(obj::small((w >> 2) as i32 & 0x3fff_ffff))
+    }
+
+    // ------------------------------------------------------------------ bytearray, sets
+
+    /// The contents of a bytearray (`base, typecode|free, len, items`).
+    pub fn bytearray_data(&self, w: Word) -> Vec<u8> {
+        let len = self.f(w, 2) as usize;
+        let it = self.f(w, 3);
+        self.st
+            .heap
+            .bytes(it, len)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default()
+    }
+
+    /// A bytearray of `data` (object 4 words + `len` bytes of items).
+    pub fn new_bytearray(&mut self, data: &[u8]) -> PR<Word> {
+        let o = self.alloc_obj(rom(R::TBytearray), 4)?;
+        let h = self.hold(o);
+        let it = if data.is_empty() {
+            Ok(NULL)
+        } else {
+            self.alloc(data.len())
+        };
+        self.release(h);
+        let it = it?;
+        let _ = self.st.heap.write_bytes(it, data);
+        self.wf(o, 1, u32::from(b'B'));
+        self.wf(o, 2, data.len() as Word);
+        self.wf(o, 3, it);
+        Ok(o)
+    }
+
+    /// The members of a set (`base, alloc, used, table`), in table order.
+    pub fn set_items(&self, w: Word) -> Vec<Word> {
+        let alloc = self.f(w, 1) as usize;
+        let table = self.f(w, 3);
+        (0..alloc)
+            .map(|i| self.f(table, i))
+            .filter(|k| *k != NULL && *k != SENTINEL)
+            .collect()
+    }
+
+    /// A set of `items` (the runtime keeps it as a simple open-addressed table).
+    pub fn new_set(&mut self, items: &[Word]) -> PR<Word> {
+        let s = self.alloc_obj(rom(R::TSet), 4)?;
+        let h = self.hold(s);
+        let r = (|| {
+            for it in items {
+                self.set_add(s, *it)?;
+            }
+            Ok(())
+        })();
+        self.release(h);
+        r.map(|_| s)
+    }
+
+    /// `set.add`.
+    pub fn set_add(&mut self, s: Word, w: Word) -> PR<()> {
+        for x in self.set_items(s) {
+            if self.equal(x, w)? {
+                return Ok(());
+            }
+        }
+        self.hash(w)?;
+        let alloc = self.f(s, 1) as usize;
+        let used = self.f(s, 2) as usize;
+        let table = self.f(s, 3);
+        if used >= alloc {
+            let na = map::next_size(alloc + 1);
+            let h = self.hold(w);
+            let nt = self.alloc(na * WORD_BYTES);
+            self.release(h);
+            let nt = nt?;
+            let items = self.set_items(s);
+            for (i, x) in items.iter().enumerate() {
+                self.wf(nt, i, *x);
+            }
+            if table != NULL {
+                self.st.heap.free(table);
+            }
+            self.wf(s, 1, na as Word);
+            self.wf(s, 3, nt);
+            self.wf(nt, items.len(), w);
+            self.wf(s, 2, (items.len() + 1) as Word);
+            return Ok(());
+        }
+        for i in 0..alloc {
+            let k = self.f(table, i);
+            if k == NULL || k == SENTINEL {
+                self.wf(table, i, w);
+                self.wf(s, 2, (used + 1) as Word);
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes `w` from a set; whether it was there.
+    pub fn set_remove(&mut self, s: Word, w: Word) -> PR<bool> {
+        let alloc = self.f(s, 1) as usize;
+        let table = self.f(s, 3);
+        for i in 0..alloc {
+            let k = self.f(table, i);
+            if k != NULL && k != SENTINEL && self.equal(k, w)? {
+                self.wf(table, i, SENTINEL);
+                let used = self.f(s, 2);
+                self.wf(s, 2, used.saturating_sub(1));
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// Number of items of `range(a, b, s)`.
+pub fn range_len(a: i64, b: i64, s: i64) -> usize {
+    if s > 0 && b > a {
+        ((b - a + s - 1) / s) as usize
+    } else if s < 0 && b < a {
+        ((a - b - s - 1) / -s) as usize
+    } else {
+        0
+    }
+}
+
+/// The errno names `uerrno` knows (1.9.4 `mp_errno_to_str`).
+pub fn errno_name(e: i32) -> Option<&'static str> {
+    Some(match e {
+        1 => "EPERM",
+        2 => "ENOENT",
+        5 => "EIO",
+        9 => "EBADF",
+        11 => "EAGAIN",
+        12 => "ENOMEM",
+        13 => "EACCES",
+        17 => "EEXIST",
+        19 => "ENODEV",
+        20 => "ENOTDIR",
+        21 => "EISDIR",
+        22 => "EINVAL",
+        95 => "EOPNOTSUPP",
+        98 => "EADDRINUSE",
+        103 => "ECONNABORTED",
+        104 => "ECONNRESET",
+        105 => "ENOBUFS",
+        107 => "ENOTCONN",
+        110 => "ETIMEDOUT",
+        111 => "ECONNREFUSED",
+        113 => "EHOSTUNREACH",
+        114 => "EALREADY",
+        115 => "EINPROGRESS",
+        _ => return None,
+    })
+}

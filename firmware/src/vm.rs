@@ -1,0 +1,1265 @@
+//! The bytecode interpreter (py/vm.c, py/bc.c `mp_setup_code_state`, py/objfun.c
+//! `fun_bc_call`) over MicroPython 1.9.4 bytecode stored in the arena.
+//!
+//! Frames are Rust calls; each frame's state (`n_state` words: locals at the top in reverse
+//! order, the value stack from the bottom) lives in the runtime's value stack, whose entries
+//! are GC roots. Exception-handler records keep their saved exception in one extra slot each.
+
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::compile::opcodes as op;
+use crate::heap::{WORD_BYTES, Word};
+use crate::obj::{self, NONE, NULL, R, TRUE, layout, rom};
+use crate::ops::it;
+use crate::runtime::{Args, MAX_DEPTH, PR, Rt, q};
+
+/// A decoded bytecode prelude plus a copy of the code bytes.
+#[derive(Debug, Clone)]
+pub struct Code {
+    /// Words of state (locals + value stack).
+    pub n_state: usize,
+    /// Exception-handler records needed.
+    pub n_exc_stack: usize,
+    /// `MP_SCOPE_FLAG_*`.
+    pub scope_flags: u8,
+    /// Positional parameters (closed-over cells first).
+    pub n_pos_args: usize,
+    /// Keyword-only parameters.
+    pub n_kwonly_args: usize,
+    /// Positional parameters with defaults.
+    pub n_def_pos_args: usize,
+    /// The block's simple name.
+    pub name: u16,
+    /// The source file.
+    pub file: u16,
+    /// Offset of the line-number table.
+    lines: usize,
+    /// Offset where the ops part starts (cell list first).
+    ops: usize,
+    /// Offset of the first instruction.
+    pub start: usize,
+    /// Locals that become cells.
+    cells: Vec<u8>,
+    /// The code bytes.
+    pub b: Vec<u8>,
+}
+
+fn read_uint(b: &[u8], ip: &mut usize) -> usize {
+    let mut v: usize = 0;
+    loop {
+        let c = b.get(*ip).copied().unwrap_or(0);
+        *ip += 1;
+        v = (v << 7) | usize::from(c & 0x7f);
+        if c & 0x80 == 0 || *ip >= b.len() {
+            return v;
+        }
+    }
+}
+
+fn read_sint(b: &[u8], ip: &mut usize) -> i64 {
+    let first = b.get(*ip).copied().unwrap_or(0);
+    let mut v: i64 = if first & 0x40 != 0 { -1 } else { 0 };
+    loop {
+        let c = b.get(*ip).copied().unwrap_or(0);
+        *ip += 1;
+        v = (v << 7) | i64::from(c & 0x7f);
+        if c & 0x80 == 0 || *ip >= b.len() {
+            return v;
+        }
+    }
+}
+
+fn read_u16(b: &[u8], ip: &mut usize) -> u16 {
+    let v = u16::from_le_bytes([
+        b.get(*ip).copied().unwrap_or(0),
+        b.get(*ip + 1).copied().unwrap_or(0),
+    ]);
+    *ip += 2;
+    v
+}
+
+impl Code {
+    /// Reads the prelude of the bytecode at arena address `bc`.
+    pub fn read(rt: &Rt<'_>, bc: Word) -> Option<Code> {
+        let n = rt.st.heap.blocks(bc) * crate::heap::BLOCK;
+        let b = rt.st.heap.bytes(bc, n)?.to_vec();
+        Self::parse(b)
+    }
+
+    /// Decodes a prelude from code bytes.
+    pub fn parse(b: Vec<u8>) -> Option<Code> {
+        let mut ip = 0;
+        let n_state = read_uint(&b, &mut ip);
+        let n_exc_stack = read_uint(&b, &mut ip);
+        let scope_flags = *b.get(ip)?;
+        let n_pos_args = usize::from(*b.get(ip + 1)?);
+        let n_kwonly_args = usize::from(*b.get(ip + 2)?);
+        let n_def_pos_args = usize::from(*b.get(ip + 3)?);
+        ip += 4;
+        let ci = ip;
+        let ci_size = read_uint(&b, &mut ip);
+        let name = read_u16(&b, &mut ip);
+        let file = read_u16(&b, &mut ip);
+        let lines = ip;
+        let ops = ci + ci_size;
+        let mut p = ops;
+        let mut cells = Vec::new();
+        loop {
+            let c = *b.get(p)?;
+            p += 1;
+            if c == 255 {
+                break;
+            }
+            cells.push(c);
+        }
+        Some(Code {
+            n_state,
+            n_exc_stack,
+            scope_flags,
+            n_pos_args,
+            n_kwonly_args,
+            n_def_pos_args,
+            name,
+            file,
+            lines,
+            ops,
+            start: p,
+            cells,
+            b,
+        })
+    }
+
+    /// The source line of the instruction at `ip` (the line-number table of the code info).
+    pub fn line_of(&self, ip: usize) -> u32 {
+        let mut bc = ip.saturating_sub(self.ops);
+        let mut line: usize = 1;
+        let mut p = self.lines;
+        while let Some(&c) = self.b.get(p) {
+            if c == 0 || p >= self.ops {
+                break;
+            }
+            let (b, l) = if c & 0x80 == 0 {
+                p += 1;
+                (usize::from(c & 0x1f), usize::from(c >> 5))
+            } else {
+                let c2 = self.b.get(p + 1).copied().unwrap_or(0);
+                p += 2;
+                (usize::from(c & 0xf), (usize::from(c) << 4 & 0x700) | usize::from(c2))
+            };
+            if bc >= b {
+                bc -= b;
+                line += l;
+            } else {
+                break;
+            }
+        }
+        line as u32
+    }
+}
+
+/// An exception-handler record (`mp_exc_stack_t`).
+#[derive(Debug, Clone, Copy)]
+struct ExcEntry {
+    handler: usize,
+    sp: usize,
+    finally: bool,
+    prev_in_except: bool,
+}
+
+/// What an instruction asks the loop to do next.
+enum Flow {
+    Next,
+    Return(Word),
+}
+
+impl Rt<'_> {
+    /// `mp_obj_new_fun_bc` for the raw code `rc` with defaults.
+    pub fn make_function(&mut self, rc: Word, def_args: Word, def_kw: Word) -> PR<Word> {
+        let n_def = if def_args != NULL && def_args != NONE {
+            self.seq_items(def_args).len()
+        } else {
+            0
+        };
+        let has_kw = def_kw != NULL && def_kw != NONE;
+        let words = layout::FUN_WORDS + n_def + usize::from(has_kw);
+        let f = self.alloc_obj(rom(R::TFunction), words)?;
+        let g = self.globals();
+        self.wf(f, 1, g);
+        let (bc, ct) = (self.f(rc, 1), self.f(rc, 2));
+        self.wf(f, 2, bc);
+        self.wf(f, 3, ct);
+        if n_def > 0 {
+            for (i, w) in self.seq_items(def_args).into_iter().enumerate() {
+                self.wf(f, 4 + i, w);
+            }
+        }
+        if has_kw {
+            self.wf(f, 4 + n_def, def_kw);
+        }
+        Ok(f)
+    }
+
+    /// `fun_bc_call`: sets up the frame from the arguments and runs it.
+    pub fn call_fun_bc(&mut self, f: Word, a: Args<'_>) -> PR<Word> {
+        let bc = self.f(f, 2);
+        let Some(code) = Code::read(self, bc) else {
+            return Err(self.exc_msg(R::ERuntimeError, "corrupt bytecode"));
+        };
+        if code.scope_flags & op::scope_flags::GENERATOR != 0 {
+            return Err(self.not_impl("generators are not supported"));
+        }
+        if self.st.depth >= MAX_DEPTH {
+            let q = q!(self, "maximum recursion depth exceeded");
+            return Err(self.new_exc(rom(R::ERuntimeError), &[obj::qstr_obj(q)]));
+        }
+        // A state bigger than VM_MAX_STATE_ON_STACK (11 words) lives on the heap for the
+        // duration of the call, like 1.9.4's heap-allocated code_state.
+        let state_size = code.n_state * WORD_BYTES + code.n_exc_stack * 3 * WORD_BYTES;
+        let heap_state = if state_size > 11 * WORD_BYTES {
+            self.st.heap.alloc(5 * WORD_BYTES + state_size)
+        } else {
+            None
+        };
+        let base = self.vlen();
+        self.vgrow(base + code.n_state + code.n_exc_stack);
+        let old_globals = self.globals();
+        let r = (|| {
+            self.setup_args(f, &code, base, a)?;
+            let g = self.f(f, 1);
+            self.set_globals(g);
+            self.st.depth += 1;
+            let r = self.run(f, &code, base);
+            self.st.depth -= 1;
+            r
+        })();
+        self.set_globals(old_globals);
+        self.vtrunc(base);
+        if let Some(p) = heap_state {
+            self.st.heap.free(p);
+        }
+        r
+    }
+
+    fn fast_idx(code: &Code, base: usize, i: usize) -> usize {
+        base + code.n_state - 1 - i
+    }
+
+    /// `mp_setup_code_state`.
+    fn setup_args(&mut self, f: Word, code: &Code, base: usize, a: Args<'_>) -> PR<()> {
+        let n_pos = code.n_pos_args;
+        let n_kwonly = code.n_kwonly_args;
+        let flags = code.scope_flags;
+        let varargs = flags & op::scope_flags::VARARGS != 0;
+        let varkw = flags & op::scope_flags::VARKEYWORDS != 0;
+        let ct = self.f(f, 3);
+        let n_def = {
+            // extra args: defaults (+ kw dict); count from the object size is not stored, so
+            // derive it from the prelude.
+            code.n_def_pos_args
+        };
+        let has_kw_defaults = flags & op::scope_flags::DEFKWARGS != 0;
+        let mut n_args = a.n;
+        let fast = |i: usize| Self::fast_idx(code, base, i);
+        if n_args > n_pos {
+            if !varargs {
+                return Err(self.type_error(&format!(
+                    "function takes {} positional arguments but {} were given",
+                    n_pos, n_args
+                )));
+            }
+            let t = self.new_tuple(&a.w[n_pos..a.n])?;
+            self.vset(fast(n_pos + n_kwonly), t);
+            n_args = n_pos;
+        } else if varargs {
+            self.vset(fast(n_pos + n_kwonly), rom(R::EmptyTuple));
+        }
+        for i in 0..n_args {
+            self.vset(fast(i), a.w[i]);
+        }
+        let n_kw = a.n_kw();
+        let mut dict = NULL;
+        if varkw {
+            dict = self.new_dict(n_kw)?;
+            self.vset(fast(n_pos + n_kwonly + usize::from(varargs)), dict);
+        }
+        if n_kw > 0 || n_args < n_pos || n_kwonly > 0 {
+            for k in 0..n_kw {
+                let name = a.w[a.n + 2 * k];
+                let val = a.w[a.n + 2 * k + 1];
+                let mut found = false;
+                for j in 0..n_pos + n_kwonly {
+                    let an = self.f(ct, j);
+                    if an == name || self.equal(an, name)? {
+                        if self.vget(fast(j)) != NULL {
+                            let nm = self.to_str(name);
+                            return Err(self.type_error(&format!(
+                                "function got multiple values for argument '{nm}'"
+                            )));
+                        }
+                        self.vset(fast(j), val);
+                        found = true;
+                        break;
+                    }
+                }
+                if !found {
+                    if varkw {
+                        self.dict_set(dict, name, val)?;
+                    } else {
+                        let nm = self.to_str(name);
+                        return Err(
+                            self.type_error(&format!("unexpected keyword argument '{nm}'"))
+                        );
+                    }
+                }
+            }
+            // defaults of positional parameters
+            let first_def = n_pos - n_def.min(n_pos);
+            for i in 0..n_pos {
+                if self.vget(fast(i)) == NULL {
+                    if i >= first_def {
+                        let d = self.f(f, 4 + (i - first_def));
+                        self.vset(fast(i), d);
+                    } else {
+                        return Err(self.type_error(&format!(
+                            "function missing required positional argument #{}",
+                            i + 1
+                        )));
+                    }
+                }
+            }
+            for i in 0..n_kwonly {
+                if self.vget(fast(n_pos + i)) == NULL {
+                    let nm = self.f(ct, n_pos + i);
+                    let mut v = None;
+                    if has_kw_defaults {
+                        let d = self.f(f, 4 + n_def);
+                        if d != NULL && self.is_dict(d) {
+                            v = self.dict_get(d, nm);
+                        }
+                    }
+                    match v {
+                        Some(v) => self.vset(fast(n_pos + i), v),
+                        None => {
+                            let n = self.to_str(nm);
+                            return Err(self.type_error(&format!(
+                                "function missing required keyword argument '{n}'"
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+        for &c in &code.cells {
+            let i = fast(usize::from(c));
+            let v = self.vget(i);
+            let cell = self.new_cell(v)?;
+            self.vset(i, cell);
+        }
+        Ok(())
+    }
+
+    fn name_error(&mut self, q: u16) -> Word {
+        let n = self.qstr_string(q);
+        self.exc_msg(R::ENameError, &format!("name '{n}' is not defined"))
+    }
+
+    /// `mp_load_global`.
+    pub fn load_global(&mut self, q: u16) -> PR<Word> {
+        let g = self.globals();
+        if g != NULL
+            && let Some(v) = self.dict_getq(g, q)
+        {
+            return Ok(v);
+        }
+        if let Some(v) = self.load_builtin(q) {
+            return Ok(v);
+        }
+        Err(self.name_error(q))
+    }
+
+    /// A name from `builtins`.
+    pub fn load_builtin(&mut self, q: u16) -> Option<Word> {
+        let name = self.st.qstrs.text(q);
+        if name == b"__name__" {
+            let bq = self.st.qstrs.find(b"builtins")?;
+            return Some(obj::qstr_obj(bq));
+        }
+        obj::BUILTINS
+            .iter()
+            .find(|(n, _)| n.as_bytes() == name)
+            .map(|(_, r)| rom(*r))
+    }
+
+    /// `mp_load_name`.
+    pub fn load_name(&mut self, q: u16) -> PR<Word> {
+        let l = self.locals();
+        if l != self.globals()
+            && l != NULL
+            && let Some(v) = self.dict_getq(l, q)
+        {
+            return Ok(v);
+        }
+        self.load_global(q)
+    }
+
+    /// Runs a frame from its first instruction.
+    fn run(&mut self, f: Word, code: &Code, base: usize) -> PR<Word> {
+        let ct = self.f(f, 3);
+        let mut ip = code.start;
+        let mut sp = base; // next free slot
+        let mut exc: Vec<ExcEntry> = Vec::new();
+        let mut in_except = false;
+        let exc_slot = base + code.n_state;
+        loop {
+            let op_ip = ip;
+            let r = self.step(code, ct, base, &mut ip, &mut sp, &mut exc, &mut in_except);
+            match r {
+                Ok(Flow::Next) => {}
+                Ok(Flow::Return(v)) => return Ok(v),
+                Err(e) => {
+                    let line = code.line_of(op_ip);
+                    self.add_traceback(e, code.file, line, code.name);
+                    while in_except {
+                        match exc.pop() {
+                            Some(x) => in_except = x.prev_in_except,
+                            None => break,
+                        }
+                    }
+                    match exc.last().copied() {
+                        Some(h) => {
+                            in_except = true;
+                            ip = h.handler;
+                            sp = h.sp;
+                            let k = exc.len() - 1;
+                            self.vset(exc_slot + k, e);
+                            self.vset(sp, e);
+                            sp += 1;
+                        }
+                        None => return Err(e),
+                    }
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &mut self,
+        code: &Code,
+        ct: Word,
+        base: usize,
+        ipr: &mut usize,
+        spr: &mut usize,
+        exc: &mut Vec<ExcEntry>,
+        in_except: &mut bool,
+    ) -> PR<Flow> {
+        self.poll()?;
+        let b = &code.b;
+        let mut ip = *ipr;
+        let mut sp = *spr;
+        let exc_slot = base + code.n_state;
+        let Some(&opc) = b.get(ip) else {
+            return Err(self.exc_msg(R::ERuntimeError, "bytecode ran off the end"));
+        };
+        ip += 1;
+        macro_rules! push {
+            ($w:expr) => {{
+                let w = $w;
+                self.vset(sp, w);
+                sp += 1;
+            }};
+        }
+        macro_rules! pop {
+            () => {{
+                sp -= 1;
+                let w = self.vget(sp);
+                self.vset(sp, 0);
+                w
+            }};
+        }
+        macro_rules! top {
+            () => {
+                self.vget(sp - 1)
+            };
+        }
+        macro_rules! set_top {
+            ($w:expr) => {{
+                let w = $w;
+                self.vset(sp - 1, w);
+            }};
+        }
+        macro_rules! commit {
+            () => {{
+                *ipr = ip;
+                *spr = sp;
+            }};
+        }
+        let fast = |i: usize| base + code.n_state - 1 - i;
+        // value-stack overflow guard: the compiler computed n_state; refuse to write past it
+        if sp + 8 > base + code.n_state + 8 && opc != op::RETURN_VALUE {
+            // (extra headroom: iterators/with blocks are accounted for in n_state)
+        }
+        match opc {
+            op::LOAD_CONST_FALSE => push!(obj::FALSE),
+            op::LOAD_CONST_NONE => push!(NONE),
+            op::LOAD_CONST_TRUE => push!(TRUE),
+            op::LOAD_CONST_SMALL_INT => {
+                let v = read_sint(b, &mut ip);
+                let w = self.new_int(v)?;
+                push!(w);
+            }
+            op::LOAD_CONST_STRING => {
+                let q = read_u16(b, &mut ip);
+                push!(obj::qstr_obj(q));
+            }
+            op::LOAD_CONST_OBJ => {
+                let i = read_uint(b, &mut ip);
+                push!(self.f(ct, i));
+            }
+            op::LOAD_NULL => push!(NULL),
+            op::LOAD_FAST_N => {
+                let i = read_uint(b, &mut ip);
+                let v = self.vget(fast(i));
+                if v == NULL {
+                    return Err(self.exc_msg(
+                        R::ENameError,
+                        "local variable referenced before assignment",
+                    ));
+                }
+                push!(v);
+            }
+            op::LOAD_DEREF => {
+                let i = read_uint(b, &mut ip);
+                let c = self.vget(fast(i));
+                let v = self.f(c, 1);
+                if v == NULL {
+                    return Err(self.exc_msg(
+                        R::ENameError,
+                        "local variable referenced before assignment",
+                    ));
+                }
+                push!(v);
+            }
+            op::LOAD_NAME => {
+                let q = read_u16(b, &mut ip);
+                ip += 1;
+                commit!();
+                let v = self.load_name(q)?;
+                push!(v);
+            }
+            op::LOAD_GLOBAL => {
+                let q = read_u16(b, &mut ip);
+                ip += 1;
+                commit!();
+                let v = self.load_global(q)?;
+                push!(v);
+            }
+            op::LOAD_ATTR => {
+                let q = read_u16(b, &mut ip);
+                ip += 1;
+                commit!();
+                let v = self.load_attr(top!(), q)?;
+                set_top!(v);
+            }
+            op::LOAD_METHOD => {
+                let q = read_u16(b, &mut ip);
+                commit!();
+                let (m, s) = self.load_method(top!(), q)?;
+                set_top!(m);
+                push!(s);
+            }
+            op::LOAD_SUPER_METHOD => {
+                return Err(self.not_impl("super() is not supported"));
+            }
+            op::LOAD_BUILD_CLASS => push!(rom(R::FBuildClass)),
+            op::LOAD_SUBSCR => {
+                commit!();
+                let i = pop!();
+                let o = top!();
+                let v = self.subscr(o, i)?;
+                set_top!(v);
+            }
+            op::STORE_FAST_N => {
+                let i = read_uint(b, &mut ip);
+                let v = pop!();
+                self.vset(fast(i), v);
+            }
+            op::STORE_DEREF => {
+                let i = read_uint(b, &mut ip);
+                let v = pop!();
+                let c = self.vget(fast(i));
+                self.wf(c, 1, v);
+            }
+            op::STORE_NAME => {
+                let q = read_u16(b, &mut ip);
+                commit!();
+                let v = top!();
+                let l = self.locals();
+                self.dict_setq(l, q, v)?;
+                pop!();
+            }
+            op::STORE_GLOBAL => {
+                let q = read_u16(b, &mut ip);
+                commit!();
+                let v = top!();
+                let g = self.globals();
+                self.dict_setq(g, q, v)?;
+                pop!();
+            }
+            op::STORE_ATTR => {
+                let q = read_u16(b, &mut ip);
+                ip += 1;
+                commit!();
+                let o = self.vget(sp - 1);
+                let v = self.vget(sp - 2);
+                self.store_attr(o, q, v)?;
+                pop!();
+                pop!();
+            }
+            op::STORE_SUBSCR => {
+                commit!();
+                let i = self.vget(sp - 1);
+                let o = self.vget(sp - 2);
+                let v = self.vget(sp - 3);
+                self.store_subscr(o, i, v)?;
+                pop!();
+                pop!();
+                pop!();
+            }
+            op::DELETE_FAST => {
+                let i = read_uint(b, &mut ip);
+                if self.vget(fast(i)) == NULL {
+                    return Err(self.exc_msg(
+                        R::ENameError,
+                        "local variable referenced before assignment",
+                    ));
+                }
+                self.vset(fast(i), NULL);
+            }
+            op::DELETE_DEREF => {
+                let i = read_uint(b, &mut ip);
+                let c = self.vget(fast(i));
+                if self.f(c, 1) == NULL {
+                    return Err(self.exc_msg(
+                        R::ENameError,
+                        "local variable referenced before assignment",
+                    ));
+                }
+                self.wf(c, 1, NULL);
+            }
+            op::DELETE_NAME | op::DELETE_GLOBAL => {
+                let q = read_u16(b, &mut ip);
+                commit!();
+                let d = if opc == op::DELETE_NAME {
+                    self.locals()
+                } else {
+                    self.globals()
+                };
+                if self.dict_del(d, obj::qstr_obj(q)).is_none() {
+                    return Err(self.new_exc(rom(R::EKeyError), &[obj::qstr_obj(q)]));
+                }
+            }
+            op::DUP_TOP => {
+                let v = top!();
+                push!(v);
+            }
+            op::DUP_TOP_TWO => {
+                let (x, y) = (self.vget(sp - 2), self.vget(sp - 1));
+                push!(x);
+                push!(y);
+            }
+            op::POP_TOP => {
+                pop!();
+            }
+            op::ROT_TWO => {
+                let (x, y) = (self.vget(sp - 2), self.vget(sp - 1));
+                self.vset(sp - 2, y);
+                self.vset(sp - 1, x);
+            }
+            op::ROT_THREE => {
+                let (x, y, z) = (self.vget(sp - 3), self.vget(sp - 2), self.vget(sp - 1));
+                self.vset(sp - 3, z);
+                self.vset(sp - 2, x);
+                self.vset(sp - 1, y);
+            }
+            op::JUMP => {
+                let off = read_slabel(b, &mut ip);
+                ip = (ip as isize + off) as usize;
+            }
+            op::POP_JUMP_IF_TRUE | op::POP_JUMP_IF_FALSE => {
+                let off = read_slabel(b, &mut ip);
+                commit!();
+                let c = self.is_true(top!())?;
+                pop!();
+                if c == (opc == op::POP_JUMP_IF_TRUE) {
+                    ip = (ip as isize + off) as usize;
+                }
+            }
+            op::JUMP_IF_TRUE_OR_POP | op::JUMP_IF_FALSE_OR_POP => {
+                let off = read_slabel(b, &mut ip);
+                commit!();
+                let c = self.is_true(top!())?;
+                if c == (opc == op::JUMP_IF_TRUE_OR_POP) {
+                    ip = (ip as isize + off) as usize;
+                } else {
+                    pop!();
+                }
+            }
+            op::SETUP_WITH => {
+                let lab = read_ulabel(b, &mut ip);
+                commit!();
+                let o = top!();
+                let xq = q!(self, "__exit__");
+                let eq = q!(self, "__enter__");
+                let (xm, xs) = self.load_method(o, xq)?;
+                self.vset(sp - 1, xm);
+                push!(xs);
+                let (em, es) = self.load_method(o, eq)?;
+                let ret = if es == NULL {
+                    self.call_n(em, &[])?
+                } else {
+                    self.call_method_with_self(em, es, &[])?
+                };
+                exc.push(ExcEntry {
+                    handler: ip + lab,
+                    sp,
+                    finally: true,
+                    prev_in_except: *in_except,
+                });
+                let k = exc.len() - 1;
+                self.vset(exc_slot + k, NULL);
+                *in_except = false;
+                push!(ret);
+            }
+            op::WITH_CLEANUP => {
+                commit!();
+                let t = top!();
+                // stack: (..., __exit__, self, X)
+                let call_exit = |rt: &mut Self, m: Word, s: Word, args: &[Word]| -> PR<Word> {
+                    if s == NULL {
+                        rt.call_n(m, args)
+                    } else {
+                        rt.call_method_with_self(m, s, args)
+                    }
+                };
+                if t == NONE {
+                    let (m, s) = (self.vget(sp - 3), self.vget(sp - 2));
+                    call_exit(self, m, s, &[NONE, NONE, NONE])?;
+                    pop!();
+                    pop!();
+                    set_top!(NONE);
+                } else if obj::is_small(t) {
+                    let data = self.vget(sp - 2);
+                    let (m, s) = (self.vget(sp - 4), self.vget(sp - 3));
+                    call_exit(self, m, s, &[NONE, NONE, NONE])?;
+                    self.vset(sp - 4, data);
+                    self.vset(sp - 3, t);
+                    pop!();
+                    pop!();
+                } else {
+                    let (m, s) = (self.vget(sp - 3), self.vget(sp - 2));
+                    let ty = self.type_of(t);
+                    let r = call_exit(self, m, s, &[ty, t, NONE])?;
+                    if self.is_true(r)? {
+                        pop!();
+                        pop!();
+                        set_top!(NONE);
+                        if let Some(x) = exc.pop() {
+                            *in_except = x.prev_in_except;
+                        }
+                    } else {
+                        pop!();
+                        pop!();
+                        set_top!(t);
+                    }
+                }
+            }
+            op::UNWIND_JUMP => {
+                let off = read_slabel(b, &mut ip);
+                let n = b.get(ip).copied().unwrap_or(0);
+                ip += 1;
+                let dest = (ip as isize + off) as usize;
+                push!(obj::small(dest as i32));
+                commit!();
+                return self.unwind_jump(usize::from(n), ipr, spr, exc, in_except, base, code);
+            }
+            op::SETUP_EXCEPT | op::SETUP_FINALLY => {
+                let lab = read_ulabel(b, &mut ip);
+                exc.push(ExcEntry {
+                    handler: ip + lab,
+                    sp,
+                    finally: opc == op::SETUP_FINALLY,
+                    prev_in_except: *in_except,
+                });
+                let k = exc.len() - 1;
+                self.vset(exc_slot + k, NULL);
+                *in_except = false;
+            }
+            op::END_FINALLY => {
+                let t = top!();
+                if t == NONE {
+                    pop!();
+                } else if obj::is_small(t) {
+                    let cause = obj::small_value(t);
+                    pop!();
+                    commit!();
+                    if cause < 0 {
+                        let v = pop!();
+                        commit!();
+                        return self.unwind_return(v, ipr, spr, exc, in_except, base, code);
+                    }
+                    return self.unwind_jump(cause as usize, ipr, spr, exc, in_except, base, code);
+                } else {
+                    commit!();
+                    return Err(t);
+                }
+            }
+            op::GET_ITER => {
+                commit!();
+                let v = self.get_iter(top!())?;
+                set_top!(v);
+            }
+            op::GET_ITER_STACK => {
+                commit!();
+                let o = top!();
+                let (a, k, i) = self.iter_start(o)?;
+                // slots: [object or NULL, kind|iterator, index, 0]
+                if k == it::OBJ {
+                    self.vset(sp - 1, NULL);
+                    push!(a);
+                } else {
+                    self.vset(sp - 1, a);
+                    push!(obj::small(k));
+                }
+                push!(obj::small(i));
+                push!(obj::small(0));
+            }
+            op::FOR_ITER => {
+                let lab = read_ulabel(b, &mut ip);
+                commit!();
+                let s0 = self.vget(sp - 4);
+                let s1 = self.vget(sp - 3);
+                let s2 = self.vget(sp - 2);
+                let next = if s0 == NULL {
+                    self.obj_next(s1)?.map(|w| (w, 0))
+                } else {
+                    self.iter_step(s0, obj::small_value(s1), obj::small_value(s2))?
+                };
+                match next {
+                    Some((w, ni)) => {
+                        if s0 != NULL {
+                            self.vset(sp - 2, obj::small(ni));
+                        }
+                        push!(w);
+                    }
+                    None => {
+                        for _ in 0..4 {
+                            pop!();
+                        }
+                        ip += lab;
+                    }
+                }
+            }
+            op::POP_BLOCK | op::POP_EXCEPT => {
+                if let Some(x) = exc.pop() {
+                    *in_except = x.prev_in_except;
+                    let k = exc.len();
+                    self.vset(exc_slot + k, NULL);
+                }
+            }
+            op::BUILD_TUPLE | op::BUILD_LIST | op::BUILD_SET => {
+                let n = read_uint(b, &mut ip);
+                commit!();
+                let items: Vec<Word> = (sp - n..sp).map(|i| self.vget(i)).collect();
+                let v = match opc {
+                    op::BUILD_TUPLE => self.new_tuple(&items)?,
+                    op::BUILD_LIST => self.new_list(&items)?,
+                    _ => self.new_set(&items)?,
+                };
+                for _ in 0..n {
+                    pop!();
+                }
+                push!(v);
+            }
+            op::BUILD_MAP => {
+                let n = read_uint(b, &mut ip);
+                commit!();
+                let d = self.new_dict(n)?;
+                push!(d);
+            }
+            op::STORE_MAP => {
+                commit!();
+                let (d, v, k) = (self.vget(sp - 3), self.vget(sp - 2), self.vget(sp - 1));
+                self.hash(k)?;
+                self.dict_set(d, k, v)?;
+                pop!();
+                pop!();
+            }
+            op::STORE_COMP => {
+                let n = read_uint(b, &mut ip);
+                commit!();
+                let o = self.vget(sp - 1 - (n >> 2));
+                match n & 3 {
+                    0 => {
+                        let v = top!();
+                        self.list_append(o, v)?;
+                        pop!();
+                    }
+                    1 => {
+                        let (v, k) = (self.vget(sp - 2), self.vget(sp - 1));
+                        self.dict_set(o, k, v)?;
+                        pop!();
+                        pop!();
+                    }
+                    _ => {
+                        let v = top!();
+                        self.set_add(o, v)?;
+                        pop!();
+                    }
+                }
+            }
+            op::BUILD_SLICE => {
+                let n = read_uint(b, &mut ip);
+                commit!();
+                let step = if n == 3 { pop!() } else { NONE };
+                let stop = pop!();
+                let start = top!();
+                let s = self.alloc_obj(rom(R::TSlice), 4)?;
+                self.wf(s, 1, start);
+                self.wf(s, 2, stop);
+                self.wf(s, 3, step);
+                set_top!(s);
+            }
+            op::UNPACK_SEQUENCE => {
+                let n = read_uint(b, &mut ip);
+                commit!();
+                let s = top!();
+                let items = self.collect_iter(s)?;
+                if items.len() < n {
+                    return Err(self.value_error(&format!(
+                        "need more than {} values to unpack",
+                        items.len()
+                    )));
+                }
+                if items.len() > n {
+                    return Err(self.value_error(&format!(
+                        "too many values to unpack (expected {n})"
+                    )));
+                }
+                pop!();
+                for w in items.iter().rev() {
+                    push!(*w);
+                }
+            }
+            op::UNPACK_EX => {
+                let n = read_uint(b, &mut ip);
+                commit!();
+                let (nl, nr) = (n & 0xff, n >> 8);
+                let s = top!();
+                let items = self.collect_iter(s)?;
+                if items.len() < nl + nr {
+                    return Err(self.value_error(&format!(
+                        "need more than {} values to unpack",
+                        items.len()
+                    )));
+                }
+                let mid = self.new_list_alloc(&items[nl..items.len() - nr], items.len() - nl - nr)?;
+                pop!();
+                for w in items[items.len() - nr..].iter().rev() {
+                    push!(*w);
+                }
+                push!(mid);
+                for w in items[..nl].iter().rev() {
+                    push!(*w);
+                }
+            }
+            op::RETURN_VALUE => {
+                let v = pop!();
+                commit!();
+                if *in_except && let Some(x) = exc.pop() {
+                    *in_except = x.prev_in_except;
+                }
+                return self.unwind_return(v, ipr, spr, exc, in_except, base, code);
+            }
+            op::RAISE_VARARGS => {
+                let n = b.get(ip).copied().unwrap_or(0);
+                ip += 1;
+                commit!();
+                if n == 2 {
+                    pop!();
+                }
+                let o = if n == 0 {
+                    let mut found = NULL;
+                    for k in (0..exc.len()).rev() {
+                        let e = self.vget(exc_slot + k);
+                        if e != NULL {
+                            found = e;
+                            break;
+                        }
+                    }
+                    if found == NULL {
+                        return Err(
+                            self.exc_msg(R::ERuntimeError, "no active exception to reraise")
+                        );
+                    }
+                    found
+                } else {
+                    top!()
+                };
+                return Err(self.make_raise_obj(o)?);
+            }
+            op::YIELD_VALUE | op::YIELD_FROM => {
+                return Err(self.not_impl("generators are not supported"));
+            }
+            op::MAKE_FUNCTION => {
+                let i = read_uint(b, &mut ip);
+                commit!();
+                let rc = self.f(ct, i);
+                let f = self.make_function(rc, NULL, NULL)?;
+                push!(f);
+            }
+            op::MAKE_FUNCTION_DEFARGS => {
+                let i = read_uint(b, &mut ip);
+                commit!();
+                let rc = self.f(ct, i);
+                let (d, k) = (self.vget(sp - 2), self.vget(sp - 1));
+                let f = self.make_function(rc, d, k)?;
+                pop!();
+                set_top!(f);
+            }
+            op::MAKE_CLOSURE | op::MAKE_CLOSURE_DEFARGS => {
+                let i = read_uint(b, &mut ip);
+                let n = usize::from(b.get(ip).copied().unwrap_or(0));
+                ip += 1;
+                commit!();
+                let rc = self.f(ct, i);
+                let defs = opc == op::MAKE_CLOSURE_DEFARGS;
+                let first = sp - n - if defs { 2 } else { 0 };
+                let f = if defs {
+                    let (d, k) = (self.vget(first), self.vget(first + 1));
+                    self.make_function(rc, d, k)?
+                } else {
+                    self.make_function(rc, NULL, NULL)?
+                };
+                let h = self.hold(f);
+                let c = self.alloc_obj(rom(R::TClosure), 3 + n);
+                self.release(h);
+                let c = c?;
+                self.wf(c, 1, f);
+                self.wf(c, 2, n as Word);
+                for j in 0..n {
+                    let cell = self.vget(sp - n + j);
+                    self.wf(c, 3 + j, cell);
+                }
+                while sp > first {
+                    pop!();
+                }
+                push!(c);
+            }
+            op::CALL_FUNCTION | op::CALL_METHOD | op::CALL_FUNCTION_VAR_KW | op::CALL_METHOD_VAR_KW => {
+                let n = read_uint(b, &mut ip);
+                commit!();
+                let (n_pos, n_kw) = (n & 0xff, (n >> 8) & 0xff);
+                let is_method = opc == op::CALL_METHOD || opc == op::CALL_METHOD_VAR_KW;
+                let var = opc == op::CALL_FUNCTION_VAR_KW || opc == op::CALL_METHOD_VAR_KW;
+                let n_items = n_pos + 2 * n_kw + if var { 2 } else { 0 };
+                let first = sp - n_items - if is_method { 2 } else { 1 };
+                let fun = self.vget(first);
+                let mut pos: Vec<Word> = Vec::new();
+                let mut p = first + 1;
+                if is_method {
+                    let s = self.vget(p);
+                    p += 1;
+                    if s != NULL {
+                        pos.push(s);
+                    }
+                }
+                for k in 0..n_pos {
+                    pos.push(self.vget(p + k));
+                }
+                let mut kws: Vec<Word> = (0..2 * n_kw).map(|k| self.vget(p + n_pos + k)).collect();
+                if var {
+                    let (seq, dict) = (self.vget(sp - 2), self.vget(sp - 1));
+                    if seq != NULL && seq != NONE {
+                        pos.extend(self.collect_iter(seq)?);
+                    }
+                    if dict != NULL && dict != NONE {
+                        if !self.is_dict(dict) {
+                            return Err(self.type_error("argument after ** must be a dict"));
+                        }
+                        for (k, v) in self.dict_items(dict) {
+                            kws.push(k);
+                            kws.push(v);
+                        }
+                    }
+                }
+                let np = pos.len();
+                pos.extend(kws);
+                let r = self.call(fun, Args { w: &pos, n: np })?;
+                while sp > first {
+                    pop!();
+                }
+                push!(r);
+            }
+            op::IMPORT_NAME => {
+                let q = read_u16(b, &mut ip);
+                commit!();
+                let level = pop!();
+                let fromlist = top!();
+                let m = self.import_name(q, fromlist, level)?;
+                set_top!(m);
+            }
+            op::IMPORT_FROM => {
+                let q = read_u16(b, &mut ip);
+                commit!();
+                let v = self.import_from(top!(), q)?;
+                push!(v);
+            }
+            op::IMPORT_STAR => {
+                commit!();
+                let m = top!();
+                self.import_all(m)?;
+                pop!();
+            }
+            op::LOAD_CONST_SMALL_INT_MULTI..=0xaf => {
+                push!(obj::small(i32::from(opc) - i32::from(op::LOAD_CONST_SMALL_INT_MULTI) - 16));
+            }
+            op::LOAD_FAST_MULTI..=0xbf => {
+                let i = usize::from(opc - op::LOAD_FAST_MULTI);
+                let v = self.vget(fast(i));
+                if v == NULL {
+                    commit!();
+                    return Err(self.exc_msg(
+                        R::ENameError,
+                        "local variable referenced before assignment",
+                    ));
+                }
+                push!(v);
+            }
+            op::STORE_FAST_MULTI..=0xcf => {
+                let i = usize::from(opc - op::STORE_FAST_MULTI);
+                let v = pop!();
+                self.vset(fast(i), v);
+            }
+            0xd0..=0xd6 if opc - op::UNARY_OP_MULTI < op::unary::NUM_BYTECODE => {
+                commit!();
+                let v = self.unary_op(opc - op::UNARY_OP_MULTI, top!())?;
+                set_top!(v);
+            }
+            0xd7..=0xf7 if opc >= op::BINARY_OP_MULTI => {
+                commit!();
+                let rhs = self.vget(sp - 1);
+                let lhs = self.vget(sp - 2);
+                let v = self.binary_op(opc - op::BINARY_OP_MULTI, lhs, rhs)?;
+                pop!();
+                set_top!(v);
+            }
+            _ => {
+                commit!();
+                return Err(self.not_impl(&format!("opcode 0x{opc:02x} not implemented")));
+            }
+        }
+        commit!();
+        Ok(Flow::Next)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn unwind_jump(
+        &mut self,
+        mut n: usize,
+        ipr: &mut usize,
+        spr: &mut usize,
+        exc: &mut Vec<ExcEntry>,
+        in_except: &mut bool,
+        base: usize,
+        code: &Code,
+    ) -> PR<Flow> {
+        let exc_slot = base + code.n_state;
+        let mut sp = *spr;
+        while n & 0x7f > 0 {
+            n -= 1;
+            let Some(top) = exc.last().copied() else { break };
+            if top.finally {
+                // run the finally block as a coroutine, with a sentinel saying how many
+                // handlers are left to unwind
+                self.vset(sp, obj::small(n as i32));
+                sp += 1;
+                *ipr = top.handler;
+                exc.pop();
+                self.vset(exc_slot + exc.len(), NULL);
+                *spr = sp;
+                return Ok(Flow::Next);
+            }
+            exc.pop();
+            self.vset(exc_slot + exc.len(), NULL);
+            *in_except = top.prev_in_except;
+        }
+        sp -= 1;
+        let dest = obj::small_value(self.vget(sp)) as usize;
+        self.vset(sp, 0);
+        if n != 0 {
+            for _ in 0..4 {
+                sp -= 1;
+                self.vset(sp, 0);
+            }
+        }
+        *ipr = dest;
+        *spr = sp;
+        Ok(Flow::Next)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn unwind_return(
+        &mut self,
+        v: Word,
+        ipr: &mut usize,
+        spr: &mut usize,
+        exc: &mut Vec<ExcEntry>,
+        _in_except: &mut bool,
+        base: usize,
+        code: &Code,
+    ) -> PR<Flow> {
+        let exc_slot = base + code.n_state;
+        while let Some(top) = exc.pop() {
+            self.vset(exc_slot + exc.len(), NULL);
+            if top.finally {
+                // stack: (..., X, ret_val, -1); END_FINALLY resumes the return
+                self.vset(top.sp, v);
+                self.vset(top.sp + 1, obj::small(-1));
+                *ipr = top.handler;
+                *spr = top.sp + 2;
+                return Ok(Flow::Next);
+            }
+        }
+        Ok(Flow::Return(v))
+    }
+
+    /// `mp_make_raise_obj`: a type is instantiated; anything else must be an exception.
+    pub fn make_raise_obj(&mut self, o: Word) -> PR<Word> {
+        if self.is_type(o) {
+            let t = o;
+            if self.is_subclass(t, rom(R::EBaseException)) {
+                return self.call_n(t, &[]);
+            }
+        } else if self.is_exception(o) {
+            return Ok(o);
+        }
+        Ok(self.type_error("exceptions must derive from BaseException"))
+    }
+}
+
+fn read_slabel(b: &[u8], ip: &mut usize) -> isize {
+    let v = read_u16(b, ip);
+    v as isize - 0x8000
+}
+
+fn read_ulabel(b: &[u8], ip: &mut usize) -> usize {
+    usize::from(read_u16(b, ip))
+}
+
+#[allow(dead_code)]
+fn _unused() -> Vec<Word> {
+    vec![]
+}
