@@ -13,7 +13,7 @@ use super::parse::{Node, PNode, R, extract_list};
 use super::{CodeKind, CompileError, Const, InputKind, Interner, RawCode};
 
 /// Deepest compile recursion accepted before reporting an error instead of overflowing the stack.
-const MAX_COMPILE_DEPTH: usize = 400;
+const MAX_COMPILE_DEPTH: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Pass {
@@ -214,13 +214,6 @@ impl<'t> Compiler<'t, '_> {
         }
     }
 
-    fn static_q(&mut self, s: &str) -> CResult<u16> {
-        match self.interner.lookup(s) {
-            Some(q) => Ok(q),
-            None => self.interner.intern(s),
-        }
-    }
-
     fn qstr_is(&self, q: u16, s: &str) -> bool {
         self.interner.resolve(q) == s
     }
@@ -300,10 +293,8 @@ impl<'t> Compiler<'t, '_> {
         if self.pass == Pass::Scope {
             return;
         }
-        if self.pass < Pass::Emit {
-            if l < self.label_offsets.len() {
-                self.label_offsets[l] = self.bc.len();
-            }
+        if self.pass < Pass::Emit && l < self.label_offsets.len() {
+            self.label_offsets[l] = self.bc.len();
         }
     }
 
@@ -478,10 +469,9 @@ impl<'t> Compiler<'t, '_> {
                 p -= 1;
                 buf[p] = 0;
             }
-            let n = buf.len();
-            for i in p..n {
-                self.bc
-                    .push(if i != n - 1 { buf[i] | 0x80 } else { buf[i] });
+            let last = buf.len() - 1;
+            for (i, b) in buf.iter().enumerate().skip(p) {
+                self.bc.push(if i != last { b | 0x80 } else { *b });
             }
         }
     }
@@ -911,6 +901,7 @@ impl<'t> Compiler<'t, '_> {
         }
     }
 
+    #[inline(never)]
     fn compile_struct(&mut self, p: &'t PNode) -> CResult {
         match p.rule {
             R::file_input
@@ -920,242 +911,320 @@ impl<'t> Compiler<'t, '_> {
             | R::pass_stmt => self.generic_all_nodes(p),
             R::testlist_star_expr | R::testlist | R::subscriptlist => self.c_tuple(None, Some(p)),
             R::decorated => self.compile_decorated(p),
-            R::funcdef => {
-                let name = self.funcdef_helper(p)?;
-                self.store_id(name)
-            }
+            R::funcdef => self.arm_funcdef(p),
             R::expr_stmt => self.compile_expr_stmt(p),
-            R::del_stmt => {
-                for n in extract_list_or_single(&p.nodes[0], R::exprlist) {
-                    self.c_del_stmt(n)?;
-                }
-                Ok(())
-            }
-            R::break_stmt => {
-                if self.break_label == INVALID_LABEL {
-                    return Err(self.syntax_error(None, "'break' outside loop"));
-                }
-                let d = self.cur_except_level - self.break_continue_except_level;
-                self.unwind_jump(self.break_label, d);
-                Ok(())
-            }
-            R::continue_stmt => {
-                if self.continue_label == INVALID_LABEL {
-                    return Err(self.syntax_error(None, "'continue' outside loop"));
-                }
-                let d = self.cur_except_level - self.break_continue_except_level;
-                self.unwind_jump(self.continue_label, d);
-                Ok(())
-            }
+            R::del_stmt => self.arm_del_stmt(p),
+            R::break_stmt => self.arm_break_stmt(p),
+            R::continue_stmt => self.arm_continue_stmt(p),
             R::return_stmt => self.compile_return(p),
-            R::yield_stmt => {
-                self.compile_node(&p.nodes[0])?;
-                self.op(-1, op::POP_TOP);
-                Ok(())
-            }
-            R::raise_stmt => {
-                if p.nodes[0].is_null() {
-                    self.raise_varargs(0);
-                } else if let Some(a) = p.nodes[0].as_kind(R::raise_stmt_arg) {
-                    self.compile_node(&a.nodes[0])?;
-                    self.compile_node(&a.nodes[1])?;
-                    self.raise_varargs(2);
-                } else {
-                    self.compile_node(&p.nodes[0])?;
-                    self.raise_varargs(1);
-                }
-                Ok(())
-            }
-            R::import_name => {
-                for n in extract_list_or_single(&p.nodes[0], R::dotted_as_names) {
-                    self.load_const_small_int(0);
-                    self.load_const_tok(Tok::KwNone);
-                    let base = self.do_import_name(n)?;
-                    self.store_id(base)?;
-                }
-                Ok(())
-            }
+            R::yield_stmt => self.arm_yield_stmt(p),
+            R::raise_stmt => self.arm_raise_stmt(p),
+            R::import_name => self.arm_import_name(p),
             R::import_from => self.compile_import_from(p),
-            R::global_stmt => {
-                if self.pass == Pass::Scope {
-                    for n in extract_list(&p.nodes[0], R::name_list) {
-                        if let Node::Id(q) = n {
-                            self.declare_global(*q)?;
-                        }
-                    }
-                }
-                Ok(())
-            }
-            R::nonlocal_stmt => {
-                if self.pass == Pass::Scope {
-                    if self.scopes[self.cur].kind == ScopeKind::Module {
-                        return Err(self.syntax_error(None, "can't declare nonlocal in outer code"));
-                    }
-                    for n in extract_list(&p.nodes[0], R::name_list) {
-                        if let Node::Id(q) = n {
-                            self.declare_nonlocal(*q)?;
-                        }
-                    }
-                }
-                Ok(())
-            }
-            R::assert_stmt => {
-                let l_end = self.next_label();
-                self.c_if_cond(&p.nodes[0], true, l_end)?;
-                let q = self.q.assertion_error;
-                self.load_global(q);
-                if !p.nodes[1].is_null() {
-                    self.compile_node(&p.nodes[1])?;
-                    self.call_function(1, 0, 0);
-                }
-                self.raise_varargs(1);
-                self.label_assign(l_end);
-                Ok(())
-            }
+            R::global_stmt => self.arm_global_stmt(p),
+            R::nonlocal_stmt => self.arm_nonlocal_stmt(p),
+            R::assert_stmt => self.arm_assert_stmt(p),
             R::if_stmt => self.compile_if(p),
             R::while_stmt => self.compile_while(p),
             R::for_stmt => self.compile_for(p),
             R::try_stmt => self.compile_try(p),
-            R::with_stmt => {
-                let nodes = extract_list_or_single(&p.nodes[0], R::with_stmt_list);
-                self.with_helper(nodes, &p.nodes[1])
-            }
+            R::with_stmt => self.arm_with_stmt(p),
             R::async_stmt | R::atom_expr_await => Err(self.not_impl("async/await")),
-            R::test_if_expr => {
-                let Some(ie) = p.nodes[1].as_kind(R::test_if_else) else {
-                    return Err(self.syntax_error(None, "invalid syntax"));
-                };
-                let l_fail = self.next_label();
-                let l_end = self.next_label();
-                self.c_if_cond(&ie.nodes[0], false, l_fail)?;
-                self.compile_node(&p.nodes[0])?;
-                self.jump(l_end);
-                self.label_assign(l_fail);
-                self.adjust_stack(-1);
-                self.compile_node(&ie.nodes[1])?;
-                self.label_assign(l_end);
-                Ok(())
-            }
-            R::lambdef | R::lambdef_nocond => {
-                if self.pass == Pass::Scope {
-                    let s = self.new_scope(ScopeKind::Lambda, Some(p));
-                    p.scope.set(s);
-                }
-                let s = p.scope.get();
-                self.funcdef_lambdef(s, &p.nodes[0], R::varargslist)
-            }
-            R::or_test | R::and_test => {
-                let cond = p.rule == R::or_test;
-                let l_end = self.next_label();
-                let n = p.nodes.len();
-                for (i, c) in p.nodes.iter().enumerate() {
-                    self.compile_node(c)?;
-                    if i + 1 < n {
-                        self.jump_if_or_pop(cond, l_end);
-                    }
-                }
-                self.label_assign(l_end);
-                Ok(())
-            }
-            R::not_test_2 => {
-                self.compile_node(&p.nodes[0])?;
-                self.unary_op(op::unary::NOT);
-                Ok(())
-            }
+            R::test_if_expr => self.arm_test_if_expr(p),
+            R::lambdef | R::lambdef_nocond => self.arm_lambdef(p),
+            R::or_test | R::and_test => self.arm_or_test(p),
+            R::not_test_2 => self.arm_not_test_2(p),
             R::comparison => self.compile_comparison(p),
             R::star_expr => Err(self.syntax_error(None, "*x must be assignment target")),
-            R::expr | R::xor_expr | R::and_expr => {
-                let o = match p.rule {
-                    R::expr => op::binary::OR,
-                    R::xor_expr => op::binary::XOR,
-                    _ => op::binary::AND,
-                };
-                self.compile_node(&p.nodes[0])?;
-                for c in &p.nodes[1..] {
-                    self.compile_node(c)?;
-                    self.binary_op(o);
-                }
-                Ok(())
-            }
-            R::shift_expr | R::arith_expr | R::term => {
-                self.compile_node(&p.nodes[0])?;
-                let mut i = 1;
-                while i + 1 < p.nodes.len() {
-                    self.compile_node(&p.nodes[i + 1])?;
-                    let o = match p.nodes[i] {
-                        Node::Tok(Tok::OpPlus) => op::binary::ADD,
-                        Node::Tok(Tok::OpMinus) => op::binary::SUBTRACT,
-                        Node::Tok(Tok::OpStar) => op::binary::MULTIPLY,
-                        Node::Tok(Tok::OpDblSlash) => op::binary::FLOOR_DIVIDE,
-                        Node::Tok(Tok::OpSlash) => op::binary::TRUE_DIVIDE,
-                        Node::Tok(Tok::OpPercent) => op::binary::MODULO,
-                        Node::Tok(Tok::OpDblLess) => op::binary::LSHIFT,
-                        _ => op::binary::RSHIFT,
-                    };
-                    self.binary_op(o);
-                    i += 2;
-                }
-                Ok(())
-            }
-            R::factor_2 => {
-                self.compile_node(&p.nodes[1])?;
-                let o = match p.nodes[0] {
-                    Node::Tok(Tok::OpPlus) => op::unary::POSITIVE,
-                    Node::Tok(Tok::OpMinus) => op::unary::NEGATIVE,
-                    _ => op::unary::INVERT,
-                };
-                self.unary_op(o);
-                Ok(())
-            }
-            R::power => {
-                self.generic_all_nodes(p)?;
-                self.binary_op(op::binary::POWER);
-                Ok(())
-            }
+            R::expr | R::xor_expr | R::and_expr => self.arm_expr(p),
+            R::shift_expr | R::arith_expr | R::term => self.arm_shift_expr(p),
+            R::factor_2 => self.arm_factor_2(p),
+            R::power => self.arm_power(p),
             R::atom_expr_normal => self.compile_atom_expr_normal(p),
             R::atom_paren => self.compile_atom_paren(p),
             R::atom_bracket => self.compile_atom_bracket(p),
             R::atom_brace => self.compile_atom_brace(p),
             R::trailer_paren => self.trailer_paren_helper(&p.nodes[0], false, 0),
-            R::trailer_bracket => {
-                self.compile_node(&p.nodes[0])?;
-                self.op(-1, op::LOAD_SUBSCR);
-                Ok(())
-            }
-            R::trailer_period => {
-                let Node::Id(q) = p.nodes[0] else {
-                    return Err(self.syntax_error(None, "invalid syntax"));
-                };
-                self.load_attr(q);
-                Ok(())
-            }
-            R::subscript_2 => {
-                self.compile_node(&p.nodes[0])?;
-                match p.nodes[1].as_kind(R::subscript_3) {
-                    Some(s3) => self.subscript_3_helper(s3),
-                    None => Err(self.syntax_error(None, "invalid syntax")),
-                }
-            }
-            R::subscript_3 => {
-                self.load_const_tok(Tok::KwNone);
-                self.subscript_3_helper(p)
-            }
-            R::dictorsetmaker_item => {
-                self.compile_node(&p.nodes[1])?;
-                self.compile_node(&p.nodes[0])
-            }
-            R::classdef => {
-                let name = self.classdef_helper(p)?;
-                self.store_id(name)
-            }
+            R::trailer_bracket => self.arm_trailer_bracket(p),
+            R::trailer_period => self.arm_trailer_period(p),
+            R::subscript_2 => self.arm_subscript_2(p),
+            R::subscript_3 => self.arm_subscript_3(p),
+            R::dictorsetmaker_item => self.arm_dictorsetmaker_item(p),
+            R::classdef => self.arm_classdef(p),
             R::yield_expr => self.compile_yield_expr(p),
-            R::const_object => {
-                let c = p.konst.clone().unwrap_or(Const::Ellipsis);
-                self.load_const_obj(c);
-                Ok(())
-            }
+            R::const_object => self.arm_const_object(p),
             _ => Err(self.syntax_error(None, "invalid syntax")),
         }
+    }
+
+    #[inline(never)]
+    fn arm_funcdef(&mut self, p: &'t PNode) -> CResult {
+        let name = self.funcdef_helper(p)?;
+        self.store_id(name)
+    }
+
+    #[inline(never)]
+    fn arm_del_stmt(&mut self, p: &'t PNode) -> CResult {
+        for n in extract_list_or_single(&p.nodes[0], R::exprlist) {
+            self.c_del_stmt(n)?;
+        }
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_break_stmt(&mut self, _p: &'t PNode) -> CResult {
+        if self.break_label == INVALID_LABEL {
+            return Err(self.syntax_error(None, "'break' outside loop"));
+        }
+        let d = self.cur_except_level - self.break_continue_except_level;
+        self.unwind_jump(self.break_label, d);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_continue_stmt(&mut self, _p: &'t PNode) -> CResult {
+        if self.continue_label == INVALID_LABEL {
+            return Err(self.syntax_error(None, "'continue' outside loop"));
+        }
+        let d = self.cur_except_level - self.break_continue_except_level;
+        self.unwind_jump(self.continue_label, d);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_yield_stmt(&mut self, p: &'t PNode) -> CResult {
+        self.compile_node(&p.nodes[0])?;
+        self.op(-1, op::POP_TOP);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_raise_stmt(&mut self, p: &'t PNode) -> CResult {
+        if p.nodes[0].is_null() {
+            self.raise_varargs(0);
+        } else if let Some(a) = p.nodes[0].as_kind(R::raise_stmt_arg) {
+            self.compile_node(&a.nodes[0])?;
+            self.compile_node(&a.nodes[1])?;
+            self.raise_varargs(2);
+        } else {
+            self.compile_node(&p.nodes[0])?;
+            self.raise_varargs(1);
+        }
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_import_name(&mut self, p: &'t PNode) -> CResult {
+        for n in extract_list_or_single(&p.nodes[0], R::dotted_as_names) {
+            self.load_const_small_int(0);
+            self.load_const_tok(Tok::KwNone);
+            let base = self.do_import_name(n)?;
+            self.store_id(base)?;
+        }
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_global_stmt(&mut self, p: &'t PNode) -> CResult {
+        if self.pass == Pass::Scope {
+            for n in extract_list(&p.nodes[0], R::name_list) {
+                if let Node::Id(q) = n {
+                    self.declare_global(*q)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_nonlocal_stmt(&mut self, p: &'t PNode) -> CResult {
+        if self.pass == Pass::Scope {
+            if self.scopes[self.cur].kind == ScopeKind::Module {
+                return Err(self.syntax_error(None, "can't declare nonlocal in outer code"));
+            }
+            for n in extract_list(&p.nodes[0], R::name_list) {
+                if let Node::Id(q) = n {
+                    self.declare_nonlocal(*q)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_assert_stmt(&mut self, p: &'t PNode) -> CResult {
+        let l_end = self.next_label();
+        self.c_if_cond(&p.nodes[0], true, l_end)?;
+        let q = self.q.assertion_error;
+        self.load_global(q);
+        if !p.nodes[1].is_null() {
+            self.compile_node(&p.nodes[1])?;
+            self.call_function(1, 0, 0);
+        }
+        self.raise_varargs(1);
+        self.label_assign(l_end);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_with_stmt(&mut self, p: &'t PNode) -> CResult {
+        let nodes = extract_list_or_single(&p.nodes[0], R::with_stmt_list);
+        self.with_helper(nodes, &p.nodes[1])
+    }
+
+    #[inline(never)]
+    fn arm_test_if_expr(&mut self, p: &'t PNode) -> CResult {
+        let Some(ie) = p.nodes[1].as_kind(R::test_if_else) else {
+            return Err(self.syntax_error(None, "invalid syntax"));
+        };
+        let l_fail = self.next_label();
+        let l_end = self.next_label();
+        self.c_if_cond(&ie.nodes[0], false, l_fail)?;
+        self.compile_node(&p.nodes[0])?;
+        self.jump(l_end);
+        self.label_assign(l_fail);
+        self.adjust_stack(-1);
+        self.compile_node(&ie.nodes[1])?;
+        self.label_assign(l_end);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_lambdef(&mut self, p: &'t PNode) -> CResult {
+        if self.pass == Pass::Scope {
+            let s = self.new_scope(ScopeKind::Lambda, Some(p));
+            p.scope.set(s);
+        }
+        let s = p.scope.get();
+        self.funcdef_lambdef(s, &p.nodes[0], R::varargslist)
+    }
+
+    #[inline(never)]
+    fn arm_or_test(&mut self, p: &'t PNode) -> CResult {
+        let cond = p.rule == R::or_test;
+        let l_end = self.next_label();
+        let n = p.nodes.len();
+        for (i, c) in p.nodes.iter().enumerate() {
+            self.compile_node(c)?;
+            if i + 1 < n {
+                self.jump_if_or_pop(cond, l_end);
+            }
+        }
+        self.label_assign(l_end);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_not_test_2(&mut self, p: &'t PNode) -> CResult {
+        self.compile_node(&p.nodes[0])?;
+        self.unary_op(op::unary::NOT);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_expr(&mut self, p: &'t PNode) -> CResult {
+        let o = match p.rule {
+            R::expr => op::binary::OR,
+            R::xor_expr => op::binary::XOR,
+            _ => op::binary::AND,
+        };
+        self.compile_node(&p.nodes[0])?;
+        for c in &p.nodes[1..] {
+            self.compile_node(c)?;
+            self.binary_op(o);
+        }
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_shift_expr(&mut self, p: &'t PNode) -> CResult {
+        self.compile_node(&p.nodes[0])?;
+        let mut i = 1;
+        while i + 1 < p.nodes.len() {
+            self.compile_node(&p.nodes[i + 1])?;
+            let o = match p.nodes[i] {
+                Node::Tok(Tok::OpPlus) => op::binary::ADD,
+                Node::Tok(Tok::OpMinus) => op::binary::SUBTRACT,
+                Node::Tok(Tok::OpStar) => op::binary::MULTIPLY,
+                Node::Tok(Tok::OpDblSlash) => op::binary::FLOOR_DIVIDE,
+                Node::Tok(Tok::OpSlash) => op::binary::TRUE_DIVIDE,
+                Node::Tok(Tok::OpPercent) => op::binary::MODULO,
+                Node::Tok(Tok::OpDblLess) => op::binary::LSHIFT,
+                _ => op::binary::RSHIFT,
+            };
+            self.binary_op(o);
+            i += 2;
+        }
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_factor_2(&mut self, p: &'t PNode) -> CResult {
+        self.compile_node(&p.nodes[1])?;
+        let o = match p.nodes[0] {
+            Node::Tok(Tok::OpPlus) => op::unary::POSITIVE,
+            Node::Tok(Tok::OpMinus) => op::unary::NEGATIVE,
+            _ => op::unary::INVERT,
+        };
+        self.unary_op(o);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_power(&mut self, p: &'t PNode) -> CResult {
+        self.generic_all_nodes(p)?;
+        self.binary_op(op::binary::POWER);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_trailer_bracket(&mut self, p: &'t PNode) -> CResult {
+        self.compile_node(&p.nodes[0])?;
+        self.op(-1, op::LOAD_SUBSCR);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_trailer_period(&mut self, p: &'t PNode) -> CResult {
+        let Node::Id(q) = p.nodes[0] else {
+            return Err(self.syntax_error(None, "invalid syntax"));
+        };
+        self.load_attr(q);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn arm_subscript_2(&mut self, p: &'t PNode) -> CResult {
+        self.compile_node(&p.nodes[0])?;
+        match p.nodes[1].as_kind(R::subscript_3) {
+            Some(s3) => self.subscript_3_helper(s3),
+            None => Err(self.syntax_error(None, "invalid syntax")),
+        }
+    }
+
+    #[inline(never)]
+    fn arm_subscript_3(&mut self, p: &'t PNode) -> CResult {
+        self.load_const_tok(Tok::KwNone);
+        self.subscript_3_helper(p)
+    }
+
+    #[inline(never)]
+    fn arm_dictorsetmaker_item(&mut self, p: &'t PNode) -> CResult {
+        self.compile_node(&p.nodes[1])?;
+        self.compile_node(&p.nodes[0])
+    }
+
+    #[inline(never)]
+    fn arm_classdef(&mut self, p: &'t PNode) -> CResult {
+        let name = self.classdef_helper(p)?;
+        self.store_id(name)
+    }
+
+    #[inline(never)]
+    fn arm_const_object(&mut self, p: &'t PNode) -> CResult {
+        let c = p.konst.clone().unwrap_or(Const::Ellipsis);
+        self.load_const_obj(c);
+        Ok(())
     }
 
     fn generic_all_nodes(&mut self, p: &'t PNode) -> CResult {
@@ -1167,11 +1236,11 @@ impl<'t> Compiler<'t, '_> {
 
     fn c_tuple(&mut self, pn: Option<&'t Node>, list: Option<&'t PNode>) -> CResult {
         let mut total = 0;
-        if let Some(n) = pn {
-            if !n.is_null() {
-                self.compile_node(n)?;
-                total += 1;
-            }
+        if let Some(n) = pn
+            && !n.is_null()
+        {
+            self.compile_node(n)?;
+            total += 1;
         }
         if let Some(l) = list {
             for n in &l.nodes {
@@ -1299,11 +1368,11 @@ impl<'t> Compiler<'t, '_> {
     fn c_assign_tuple(&mut self, head: Option<&'t Node>, tail: &'t [Node]) -> CResult {
         let num_head = usize::from(head.is_some());
         let mut have_star: Option<usize> = None;
-        if let Some(h) = head {
-            if h.is_kind(R::star_expr) {
-                self.unpack_ex(0, tail.len());
-                have_star = Some(0);
-            }
+        if let Some(h) = head
+            && h.is_kind(R::star_expr)
+        {
+            self.unpack_ex(0, tail.len());
+            have_star = Some(0);
         }
         for (i, t) in tail.iter().enumerate() {
             if t.is_kind(R::star_expr) {
@@ -1827,7 +1896,7 @@ impl<'t> Compiler<'t, '_> {
                 self.label_assign(l_end);
                 return Ok(());
             }
-            if !(p.nodes[2].is_null() && p.nodes[3].is_null()) && !self.last_emit_was_return_value {
+            if !(self.last_emit_was_return_value || p.nodes[2].is_null() && p.nodes[3].is_null()) {
                 self.jump(l_end);
             }
             self.label_assign(l_fail);
@@ -1896,38 +1965,27 @@ impl<'t> Compiler<'t, '_> {
     }
 
     fn compile_for(&mut self, p: &'t PNode) -> CResult {
-        if let (Node::Id(_), Some(it)) = (&p.nodes[0], p.nodes[1].as_kind(R::atom_expr_normal)) {
-            if let (Node::Id(fq), Some(tp)) = (&it.nodes[0], it.nodes[1].as_kind(R::trailer_paren))
-            {
-                if self.qstr_is(*fq, "range") {
-                    let args = extract_list(&tp.nodes[0], R::arglist);
-                    let n = args.len();
-                    if (1..=3).contains(&n) {
-                        let (start, end, step): (&'t Node, &'t Node, &'t Node) = match n {
-                            1 => (&Node::Int(0), &args[0], &Node::Int(1)),
-                            2 => (&args[0], &args[1], &Node::Int(1)),
-                            _ => (&args[0], &args[1], &args[2]),
-                        };
-                        let mut optimize = !(n == 3 && !matches!(step, Node::Int(v) if *v != 0));
-                        let bad = |x: &Node| {
-                            x.is_kind(R::arglist_star)
-                                || x.is_kind(R::arglist_dbl_star)
-                                || x.is_kind(R::argument)
-                        };
-                        if optimize && (bad(start) || bad(end)) {
-                            optimize = false;
-                        }
-                        if optimize {
-                            return self.for_range(
-                                &p.nodes[0],
-                                start,
-                                end,
-                                step,
-                                &p.nodes[2],
-                                &p.nodes[3],
-                            );
-                        }
-                    }
+        if let (Node::Id(_), Some(it)) = (&p.nodes[0], p.nodes[1].as_kind(R::atom_expr_normal))
+            && let (Node::Id(fq), Some(tp)) = (&it.nodes[0], it.nodes[1].as_kind(R::trailer_paren))
+            && self.qstr_is(*fq, "range")
+        {
+            let args = extract_list(&tp.nodes[0], R::arglist);
+            let n = args.len();
+            if (1..=3).contains(&n) {
+                let (start, end, step): (&'t Node, &'t Node, &'t Node) = match n {
+                    1 => (&Node::Int(0), &args[0], &Node::Int(1)),
+                    2 => (&args[0], &args[1], &Node::Int(1)),
+                    _ => (&args[0], &args[1], &args[2]),
+                };
+                let bad = |x: &Node| {
+                    x.is_kind(R::arglist_star)
+                        || x.is_kind(R::arglist_dbl_star)
+                        || x.is_kind(R::argument)
+                };
+                let optimize =
+                    (n != 3 || matches!(step, Node::Int(v) if *v != 0)) && !bad(start) && !bad(end);
+                if optimize {
+                    return self.for_range(&p.nodes[0], start, end, step, &p.nodes[2], &p.nodes[3]);
                 }
             }
         }
@@ -2311,46 +2369,41 @@ impl<'t> Compiler<'t, '_> {
         };
         let kind_of = |n: &Node| n.as_struct().map(|s| s.rule);
         let mut i = 0;
-        if self.scopes[self.cur].kind == ScopeKind::Function {
-            if let Node::Id(q) = p.nodes[0] {
-                if self.qstr_is(q, "super")
-                    && kind_of(&trail[0]) == Some(R::trailer_paren)
-                    && trail[0].as_struct().is_some_and(|t| t.nodes[0].is_null())
-                {
-                    let cls = self.q.class;
-                    self.load_id(cls)?;
-                    let first_param = self.scopes[self.cur]
-                        .id_info
-                        .iter()
-                        .find(|id| id.flags & ID_FLAG_IS_PARAM != 0)
-                        .map(|id| id.qst);
-                    match first_param {
-                        Some(pq) => self.load_id(pq)?,
-                        None => {
-                            return Err(
-                                self.syntax_error(Some(&trail[0]), "super() can't find self")
-                            );
-                        }
-                    }
-                    if trail.len() >= 3
-                        && kind_of(&trail[1]) == Some(R::trailer_period)
-                        && kind_of(&trail[2]) == Some(R::trailer_paren)
-                    {
-                        let (Some(per), Some(par)) = (trail[1].as_struct(), trail[2].as_struct())
-                        else {
-                            return Err(self.syntax_error(None, "invalid syntax"));
-                        };
-                        let Node::Id(mq) = per.nodes[0] else {
-                            return Err(self.syntax_error(None, "invalid syntax"));
-                        };
-                        self.load_method(mq, true);
-                        self.trailer_paren_helper(&par.nodes[0], true, 0)?;
-                        i = 3;
-                    } else {
-                        self.call_function(2, 0, 0);
-                        i = 1;
-                    }
+        if self.scopes[self.cur].kind == ScopeKind::Function
+            && let Node::Id(q) = p.nodes[0]
+            && self.qstr_is(q, "super")
+            && kind_of(&trail[0]) == Some(R::trailer_paren)
+            && trail[0].as_struct().is_some_and(|t| t.nodes[0].is_null())
+        {
+            let cls = self.q.class;
+            self.load_id(cls)?;
+            let first_param = self.scopes[self.cur]
+                .id_info
+                .iter()
+                .find(|id| id.flags & ID_FLAG_IS_PARAM != 0)
+                .map(|id| id.qst);
+            match first_param {
+                Some(pq) => self.load_id(pq)?,
+                None => {
+                    return Err(self.syntax_error(Some(&trail[0]), "super() can't find self"));
                 }
+            }
+            if trail.len() >= 3
+                && kind_of(&trail[1]) == Some(R::trailer_period)
+                && kind_of(&trail[2]) == Some(R::trailer_paren)
+            {
+                let (Some(per), Some(par)) = (trail[1].as_struct(), trail[2].as_struct()) else {
+                    return Err(self.syntax_error(None, "invalid syntax"));
+                };
+                let Node::Id(mq) = per.nodes[0] else {
+                    return Err(self.syntax_error(None, "invalid syntax"));
+                };
+                self.load_method(mq, true);
+                self.trailer_paren_helper(&par.nodes[0], true, 0)?;
+                i = 3;
+            } else {
+                self.call_function(2, 0, 0);
+                i = 1;
             }
         }
         while i < trail.len() {

@@ -77,7 +77,7 @@ pub fn instructions(code: &[u8]) -> Vec<(usize, String)> {
         let at = ip - start;
         let b = code[ip];
         ip += 1;
-        let mut qstr = |ip: &mut usize| -> u16 {
+        let qstr = |ip: &mut usize| -> u16 {
             let v = u16::from_le_bytes([
                 *code.get(*ip).unwrap_or(&0),
                 *code.get(*ip + 1).unwrap_or(&0),

@@ -12,7 +12,7 @@ use super::lexer::{Lexer, Tok};
 use super::{CompileError, Const, InputKind, Interner};
 
 /// Deepest rule nesting accepted; deeper input is reported instead of exhausting the stack.
-pub const MAX_RULE_DEPTH: usize = 2000;
+pub const MAX_RULE_DEPTH: usize = 1000;
 
 /// Rule action (py/parse.c `RULE_ACT_*`).
 #[derive(Debug, Clone, Copy)]

@@ -21,7 +21,7 @@ fn unescape(s: &str) -> String {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() + 0 && b[i + 1] == b'x' {
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1] == b'x' {
             let v = u8::from_str_radix(&s[i + 2..i + 4], 16).unwrap_or(b'?');
             out.push(char::from(v));
             i += 4;
@@ -119,7 +119,9 @@ struct Reference {
 }
 
 fn hex_bytes(s: &str) -> Vec<u8> {
-    (0..s.len() / 2).filter_map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()).collect()
+    (0..s.len() / 2)
+        .filter_map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok())
+        .collect()
 }
 
 fn load_references() -> Vec<Reference> {
@@ -130,10 +132,10 @@ fn load_references() -> Vec<Reference> {
         if let Some(n) = line.strip_prefix("#### ") {
             cur = Some(n.trim().to_string());
             sources.insert(n.trim().to_string(), String::new());
-        } else if let Some(n) = &cur {
-            if let Some(s) = sources.get_mut(n) {
-                s.push_str(line);
-            }
+        } else if let Some(n) = &cur
+            && let Some(s) = sources.get_mut(n)
+        {
+            s.push_str(line);
         }
     }
     let mut refs: Vec<Reference> = Vec::new();
@@ -184,7 +186,12 @@ fn check_reference(r: &Reference) -> Result<(), String> {
             if e.kind == kind && &e.message == msg && e.line == *line {
                 Ok(())
             } else {
-                Err(std::format!("expected {kind}: {msg} (line {line}), got {}: {} (line {})", e.kind, e.message, e.line))
+                Err(std::format!(
+                    "expected {kind}: {msg} (line {line}), got {}: {} (line {})",
+                    e.kind,
+                    e.message,
+                    e.line
+                ))
             }
         }
         (Some((kind, msg, _)), Ok(_)) => Err(std::format!("expected {kind}: {msg}, compiled fine")),
@@ -192,7 +199,11 @@ fn check_reference(r: &Reference) -> Result<(), String> {
         (None, Ok(rc)) => {
             let mine = flatten(&rc);
             if mine.len() != r.blocks.len() {
-                return Err(std::format!("{} code blocks, expected {}", mine.len(), r.blocks.len()));
+                return Err(std::format!(
+                    "{} code blocks, expected {}",
+                    mine.len(),
+                    r.blocks.len()
+                ));
             }
             for (m, (name, bytes)) in mine.iter().zip(&r.blocks) {
                 if &m.bytecode != bytes {
@@ -251,7 +262,11 @@ fn reference_check_detects_differences() {
             blocks: r.blocks.clone(),
             error: None,
         };
-        assert!(check_reference(&altered).is_err(), "{}: an extra statement went unnoticed", r.name);
+        assert!(
+            check_reference(&altered).is_err(),
+            "{}: an extra statement went unnoticed",
+            r.name
+        );
         altered.source = r.source.clone();
         altered.startup.push("extra".to_string());
         // one more startup qstr shifts every dynamic id, which shows in the bytes
@@ -259,5 +274,291 @@ fn reference_check_detects_differences() {
             changed += 1;
         }
     }
-    assert!(changed > 10, "qstr ids do not influence the comparison ({changed})");
+    assert!(
+        changed > 10,
+        "qstr ids do not influence the comparison ({changed})"
+    );
+}
+
+/// A small deterministic generator (xorshift64*) so that the fuzz test is reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
+const FRAGMENTS: &[&str] = &[
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ":",
+    ",",
+    ".",
+    "...",
+    "=",
+    "==",
+    "+=",
+    "*",
+    "**",
+    "lambda",
+    "def ",
+    "class ",
+    "if ",
+    "else",
+    "elif ",
+    "for ",
+    " in ",
+    "while ",
+    "try",
+    "except",
+    "finally",
+    "with ",
+    "yield",
+    "return",
+    "import ",
+    "from ",
+    " as ",
+    "global ",
+    "nonlocal ",
+    "del ",
+    "not ",
+    " and ",
+    " or ",
+    "'",
+    "\"",
+    "'''",
+    "\\",
+    "\n",
+    "\n    ",
+    "\t",
+    "#",
+    "0x",
+    "1e",
+    "1.5j",
+    "@",
+    "$",
+    "!",
+    "async ",
+    "await ",
+    "const(",
+    "super()",
+    "*a",
+    "**k",
+    ";",
+    "-",
+    "~",
+    "<<",
+    ">>",
+    "is not",
+    "not in",
+    "b'\\xff'",
+    "'\\N{x}'",
+    "'\\ud800'",
+    "99999999999999999999999999",
+];
+
+fn mangle(rng: &mut Rng, src: &str) -> String {
+    let mut s: Vec<char> = src.chars().collect();
+    for _ in 0..1 + rng.below(4) {
+        let pos = rng.below(s.len() + 1);
+        match rng.below(5) {
+            0 => {
+                let end = (pos + rng.below(8)).min(s.len());
+                s.drain(pos..end);
+            }
+            1 | 2 => {
+                let frag = FRAGMENTS[rng.below(FRAGMENTS.len())];
+                for (i, c) in frag.chars().enumerate() {
+                    s.insert(pos + i, c);
+                }
+            }
+            3 => s.truncate(pos),
+            _ => {
+                if pos < s.len() {
+                    let other = rng.below(s.len());
+                    s.swap(pos, other);
+                }
+            }
+        }
+    }
+    s.into_iter().collect()
+}
+
+#[test]
+fn mangled_sources_never_panic() {
+    let refs = load_references();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut ok = 0;
+    let mut errors = 0;
+    for round in 0..3000 {
+        let base = &refs[round % refs.len()].source;
+        let src = mangle(&mut rng, base);
+        let kind = match round % 7 {
+            0 => InputKind::Single,
+            1 => InputKind::Eval,
+            _ => InputKind::File,
+        };
+        let mut it = TestInterner::new();
+        match compile(&src, "fuzz.py", kind, &mut it) {
+            Ok(rc) => {
+                let _ = super::disassemble(&rc);
+                ok += 1;
+            }
+            Err(e) => {
+                assert!(
+                    [
+                        "SyntaxError",
+                        "IndentationError",
+                        "NotImplementedError",
+                        "RuntimeError"
+                    ]
+                    .contains(&e.kind),
+                    "unexpected error kind {e}"
+                );
+                assert_eq!(e.file, "fuzz.py");
+                assert!(e.line >= 1, "no line for {e}");
+                errors += 1;
+            }
+        }
+    }
+    std::println!("fuzz: {ok} compiled, {errors} rejected");
+    assert!(
+        ok > 250 && errors > 250,
+        "fuzzing is not exercising both paths: {ok} ok, {errors} errors"
+    );
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    // run with a 1 MiB stack (512 KiB also passes in debug builds): the depth limits must keep the front end well inside it
+    let t = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(deep_nesting_cases)
+        .unwrap();
+    t.join().unwrap();
+}
+
+fn deep_nesting_cases() {
+    for src in [
+        std::format!("x = {}1{}\n", "(".repeat(3000), ")".repeat(3000)),
+        std::format!("x = {}{}\n", "[".repeat(3000), "]".repeat(3000)),
+        std::format!("x = {}1\n", "-".repeat(5000)),
+        std::format!("x = {}y\n", "-".repeat(450)),
+        std::format!("x = {}y\n", "~".repeat(190)),
+        std::format!("x = {}1\n", "not ".repeat(3000)),
+        {
+            let mut s = String::new();
+            for i in 0..300 {
+                s.push_str(&" ".repeat(i));
+                s.push_str("if x:\n");
+            }
+            s.push_str(&" ".repeat(300));
+            s.push_str("pass\n");
+            s
+        },
+    ] {
+        let mut it = TestInterner::new();
+        let r = compile(&src, "deep.py", InputKind::File, &mut it);
+        if let Err(e) = r {
+            assert!(
+                ["RuntimeError", "NotImplementedError", "SyntaxError"].contains(&e.kind),
+                "{e}"
+            );
+        }
+    }
+    // moderate nesting still compiles
+    let mut it = TestInterner::new();
+    let src = std::format!("x = {}1{}\n", "(".repeat(40), ")".repeat(40));
+    assert!(compile(&src, "ok.py", InputKind::File, &mut it).is_ok());
+}
+
+#[test]
+fn interning_order_follows_micropython() {
+    let mut it = TestInterner::new();
+    let src = "import pkg.sub.mod\nfrom . import sib\nclass Foo:\n    bar = 'tiny'\n    baz = 'a string longer than ten bytes'\n";
+    compile(src, "/P/m.py", InputKind::File, &mut it).unwrap();
+    // file name first, then identifiers and short literals in source order, then dotted import names
+    assert_eq!(
+        it.log,
+        [
+            "/P/m.py",
+            "pkg",
+            "sub",
+            "mod",
+            "sib",
+            "Foo",
+            "bar",
+            "tiny",
+            "baz",
+            "pkg.sub.mod"
+        ]
+    );
+    // a long literal is interned only if it already exists
+    let mut it2 = TestInterner::new();
+    it2.intern("a string longer than ten bytes").unwrap();
+    let rc = compile(
+        "x = 'a string longer than ten bytes'\n",
+        "<string>",
+        InputKind::File,
+        &mut it2,
+    )
+    .unwrap();
+    assert!(
+        rc.objects.is_empty(),
+        "existing qstr should be used: {:?}",
+        rc.objects
+    );
+    let rc = compile(
+        "x = 'another string longer than ten'\n",
+        "<string>",
+        InputKind::File,
+        &mut it2,
+    )
+    .unwrap();
+    assert_eq!(
+        rc.objects,
+        [super::Const::Str(
+            "another string longer than ten".to_string()
+        )]
+    );
+    // <string> is static: nothing new is interned for it
+    assert!(!it2.log.iter().any(|s| s == "<string>"));
+}
+
+#[test]
+fn eval_and_single_inputs() {
+    let mut it = TestInterner::new();
+    let rc = compile("1 + 2", "<string>", InputKind::Eval, &mut it).unwrap();
+    let listing = super::disassemble(&rc);
+    assert!(
+        listing.contains("LOAD_CONST_SMALL_INT 3\n") && listing.contains("RETURN_VALUE"),
+        "{listing}"
+    );
+    let rc = compile("x\n", "<stdin>", InputKind::Single, &mut it).unwrap();
+    let listing = super::disassemble(&rc);
+    // the friendly REPL prints expression statements through __repl_print__ (static qstr 56)
+    assert!(
+        listing.contains("LOAD_NAME q56") && listing.contains("CALL_FUNCTION n=1 nkw=0"),
+        "{listing}"
+    );
+    let e = compile("x = ", "<stdin>", InputKind::Single, &mut it).unwrap_err();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        ("SyntaxError", "invalid syntax")
+    );
 }
