@@ -361,3 +361,30 @@ fn a_second_prepare_builds_nothing() {
         assert!(t.info(36864).starts_with("MicroPython 1.9.4 unix port"));
     }
 }
+
+/// Every scenario of the library, run twice on each word size, gives the same execution:
+/// heap figures included, so golden snapshots can be compared byte for byte.
+#[test]
+fn every_library_scenario_repeats_exactly() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let found = mpdiff::scenario::discover(&[root]).expect("scenario folder");
+    for word in [Word::W32, Word::W64] {
+        let Some(t) = target(word) else {
+            continue;
+        };
+        let options = RunOptions::default();
+        let mut ran = 0;
+        for f in &found {
+            // A scenario that does not load is the scenario tests' concern, not this one's.
+            let Ok(s) = mpdiff::scenario::load_file(&f.file, &f.name) else {
+                eprintln!("not loaded, left out: {}", f.name);
+                continue;
+            };
+            let a = t.execute(&s, &options);
+            let b = t.execute(&s, &options);
+            assert_eq!(a, b, "{} on {}", f.name, word.target_name());
+            ran += 1;
+        }
+        assert!(ran > 0, "no scenario ran");
+    }
+}
