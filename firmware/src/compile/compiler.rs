@@ -3002,6 +3002,7 @@ impl<'t> Compiler<'t, '_> {
             children,
             fixups: Vec::new(),
             scope_index: si,
+            parse_garbage: Vec::new(),
         }
     }
 }

@@ -138,6 +138,12 @@ pub struct RawCode {
     /// Position of this block in the compiler's scope list (module = 0): MicroPython allocates the
     /// raw code objects in this order (during the scope pass) and the bytecode/const tables too.
     pub scope_index: usize,
+    /// Module level only: heap objects the parser allocated and then dropped (long doc strings
+    /// and other lonely constant statements), in creation order. MicroPython leaves them on the
+    /// heap as garbage until the next collection, so they show in `gc.mem_free()` until then.
+    /// Note also: `Const::Bytes` entries of `objects` that fit 10 bytes are created at emit time,
+    /// the other objects at parse time.
+    pub parse_garbage: Vec<Const>,
 }
 
 /// A compile failure, reported like MicroPython reports it.
@@ -181,8 +187,10 @@ pub fn compile(
         e
     };
     interner.intern(source_file).map_err(locate)?;
-    let tree = parse::parse(source, source_file, kind, interner).map_err(locate)?;
-    compiler::compile_tree(&tree, source_file, kind, interner).map_err(locate)
+    let (tree, garbage) = parse::parse(source, source_file, kind, interner).map_err(locate)?;
+    let mut rc = compiler::compile_tree(&tree, source_file, kind, interner).map_err(locate)?;
+    rc.parse_garbage = garbage;
+    Ok(rc)
 }
 
 /// A listing of `rc` and its children in the style of MicroPython's `mp_bytecode_print`

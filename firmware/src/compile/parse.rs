@@ -158,6 +158,7 @@ struct Parser<'a, 'i> {
     results: Vec<Node>,
     consts: Vec<(u16, i64)>,
     input_kind: InputKind,
+    garbage: Vec<Const>,
 }
 
 fn err(kind: &'static str, message: String, file: &str, line: u32, column: u32) -> CompileError {
@@ -685,6 +686,11 @@ impl Parser<'_, '_> {
                         let p = self.peek(1);
                         if (p.is_leaf() && !matches!(p, Node::Id(_))) || p.is_kind(R::const_object)
                         {
+                            if let Node::Struct(ps) = p
+                                && let Some(c) = &ps.konst
+                            {
+                                self.garbage.push(c.clone());
+                            }
                             self.pop();
                             self.pop();
                             self.push_result_rule(rule_src_line, R::pass_stmt, 0)?;
@@ -822,12 +828,14 @@ fn py_mod(a: i128, b: i128) -> i128 {
 }
 
 /// Parses `source` into MicroPython's parse tree, interning like `mp_parse`.
+/// Also returns the objects the parser created for lonely constant statements (doc strings)
+/// and then dropped.
 pub fn parse(
     source: &str,
     file: &str,
     kind: InputKind,
     interner: &mut dyn Interner,
-) -> Result<Node, CompileError> {
+) -> Result<(Node, Vec<Const>), CompileError> {
     let lex = Lexer::new(source);
     let mut p = Parser {
         lex,
@@ -837,9 +845,11 @@ pub fn parse(
         results: Vec::new(),
         consts: Vec::new(),
         input_kind: kind,
+        garbage: Vec::new(),
     };
     p.check_lexer()?;
-    p.run()
+    let root = p.run()?;
+    Ok((root, p.garbage))
 }
 
 #[allow(missing_docs, non_camel_case_types)]

@@ -536,6 +536,18 @@ fn interning_order_follows_micropython() {
             "another string longer than ten".to_string()
         )]
     );
+    // a long doc string is a heap str that the parser drops
+    let rc = compile(
+        "'''A module doc string.'''\nx = 1\n",
+        "<string>",
+        InputKind::File,
+        &mut it2,
+    )
+    .unwrap();
+    assert_eq!(
+        rc.parse_garbage,
+        [super::Const::Str("A module doc string.".to_string())]
+    );
     // <string> is static: nothing new is interned for it
     assert!(!it2.log.iter().any(|s| s == "<string>"));
 }
@@ -560,5 +572,41 @@ fn eval_and_single_inputs() {
     assert_eq!(
         (e.kind, e.message.as_str()),
         ("SyntaxError", "invalid syntax")
+    );
+}
+
+/// Where the hand-built 32-bit MicroPython 1.9.4 unix binary lives when it is available.
+const MICROPYTHON_BIN: &str = "/tmp/mpb/src/ports/unix/micropython";
+
+#[test]
+fn reference_dumps_are_current() {
+    if !std::path::Path::new(MICROPYTHON_BIN).exists() {
+        std::println!(
+            "skipped: {MICROPYTHON_BIN} not found; the committed reference.txt is used as is"
+        );
+        return;
+    }
+    let script = std::concat!(
+        std::env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/compile/gen_reference.py"
+    );
+    let out = std::env::temp_dir().join(std::format!("mpfw-reference-{}.txt", std::process::id()));
+    let status = std::process::Command::new("python3")
+        .arg(script)
+        .arg(MICROPYTHON_BIN)
+        .arg(&out)
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        other => {
+            std::println!("skipped: could not run python3 {script}: {other:?}");
+            return;
+        }
+    }
+    let fresh = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    assert!(
+        fresh == include_str!("../../tests/data/compile/reference.txt"),
+        "reference.txt is stale: rerun python3 firmware/tests/data/compile/gen_reference.py"
     );
 }

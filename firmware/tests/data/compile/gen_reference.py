@@ -2,7 +2,8 @@
 """Regenerates reference.txt: the bytecode MicroPython 1.9.4 (32-bit unix build) produces for
 every snippet of corpus.txt, captured from `micropython -v -v snippet.py` (MICROPY_DEBUG_PRINTERS).
 
-Usage: python3 gen_reference.py [path/to/micropython]   (default: /tmp/mpb/src/ports/unix/micropython)
+Usage: python3 gen_reference.py [path/to/micropython [output-file]]
+       (defaults: /tmp/mpb/src/ports/unix/micropython, reference.txt beside this script)
 
 Each snippet runs in its own directory under /tmp/mpfw-compile-ref/<name>/ so that the strings the
 unix port interns at startup (sys.path entry, script directory, argv) are known; they are written
@@ -16,6 +17,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = sys.argv[1] if len(sys.argv) > 1 else "/tmp/mpb/src/ports/unix/micropython"
+OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "reference.txt")
 WORK = "/tmp/mpfw-compile-ref"
 
 
@@ -84,7 +86,7 @@ def main():
             i += 1
         if nblocks == 0 and err:
             out.append(err)
-    with open(os.path.join(HERE, "reference.txt"), "w") as f:
+    with open(OUT, "w") as f:
         f.write("\n".join(out) + "\n")
 
 
