@@ -207,8 +207,11 @@ fn run(args: &RunArgs) -> u8 {
     };
     if targets.is_empty() {
         progress.finish();
-        err(|w| report::note(w, "error: no target to run on"));
-        exit.raise(Exit::Unavailable);
+        // Named targets that could not be selected were reported with their own code.
+        if args.targets.is_empty() {
+            err(|w| report::note(w, "error: none of the default targets can run here"));
+            exit.raise(Exit::Unavailable);
+        }
         return exit as u8;
     }
     if scenarios.is_empty() {
