@@ -1,1 +1,166 @@
-//! (in progress)
+//! The `rust` target: the firmware crate (`mpfw`) running in-process.
+//!
+//! Each scenario gets a fresh [`Machine`] with the scenario's heap size and a [`RamFs`] holding
+//! the tree under `/mpdiff`, with `/mpdiff` as the current folder (so `__file__` values are
+//! relative, as on the unix targets). The driver script runs as `File` input with its output
+//! captured; a deadline from [`RunOptions::timeout`] interrupts it through [`Io::interrupted`].
+
+use std::time::{Duration, Instant};
+
+use mpfw::fs::{FileSystem, RamFs};
+use mpfw::{Config, InputKind, Io, Machine};
+
+use crate::driver::{self, MICROPYTHON_PRELUDE};
+use crate::scenario::{Scenario, Step};
+use crate::targets::{Execution, RunOptions, Target, TargetError};
+
+/// Where the scenario tree lives in the firmware's filesystem.
+const ROOT: &str = "/mpdiff";
+
+/// Stack for the thread that runs the interpreter: its frames are Rust calls.
+const STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// The in-process firmware target.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RustTarget;
+
+impl RustTarget {
+    /// The target.
+    pub fn new() -> RustTarget {
+        RustTarget
+    }
+}
+
+/// Captures output and reports an interruption once the deadline has passed.
+struct Capture {
+    out: Vec<u8>,
+    deadline: Instant,
+    timed_out: bool,
+}
+
+impl Io for Capture {
+    fn write(&mut self, data: &[u8]) {
+        self.out.extend_from_slice(data);
+    }
+
+    fn interrupted(&mut self) -> bool {
+        if Instant::now() >= self.deadline {
+            self.timed_out = true;
+        }
+        self.timed_out
+    }
+}
+
+impl Target for RustTarget {
+    fn name(&self) -> String {
+        "rust".to_string()
+    }
+
+    fn prepare(&self) -> Result<(), TargetError> {
+        Ok(())
+    }
+
+    fn info(&self, heap: u64) -> String {
+        format!(
+            "mpfw {}, MicroPython 1.9.4-compatible, 32-bit words, heap {heap} bytes",
+            env!("CARGO_PKG_VERSION")
+        )
+    }
+
+    fn execute(&self, scenario: &Scenario, options: &RunOptions) -> Execution {
+        let timeout = scenario.timeout.unwrap_or(options.timeout);
+        let scenario_owned = scenario.clone();
+        let info = self.info(scenario.heap);
+        let worker = std::thread::Builder::new()
+            .name("mpfw".into())
+            .stack_size(STACK_BYTES)
+            .spawn(move || run(&scenario_owned, timeout));
+        let mut execution = match worker {
+            Ok(handle) => match handle.join() {
+                Ok(e) => e,
+                Err(p) => Execution {
+                    failure: Some(format!("the firmware panicked: {}", panic_text(&p))),
+                    ..Execution::default()
+                },
+            },
+            Err(e) => Execution {
+                failure: Some(format!("could not start the firmware thread: {e}")),
+                ..Execution::default()
+            },
+        };
+        execution.target_info = info;
+        execution
+    }
+}
+
+fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+fn run(scenario: &Scenario, timeout: Duration) -> Execution {
+    let mut execution = Execution::default();
+    let mut fs = RamFs::new();
+    let tree_ok = (|| {
+        fs.mkdir(ROOT)?;
+        for (path, content) in &scenario.tree {
+            fs.write_all(&format!("{ROOT}/{path}"), content.as_bytes())?;
+        }
+        fs.chdir(ROOT)
+    })();
+    if let Err(e) = tree_ok {
+        execution.failure = Some(format!("could not build the scenario tree: {e:?}"));
+        return execution;
+    }
+    let heap = usize::try_from(scenario.heap).unwrap_or(usize::MAX);
+    let mut machine = Machine::new(Config {
+        heap_bytes: heap,
+        fs: Box::new(fs),
+        path: vec![String::new(), "/lib".to_string()],
+    });
+    let script = driver::script(scenario, MICROPYTHON_PRELUDE, "sys.path[0] = ''\n");
+    let mut io = Capture {
+        out: Vec::new(),
+        deadline: Instant::now() + timeout,
+        timed_out: false,
+    };
+    let result = machine.exec(&script, "driver.py", InputKind::File, &mut io);
+    let output = String::from_utf8_lossy(&io.out).into_owned();
+    let report = match driver::parse(scenario, &output) {
+        Ok(r) => r,
+        Err(e) => {
+            execution.failure = Some(format!("unreadable driver output: {e}"));
+            return execution;
+        }
+    };
+    let place = match report.last_step {
+        Some(i) => format!("in step {} ({})", i, step_kind(scenario, i)),
+        None => "before the first step".to_string(),
+    };
+    execution.failure = match &result {
+        Err(_) if io.timed_out => Some(format!("timed out after {}s {place}", timeout.as_secs())),
+        Err(e) => Some(format!(
+            "the driver stopped {place}:\n{}",
+            machine.format_exception(e)
+        )),
+        Ok(()) if !report.finished => Some(format!("the driver did not finish {place}")),
+        Ok(()) => None,
+    };
+    execution.baseline_modules = report.baseline_modules;
+    execution.observations = report.observations;
+    execution.exceptions = report.exceptions;
+    execution
+}
+
+fn step_kind(scenario: &Scenario, i: usize) -> &'static str {
+    match scenario.steps.get(i) {
+        Some(Step::Run { .. }) => "run",
+        Some(Step::Observe { .. }) => "observe",
+        None => "?",
+    }
+}
