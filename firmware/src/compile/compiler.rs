@@ -885,7 +885,7 @@ impl<'t> Compiler<'t, '_> {
                 Ok(())
             }
             Node::Bytes(q) => {
-                let data = Vec::from(self.interner.resolve(*q).as_bytes());
+                let data = Vec::from(self.interner.resolve_bytes(*q));
                 self.load_const_obj(Const::Bytes(data));
                 Ok(())
             }
@@ -1616,9 +1616,8 @@ impl<'t> Compiler<'t, '_> {
                     _ => return Err(self.syntax_error(None, "invalid syntax")),
                 };
                 if self.qstr_is(attr, "bytecode") {
-                } else if self.qstr_is(attr, "native") || self.qstr_is(attr, "viper") {
-                    return Err(self.not_impl("native code emitters"));
                 } else {
+                    // the reference build has no native emitter, so native/viper/asm are invalid too
                     return Err(self.syntax_error(Some(d), "invalid micropython decorator"));
                 }
                 num_built_in += 1;

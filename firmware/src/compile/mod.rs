@@ -38,8 +38,13 @@ pub trait Interner {
     fn lookup(&self, s: &str) -> Option<u16>;
     /// The text of qstr `q`.
     fn resolve(&self, q: u16) -> &str;
-    /// Interns a bytes literal's content (<= 10 bytes). The default handles UTF-8 content and
-    /// reports other content as not implemented; a byte-clean qstr table can override it.
+    /// The bytes of qstr `q` (a qstr may hold a bytes literal that is not UTF-8). The default
+    /// uses [`Interner::resolve`]; override it together with [`Interner::intern_bytes`].
+    fn resolve_bytes(&self, q: u16) -> &[u8] {
+        self.resolve(q).as_bytes()
+    }
+    /// Interns a str or bytes literal's content (<= 10 bytes). The default handles UTF-8 content
+    /// and reports other content as not implemented; a byte-clean qstr table should override it.
     fn intern_bytes(&mut self, b: &[u8]) -> Result<u16, CompileError> {
         match core::str::from_utf8(b) {
             Ok(s) => self.intern(s),

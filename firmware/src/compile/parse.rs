@@ -530,6 +530,24 @@ impl Parser<'_, '_> {
             R::expr_stmt => {
                 return self.fold_const_assign();
             }
+            R::atom_expr_normal => {
+                // MICROPY_COMP_MODULE_CONST: errno.X and uctypes.X become ints at parse time
+                let (Node::Id(base), Some(tr)) = (&args[0], args[1].as_kind(R::trailer_period))
+                else {
+                    return Ok(false);
+                };
+                let Node::Id(attr) = tr.nodes[0] else {
+                    return Ok(false);
+                };
+                let (base, attr) = (self.interner.resolve(*base), self.interner.resolve(attr));
+                match MODULE_CONSTS
+                    .iter()
+                    .find(|(m, a, _)| *m == base && *a == attr)
+                {
+                    Some((_, _, v)) => arg0 = *v,
+                    None => return Ok(false),
+                }
+            }
             _ => return Ok(false),
         }
         self.results.truncate(base);
@@ -808,6 +826,57 @@ impl Parser<'_, '_> {
         }
     }
 }
+
+/// The integer attributes of `uerrno` (imported as `errno`) and `uctypes` in the 1.9.4 unix build
+/// (values read from the 32-bit binary), folded by MICROPY_COMP_MODULE_CONST.
+const MODULE_CONSTS: &[(&str, &str, i64)] = &[
+    ("errno", "EACCES", 13),
+    ("errno", "EADDRINUSE", 98),
+    ("errno", "EAGAIN", 11),
+    ("errno", "EALREADY", 114),
+    ("errno", "EBADF", 9),
+    ("errno", "ECONNABORTED", 103),
+    ("errno", "ECONNREFUSED", 111),
+    ("errno", "ECONNRESET", 104),
+    ("errno", "EEXIST", 17),
+    ("errno", "EHOSTUNREACH", 113),
+    ("errno", "EINPROGRESS", 115),
+    ("errno", "EINVAL", 22),
+    ("errno", "EIO", 5),
+    ("errno", "EISDIR", 21),
+    ("errno", "ENOBUFS", 105),
+    ("errno", "ENODEV", 19),
+    ("errno", "ENOENT", 2),
+    ("errno", "ENOMEM", 12),
+    ("errno", "ENOTCONN", 107),
+    ("errno", "EOPNOTSUPP", 95),
+    ("errno", "EPERM", 1),
+    ("errno", "ETIMEDOUT", 110),
+    ("uctypes", "ARRAY", -1073741824),
+    ("uctypes", "BFINT16", -671088640),
+    ("uctypes", "BFINT32", -402653184),
+    ("uctypes", "BFINT8", -939524096),
+    ("uctypes", "BFUINT16", -805306368),
+    ("uctypes", "BFUINT32", -536870912),
+    ("uctypes", "BFUINT8", -1073741824),
+    ("uctypes", "BF_LEN", 22),
+    ("uctypes", "BF_POS", 17),
+    ("uctypes", "BIG_ENDIAN", 1),
+    ("uctypes", "FLOAT32", -268435456),
+    ("uctypes", "FLOAT64", -134217728),
+    ("uctypes", "INT16", 402653184),
+    ("uctypes", "INT32", 671088640),
+    ("uctypes", "INT64", 939524096),
+    ("uctypes", "INT8", 134217728),
+    ("uctypes", "LITTLE_ENDIAN", 0),
+    ("uctypes", "NATIVE", 2),
+    ("uctypes", "PTR", 536870912),
+    ("uctypes", "UINT16", 268435456),
+    ("uctypes", "UINT32", 536870912),
+    ("uctypes", "UINT64", 805306368),
+    ("uctypes", "UINT8", 0),
+    ("uctypes", "VOID", 0),
+];
 
 fn py_floordiv(a: i128, b: i128) -> i128 {
     let q = a / b;

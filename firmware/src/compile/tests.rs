@@ -10,8 +10,8 @@ use super::{CompileError, InputKind, Interner, RawCode, compile};
 
 /// A qstr table holding 1.9.4's static B32 qstrs, then dynamic ones in interning order.
 pub(crate) struct TestInterner {
-    strs: Vec<String>,
-    map: HashMap<String, u16>,
+    strs: Vec<Vec<u8>>,
+    map: HashMap<Vec<u8>, u16>,
     /// Every string newly interned, in order.
     pub log: Vec<String>,
 }
@@ -45,7 +45,7 @@ impl TestInterner {
                 continue;
             }
             let cols: Vec<&str> = line.split('\t').collect();
-            let s = unescape(cols.get(4).copied().unwrap_or(""));
+            let s = unescape(cols.get(4).copied().unwrap_or("")).into_bytes();
             let id = t.strs.len() as u16;
             if id > 1 || (id == 1 && s.is_empty()) {
                 t.map.entry(s.clone()).or_insert(id);
@@ -58,23 +58,32 @@ impl TestInterner {
 
 impl Interner for TestInterner {
     fn intern(&mut self, s: &str) -> Result<u16, CompileError> {
+        self.intern_bytes(s.as_bytes())
+    }
+    fn intern_bytes(&mut self, s: &[u8]) -> Result<u16, CompileError> {
         if let Some(&q) = self.map.get(s) {
             return Ok(q);
         }
         let id = self.strs.len() as u16;
-        self.strs.push(s.to_string());
-        self.map.insert(s.to_string(), id);
-        self.log.push(s.to_string());
+        self.strs.push(s.to_vec());
+        self.map.insert(s.to_vec(), id);
+        self.log.push(String::from_utf8_lossy(s).into_owned());
         Ok(id)
     }
     fn lookup(&self, s: &str) -> Option<u16> {
-        self.map.get(s).copied()
+        self.map.get(s.as_bytes()).copied()
     }
     fn resolve(&self, q: u16) -> &str {
         self.strs
             .get(usize::from(q))
-            .map(String::as_str)
+            .and_then(|s| core::str::from_utf8(s).ok())
             .unwrap_or("")
+    }
+    fn resolve_bytes(&self, q: u16) -> &[u8] {
+        self.strs
+            .get(usize::from(q))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 }
 
