@@ -1106,8 +1106,8 @@ impl Rt<'_> {
             op::IMPORT_NAME => {
                 let q = read_u16(b, &mut ip);
                 commit!();
-                let level = pop!();
-                let fromlist = top!();
+                let fromlist = pop!();
+                let level = top!();
                 let m = self.import_name(q, fromlist, level)?;
                 set_top!(m);
             }

@@ -30,3 +30,18 @@ fn prints() {
     assert_eq!(err, None);
     assert_eq!(out, "hello 3\n[1, 2, 3] 3\n");
 }
+
+#[test]
+fn dotted_import_binds_parents() {
+    let files = [("a/__init__.py", ""), ("a/b/__init__.py", ""), ("a/b/c.py", "x = 1\n")];
+    let (out, err) = run(&files, "import a.b.c\nprint(dir(a), a.b.c.x)\n");
+    assert_eq!(err, None, "{out}");
+    assert_eq!(out, "['__class__', '__file__', '__name__', '__path__', 'b'] 1\n");
+}
+
+#[test]
+fn debug_probe() {
+    let files = [("a/__init__.py", ""), ("a/b/__init__.py", ""), ("a/b/c.py", "x = 1\n")];
+    let (out, err) = run(&files, "import sys\nimport a.b\nprint(repr(a), repr(sys.modules['a']), repr(sys.modules['a.b']), id(a), id(sys.modules['a']))\n");
+    println!("{out} {err:?}");
+}
