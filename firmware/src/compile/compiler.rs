@@ -929,7 +929,16 @@ impl<'t> Compiler<'t, '_> {
             R::for_stmt => self.compile_for(p),
             R::try_stmt => self.compile_try(p),
             R::with_stmt => self.arm_with_stmt(p),
-            R::async_stmt | R::atom_expr_await => Err(self.not_impl("async/await")),
+            R::async_stmt => self.compile_async_stmt(p),
+            R::atom_expr_await => {
+                let k = self.scopes[self.cur].kind;
+                if k != ScopeKind::Function && k != ScopeKind::Lambda {
+                    return Err(self.syntax_error(None, "'await' outside function"));
+                }
+                self.compile_atom_expr_normal(p)?;
+                self.compile_yield_from();
+                Ok(())
+            }
             R::test_if_expr => self.arm_test_if_expr(p),
             R::lambdef | R::lambdef_nocond => self.arm_lambdef(p),
             R::or_test | R::and_test => self.arm_or_test(p),
@@ -1639,7 +1648,16 @@ impl<'t> Compiler<'t, '_> {
         let name = match body.rule {
             R::funcdef => self.funcdef_helper(body)?,
             R::classdef => self.classdef_helper(body)?,
-            _ => return Err(self.not_impl("async functions")),
+            R::async_funcdef => {
+                let Some(f) = body.nodes[0].as_kind(R::funcdef) else {
+                    return Err(self.syntax_error(None, "invalid syntax"));
+                };
+                let name = self.funcdef_helper(f)?;
+                let s = f.scope.get();
+                self.scopes[s].scope_flags |= op::scope_flags::GENERATOR;
+                name
+            }
+            _ => return Err(self.syntax_error(None, "invalid syntax")),
         };
         for _ in 0..decorators.len() - num_built_in {
             self.call_function(1, 0, 0);
@@ -2215,6 +2233,163 @@ impl<'t> Compiler<'t, '_> {
         self.adjust_stack(-4);
         self.decrease_except_level();
         self.op(-1, op::END_FINALLY);
+        Ok(())
+    }
+
+    fn compile_yield_from(&mut self) {
+        self.get_iter(false);
+        self.load_const_tok(Tok::KwNone);
+        self.yield_from();
+    }
+
+    fn await_object_method(&mut self, method: &str) -> CResult {
+        let q = self
+            .interner
+            .lookup(method)
+            .ok_or_else(|| self.not_impl(method))?;
+        self.load_method(q, false);
+        self.call_method(0, 0, 0);
+        self.compile_yield_from();
+        Ok(())
+    }
+
+    fn compile_async_stmt(&mut self, p: &'t PNode) -> CResult {
+        let Some(p0) = p.nodes[0].as_struct() else {
+            return Err(self.syntax_error(None, "invalid syntax"));
+        };
+        match p0.rule {
+            R::funcdef => {
+                let name = self.funcdef_helper(p0)?;
+                self.store_id(name)?;
+                let s = p0.scope.get();
+                self.scopes[s].scope_flags |= op::scope_flags::GENERATOR;
+                Ok(())
+            }
+            R::for_stmt => self.compile_async_for(p0),
+            R::with_stmt => {
+                let nodes = extract_list(&p0.nodes[0], R::with_stmt_list);
+                self.async_with_helper(nodes, &p0.nodes[1])
+            }
+            _ => Err(self.syntax_error(None, "invalid syntax")),
+        }
+    }
+
+    /// The name 1.9.4 uses to hold the async iterator / context manager: it reads the node as an
+    /// identifier, which is only meaningful when the expression is a plain name.
+    fn async_context(&self, pn: &Node) -> CResult<u16> {
+        match pn {
+            Node::Id(q) => Ok(*q),
+            _ => Err(self.not_impl("async for/with over an expression that is not a plain name")),
+        }
+    }
+
+    fn compile_async_for(&mut self, p: &'t PNode) -> CResult {
+        let context = self.async_context(&p.nodes[1])?;
+        let while_else_label = self.next_label();
+        let try_exception_label = self.next_label();
+        let try_else_label = self.next_label();
+        let try_finally_label = self.next_label();
+        self.compile_node(&p.nodes[1])?;
+        self.await_object_method("__aiter__")?;
+        self.store_id(context)?;
+        let (break_label, continue_label, old) = self.start_loop();
+        self.label_assign(continue_label);
+        self.setup(op::SETUP_EXCEPT, 0, try_exception_label);
+        self.increase_except_level();
+        self.load_id(context)?;
+        self.await_object_method("__anext__")?;
+        self.c_assign(&p.nodes[0], AssignKind::Store)?;
+        self.op(0, op::POP_BLOCK);
+        self.jump(try_else_label);
+        self.label_assign(try_exception_label);
+        self.adjust_stack(4);
+        self.op(1, op::DUP_TOP);
+        let stop = self
+            .interner
+            .lookup("StopAsyncIteration")
+            .ok_or_else(|| self.not_impl("StopAsyncIteration"))?;
+        self.load_global(stop);
+        self.binary_op(op::binary::EXCEPTION_MATCH);
+        self.pop_jump_if(false, try_finally_label);
+        self.op(-1, op::POP_TOP);
+        self.op(0, op::POP_EXCEPT);
+        self.jump(while_else_label);
+        self.label_assign(try_finally_label);
+        self.adjust_stack(1);
+        self.decrease_except_level();
+        self.op(-1, op::END_FINALLY);
+        self.adjust_stack(-3);
+        self.label_assign(try_else_label);
+        self.compile_node(&p.nodes[2])?;
+        self.jump(continue_label);
+        self.end_loop(old);
+        self.label_assign(while_else_label);
+        self.compile_node(&p.nodes[3])?;
+        self.label_assign(break_label);
+        Ok(())
+    }
+
+    fn async_with_helper(&mut self, nodes: &'t [Node], body: &'t Node) -> CResult {
+        if nodes.is_empty() {
+            return self.compile_node(body);
+        }
+        let try_exception_label = self.next_label();
+        let no_reraise_label = self.next_label();
+        let try_else_label = self.next_label();
+        let end_label = self.next_label();
+        let context;
+        if let Some(wi) = nodes[0].as_kind(R::with_item) {
+            context = self.async_context(&wi.nodes[0])?;
+            self.compile_node(&wi.nodes[0])?;
+            self.store_id(context)?;
+            self.load_id(context)?;
+            self.await_object_method("__aenter__")?;
+            self.c_assign(&wi.nodes[1], AssignKind::Store)?;
+        } else {
+            context = self.async_context(&nodes[0])?;
+            self.compile_node(&nodes[0])?;
+            self.store_id(context)?;
+            self.load_id(context)?;
+            self.await_object_method("__aenter__")?;
+            self.op(-1, op::POP_TOP);
+        }
+        self.load_id(context)?;
+        let aexit = self
+            .interner
+            .lookup("__aexit__")
+            .ok_or_else(|| self.not_impl("__aexit__"))?;
+        self.load_method(aexit, false);
+        self.setup(op::SETUP_EXCEPT, 0, try_exception_label);
+        self.increase_except_level();
+        self.async_with_helper(&nodes[1..], body)?;
+        self.op(0, op::POP_BLOCK);
+        self.jump(try_else_label);
+        self.label_assign(try_exception_label);
+        self.adjust_stack(4);
+        self.op(1, op::DUP_TOP);
+        let cls = self.q.class;
+        self.load_attr(cls);
+        self.op(0, op::ROT_TWO);
+        self.load_const_tok(Tok::KwNone);
+        self.call_method(3, 0, 0);
+        self.compile_yield_from();
+        self.pop_jump_if(true, no_reraise_label);
+        self.raise_varargs(0);
+        self.label_assign(no_reraise_label);
+        self.op(0, op::POP_EXCEPT);
+        self.jump(end_label);
+        self.adjust_stack(3);
+        self.decrease_except_level();
+        self.op(-1, op::END_FINALLY);
+        self.adjust_stack(-3);
+        self.label_assign(try_else_label);
+        self.load_const_tok(Tok::KwNone);
+        self.op(1, op::DUP_TOP);
+        self.op(1, op::DUP_TOP);
+        self.call_method(3, 0, 0);
+        self.compile_yield_from();
+        self.op(-1, op::POP_TOP);
+        self.label_assign(end_label);
         Ok(())
     }
 
