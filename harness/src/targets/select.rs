@@ -2,6 +2,7 @@
 
 use crate::targets::Target;
 use crate::targets::fake::FakeTarget;
+use crate::targets::unix::{UnixTarget, Word};
 
 /// Options that some targets need when they are constructed.
 #[derive(Debug, Clone)]
@@ -71,7 +72,9 @@ pub fn by_name(name: &str, opts: &SelectOptions) -> Result<Box<dyn Target>, Sele
         return Ok(Box::new(fake));
     }
     match name {
-        "rust" | "unix32" | "unix" => pending(name),
+        "unix32" => Ok(Box::new(UnixTarget::new(Word::W32))),
+        "unix" => Ok(Box::new(UnixTarget::new(Word::W64))),
+        "rust" => pending(name),
         "cpython" => cpython(name),
         _ => match name.strip_prefix("board:") {
             Some(port) if !port.is_empty() => board(name, port, opts),
