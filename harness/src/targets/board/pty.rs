@@ -1,0 +1,78 @@
+//! A board on a pseudo-terminal, served in-process: the firmware's REPL on one end of a
+//! pty pair, the other end's path for [`BoardTarget`](super::BoardTarget). Used by tests
+//! and by the local run of the hardware-in-the-loop job.
+
+use std::io;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use mpfw::repl::serve::{ServeOptions, StopFlag, serve};
+use mpfw::repl::{BoardInfo, Engine, Repl};
+use serialport::{SerialPort, TTYPort};
+
+/// A board served on a pseudo-terminal. Dropping it stops the server thread and closes
+/// the terminal; nothing is left behind.
+pub struct PtyBoard {
+    /// The path to open, e.g. `/dev/pts/7`.
+    pub path: String,
+    stop: StopFlag,
+    thread: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl std::fmt::Debug for PtyBoard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PtyBoard").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl PtyBoard {
+    /// Stops the server and waits for it; returns how serving ended.
+    pub fn stop(mut self) -> io::Result<()> {
+        self.stop.stop();
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(io::Error::other("the board thread panicked")),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for PtyBoard {
+    fn drop(&mut self) {
+        self.stop.stop();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Serves `engine` behind a REPL on a new pseudo-terminal.
+pub fn spawn_pty_board_with<E>(engine: E, info: BoardInfo, options: ServeOptions) -> io::Result<PtyBoard>
+where
+    E: Engine + Send + 'static,
+{
+    let (mut master, slave) = TTYPort::pair().map_err(io::Error::other)?;
+    let path = slave
+        .name()
+        .ok_or_else(|| io::Error::other("the pseudo-terminal has no name"))?;
+    // A short read time-out lets the reader notice the stop flag.
+    let mut reader = master.try_clone_native().map_err(io::Error::other)?;
+    reader.set_timeout(Duration::from_millis(50)).map_err(io::Error::other)?;
+    master.set_timeout(Duration::from_millis(50)).map_err(io::Error::other)?;
+    let stop = StopFlag::new();
+    let thread_stop = stop.clone();
+    let thread = std::thread::Builder::new()
+        .name(format!("pty-board {path}"))
+        .spawn(move || {
+            // The server keeps its own handle on the terminal side, so a client that
+            // closes and reopens the path does not end the session.
+            let _slave = slave;
+            let mut repl = Repl::new(engine, info);
+            serve(&mut repl, reader, &mut master, &options, &thread_stop)
+        })?;
+    Ok(PtyBoard {
+        path,
+        stop,
+        thread: Some(thread),
+    })
+}
