@@ -174,7 +174,7 @@ pub fn compare(scenario: &Scenario, reference: &Outcome, other: &Outcome) -> Com
         observation(scenario, r, o, &mut c);
     }
 
-    errors(reference, other, &mut c);
+    errors(scenario, reference, other, &mut c);
 
     let memory = if aligned {
         memory(reference, other, pairs, &mut c)
@@ -290,13 +290,21 @@ fn observation(scenario: &Scenario, r: &Observation, o: &Observation, c: &mut Co
     }
 }
 
-/// Recorded errors must have the same step and type; messages may differ.
-fn errors(reference: &Outcome, other: &Outcome, c: &mut Collector) {
+/// Recorded errors must have the same step and type; messages may differ. When a side
+/// stopped early (status `error`), steps past the last one it is known to have reached
+/// are not compared: the status difference already says why.
+fn errors(scenario: &Scenario, reference: &Outcome, other: &Outcome, c: &mut Collector) {
+    let limit = [reference, other]
+        .into_iter()
+        .filter(|o| o.status == Status::Error)
+        .map(|o| last_reached(scenario, o))
+        .min();
     let steps: BTreeSet<usize> = reference
         .errors
         .iter()
         .chain(&other.errors)
         .map(|e| e.step)
+        .filter(|&step| limit.is_none_or(|l| l.is_some_and(|l| step <= l)))
         .collect();
     for step in steps {
         let r = reference.errors.iter().find(|e| e.step == step);
@@ -310,6 +318,17 @@ fn errors(reference: &Outcome, other: &Outcome, c: &mut Collector) {
             c.difference(&format!("step {step}"), Field::Errors, show(r), show(o));
         }
     }
+}
+
+/// The last step an outcome shows it reached: its last observation or its last error.
+fn last_reached(scenario: &Scenario, o: &Outcome) -> Option<usize> {
+    let observed = o.observations.last().and_then(|last| {
+        scenario.steps.iter().position(
+            |s| matches!(s, crate::scenario::Step::Observe { label, .. } if *label == last.label),
+        )
+    });
+    let raised = o.errors.iter().map(|e| e.step).max();
+    observed.max(raised)
 }
 
 /// Memory classes per consecutive pair, each side with its own threshold.
@@ -622,6 +641,34 @@ mod tests {
         assert_eq!(
             c.differences[0].other,
             "error: unsupported syntax: lambda at t.py:1"
+        );
+        // Errors past the point the failing side reached are not compared.
+        let mut r3 = outcome("unix32", [0, 0, 0]);
+        r3.errors = vec![StepError {
+            step: 3,
+            kind: "KeyError".into(),
+            message: String::new(),
+        }];
+        let mut o3 = outcome("rust", [0, 0, 0]);
+        o3.observations.truncate(1);
+        o3.status = Status::Error;
+        assert_eq!(
+            fields(&compare(&s, &r3, &o3)),
+            [("status", Field::Status, false)]
+        );
+        o3.observations = r3.observations.clone();
+        o3.observations.truncate(2);
+        assert_eq!(
+            fields(&compare(&s, &r3, &o3)),
+            [("status", Field::Status, false)]
+        );
+        o3.observations = r3.observations.clone();
+        assert_eq!(
+            fields(&compare(&s, &r3, &o3)),
+            [
+                ("status", Field::Status, false),
+                ("step 3", Field::Errors, false)
+            ]
         );
         // Both failing to run is no agreement either.
         let mut r = r;

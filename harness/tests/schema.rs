@@ -223,16 +223,16 @@ fn broken_documents_fail_both() {
         format!("{head}steps:\n  - run: x\n    eval: [x]\n"),
         format!("{head}steps:\n  - observe: a\n    raises: KeyError\n"),
         format!("{head}steps:\n  - run: x\n    raises: Key Error\n"),
-        format!("about: x\ntree:\n  /abs.py: ''\nsteps: []\n"),
-        format!("about: x\ntree:\n  a/../b.py: ''\nsteps: []\n"),
-        format!("about: x\ntree:\n  a//b.py: ''\nsteps: []\n"),
-        format!("about: x\ntree:\n  'a\\b.py': ''\nsteps: []\n"),
-        format!("about: x\ntree:\n  ./a.py: ''\nsteps: []\n"),
-        format!("about: x\nheap: 36KB\ntree: {{}}\nsteps: []\n"),
-        format!("about: x\nheap: 0\ntree: {{}}\nsteps: []\n"),
-        format!("about: ' '\ntree: {{}}\nsteps: []\n"),
-        format!("tree: {{}}\nsteps: []\n"),
-        format!("about: x\nsteps: []\n"),
+        "about: x\ntree:\n  /abs.py: ''\nsteps: []\n".to_string(),
+        "about: x\ntree:\n  a/../b.py: ''\nsteps: []\n".to_string(),
+        "about: x\ntree:\n  a//b.py: ''\nsteps: []\n".to_string(),
+        "about: x\ntree:\n  'a\\b.py': ''\nsteps: []\n".to_string(),
+        "about: x\ntree:\n  ./a.py: ''\nsteps: []\n".to_string(),
+        "about: x\nheap: 36KB\ntree: {}\nsteps: []\n".to_string(),
+        "about: x\nheap: 0\ntree: {}\nsteps: []\n".to_string(),
+        "about: ' '\ntree: {}\nsteps: []\n".to_string(),
+        "tree: {}\nsteps: []\n".to_string(),
+        "about: x\nsteps: []\n".to_string(),
         format!("{head}{steps}expect:\n  b:\n    reclaims:\n      load: [a]\n      is: none\n"),
         format!("{head}{steps}expect:\n  b:\n    reclaims:\n      load: [a, b]\n      is: all\n"),
         format!("{head}{steps}expect:\n  b:\n    module:\n      has: [m]\n"),
@@ -241,7 +241,9 @@ fn broken_documents_fail_both() {
         format!("{head}{steps}strict_order: sometimes\n"),
         format!("{head}{steps}divergences:\n  - {{target: rust, field: status, reason: r}}\n"),
         format!("{head}{steps}divergences:\n  - {{target: rust, field: memory}}\n"),
-        format!("{head}{steps}divergences:\n  - {{target: rust, field: memory, reason: r, why: x}}\n"),
+        format!(
+            "{head}{steps}divergences:\n  - {{target: rust, field: memory, reason: r, why: x}}\n"
+        ),
     ];
     for text in &cases {
         assert!(

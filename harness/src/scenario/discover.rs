@@ -14,8 +14,8 @@ pub struct Found {
     pub name: String,
 }
 
-/// Expands paths into scenario files. A file is taken as it is; a folder means every
-/// `*.yaml` below it, sorted by name. A path that does not exist, or a folder with no
+/// Expands paths into scenario files, in the order given. A file is taken as it is; a
+/// folder means every `*.yaml` below it, sorted by name. A path that does not exist, or a folder with no
 /// scenario, is an error, so a mistyped selection never passes silently.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<Found>, ScenarioError> {
     let mut out = Vec::new();
@@ -55,10 +55,15 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<Found>, ScenarioError> {
             });
         }
     }
+    // A file reached twice (a folder and a file in it both given) runs once.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|f| seen.insert(f.file.clone()));
     Ok(out)
 }
 
-/// Every `*.yaml` file below `dir`, following the folder structure.
+/// Every `*.yaml` file below `dir`. Symbolic links to files are followed; links to
+/// folders are not, so a link cycle cannot make the walk endless. Hidden entries (editor
+/// back-ups such as `.#x.yaml`) are skipped.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
     let read_err = |source| ScenarioError::Read {
         file: dir.to_path_buf(),
@@ -67,13 +72,17 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
     for entry in std::fs::read_dir(dir).map_err(read_err)? {
         let entry = entry.map_err(read_err)?;
         let path = entry.path();
-        let kind = std::fs::metadata(&path).map_err(|source| ScenarioError::Read {
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let kind = entry.file_type().map_err(|source| ScenarioError::Read {
             file: path.clone(),
             source,
         })?;
+        let is_yaml = path.extension().is_some_and(|e| e == "yaml");
         if kind.is_dir() {
             walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "yaml") {
+        } else if is_yaml && (kind.is_file() || path.is_file()) {
             out.push(path);
         }
     }

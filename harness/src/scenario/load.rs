@@ -68,12 +68,19 @@ fn reword(text: &str) -> String {
             .unwrap_or(rest);
         return format!("key `{key}` is given twice in this mapping");
     }
+    if text.starts_with("cannot deserialize null into string") {
+        return "a value is missing here (write \"\" for an empty string)".to_string();
+    }
+    if text.starts_with("multiple YAML documents detected") {
+        return "a scenario file holds one YAML document: remove the `---` line".to_string();
+    }
     match text {
         "expected mapping start" => "expected a mapping (`key: value` lines) here".to_string(),
         "expected sequence start" => {
             "expected a list (`[a, b]` or `- item` lines) here".to_string()
         }
         "expected string scalar" => "expected a string here".to_string(),
+        "invalid u64" => "expected a whole number here".to_string(),
         "unexpected end of input" => {
             "unexpected end of input: a scenario needs `about`, `tree` and `steps`".to_string()
         }

@@ -545,6 +545,14 @@ fn discover_walks_folders_sorted_and_names_files() {
     // Elsewhere, by its stem.
     let lone = write(tmp.path(), "elsewhere/lone.yaml", EXAMPLE);
     assert_eq!(discover(&[lone]).unwrap()[0].name, "lone");
+    // Hidden files are skipped; a file given twice runs once; links to folders are not
+    // followed (a cycle cannot hang the walk).
+    write(&root, "seed/.#a.yaml", "junk");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&root, root.join("seed/loop")).unwrap();
+    let found = discover(&[root.join("seed"), root.join("seed/a.yaml")]).unwrap();
+    let names: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["a", "b", "deep/er/c"]);
     // Every discovered file loads under its name.
     for f in discover(std::slice::from_ref(&root)).unwrap() {
         assert_eq!(load_file(&f.file, &f.name).unwrap().name, f.name);
@@ -572,4 +580,40 @@ fn load_file_reports_unreadable_files() {
         err.to_string()
             .starts_with("/nonexistent/x.yaml: failed to read")
     );
+}
+
+#[test]
+fn parser_messages_are_reworded_for_scenario_authors() {
+    let cases = [
+        (
+            "about: x\ntree:\n  a.py:\nsteps: []\n",
+            3,
+            "a value is missing here",
+        ),
+        (
+            "about: x\ntree: {}\nsteps: []\n---\nabout: y\n",
+            5,
+            "one YAML document",
+        ),
+        (
+            "about: x\ntree: {}\nsteps: []\ntimeout: 1.5\n",
+            4,
+            "expected a whole number",
+        ),
+        (
+            "about: x\nabout: y\ntree: {}\nsteps: []\n",
+            2,
+            "key `about` is given twice",
+        ),
+        ("about: x\ntree: {}\nsteps: 3\n", 3, "expected a list"),
+    ];
+    for (text, line, want) in cases {
+        let (got, msg) = fails(text);
+        assert_eq!(got, line, "{text}: {msg}");
+        assert!(msg.starts_with(want) || msg.contains(want), "{text}: {msg}");
+        assert!(
+            !msg.contains("Option<") && !msg.contains("from_str"),
+            "{msg}"
+        );
+    }
 }
