@@ -150,7 +150,16 @@ pub enum GoldenError {
 /// The folder golden files live in for a scenario when none is given: `golden/` next to
 /// the `scenarios/` folder the scenario came from.
 pub fn default_dir(scenario: &Scenario) -> PathBuf {
-    // The scenario's name is its path below the scenarios folder: walk up that many
+    if let Ok(abs) = std::path::absolute(&scenario.file)
+        && let Some(dir) = abs
+            .ancestors()
+            .skip(1)
+            .find(|d| d.file_name().is_some_and(|n| n == "scenarios"))
+        && let Some(parent) = dir.parent()
+    {
+        return parent.join("golden");
+    }
+    // Elsewhere, the scenario's name is its path below the scenarios folder: walk up that many
     // components from the file to find the folder.
     let depth = scenario.name.split('/').count();
     let mut root = scenario.file.clone();

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -82,10 +83,11 @@ fn load(paths: &PathsArg, exit: &mut Exit) -> Vec<Arc<Scenario>> {
     let mut names = BTreeSet::new();
     let mut scenarios = Vec::new();
     for f in found {
-        if !names.insert(f.name.clone()) {
+        let name = contract_name(&f.file).unwrap_or(f.name);
+        if !names.insert(name.clone()) {
             continue;
         }
-        match load_file(&f.file, &f.name) {
+        match load_file(&f.file, &name) {
             Ok(s) => scenarios.push(Arc::new(s)),
             Err(e) => {
                 err(|w| report::scenario_error(w, &e));
@@ -94,6 +96,24 @@ fn load(paths: &PathsArg, exit: &mut Exit) -> Vec<Arc<Scenario>> {
         }
     }
     scenarios
+}
+
+/// The name SCENARIOS.md gives a file: its path under the nearest folder called
+/// `scenarios`, without `.yaml`, whichever sub-folder was named on the command line, so
+/// `mpdiff run scenarios/seed` reports (and finds golden files for) `seed/...`.
+fn contract_name(file: &Path) -> Option<String> {
+    let abs = std::path::absolute(file).ok()?;
+    let dir = abs
+        .ancestors()
+        .skip(1)
+        .find(|d| d.file_name().is_some_and(|n| n == "scenarios"))?;
+    let rel = abs.strip_prefix(dir).ok()?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let joined = parts.join("/");
+    Some(joined.strip_suffix(".yaml").unwrap_or(&joined).to_string())
 }
 
 fn select_options(baud: u32) -> SelectOptions {
@@ -522,7 +542,8 @@ fn check(args: &PathsArg) -> u8 {
     let mut good = Vec::new();
     let mut bad = 0;
     for f in found {
-        match load_file(&f.file, &f.name) {
+        let name = contract_name(&f.file).unwrap_or(f.name);
+        match load_file(&f.file, &name) {
             Ok(s) => good.push(s.name),
             Err(e) => {
                 bad += 1;
@@ -562,5 +583,12 @@ mod tests {
         e.raise(Exit::Unavailable);
         e.raise(Exit::Failed);
         assert_eq!(e, Exit::Unavailable);
+    }
+
+    #[test]
+    fn names_follow_the_scenarios_folder() {
+        let name = contract_name(Path::new("/w/scenarios/seed/a.yaml"));
+        assert_eq!(name.as_deref(), Some("seed/a"));
+        assert_eq!(contract_name(Path::new("/w/elsewhere/a.yaml")), None);
     }
 }
