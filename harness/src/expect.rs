@@ -474,7 +474,7 @@ mod tests {
         for c in claims {
             assert!(!c.ok);
             assert!(
-                c.detail.contains("`deleted` was not reached"),
+                c.detail.contains("`deleted`") && c.detail.contains("not reached"),
                 "{}",
                 c.detail
             );
