@@ -19,8 +19,13 @@ pub struct Config {
     pub heap_bytes: usize,
     /// The filesystem imports and `uos` work on.
     pub fs: Box<dyn FileSystem + Send>,
-    /// `sys.path` at start-up.
+    /// `sys.path` at start-up (each entry interned, in order, like the unix port does).
     pub path: Vec<String>,
+    /// Folder of the script being run, as the unix port's `realpath` gives it: interned
+    /// after the path entries and stored as `sys.path[0]` (None: keep `path` as it is).
+    pub script_dir: Option<String>,
+    /// `sys.argv`, interned after the script folder.
+    pub argv: Vec<String>,
 }
 
 impl Default for Config {
@@ -29,6 +34,8 @@ impl Default for Config {
             heap_bytes: 36 * 1024,
             fs: Box::new(RamFs::new()),
             path: vec![String::new(), "/lib".to_string()],
+            script_dir: None,
+            argv: Vec::new(),
         }
     }
 }
@@ -65,6 +72,8 @@ impl Io for NullIo {
 pub struct Machine {
     st: State,
     path: Vec<String>,
+    script_dir: Option<String>,
+    argv: Vec<String>,
     heap_bytes: usize,
 }
 
@@ -75,6 +84,8 @@ impl Machine {
         let mut m = Machine {
             st,
             path: config.path,
+            script_dir: config.script_dir,
+            argv: config.argv,
             heap_bytes: config.heap_bytes,
         };
         m.start();
@@ -84,6 +95,8 @@ impl Machine {
     /// `mp_init` plus the unix main's set-up of `sys.path` and `sys.argv`.
     fn start(&mut self) {
         let path = self.path.clone();
+        let script_dir = self.script_dir.clone();
+        let argv_items = self.argv.clone();
         let mut io = NullIo;
         let mut rt = Rt {
             st: &mut self.st,
@@ -105,8 +118,21 @@ impl Machine {
                 let q = rt.intern(p.as_bytes())?;
                 rt.list_append(l, obj::qstr_obj(q))?;
             }
+            if let Some(d) = &script_dir {
+                let q = rt.intern(d.as_bytes())?;
+                let it = rt.f(l, 3);
+                if rt.f(l, 2) > 0 {
+                    rt.wf(it, 0, obj::qstr_obj(q));
+                } else {
+                    rt.list_append(l, obj::qstr_obj(q))?;
+                }
+            }
             let argv = rt.new_list(&[])?;
             rt.set_argv(argv);
+            for a in &argv_items {
+                let q = rt.intern(a.as_bytes())?;
+                rt.list_append(argv, obj::qstr_obj(q))?;
+            }
             Ok(())
         })();
     }

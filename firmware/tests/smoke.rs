@@ -17,7 +17,7 @@ fn run(files: &[(&str, &str)], src: &str) -> (String, Option<String>) {
         fs.write_all(&format!("/mpdiff/{p}"), d.as_bytes()).unwrap();
     }
     fs.chdir("/mpdiff").unwrap();
-    let mut m = Machine::new(Config { heap_bytes: 36 * 1024, fs: Box::new(fs), path: vec!["".into()] });
+    let mut m = Machine::new(Config { heap_bytes: 36 * 1024, fs: Box::new(fs), path: vec!["".into()], script_dir: None, argv: vec![] });
     let mut io = Cap(Vec::new());
     let r = m.exec(src, "<stdin>", InputKind::File, &mut io);
     let err = r.err().map(|e| m.format_exception(&e));

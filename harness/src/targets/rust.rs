@@ -17,6 +17,18 @@ use crate::targets::{Execution, RunOptions, Target, TargetError};
 /// Where the scenario tree lives in the firmware's filesystem.
 const ROOT: &str = "/mpdiff";
 
+/// `sys.path` of the unix port started with an empty environment (`HOME` unset, so
+/// `~/.micropython/lib` stays a qstr). Interning the same start-up strings as the reference
+/// puts the qstr pools and chunks in the same state, so later qstr growth costs the same.
+const UNIX_PATH: [&str; 3] = ["", "~/.micropython/lib", "/usr/lib/micropython"];
+
+/// A folder name as long as the unix target's scratch folders (`/tmp/mpdiff-` + 8 chars),
+/// which the unix port interns as `sys.path[0]`.
+const SCRIPT_DIR: &str = "/tmp/mpdiff-xxxxxxxx";
+
+/// The driver's name as the unix target passes it (`sys.argv[0]` and `__file__`).
+const DRIVER: &str = "../driver.py";
+
 /// Stack for the thread that runs the interpreter: its frames are Rust calls.
 const STACK_BYTES: usize = 256 * 1024 * 1024;
 
@@ -121,7 +133,9 @@ fn run(scenario: &Scenario, timeout: Duration) -> Execution {
     let mut machine = Machine::new(Config {
         heap_bytes: heap,
         fs: Box::new(fs),
-        path: vec![String::new(), "/lib".to_string()],
+        path: UNIX_PATH.iter().map(|s| s.to_string()).collect(),
+        script_dir: Some(SCRIPT_DIR.to_string()),
+        argv: vec![DRIVER.to_string()],
     });
     let script = driver::script(scenario, MICROPYTHON_PRELUDE, "sys.path[0] = ''\n");
     let mut io = Capture {
@@ -129,7 +143,7 @@ fn run(scenario: &Scenario, timeout: Duration) -> Execution {
         deadline: Instant::now() + timeout,
         timed_out: false,
     };
-    let result = machine.exec(&script, "driver.py", InputKind::File, &mut io);
+    let result = machine.exec(&script, DRIVER, InputKind::File, &mut io);
     let output = String::from_utf8_lossy(&io.out).into_owned();
     let report = match driver::parse(scenario, &output) {
         Ok(r) => r,
