@@ -617,3 +617,24 @@ fn parser_messages_are_reworded_for_scenario_authors() {
         );
     }
 }
+
+#[test]
+fn deeply_nested_input_is_an_error_not_a_crash() {
+    for depth in [1_000, 100_000] {
+        let text = format!(
+            "about: x\ntree: {{}}\nsteps: {}{}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        assert!(load(&text).is_err());
+        let text = format!("about: x\ntree: {{}}\nsteps:\n{}\n", {
+            let mut t = String::new();
+            for i in 0..depth.min(5_000) {
+                t.push_str(&" ".repeat(2 * i + 2));
+                t.push_str("- \n");
+            }
+            t
+        });
+        assert!(load(&text).is_err());
+    }
+}
