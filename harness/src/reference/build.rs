@@ -198,13 +198,13 @@ fn build_locked(word: Word, dir: &Path, stamp: &str) -> Result<Build, ReferenceE
             hint: "the build generates headers with Python scripts; Debian/Ubuntu: apt-get install python3".into(),
         })?;
 
+    if word == Word::W32 {
+        check_multilib()?;
+    }
     let src = source::locate()?;
     let staging = dir.with_file_name(format!("{name}.partial"));
     remove_dir(&staging)?;
     fs::create_dir_all(&staging).map_err(|e| io("failed to create", &staging, e))?;
-    if word == Word::W32 {
-        check_multilib(&staging)?;
-    }
     progress(&format!(
         "building MicroPython {MICROPYTHON_VERSION} {name} from {} in {}",
         src.root.display(),
@@ -301,7 +301,9 @@ fn failure_tail(log: &str) -> String {
 
 /// Compiles a tiny program with `gcc -m32` to tell a missing multilib apart from a
 /// MicroPython build error before spending time on the build.
-fn check_multilib(scratch: &Path) -> Result<(), ReferenceError> {
+fn check_multilib() -> Result<(), ReferenceError> {
+    let dir = tempfile::tempdir().map_err(|e| io("failed to create", &std::env::temp_dir(), e))?;
+    let scratch = dir.path();
     let c = scratch.join("m32-probe.c");
     fs::write(
         &c,
@@ -316,8 +318,6 @@ fn check_multilib(scratch: &Path) -> Result<(), ReferenceError> {
         .stdin(Stdio::null())
         .output()
         .map_err(|e| io("failed to run", Path::new("gcc"), e))?;
-    let _ = fs::remove_file(&c);
-    let _ = fs::remove_file(scratch.join("m32-probe"));
     if out.status.success() {
         return Ok(());
     }

@@ -34,8 +34,8 @@ pub enum End {
 /// What a run printed and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finished {
-    /// The lines of standard output that hold a driver record (`#~`); other output is
-    /// counted, not kept, so a scenario printing a lot cannot fill memory.
+    /// The complete lines of standard output that hold a driver record (`#~`); other
+    /// output is counted, not kept, so a scenario printing a lot cannot fill memory.
     pub records: String,
     /// Bytes of standard output in all.
     pub stdout_bytes: u64,
@@ -153,11 +153,11 @@ fn read_records(out: impl Read) -> (String, u64) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
                 total += n as u64;
-                if line.windows(2).any(|w| w == crate::driver::MARK.as_bytes()) {
+                // Every record ends with a newline; a last line without one was cut
+                // short (the process was killed or crashed while printing it).
+                let complete = line.ends_with(b"\n");
+                if complete && line.windows(2).any(|w| w == crate::driver::MARK.as_bytes()) {
                     kept.push_str(&String::from_utf8_lossy(&line));
-                    if !kept.ends_with('\n') {
-                        kept.push('\n');
-                    }
                 }
             }
         }
@@ -239,7 +239,7 @@ mod tests {
 
     #[test]
     fn keeps_only_record_lines() {
-        let text = "hello\nnoise #~S 1\n#~END\nlast without newline";
+        let text = "hello\nnoise #~S 1\n#~END\n#~O 3 12";
         let (kept, total) = read_records(text.as_bytes());
         assert_eq!(kept, "noise #~S 1\n#~END\n");
         assert_eq!(total, text.len() as u64);

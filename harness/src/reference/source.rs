@@ -112,6 +112,11 @@ fn check_override(dir: &Path) -> Result<(), ReferenceError> {
         path: dir.to_path_buf(),
         reason,
     };
+    if !dir.is_dir() {
+        return Err(bad(format!(
+            "no such folder; point {OVERRIDE_ENV} at the root of a MicroPython v{MICROPYTHON_VERSION} checkout, or unset it to use the vendored source"
+        )));
+    }
     for needed in ["py/mpconfig.h", "ports/unix/Makefile", "docs/conf.py"] {
         if !dir.join(needed).is_file() {
             return Err(bad(format!(
@@ -206,8 +211,13 @@ fn fetch_vendored() -> Result<PathBuf, ReferenceError> {
         }
         Ok(out.stdout)
     };
-    run(&["fetch", "--locked"])?;
-    let json = run(&["metadata", "--locked", "--format-version", "1"])?;
+    let json = match run(&["fetch", "--locked"]) {
+        Ok(_) => run(&["metadata", "--locked", "--format-version", "1"])?,
+        // Without a network the package may still be in cargo's cache from an earlier
+        // fetch: ask for it offline before giving up with the fetch's own error.
+        Err(fetch_error) => run(&["metadata", "--locked", "--offline", "--format-version", "1"])
+            .map_err(|_| fetch_error)?,
+    };
     let root = package_dir(&json)?;
     let tree = root.join("micropython");
     if !tree.join("py/mpconfig.h").is_file() || !tree.join("ports/unix/Makefile").is_file() {

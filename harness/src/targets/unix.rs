@@ -146,7 +146,10 @@ fn run(reference: &Reference, scenario: &Scenario, timeout: Duration, execution:
     let report = match driver::parse(scenario, &finished.records) {
         Ok(report) => report,
         Err(e) => {
-            execution.failure = Some(format!("unreadable driver output: {e}"));
+            let ended = failure(&scenario.steps, &finished, &Report::default(), timeout)
+                .map(|f| format!("; {f}"))
+                .unwrap_or_default();
+            execution.failure = Some(format!("unreadable driver output: {e}{ended}"));
             return;
         }
     };
