@@ -613,9 +613,70 @@ fn reference_dumps_are_current() {
         }
     }
     let fresh = std::fs::read_to_string(&out).unwrap();
+    let single = out.with_extension("txt.single");
+    let fresh_single = std::fs::read_to_string(&single).unwrap_or_default();
     let _ = std::fs::remove_file(&out);
+    let _ = std::fs::remove_file(&single);
     assert!(
         fresh == include_str!("../../tests/data/compile/reference.txt"),
         "reference.txt is stale: rerun python3 firmware/tests/data/compile/gen_reference.py"
     );
+    assert!(
+        fresh_single == include_str!("../../tests/data/compile/reference_single.txt"),
+        "reference_single.txt is stale: rerun python3 firmware/tests/data/compile/gen_reference.py"
+    );
+}
+
+#[test]
+fn repl_inputs_match_micropython_reference() {
+    // one REPL session: every line compiled as InputKind::Single, qstrs accumulating
+    let mut it = TestInterner::new();
+    let mut expected: Vec<(String, Vec<Vec<u8>>, Option<String>)> = Vec::new();
+    for line in include_str!("../../tests/data/compile/reference_single.txt").lines() {
+        if let Some(s) = line.strip_prefix("startup ") {
+            for q in s.split('|') {
+                it.intern(q).unwrap();
+            }
+        } else if let Some(src) = line.strip_prefix("==== ") {
+            expected.push((src.to_string(), Vec::new(), None));
+        } else if let Some(h) = line.strip_prefix("hex ") {
+            if let Some(e) = expected.last_mut() {
+                e.1.push(hex_bytes(h));
+            }
+        } else if let Some(err) = line.strip_prefix("error ")
+            && let Some(e) = expected.last_mut()
+        {
+            e.2 = Some(err.replace('|', ": "));
+        }
+    }
+    assert!(
+        expected.len() >= 25,
+        "too few REPL inputs: {}",
+        expected.len()
+    );
+    let mut failures = Vec::new();
+    for (src, blocks, err) in &expected {
+        let got = compile(
+            &std::format!("{src}\n"),
+            "<stdin>",
+            InputKind::Single,
+            &mut it,
+        );
+        match (got, err) {
+            (Ok(rc), None) => {
+                let mine: Vec<Vec<u8>> = flatten(&rc).iter().map(|b| b.bytecode.clone()).collect();
+                if &mine != blocks {
+                    failures.push(std::format!("{src}: {mine:02x?} != {blocks:02x?}"));
+                }
+            }
+            (Err(e), Some(msg)) => {
+                if std::format!("{}: {}", e.kind, e.message) != *msg {
+                    failures.push(std::format!("{src}: {e} != {msg}"));
+                }
+            }
+            (Ok(_), Some(msg)) => failures.push(std::format!("{src}: compiled, expected {msg}")),
+            (Err(e), None) => failures.push(std::format!("{src}: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }

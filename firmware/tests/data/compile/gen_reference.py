@@ -5,6 +5,9 @@ every snippet of corpus.txt, captured from `micropython -v -v snippet.py` (MICRO
 Usage: python3 gen_reference.py [path/to/micropython [output-file]]
        (defaults: /tmp/mpb/src/ports/unix/micropython, reference.txt beside this script)
 
+It also writes reference_single.txt: the friendly REPL's bytecode (InputKind::Single) for each line
+of single.txt, typed one after the other into one `micropython -v -v` session on a pseudo-terminal.
+
 Each snippet runs in its own directory under /tmp/mpfw-compile-ref/<name>/ so that the strings the
 unix port interns at startup (sys.path entry, script directory, argv) are known; they are written
 to the `startup` line so that the test can reproduce the qstr ids. Never edit reference.txt by hand.
@@ -90,5 +93,74 @@ def main():
         f.write("\n".join(out) + "\n")
 
 
+def single():
+    import pty
+    import select
+    import time
+    lines = [l.rstrip("\n") for l in open(os.path.join(HERE, "single.txt"))]
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir("/")
+        os.execve(BIN, [BIN, "-v", "-v"], {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
+    buf = b""
+
+    def read_until_prompt(timeout=10.0):
+        nonlocal buf
+        end = time.time() + timeout
+        while time.time() < end:
+            i = buf.find(b"\n>>> ")
+            if i >= 0:
+                chunk, buf = buf[:i], buf[i + 5:]
+                return chunk.decode("utf-8", "replace").replace("\r", "")
+            r, _, _ = select.select([fd], [], [], 0.05)
+            if r:
+                try:
+                    buf += os.read(fd, 65536)
+                except OSError:
+                    break
+        chunk, buf = buf, b""
+        return chunk.decode("utf-8", "replace").replace("\r", "")
+
+    read_until_prompt()
+    out = ["startup /usr/lib/micropython"]
+    for line in lines:
+        os.write(fd, line.encode() + b"\r")
+        if line.rstrip().endswith(":") is False and line.split(":")[0].strip().split(" ")[0] in (
+                "if", "for", "while", "def", "class", "try", "with", "async"):
+            # a compound statement on one line: an empty line ends it
+            os.write(fd, b"\r")
+        text = read_until_prompt()
+        out.append("==== " + line)
+        lns = text.split("\n")
+        i = 0
+        nblocks = 0
+        err = None
+        while i < len(lns):
+            m = BLOCK.match(lns[i])
+            if m:
+                nblocks += 1
+                hexs = []
+                i += 2
+                while i < len(lns) and re.match(r"^( [0-9a-f]{2})+$", lns[i]):
+                    hexs.append(lns[i].replace(" ", ""))
+                    i += 1
+                out.append("block %s %s" % (m.group(2), m.group(3)))
+                out.append("hex " + "".join(hexs))
+                continue
+            em = ERROR.match(lns[i])
+            if em and nblocks == 0 and err is None:
+                err = "error %s|%s" % (em.group(1), em.group(2))
+            i += 1
+        if nblocks == 0 and err:
+            out.append(err)
+    os.write(fd, b"\x04")
+    os.close(fd)
+    os.waitpid(pid, 0)
+    target = OUT.replace("reference.txt", "reference_single.txt") if OUT.endswith("reference.txt") else OUT + ".single"
+    with open(target, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
 if __name__ == "__main__":
     main()
+    single()
