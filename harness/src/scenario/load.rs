@@ -11,7 +11,7 @@ use super::error::ScenarioError;
 use super::model::{
     DEFAULT_HEAP, Divergence, Expectation, Field, Membership, Reclaims, Scenario, Share, Step,
 };
-use super::raw::{RawClaims, RawField, RawScenario, RawShare, RawStep};
+use super::raw::{RawClaims, RawField, RawMembership, RawScenario, RawShare, RawStep};
 
 /// Reads, parses and checks one scenario file. `name` is the scenario's name (see
 /// [`discover`](super::discover)).
@@ -365,14 +365,8 @@ impl Checker<'_> {
             } = &claims.value;
             let mut exp = Expectation {
                 at: label.value.clone(),
-                modules: modules.as_ref().map(|m| Membership {
-                    has: m.has.clone(),
-                    lacks: m.lacks.clone(),
-                }),
-                names: names.as_ref().map(|m| Membership {
-                    has: m.has.clone(),
-                    lacks: m.lacks.clone(),
-                }),
+                modules: self.membership(modules.as_ref(), "modules")?,
+                names: self.membership(names.as_ref(), "names")?,
                 eval: Vec::new(),
                 reclaims: None,
             };
@@ -434,6 +428,25 @@ impl Checker<'_> {
             out.push(exp);
         }
         Ok(out)
+    }
+
+    /// `has` and `lacks` may not both name an item: the claim could never hold.
+    fn membership(
+        &self,
+        m: Option<&Spanned<RawMembership>>,
+        what: &str,
+    ) -> Result<Option<Membership>, ScenarioError> {
+        let Some(m) = m else { return Ok(None) };
+        if let Some(both) = m.value.has.iter().find(|x| m.value.lacks.contains(x)) {
+            return Err(self.err(
+                m.referenced,
+                format!("`{what}` lists `{both}` under both `has` and `lacks`"),
+            ));
+        }
+        Ok(Some(Membership {
+            has: m.value.has.clone(),
+            lacks: m.value.lacks.clone(),
+        }))
     }
 
     fn divergences(

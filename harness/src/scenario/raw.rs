@@ -52,9 +52,9 @@ pub(crate) struct RawStep {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawClaims {
     #[serde(default)]
-    pub modules: Option<RawMembership>,
+    pub modules: Option<Spanned<RawMembership>>,
     #[serde(default)]
-    pub names: Option<RawMembership>,
+    pub names: Option<Spanned<RawMembership>>,
     #[serde(default)]
     pub eval: Option<Pairs<Spanned<String>, Spanned<String>>>,
     #[serde(default)]

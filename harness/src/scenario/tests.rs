@@ -318,6 +318,15 @@ fn reclaims_labels_are_checked() {
 }
 
 #[test]
+fn has_and_lacks_may_not_name_the_same_item() {
+    let (line, msg) = fails(&format!(
+        "{HEAD}steps:\n  - observe: a\nexpect:\n  a:\n    modules:\n      has: [m, n]\n      lacks: [n]\n"
+    ));
+    assert_eq!(line, 8);
+    assert_eq!(msg, "`modules` lists `n` under both `has` and `lacks`");
+}
+
+#[test]
 fn expect_may_not_repeat_a_label() {
     let (line, msg) = fails(&format!(
         "{HEAD}steps:\n  - observe: a\nexpect:\n  a:\n    names:\n      has: [x]\n  a:\n    names:\n      has: [y]\n"
