@@ -8,6 +8,7 @@ pub mod driver;
 pub mod expect;
 pub mod fidelity;
 pub mod golden;
+pub mod normalise;
 pub mod outcome;
 pub mod reference;
 pub mod report;
