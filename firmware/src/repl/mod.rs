@@ -12,6 +12,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+pub mod machine;
 #[cfg(feature = "std")]
 pub mod serve;
 
