@@ -615,8 +615,15 @@ fn reference_dumps_are_current() {
     let fresh = std::fs::read_to_string(&out).unwrap();
     let single = out.with_extension("txt.single");
     let fresh_single = std::fs::read_to_string(&single).unwrap_or_default();
-    let _ = std::fs::remove_file(&out);
-    let _ = std::fs::remove_file(&single);
+    let eval = out.with_extension("txt.eval");
+    let fresh_eval = std::fs::read_to_string(&eval).unwrap_or_default();
+    for f in [&out, &single, &eval] {
+        let _ = std::fs::remove_file(f);
+    }
+    assert!(
+        fresh_eval == include_str!("../../tests/data/compile/reference_eval.txt"),
+        "reference_eval.txt is stale: rerun python3 firmware/tests/data/compile/gen_reference.py"
+    );
     assert!(
         fresh == include_str!("../../tests/data/compile/reference.txt"),
         "reference.txt is stale: rerun python3 firmware/tests/data/compile/gen_reference.py"
@@ -676,6 +683,51 @@ fn repl_inputs_match_micropython_reference() {
             }
             (Ok(_), Some(msg)) => failures.push(std::format!("{src}: compiled, expected {msg}")),
             (Err(e), None) => failures.push(std::format!("{src}: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn eval_and_exec_match_micropython_reference() {
+    let text = include_str!("../../tests/data/compile/reference_eval.txt");
+    let mut cases: Vec<(String, Vec<String>, Vec<Vec<u8>>)> = Vec::new();
+    for line in text.lines() {
+        if let Some(s) = line.strip_prefix("==== ") {
+            cases.push((s.to_string(), Vec::new(), Vec::new()));
+        } else if let Some(c) = cases.last_mut() {
+            if let Some(s) = line.strip_prefix("startup ") {
+                c.1 = s.split('|').map(|x| x.to_string()).collect();
+            } else if let Some(h) = line.strip_prefix("hex ") {
+                c.2.push(hex_bytes(h));
+            }
+        }
+    }
+    assert!(cases.len() >= 10, "too few eval cases");
+    let mut failures = Vec::new();
+    for (case, startup, blocks) in &cases {
+        let (mode, src) = case.split_once(' ').unwrap();
+        let src = src.replace("\\n", "\n");
+        let mut it = TestInterner::new();
+        for s in startup {
+            it.intern(s).unwrap();
+        }
+        let file = startup.last().unwrap();
+        let script = std::format!("f = open('expr.txt')\ns = f.read()\nf.close()\nr = {mode}(s)\n");
+        let mut mine: Vec<Vec<u8>> = Vec::new();
+        let rc = compile(&script, file, InputKind::File, &mut it).unwrap();
+        mine.extend(flatten(&rc).iter().map(|b| b.bytecode.clone()));
+        let kind = if mode == "eval" {
+            InputKind::Eval
+        } else {
+            InputKind::File
+        };
+        match compile(&src, "<string>", kind, &mut it) {
+            Ok(rc) => mine.extend(flatten(&rc).iter().map(|b| b.bytecode.clone())),
+            Err(e) => failures.push(std::format!("{case}: {e}")),
+        }
+        if &mine != blocks {
+            failures.push(std::format!("{case}: {mine:02x?} != {blocks:02x?}"));
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");

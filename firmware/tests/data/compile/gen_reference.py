@@ -8,6 +8,9 @@ Usage: python3 gen_reference.py [path/to/micropython [output-file]]
 It also writes reference_single.txt: the friendly REPL's bytecode (InputKind::Single) for each line
 of single.txt, typed one after the other into one `micropython -v -v` session on a pseudo-terminal.
 
+And reference_eval.txt: for each line of eval.txt, the blocks of a small script that reads the
+line from a file and passes it to eval()/exec(), followed by the blocks compiled from <string>.
+
 Each snippet runs in its own directory under /tmp/mpfw-compile-ref/<name>/ so that the strings the
 unix port interns at startup (sys.path entry, script directory, argv) are known; they are written
 to the `startup` line so that the test can reproduce the qstr ids. Never edit reference.txt by hand.
@@ -161,6 +164,47 @@ def single():
         f.write("\n".join(out) + "\n")
 
 
+EVAL_SCRIPT = "f = open('expr.txt')\ns = f.read()\nf.close()\nr = %s(s)\n"
+
+
+def evals():
+    """reference_eval.txt: the script's blocks then the blocks eval()/exec() compile from <string>."""
+    out = []
+    for n, line in enumerate(open(os.path.join(HERE, "eval.txt"))):
+        mode, src = line.rstrip("\n").split(" ", 1)
+        src = src.replace("\\n", "\n")
+        name = "eval%02d" % n
+        d = os.path.join(WORK, name)
+        os.makedirs(d)
+        with open(os.path.join(d, "expr.txt"), "w") as f:
+            f.write(src)
+        with open(os.path.join(d, name + ".py"), "w") as f:
+            f.write(EVAL_SCRIPT % mode)
+        p = subprocess.run([BIN, "-v", "-v", name + ".py"], cwd=d, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20,
+                           env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
+        lines = p.stdout.decode("utf-8", "replace").split("\n")
+        out.append("==== " + line.rstrip("\n"))
+        out.append("startup /usr/lib/micropython|" + os.path.realpath(d) + "|" + name + ".py")
+        i = 0
+        while i < len(lines):
+            m = BLOCK.match(lines[i])
+            if m:
+                hexs = []
+                i += 2
+                while i < len(lines) and re.match(r"^( [0-9a-f]{2})+$", lines[i]):
+                    hexs.append(lines[i].replace(" ", ""))
+                    i += 1
+                out.append("block %s %s %s" % (m.group(1), m.group(2), m.group(3)))
+                out.append("hex " + "".join(hexs))
+                continue
+            i += 1
+    target = OUT.replace("reference.txt", "reference_eval.txt") if OUT.endswith("reference.txt") else OUT + ".eval"
+    with open(target, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
 if __name__ == "__main__":
     main()
     single()
+    evals()
