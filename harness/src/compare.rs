@@ -185,7 +185,8 @@ pub fn compare(scenario: &Scenario, reference: &Outcome, other: &Outcome) -> Com
     let mut differences = c.differences;
     let mut notes = c.notes;
     for d in differences.iter_mut().chain(notes.iter_mut()) {
-        d.declared = declared(&scenario.divergences, &reference.target, &other.target, d);
+        d.declared = declared(&scenario.divergences, &reference.target, &other.target, d)
+            .map(|v| v.reason.clone());
     }
     let agree = differences.iter().all(|d| d.declared.is_some());
     Comparison {
@@ -387,29 +388,56 @@ fn names_target(declared: &str, target: &str) -> bool {
             .is_some_and(|rest| rest.starts_with(':'))
 }
 
-/// The reason of the first divergence that covers this difference, if any. A memory
-/// divergence's `at` names the later observation of the pair (or the pair `a..b`).
-fn declared(
-    divergences: &[Divergence],
+/// Whether a divergence is about one of the two targets compared.
+fn covers_pair(v: &Divergence, reference: &str, other: &str) -> bool {
+    names_target(&v.target, other) || names_target(&v.target, reference)
+}
+
+/// Whether a divergence covers one difference found between `reference` and `other`. A
+/// memory divergence's `at` names the later observation of the pair (or the pair `a..b`).
+fn covers(v: &Divergence, reference: &str, other: &str, d: &Difference) -> bool {
+    covers_pair(v, reference, other)
+        && v.field == d.field
+        && match &v.at {
+            None => true,
+            Some(at) => {
+                *at == d.at
+                    || (d.field == Field::Memory
+                        && d.at.rsplit_once("..").is_some_and(|(_, to)| to == at))
+            }
+        }
+}
+
+/// The first divergence that covers this difference, if any.
+fn declared<'a>(
+    divergences: &'a [Divergence],
     reference: &str,
     other: &str,
     d: &Difference,
-) -> Option<String> {
-    divergences
+) -> Option<&'a Divergence> {
+    divergences.iter().find(|v| covers(v, reference, other, d))
+}
+
+/// Divergences the scenario declares for one of the two compared targets that cover no
+/// difference or note of `comparison`: the targets may have converged, and the
+/// declaration can go.
+pub fn unused_divergences<'a>(
+    scenario: &'a Scenario,
+    comparison: &Comparison,
+) -> Vec<&'a Divergence> {
+    let (r, o) = (comparison.reference.as_str(), comparison.other.as_str());
+    scenario
+        .divergences
         .iter()
-        .find(|v| {
-            (names_target(&v.target, other) || names_target(&v.target, reference))
-                && v.field == d.field
-                && match &v.at {
-                    None => true,
-                    Some(at) => {
-                        *at == d.at
-                            || (d.field == Field::Memory
-                                && d.at.rsplit_once("..").is_some_and(|(_, to)| to == at))
-                    }
-                }
+        .filter(|v| covers_pair(v, r, o))
+        .filter(|v| {
+            !comparison
+                .differences
+                .iter()
+                .chain(&comparison.notes)
+                .any(|d| covers(v, r, o, d))
         })
-        .map(|v| v.reason.clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -701,6 +729,18 @@ mod tests {
             Some("slack in the heap")
         );
         assert_eq!(c.undeclared().count(), 0);
+        assert!(unused_divergences(&s, &c).is_empty());
+        // A declaration that matches nothing is reported as unused, for these targets only.
+        let s = kept(
+            "  - {target: rust, field: memory, reason: r}\n  - {target: rust, field: modules, reason: r}\n  - {target: rust, field: eval, reason: stale}\n  - {target: cpython, field: eval, reason: other target}\n",
+        );
+        let c = compare(&s, &r, &o);
+        assert!(c.agree);
+        let unused: Vec<&str> = unused_divergences(&s, &c)
+            .iter()
+            .map(|v| v.reason.as_str())
+            .collect();
+        assert_eq!(unused, ["stale"]);
 
         // Wrong label, wrong field or another target: not declared.
         for d in [
