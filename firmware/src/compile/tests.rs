@@ -617,9 +617,15 @@ fn reference_dumps_are_current() {
     let fresh_single = std::fs::read_to_string(&single).unwrap_or_default();
     let eval = out.with_extension("txt.eval");
     let fresh_eval = std::fs::read_to_string(&eval).unwrap_or_default();
-    for f in [&out, &single, &eval] {
+    let floats = out.with_extension("txt.floats");
+    let fresh_floats = std::fs::read_to_string(&floats).unwrap_or_default();
+    for f in [&out, &single, &eval, &floats] {
         let _ = std::fs::remove_file(f);
     }
+    assert!(
+        fresh_floats == include_str!("../../tests/data/compile/reference_floats.txt"),
+        "reference_floats.txt is stale: rerun python3 firmware/tests/data/compile/gen_reference.py"
+    );
     assert!(
         fresh_eval == include_str!("../../tests/data/compile/reference_eval.txt"),
         "reference_eval.txt is stale: rerun python3 firmware/tests/data/compile/gen_reference.py"
@@ -730,5 +736,37 @@ fn eval_and_exec_match_micropython_reference() {
             failures.push(std::format!("{case}: {mine:02x?} != {blocks:02x?}"));
         }
     }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn float_literals_have_micropython_bits() {
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for line in include_str!("../../tests/data/compile/reference_floats.txt").lines() {
+        let Some((lit, hex)) = line.split_once(' ') else {
+            continue;
+        };
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&hex_bytes(hex));
+        let expected = f64::from_le_bytes(bytes);
+        let mut it = TestInterner::new();
+        let rc = compile(
+            &std::format!("x = {lit}\n"),
+            "f.py",
+            InputKind::File,
+            &mut it,
+        )
+        .unwrap();
+        match rc.objects.as_slice() {
+            [super::Const::Float(v)] if v.to_bits() == expected.to_bits() => {}
+            other => failures.push(std::format!(
+                "{lit}: {other:?} != {expected:e} ({:#x})",
+                expected.to_bits()
+            )),
+        }
+        n += 1;
+    }
+    assert!(n >= 20, "too few float cases");
     assert!(failures.is_empty(), "{failures:#?}");
 }

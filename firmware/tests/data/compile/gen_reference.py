@@ -11,6 +11,8 @@ of single.txt, typed one after the other into one `micropython -v -v` session on
 And reference_eval.txt: for each line of eval.txt, the blocks of a small script that reads the
 line from a file and passes it to eval()/exec(), followed by the blocks compiled from <string>.
 
+And reference_floats.txt: the bits of each float literal of floats.txt (via ustruct.pack).
+
 Each snippet runs in its own directory under /tmp/mpfw-compile-ref/<name>/ so that the strings the
 unix port interns at startup (sys.path entry, script directory, argv) are known; they are written
 to the `startup` line so that the test can reproduce the qstr ids. Never edit reference.txt by hand.
@@ -204,7 +206,26 @@ def evals():
         f.write("\n".join(out) + "\n")
 
 
+def floats():
+    """reference_floats.txt: the IEEE-754 bits MicroPython gives each float literal of floats.txt."""
+    lits = [l.strip() for l in open(os.path.join(HERE, "floats.txt")) if l.strip()]
+    d = os.path.join(WORK, "floats")
+    os.makedirs(d)
+    with open(os.path.join(d, "floats.py"), "w") as f:
+        f.write("import ustruct\n")
+        for lit in lits:
+            f.write("print(''.join('%%02x' %% b for b in ustruct.pack('<d', %s)))\n" % lit)
+    p = subprocess.run([BIN, "floats.py"], cwd=d, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=20)
+    bits = p.stdout.decode().split()
+    target = OUT.replace("reference.txt", "reference_floats.txt") if OUT.endswith("reference.txt") else OUT + ".floats"
+    with open(target, "w") as f:
+        for lit, b in zip(lits, bits):
+            f.write("%s %s\n" % (lit, b))
+
+
 if __name__ == "__main__":
     main()
     single()
     evals()
+    floats()
