@@ -499,3 +499,71 @@ fn two_scenarios_in_a_row_share_one_connection() {
 
 #[allow(dead_code)]
 fn keep_arc_used(_: Arc<()>) {}
+
+// ---------------------------------------------------------------------------------------
+// The Rust firmware served on a pseudo-terminal, against the in-process `rust` target.
+
+fn all_scenarios() -> Vec<Scenario> {
+    let found = mpdiff::scenario::discover(&[repo().join("scenarios")]).unwrap();
+    found.iter().map(|f| load_file(&f.file, &f.name).unwrap_or_else(|e| panic!("{e}"))).collect()
+}
+
+fn deltas(obs: &[mpdiff::outcome::Observation]) -> Vec<i64> {
+    obs.windows(2).map(|w| w[1].free - w[0].free).collect()
+}
+
+#[test]
+fn every_scenario_on_the_pty_board_agrees_with_the_rust_target_byte_for_byte() {
+    use mpdiff::targets::rust::RustTarget;
+    let scenarios = all_scenarios();
+    assert!(!scenarios.is_empty());
+    let mut heaps: Vec<u64> = scenarios.iter().map(|s| s.heap).collect();
+    heaps.sort();
+    heaps.dedup();
+    let rust = RustTarget::new();
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for heap in heaps {
+        let board = mpdiff::targets::board::spawn_pty_board(heap).expect("a pseudo-terminal");
+        let mut o = quick();
+        o.raw.step_timeout = Duration::from_secs(10);
+        let t = BoardTarget::with_opener(
+            &board.path,
+            o,
+            Box::new({
+                let p = board.path.clone();
+                move || mpdiff::targets::board::open_serial(&p, 115_200)
+            }),
+        );
+        for s in scenarios.iter().filter(|s| s.heap == heap) {
+            let opts = run_opts(60);
+            let r = rust.execute(s, &opts);
+            let b = t.execute(s, &opts);
+            if r.failure.is_some() || b.failure.is_some() {
+                if r.failure.is_none() || b.failure.is_none() {
+                    problems.push(format!("{}: rust failure {:?}, board failure {:?}", s.name, r.failure, b.failure));
+                }
+                continue;
+            }
+            compared += 1;
+            if deltas(&r.observations) != deltas(&b.observations) {
+                problems.push(format!(
+                    "{}: deltas rust {:?} board {:?}",
+                    s.name,
+                    deltas(&r.observations),
+                    deltas(&b.observations)
+                ));
+            }
+            let ro = mpdiff::expect::finish(s, "rust", r);
+            let bo = mpdiff::expect::finish(s, &t.name(), b);
+            let c = mpdiff::compare::compare(s, &ro, &bo);
+            if c.undeclared().next().is_some() {
+                problems.push(format!("{}: {:?}", s.name, c.undeclared().collect::<Vec<_>>()));
+            }
+        }
+        drop(t);
+        board.stop().expect("the board served without i/o errors");
+    }
+    eprintln!("{compared} scenarios compared in full");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -31,12 +31,8 @@ def getcwd():
     return '/' if rel == '.' else '/' + rel
 
 
-class Uname:
-    machine = 'CPython test board'
-
-
 uos.getcwd = getcwd
-uos.uname = lambda: Uname()
+uos.uname = lambda: ('cpython', 'cpython', '3', '3', 'CPython test board')
 gc = types.ModuleType('gc')
 gc.collect = lambda: None
 gc.mem_free = lambda: 30000 - 16 * len(sys.modules)

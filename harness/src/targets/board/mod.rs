@@ -22,7 +22,7 @@ use crate::outcome::Transfer;
 use crate::scenario::Scenario;
 use crate::targets::{Execution, RunOptions, Target, TargetError};
 
-pub use pty::{PtyBoard, spawn_pty_board_with};
+pub use pty::{PtyBoard, spawn_pty_board, spawn_pty_board_with};
 pub use raw::{BoardError, ExecOutput, Port, RawOptions, RawRepl};
 
 /// The folder the scenario tree goes to on the board.
@@ -346,14 +346,20 @@ impl Target for BoardTarget {
 /// firmware that lacks either.
 const INFO_PY: &str = "import sys
 import gc
+n = 'unknown'
+v = ('?', '?', '?')
 m = sys.platform
 try:
-    import uos
-    m = uos.uname().machine
+    n = sys.implementation[0]
+    v = sys.implementation[1]
 except Exception:
     pass
-v = sys.implementation.version
-print('#~I', sys.implementation.name, v[0], v[1], v[2], gc.mem_free() + gc.mem_alloc(), repr(m))
+try:
+    import uos
+    m = uos.uname()[4]
+except Exception:
+    pass
+print('#~I', n, v[0], v[1], v[2], gc.mem_free() + gc.mem_alloc(), repr(m))
 ";
 
 fn about_line(record: &str) -> String {

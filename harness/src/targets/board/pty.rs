@@ -6,6 +6,7 @@ use std::io;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use mpfw::repl::machine::{EngineConfig, MachineEngine};
 use mpfw::repl::serve::{ServeOptions, StopFlag, serve};
 use mpfw::repl::{BoardInfo, Engine, Repl};
 use serialport::{SerialPort, TTYPort};
@@ -44,6 +45,27 @@ impl Drop for PtyBoard {
             let _ = t.join();
         }
     }
+}
+
+/// The firmware started the way the in-process `rust` target starts it (the unix port's
+/// `sys.path`, script folder and `sys.argv`, the driver's file name for REPL input), so a
+/// scenario run through the board meets the same heap and qstr state and observes the
+/// same byte deltas.
+pub fn rust_target_engine(heap_bytes: usize) -> MachineEngine {
+    MachineEngine::with_config(EngineConfig {
+        heap_bytes,
+        path: vec![String::new(), "~/.micropython/lib".into(), "/usr/lib/micropython".into()],
+        script_dir: Some("/tmp/mpdiff-xxxxxxxx".into()),
+        argv: vec!["../driver.py".into()],
+        source_file: "../driver.py".into(),
+    })
+}
+
+/// The Rust firmware with `heap` bytes of GC heap served as a board on a new
+/// pseudo-terminal, started like the `rust` target (see [`rust_target_engine`]).
+pub fn spawn_pty_board(heap: u64) -> io::Result<PtyBoard> {
+    let heap = usize::try_from(heap).map_err(io::Error::other)?;
+    spawn_pty_board_with(rust_target_engine(heap), BoardInfo::default(), ServeOptions::default())
 }
 
 /// Serves `engine` behind a REPL on a new pseudo-terminal.
