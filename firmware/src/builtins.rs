@@ -3,7 +3,9 @@
 //! py/modsys.c, py/modgc.c, extmod/vfs.c-like `uos` over the [`FileSystem`](crate::fs)).
 
 use alloc::format;
-use alloc::string::String;
+use alloc::string::{String, ToString};
+#[cfg(not(feature = "std"))]
+use crate::runtime::FloatExt;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -1212,6 +1214,7 @@ impl Rt<'_> {
                     None => vec![],
                 };
                 let n = data.len();
+                let mut flush = None;
                 if let Some(Some(f)) = self.st.files.get_mut(h) {
                     if !f.write {
                         return Err(self.os_error(FsError::Invalid));
@@ -1222,6 +1225,11 @@ impl Rt<'_> {
                     }
                     f.data[f.pos..end].copy_from_slice(&data);
                     f.pos = end;
+                    flush = Some((f.path.clone(), f.data.clone()));
+                }
+                // written through at once, like a POSIX write(): an unclosed file is complete
+                if let Some((p, d)) = flush {
+                    self.st.fs.write(&p, &d).map_err(|e| self.os_error(e))?;
                 }
                 self.new_int(n as i64)
             }

@@ -3,6 +3,8 @@
 
 use alloc::format;
 use alloc::string::String;
+#[cfg(not(feature = "std"))]
+use crate::runtime::FloatExt;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -834,10 +836,8 @@ impl Rt<'_> {
                 if y == 0 {
                     return Err(self.exc_msg(R::EZeroDivisionError, "division by zero"));
                 }
-                let q = x.div_euclid(y);
-                let q = if y < 0 && x.rem_euclid(y) != 0 { q } else { q };
-                let fl = (x as f64 / y as f64).floor() as i64;
-                let _ = q;
+                let (q, r) = (x / y, x % y);
+                let fl = if r != 0 && ((r < 0) != (y < 0)) { q - 1 } else { q };
                 if op == bop::FLOOR_DIVIDE { fl } else { x - fl * y }
             }
             bop::TRUE_DIVIDE => {

@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 
 use crate::fs::FileSystem;
 use crate::heap::{Heap, RootSlot, WORD_BYTES, Word};
-use crate::map::{self, KeyOps, LookupKind};
+use crate::map::{self, KeyOps};
 use crate::obj::{self, FALSE, NONE, NULL, R, SENTINEL, TRUE, layout, rom};
 use crate::qstr::Qstrs;
 
@@ -1297,4 +1297,33 @@ pub fn errno_name(e: i32) -> Option<&'static str> {
         115 => "EINPROGRESS",
         _ => return None,
     })
+}
+
+/// Float functions that `core` lacks without `std` (from `libm`).
+#[cfg(not(feature = "std"))]
+pub trait FloatExt {
+    /// Rounds down.
+    fn floor(self) -> f64;
+    /// Rounds toward zero.
+    fn trunc(self) -> f64;
+    /// Rounds half away from zero.
+    fn round(self) -> f64;
+    /// Raises to a float power.
+    fn powf(self, e: f64) -> f64;
+}
+
+#[cfg(not(feature = "std"))]
+impl FloatExt for f64 {
+    fn floor(self) -> f64 {
+        libm::floor(self)
+    }
+    fn trunc(self) -> f64 {
+        libm::trunc(self)
+    }
+    fn round(self) -> f64 {
+        libm::round(self)
+    }
+    fn powf(self, e: f64) -> f64 {
+        libm::pow(self, e)
+    }
 }

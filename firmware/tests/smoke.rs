@@ -39,9 +39,3 @@ fn dotted_import_binds_parents() {
     assert_eq!(out, "['__class__', '__file__', '__name__', '__path__', 'b'] 1\n");
 }
 
-#[test]
-fn debug_probe() {
-    let files = [("a/__init__.py", ""), ("a/b/__init__.py", ""), ("a/b/c.py", "x = 1\n")];
-    let (out, err) = run(&files, "import sys\nimport a.b\nprint(repr(a), repr(sys.modules['a']), repr(sys.modules['a.b']), id(a), id(sys.modules['a']))\n");
-    println!("{out} {err:?}");
-}
