@@ -71,6 +71,22 @@ pub const CPYTHON: &[Rule] = &[
               module, where MicroPython raises ImportError itself",
     },
     Rule {
+        filter: Filter::RenameError {
+            from: "RecursionError",
+            to: "RuntimeError",
+        },
+        why: "CPython 3.5+ raises the RuntimeError subclass RecursionError when the recursion \
+              limit is hit, where MicroPython raises RuntimeError itself",
+    },
+    Rule {
+        filter: Filter::RenameError {
+            from: "UnboundLocalError",
+            to: "NameError",
+        },
+        why: "CPython raises the NameError subclass UnboundLocalError for a local read before \
+              assignment, where MicroPython 1.9.4 raises NameError itself",
+    },
+    Rule {
         filter: Filter::StripTreeRoot,
         why: "CPython imports the tree from a fresh temporary folder whose absolute path \
               shows in __file__ and module reprs and changes on every run",
@@ -252,11 +268,20 @@ mod tests {
                 ],
                 &[],
             )],
-            exceptions: vec![err("ModuleNotFoundError", "No module named 'q'")],
+            exceptions: vec![
+                err("ModuleNotFoundError", "No module named 'q'"),
+                err("RecursionError", "maximum recursion depth exceeded"),
+                err("UnboundLocalError", "cannot access local variable 'n'"),
+                err("LookupError", "kept"),
+            ],
             ..Execution::default()
         };
         apply(CPYTHON, &Context::default(), &mut ex);
         assert_eq!(ex.observations[0].names, ["__name__", "x"]);
-        assert_eq!(ex.exceptions[0].kind, "ImportError");
+        let kinds: Vec<&str> = ex.exceptions.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["ImportError", "RuntimeError", "NameError", "LookupError"]
+        );
     }
 }

@@ -65,8 +65,8 @@ pub fn valid_names() -> Vec<&'static str> {
     vec!["rust", "unix32", "unix", "cpython", "board:PORT"]
 }
 
-/// Turns a target name into a target. Boards are opened here (so a wrong port fails
-/// early); interpreters are only built by `prepare`.
+/// Turns a target name into a target. Nothing is built or opened here: interpreters are
+/// built and ports opened by `prepare`.
 pub fn by_name(name: &str, opts: &SelectOptions) -> Result<Box<dyn Target>, SelectError> {
     if let Some(fake) = FakeTarget::by_name(name) {
         return Ok(Box::new(fake));
@@ -74,7 +74,7 @@ pub fn by_name(name: &str, opts: &SelectOptions) -> Result<Box<dyn Target>, Sele
     match name {
         "unix32" => Ok(Box::new(UnixTarget::new(Word::W32))),
         "unix" => Ok(Box::new(UnixTarget::new(Word::W64))),
-        "rust" => pending(name),
+        "rust" => Ok(Box::new(crate::targets::rust::RustTarget::new())),
         "cpython" => cpython(name),
         _ => match name.strip_prefix("board:") {
             Some(port) if !port.is_empty() => board(name, port, opts),
@@ -86,17 +86,9 @@ pub fn by_name(name: &str, opts: &SelectOptions) -> Result<Box<dyn Target>, Sele
     }
 }
 
-// Until the interpreter targets land, their names are known but cannot be built.
-fn pending(name: &str) -> Result<Box<dyn Target>, SelectError> {
-    Err(SelectError::Open {
-        name: name.to_string(),
-        message: "not available in this build yet".to_string(),
-    })
-}
-
 #[cfg(feature = "cpython")]
-fn cpython(name: &str) -> Result<Box<dyn Target>, SelectError> {
-    pending(name)
+fn cpython(_name: &str) -> Result<Box<dyn Target>, SelectError> {
+    Ok(Box::new(crate::targets::cpython::CpythonTarget::new()))
 }
 
 #[cfg(not(feature = "cpython"))]
@@ -109,8 +101,9 @@ fn cpython(name: &str) -> Result<Box<dyn Target>, SelectError> {
 
 #[cfg(feature = "board")]
 fn board(name: &str, port: &str, opts: &SelectOptions) -> Result<Box<dyn Target>, SelectError> {
-    let _ = (port, opts);
-    pending(name)
+    // The port is opened by `prepare`, so a wrong port fails there, with a hint.
+    let _ = name;
+    Ok(Box::new(crate::targets::board::BoardTarget::open(port, opts.baud)))
 }
 
 #[cfg(not(feature = "board"))]
