@@ -239,6 +239,25 @@ fn build_locked(word: Word, dir: &Path, stamp: &str) -> Result<Build, ReferenceE
             log.try_clone()
                 .map_err(|e| io("failed to open", &log_path, e))?,
         );
+    // Exact heap figures can depend on the compiler (conservative stack scanning sees
+    // its stack frames), so the log says which one built this.
+    let compiler = Command::new("gcc")
+        .arg("--version")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let _ = writeln!(
+        log,
+        "source: {} ({:?})\ncompiler: {compiler}",
+        src.root.display(),
+        src.origin
+    );
     let _ = writeln!(log, "$ {cmd:?}");
     let mut child = cmd
         .spawn()
