@@ -558,13 +558,26 @@ fn check(args: &PathsArg) -> u8 {
 
 #[cfg(feature = "board")]
 fn boards() -> u8 {
-    err(|w| {
-        report::note(
-            w,
-            "error: listing serial ports is not available in this build yet",
-        )
-    });
-    Exit::Unavailable as u8
+    match mpdiff::targets::board::list_ports() {
+        Ok(ports) => {
+            let ports: Vec<(String, String)> = ports
+                .into_iter()
+                .map(|p| {
+                    let mut about = p.about;
+                    if p.likely_esp8266 {
+                        about.push_str(" (likely an ESP8266 board)");
+                    }
+                    (p.name, about)
+                })
+                .collect();
+            out(|w| report::ports(w, &ports));
+            Exit::Ok as u8
+        }
+        Err(e) => {
+            err(|w| report::note(w, &format!("error: {e}")));
+            Exit::Unavailable as u8
+        }
+    }
 }
 
 #[cfg(not(feature = "board"))]

@@ -103,7 +103,9 @@ fn cpython(name: &str) -> Result<Box<dyn Target>, SelectError> {
 fn board(name: &str, port: &str, opts: &SelectOptions) -> Result<Box<dyn Target>, SelectError> {
     // The port is opened by `prepare`, so a wrong port fails there, with a hint.
     let _ = name;
-    Ok(Box::new(crate::targets::board::BoardTarget::open(port, opts.baud)))
+    Ok(Box::new(crate::targets::board::BoardTarget::open(
+        port, opts.baud,
+    )))
 }
 
 #[cfg(not(feature = "board"))]
