@@ -25,6 +25,7 @@ use alloc::vec::Vec;
 
 mod compiler;
 pub mod disasm;
+mod float;
 pub mod lexer;
 pub mod opcodes;
 pub mod parse;

@@ -318,73 +318,15 @@ impl Parser<'_, '_> {
         Ok(val as i64)
     }
 
-    /// `mp_parse_num_decimal` (double precision): the same digit accumulation and scaling,
-    /// so the value is bit-identical to MicroPython's, which is not always correctly rounded.
     fn parse_float(&self, text: &[u8]) -> Result<f64, CompileError> {
-        let invalid = || self.error("SyntaxError", "invalid syntax for number");
-        let mut dec_val: f64 = 0.0;
-        let mut i = 0;
-        let mut in_frac = false;
-        let mut in_exp = false;
-        let mut exp_neg = false;
-        let mut exp_val: i64 = 0;
-        let mut exp_extra: i64 = 0;
-        let mut imag = false;
-        while i < text.len() {
-            let dig = text[i];
-            i += 1;
-            if dig.is_ascii_digit() {
-                let d = i64::from(dig - b'0');
-                if in_exp {
-                    exp_val = exp_val.saturating_mul(10).saturating_add(d);
-                } else if dec_val < 1e200 {
-                    dec_val = 10.0 * dec_val + d as f64;
-                    if in_frac {
-                        exp_extra -= 1;
-                    }
-                } else if !in_frac {
-                    exp_extra += 1;
-                }
-            } else if !in_frac && !in_exp && dig == b'.' {
-                in_frac = true;
-            } else if !in_exp && (dig | 0x20) == b'e' {
-                in_exp = true;
-                if i < text.len() {
-                    if text[i] == b'+' {
-                        i += 1;
-                    } else if text[i] == b'-' {
-                        i += 1;
-                        exp_neg = true;
-                    }
-                }
-                if i == text.len() {
-                    return Err(invalid());
-                }
-            } else if (dig | 0x20) == b'j' {
-                imag = true;
-                break;
-            } else {
-                i -= 1;
-                break;
+        match super::float::parse_decimal(text) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => {
+                let lit = String::from_utf8_lossy(text);
+                Err(self.error("NotImplementedError", &format!("complex literal: {lit}")))
             }
+            Err(()) => Err(self.error("SyntaxError", "invalid syntax for number")),
         }
-        if exp_neg {
-            exp_val = -exp_val;
-        }
-        exp_val += exp_extra;
-        if exp_val < -307 {
-            exp_val += 307;
-            dec_val *= 1e-307;
-        }
-        dec_val *= pow10(exp_val);
-        if i == 0 || i != text.len() {
-            return Err(invalid());
-        }
-        if imag {
-            let lit = String::from_utf8_lossy(text);
-            return Err(self.error("NotImplementedError", &format!("complex literal: {lit}")));
-        }
-        Ok(dec_val)
     }
 
     fn push_result_rule(
@@ -907,17 +849,6 @@ const MODULE_CONSTS: &[(&str, &str, i64)] = &[
     ("uctypes", "UINT8", 0),
     ("uctypes", "VOID", 0),
 ];
-
-/// `pow(10, e)` correctly rounded, like the C library's `pow` for these arguments.
-fn pow10(e: i64) -> f64 {
-    if e > 400 {
-        return f64::INFINITY;
-    }
-    if e < -400 {
-        return 0.0;
-    }
-    format!("1e{e}").parse::<f64>().unwrap_or(f64::NAN)
-}
 
 fn py_floordiv(a: i128, b: i128) -> i128 {
     let q = a / b;
