@@ -2,10 +2,10 @@
 //! the built-in modules `sys`, `gc`, `uos` and `micropython` (py/modbuiltins.c, py/obj*.c,
 //! py/modsys.c, py/modgc.c, extmod/vfs.c-like `uos` over the [`FileSystem`](crate::fs)).
 
-use alloc::format;
-use alloc::string::{String, ToString};
 #[cfg(not(feature = "std"))]
 use crate::runtime::FloatExt;
+use alloc::format;
+use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -86,7 +86,11 @@ impl Rt<'_> {
             R::FImport => {
                 self.arg_count(a, 1, 5)?;
                 let fromlist = if a.n >= 4 { p(3) } else { NONE };
-                let level = if a.n >= 5 { int_of(p(4)).unwrap_or(0) } else { 0 };
+                let level = if a.n >= 5 {
+                    int_of(p(4)).unwrap_or(0)
+                } else {
+                    0
+                };
                 self.builtin_import(p(0), fromlist, level)
             }
             R::FAbs => {
@@ -112,9 +116,15 @@ impl Rt<'_> {
             R::FCallable => {
                 self.arg_count(a, 1, 1)?;
                 let t = self.type_of(p(0));
-                let ok = [R::TFunction, R::TClosure, R::TBoundMeth, R::TBuiltin, R::TType]
-                    .iter()
-                    .any(|r| rom(*r) == t)
+                let ok = [
+                    R::TFunction,
+                    R::TClosure,
+                    R::TBoundMeth,
+                    R::TBuiltin,
+                    R::TType,
+                ]
+                .iter()
+                .any(|r| rom(*r) == t)
                     || (self.is_user_type(t) && {
                         let cq = q!(self, "__call__");
                         self.class_lookup(t, cq).is_some()
@@ -136,7 +146,8 @@ impl Rt<'_> {
             R::FDir => self.builtin_dir(a),
             R::FDivmod => {
                 self.arg_count(a, 2, 2)?;
-                let d = self.binary_op(crate::compile::opcodes::binary::FLOOR_DIVIDE, p(0), p(1))?;
+                let d =
+                    self.binary_op(crate::compile::opcodes::binary::FLOOR_DIVIDE, p(0), p(1))?;
                 let h = self.hold(d);
                 let m = self.binary_op(crate::compile::opcodes::binary::MODULO, p(0), p(1));
                 self.release(h);
@@ -204,7 +215,9 @@ impl Rt<'_> {
                 };
                 for c in cands {
                     if !self.is_type(c) {
-                        return Err(self.type_error("issubclass() arg 2 must be a class or a tuple of classes"));
+                        return Err(self.type_error(
+                            "issubclass() arg 2 must be a class or a tuple of classes",
+                        ));
                     }
                     if self.is_subclass(t, c) {
                         return Ok(TRUE);
@@ -395,6 +408,12 @@ impl Rt<'_> {
                 self.io.write(s.as_bytes());
                 Ok(NONE)
             }
+            R::FJsonDumps => {
+                self.arg_count(a, 1, 1)?;
+                let mut out = String::new();
+                self.json_dump(p(0), &mut out, 0)?;
+                self.new_str_vstr(out.as_bytes())
+            }
             // ---------------------------------------------------------------- gc
             R::FGcCollect => {
                 let n = self.st.heap.collect(&[]);
@@ -419,7 +438,9 @@ impl Rt<'_> {
                     };
                 }
                 let v = self.get_int(p(0))?;
-                self.st.heap.set_threshold(if v < 0 { None } else { Some(v as usize) });
+                self.st
+                    .heap
+                    .set_threshold(if v < 0 { None } else { Some(v as usize) });
                 Ok(NONE)
             }
             // ---------------------------------------------------------------- micropython
@@ -483,7 +504,10 @@ impl Rt<'_> {
                 self.arg_count(a, 2, 2)?;
                 let from = String::from_utf8_lossy(&self.get_str(p(0))?).into_owned();
                 let to = String::from_utf8_lossy(&self.get_str(p(1))?).into_owned();
-                self.st.fs.rename(&from, &to).map_err(|e| self.os_error(e))?;
+                self.st
+                    .fs
+                    .rename(&from, &to)
+                    .map_err(|e| self.os_error(e))?;
                 Ok(NONE)
             }
             R::FOsGetcwd => {
@@ -499,10 +523,75 @@ impl Rt<'_> {
                     None => return Err(self.os_error(FsError::NotFound)),
                 };
                 let z = obj::small(0);
-                self.new_tuple(&[obj::small(mode), z, z, z, z, z, obj::small(size as i32), z, z, z])
+                self.new_tuple(&[
+                    obj::small(mode),
+                    z,
+                    z,
+                    z,
+                    z,
+                    z,
+                    obj::small(size as i32),
+                    z,
+                    z,
+                    z,
+                ])
             }
             _ => self.call_method_builtin(r, a),
         }
+    }
+
+    /// `ujson.dumps` (extmod/modujson.c prints with the JSON printer: `", "` and `": "`).
+    fn json_dump(&mut self, w: Word, out: &mut String, depth: usize) -> PR<()> {
+        if depth > 32 {
+            return Err(self.exc_msg(R::ERuntimeError, "maximum recursion depth exceeded"));
+        }
+        let t = self.type_of(w);
+        if w == NONE {
+            out.push_str("null");
+        } else if w == TRUE {
+            out.push_str("true");
+        } else if w == FALSE {
+            out.push_str("false");
+        } else if t == rom(R::TStr) {
+            let s = self.str_string(w).unwrap_or_default();
+            out.push('"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        } else if t == rom(R::TList) || t == rom(R::TTuple) {
+            out.push('[');
+            for (i, x) in self.seq_items(w).into_iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                self.json_dump(x, out, depth + 1)?;
+            }
+            out.push(']');
+        } else if t == rom(R::TDict) {
+            out.push('{');
+            for (i, (k, v)) in self.dict_items(w).into_iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                self.json_dump(k, out, depth + 1)?;
+                out.push_str(": ");
+                self.json_dump(v, out, depth + 1)?;
+            }
+            out.push('}');
+        } else if int_of(w).is_some() || t == rom(R::TFloat) {
+            out.push_str(&self.repr(w));
+        } else {
+            let r = self.repr(w);
+            return Err(self.type_error(&format!("{r} is not JSON serializable")));
+        }
+        Ok(())
     }
 
     fn build_class(&mut self, a: Args<'_>) -> PR<Word> {
@@ -522,7 +611,11 @@ impl Rt<'_> {
             self.vpush(cell);
             let bases = self.new_tuple(&a.w[2..a.n])?;
             self.vpush(bases);
-            let meta = if a.n == 2 { rom(R::TType) } else { self.type_of(a.w[2]) };
+            let meta = if a.n == 2 {
+                rom(R::TType)
+            } else {
+                self.type_of(a.w[2])
+            };
             let cls = self.call_n(meta, &[name, bases, d])?;
             if cell != NONE && self.type_of(cell) == rom(R::TCell) {
                 self.wf(cell, 1, cls);
@@ -604,7 +697,11 @@ impl Rt<'_> {
         let src = self.get_str(a.w[0])?;
         let src = String::from_utf8_lossy(&src).into_owned();
         let file = q!(self, "<string>");
-        let kind = if is_eval { InputKind::Eval } else { InputKind::File };
+        let kind = if is_eval {
+            InputKind::Eval
+        } else {
+            InputKind::File
+        };
         self.exec_in(&src, file, kind, globals, locals)
     }
 
@@ -614,7 +711,11 @@ impl Rt<'_> {
         let base = self.vlen();
         let mut keyed: Vec<(Word, Word)> = Vec::with_capacity(items.len());
         for w in items {
-            let k = if key == NONE { w } else { self.call_n(key, &[w])? };
+            let k = if key == NONE {
+                w
+            } else {
+                self.call_n(key, &[w])?
+            };
             self.vpush(k);
             keyed.push((k, w));
         }
@@ -625,7 +726,11 @@ impl Rt<'_> {
         for x in keyed {
             let mut pos = out.len();
             while pos > 0 {
-                let (a, b) = if rev { (out[pos - 1].0, x.0) } else { (x.0, out[pos - 1].0) };
+                let (a, b) = if rev {
+                    (out[pos - 1].0, x.0)
+                } else {
+                    (x.0, out[pos - 1].0)
+                };
                 let c = self.binary_op(lt, a, b)?;
                 if c == TRUE {
                     pos -= 1;
@@ -679,7 +784,11 @@ impl Rt<'_> {
                     return self.new_int(f.trunc() as i64);
                 }
                 if let Some(b) = self.str_bytes(x) {
-                    let radix = if a.n >= 2 { self.get_int(p(1))? as u32 } else { 10 };
+                    let radix = if a.n >= 2 {
+                        self.get_int(p(1))? as u32
+                    } else {
+                        10
+                    };
                     let s = String::from_utf8_lossy(&b);
                     let t = s.trim().replace('_', "");
                     let (neg, digits) = match t.strip_prefix('-') {
@@ -687,7 +796,10 @@ impl Rt<'_> {
                         None => (false, t.trim_start_matches('+').to_string()),
                     };
                     let (radix, digits) = if radix == 16 || radix == 0 {
-                        match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+                        match digits
+                            .strip_prefix("0x")
+                            .or_else(|| digits.strip_prefix("0X"))
+                        {
                             Some(d) => (16, d.to_string()),
                             None => (if radix == 0 { 10 } else { radix }, digits),
                         }
@@ -730,7 +842,9 @@ impl Rt<'_> {
                 if self.type_of(p(0)) == rom(R::TStr) {
                     return Ok(p(0));
                 }
-                if a.n >= 2 && let Some(b) = self.str_bytes(p(0)) {
+                if a.n >= 2
+                    && let Some(b) = self.str_bytes(p(0))
+                {
                     return self.new_str_vstr(&b);
                 }
                 if a.n >= 2 && self.type_of(p(0)) == rom(R::TBytearray) {
@@ -815,7 +929,9 @@ impl Rt<'_> {
                             for kv in self.collect_iter(p(0))? {
                                 let pair = self.collect_iter(kv)?;
                                 if pair.len() != 2 {
-                                    return Err(self.value_error("dict update sequence has wrong length"));
+                                    return Err(
+                                        self.value_error("dict update sequence has wrong length")
+                                    );
                                 }
                                 self.dict_set(d, pair[0], pair[1])?;
                             }
@@ -830,7 +946,11 @@ impl Rt<'_> {
                 r
             }
             R::TSet => {
-                let items = if a.n == 0 { vec![] } else { self.collect_iter(p(0))? };
+                let items = if a.n == 0 {
+                    vec![]
+                } else {
+                    self.collect_iter(p(0))?
+                };
                 self.new_set(&items)
             }
             R::TRange => {
@@ -857,7 +977,11 @@ impl Rt<'_> {
             }
             R::TEnumerate => {
                 self.arg_count(a, 1, 2)?;
-                let start = if a.n == 2 { p(1) } else { self.kwarg(a, "start").unwrap_or(obj::small(0)) };
+                let start = if a.n == 2 {
+                    p(1)
+                } else {
+                    self.kwarg(a, "start").unwrap_or(obj::small(0))
+                };
                 let i = self.get_iter(p(0))?;
                 let h = self.hold(i);
                 let o = self.alloc_obj(rom(R::TEnumerate), 3);
@@ -925,7 +1049,13 @@ impl Rt<'_> {
         };
         let pos = if mode.contains('a') { data.len() } else { 0 };
         let h = self.st.files.len();
-        self.st.files.push(Some(OpenFile { path, write, binary, data, pos }));
+        self.st.files.push(Some(OpenFile {
+            path,
+            write,
+            binary,
+            data,
+            pos,
+        }));
         let o = self.alloc_obj(rom(R::TFile), 2)?;
         self.wf(o, 1, obj::small(h as i32));
         Ok(o)
@@ -943,9 +1073,14 @@ impl Rt<'_> {
     pub fn file_readline(&mut self, o: Word) -> PR<Word> {
         let h = self.file_of(o)?;
         let (line, binary) = {
-            let Some(Some(f)) = self.st.files.get_mut(h) else { return Ok(NONE) };
+            let Some(Some(f)) = self.st.files.get_mut(h) else {
+                return Ok(NONE);
+            };
             let rest = &f.data[f.pos.min(f.data.len())..];
-            let n = rest.iter().position(|c| *c == b'\n').map_or(rest.len(), |i| i + 1);
+            let n = rest
+                .iter()
+                .position(|c| *c == b'\n')
+                .map_or(rest.len(), |i| i + 1);
             let line = rest[..n].to_vec();
             f.pos += n;
             (line, f.binary)
@@ -1031,7 +1166,15 @@ impl Rt<'_> {
                     if self.equal(*w, p(1))? {
                         match r {
                             R::MListRemove => {
-                                return self.call_builtin(R::MListPop, Args { w: &[s, obj::small(i as i32)], n: 2 }).map(|_| NONE);
+                                return self
+                                    .call_builtin(
+                                        R::MListPop,
+                                        Args {
+                                            w: &[s, obj::small(i as i32)],
+                                            n: 2,
+                                        },
+                                    )
+                                    .map(|_| NONE);
                             }
                             R::MListIndex | R::MTupleIndex => return Ok(obj::small(i as i32)),
                             _ => count += 1,
@@ -1167,9 +1310,12 @@ impl Rt<'_> {
                 }
                 Ok(NONE)
             }
-            R::MFileRead | R::MFileReadline | R::MFileWrite | R::MFileClose | R::MFileEnter | R::MFileExit => {
-                self.file_method(r, a)
-            }
+            R::MFileRead
+            | R::MFileReadline
+            | R::MFileWrite
+            | R::MFileClose
+            | R::MFileEnter
+            | R::MFileExit => self.file_method(r, a),
             _ => self.str_method(r, a),
         }
     }
@@ -1192,11 +1338,21 @@ impl Rt<'_> {
             R::MFileReadline => self.file_readline(s),
             R::MFileRead => {
                 let h = self.file_of(s)?;
-                let n = if a.n >= 2 { int_of(a.w[1]).unwrap_or(-1) } else { -1 };
+                let n = if a.n >= 2 {
+                    int_of(a.w[1]).unwrap_or(-1)
+                } else {
+                    -1
+                };
                 let (d, binary) = {
-                    let Some(Some(f)) = self.st.files.get_mut(h) else { return Ok(NONE) };
+                    let Some(Some(f)) = self.st.files.get_mut(h) else {
+                        return Ok(NONE);
+                    };
                     let start = f.pos.min(f.data.len());
-                    let end = if n < 0 { f.data.len() } else { (start + n as usize).min(f.data.len()) };
+                    let end = if n < 0 {
+                        f.data.len()
+                    } else {
+                        (start + n as usize).min(f.data.len())
+                    };
                     f.pos = end;
                     (f.data[start..end].to_vec(), f.binary)
                 };
@@ -1238,7 +1394,9 @@ impl Rt<'_> {
 
     fn str_method(&mut self, r: R, a: Args<'_>) -> PR<Word> {
         let s = a.w[0];
-        let Some((st, d)) = str_data(&self.st.qstrs, &self.st.heap, s).map(|(t, d)| (t, d.to_vec())) else {
+        let Some((st, d)) =
+            str_data(&self.st.qstrs, &self.st.heap, s).map(|(t, d)| (t, d.to_vec()))
+        else {
             if r == R::MBytesDecode && self.type_of(s) == rom(R::TBytearray) {
                 let d = self.bytearray_data(s);
                 return self.new_str_vstr(&d);
@@ -1247,7 +1405,11 @@ impl Rt<'_> {
         };
         let is_str = st == rom(R::TStr);
         let mk = |rt: &mut Self, b: &[u8]| -> PR<Word> {
-            if is_str { rt.new_str_vstr(b) } else { rt.new_str_heap(R::TBytes, b) }
+            if is_str {
+                rt.new_str_vstr(b)
+            } else {
+                rt.new_str_heap(R::TBytes, b)
+            }
         };
         let arg = |rt: &mut Self, i: usize| -> PR<Option<Vec<u8>>> {
             match a.w.get(i) {
@@ -1290,7 +1452,11 @@ impl Rt<'_> {
             }
             R::MStrStartswith | R::MStrEndswith => {
                 let x = arg(self, 1)?.unwrap_or_default();
-                Ok(py_bool(if r == R::MStrStartswith { d.starts_with(&x) } else { d.ends_with(&x) }))
+                Ok(py_bool(if r == R::MStrStartswith {
+                    d.starts_with(&x)
+                } else {
+                    d.ends_with(&x)
+                }))
             }
             R::MStrStrip | R::MStrLstrip | R::MStrRstrip => {
                 let chars = arg(self, 1)?;
@@ -1328,7 +1494,9 @@ impl Rt<'_> {
             R::MStrFind | R::MStrRfind | R::MStrIndex => {
                 let x = arg(self, 1)?.unwrap_or_default();
                 let pos = if r == R::MStrRfind {
-                    (0..=d.len().saturating_sub(x.len())).rev().find(|i| d[*i..].starts_with(&x))
+                    (0..=d.len().saturating_sub(x.len()))
+                        .rev()
+                        .find(|i| d[*i..].starts_with(&x))
                 } else {
                     (0..=d.len().saturating_sub(x.len())).find(|i| d[*i..].starts_with(&x))
                 };
@@ -1348,8 +1516,12 @@ impl Rt<'_> {
             R::MStrUpper => mk(self, &d.to_ascii_uppercase()),
             R::MStrLower => mk(self, &d.to_ascii_lowercase()),
             R::MStrIsdigit => Ok(py_bool(!d.is_empty() && d.iter().all(u8::is_ascii_digit))),
-            R::MStrIsalpha => Ok(py_bool(!d.is_empty() && d.iter().all(u8::is_ascii_alphabetic))),
-            R::MStrIsspace => Ok(py_bool(!d.is_empty() && d.iter().all(u8::is_ascii_whitespace))),
+            R::MStrIsalpha => Ok(py_bool(
+                !d.is_empty() && d.iter().all(u8::is_ascii_alphabetic),
+            )),
+            R::MStrIsspace => Ok(py_bool(
+                !d.is_empty() && d.iter().all(u8::is_ascii_whitespace),
+            )),
             R::MStrEncode => self.new_str_heap(R::TBytes, &d),
             R::MBytesDecode => self.new_str_vstr(&d),
             R::MStrPartition => {
@@ -1406,7 +1578,11 @@ impl Rt<'_> {
                         let Some(w) = w else {
                             return Err(self.exc_msg(R::EIndexError, "tuple index out of range"));
                         };
-                        let s = if conv == Some('r') { self.repr(w) } else { self.to_str(w) };
+                        let s = if conv == Some('r') {
+                            self.repr(w)
+                        } else {
+                            self.to_str(w)
+                        };
                         out.push_str(&s);
                     } else if c == '}' && chars.peek() == Some(&'}') {
                         chars.next();
@@ -1424,7 +1600,10 @@ impl Rt<'_> {
     /// The attributes of ROM modules.
     pub fn rom_module_attr(&mut self, m: R, name: &str) -> PR<Option<Word>> {
         if name == "__name__" {
-            let n = obj::BUILTIN_MODULES.iter().find(|(_, r)| *r == m).map_or("?", |x| x.0);
+            let n = obj::BUILTIN_MODULES
+                .iter()
+                .find(|(_, r)| *r == m)
+                .map_or("?", |x| x.0);
             let q = self.intern(n.as_bytes())?;
             return Ok(Some(obj::qstr_obj(q)));
         }

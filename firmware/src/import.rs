@@ -235,7 +235,11 @@ impl Rt<'_> {
     /// `find_file`: tries each `sys.path` entry.
     fn find_file(&mut self, name: &str, path: &mut String) -> Stat {
         let sp = self.sys_path();
-        let entries = if sp == NULL { Vec::new() } else { self.seq_items(sp) };
+        let entries = if sp == NULL {
+            Vec::new()
+        } else {
+            self.seq_items(sp)
+        };
         if entries.is_empty() {
             path.clear();
             path.push_str(name);
@@ -261,7 +265,11 @@ impl Rt<'_> {
 
     /// `IMPORT_NAME` (`mp_import_name`): `__import__(name, None, None, fromlist, level)`.
     pub fn import_name(&mut self, name: u16, fromlist: Word, level: Word) -> PR<Word> {
-        let lv = if obj::is_small(level) { obj::small_value(level) } else { 0 };
+        let lv = if obj::is_small(level) {
+            obj::small_value(level)
+        } else {
+            0
+        };
         self.builtin_import(obj::qstr_obj(name), fromlist, lv)
     }
 
@@ -276,9 +284,7 @@ impl Rt<'_> {
         }
         let Some(mut mod_bytes) = self.str_bytes(module_name) else {
             let n = self.type_name(module_name);
-            return Err(self.type_error(&format!(
-                "can't convert '{n}' object to str implicitly"
-            )));
+            return Err(self.type_error(&format!("can't convert '{n}' object to str implicitly")));
         };
         let mut module_name = module_name;
         if level != 0 {
@@ -458,7 +464,7 @@ impl Rt<'_> {
             None => {}
         }
         let pq = q!(self, "__path__");
-        let is_pkg = matches!(self.load_method_maybe(m, pq)?, Some(_));
+        let is_pkg = self.load_method_maybe(m, pq)?.is_some();
         if !is_pkg {
             let n = self.qstr_string(name);
             return Err(self.exc_msg(R::EImportError, &format!("cannot import name {n}")));

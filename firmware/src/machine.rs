@@ -223,7 +223,11 @@ impl Rt<'_> {
             .traceback(e)
             .into_iter()
             .map(|(f, l, b)| {
-                let block = if b == 0 { String::new() } else { self.qstr_string(b) };
+                let block = if b == 0 {
+                    String::new()
+                } else {
+                    self.qstr_string(b)
+                };
                 (self.qstr_string(f), l, block)
             })
             .collect();

@@ -82,7 +82,7 @@ rom_objects! {
     EOSError, ERuntimeError, ENotImplementedError, ESyntaxError, EIndentationError, ETypeError,
     EValueError, EUnicodeError,
     // built-in modules
-    MSys, MGc, MUos, MBuiltins, MMicropython, MMain, MUio, MArray, MUerrno,
+    MSys, MGc, MUos, MBuiltins, MMicropython, MMain, MUio, MArray, MUerrno, MUjson,
     // built-in functions
     FBuildClass, FImport, FAbs, FAll, FAny, FCallable, FChr, FDir, FDivmod, FEval, FExec,
     FGetattr, FSetattr, FGlobals, FHasattr, FHash, FId, FIsinstance, FIssubclass, FIter, FLen,
@@ -91,7 +91,7 @@ rom_objects! {
     // module functions
     FSysExit, FSysPrintException, FGcCollect, FGcMemFree, FGcMemAlloc, FGcEnable, FGcDisable,
     FGcIsenabled, FGcThreshold, FOsListdir, FOsMkdir, FOsRmdir, FOsRemove, FOsRename, FOsStat,
-    FOsChdir, FOsGetcwd, FMpMemInfo, FMpQstrInfo, FMpHeapLock, FMpHeapUnlock,
+    FOsChdir, FOsGetcwd, FJsonDumps, FMpMemInfo, FMpQstrInfo, FMpHeapLock, FMpHeapUnlock,
     // methods of built-in types
     MListAppend, MListExtend, MListPop, MListInsert, MListRemove, MListIndex, MListCount,
     MListSort, MListReverse, MListClear, MListCopy,
@@ -113,7 +113,7 @@ impl R {
 
     /// The ROM object at `w`, if `w` is one.
     pub fn from_addr(w: Word) -> Option<R> {
-        if w < ROM_BASE || (w - ROM_BASE) % 8 != 0 {
+        if w < ROM_BASE || !(w - ROM_BASE).is_multiple_of(8) {
             return None;
         }
         ALL.get(((w - ROM_BASE) / 8) as usize).copied()
@@ -307,6 +307,7 @@ pub const BUILTIN_MODULES: &[(&str, R)] = &[
     ("uio", R::MUio),
     ("array", R::MArray),
     ("uerrno", R::MUerrno),
+    ("ujson", R::MUjson),
 ];
 
 /// The attributes of a ROM module other than its `__name__` (values resolved by the runtime).
@@ -321,7 +322,10 @@ pub fn module_functions(m: R) -> &'static [(&'static str, R)] {
             ("mem_alloc", R::FGcMemAlloc),
             ("threshold", R::FGcThreshold),
         ],
-        R::MSys => &[("exit", R::FSysExit), ("print_exception", R::FSysPrintException)],
+        R::MSys => &[
+            ("exit", R::FSysExit),
+            ("print_exception", R::FSysPrintException),
+        ],
         R::MUos => &[
             ("chdir", R::FOsChdir),
             ("getcwd", R::FOsGetcwd),
@@ -339,6 +343,7 @@ pub fn module_functions(m: R) -> &'static [(&'static str, R)] {
             ("heap_unlock", R::FMpHeapUnlock),
         ],
         R::MUio => &[("open", R::FOpen)],
+        R::MUjson => &[("dumps", R::FJsonDumps)],
         _ => &[],
     }
 }
@@ -417,7 +422,7 @@ pub fn rom_fun_name(r: R) -> &'static str {
     if let Some((n, _)) = BUILTINS.iter().find(|(_, x)| *x == r) {
         return n;
     }
-    for m in [R::MGc, R::MSys, R::MUos, R::MMicropython] {
+    for m in [R::MGc, R::MSys, R::MUos, R::MMicropython, R::MUjson] {
         if let Some((n, _)) = module_functions(m).iter().find(|(_, x)| *x == r) {
             return n;
         }

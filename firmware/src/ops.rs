@@ -1,10 +1,10 @@
 //! Attribute lookup, calls, operators, iteration and printing (py/runtime.c, py/objtype.c,
 //! py/obj.c and the print functions of the object files).
 
-use alloc::format;
-use alloc::string::String;
 #[cfg(not(feature = "std"))]
 use crate::runtime::FloatExt;
+use alloc::format;
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -175,7 +175,11 @@ impl Rt<'_> {
         }
         // functions
         if (t == rom(R::TFunction) || t == rom(R::TClosure)) && name == "__name__" {
-            let f = if t == rom(R::TClosure) { self.f(o, 1) } else { o };
+            let f = if t == rom(R::TClosure) {
+                self.f(o, 1)
+            } else {
+                o
+            };
             let q = self.fun_name(f);
             return Ok(Some((obj::qstr_obj(q), NULL)));
         }
@@ -250,7 +254,8 @@ impl Rt<'_> {
             }
             let h = self.hold(value);
             let keys = crate::runtime::Keys(&self.st.qstrs);
-            let r = crate::map::map_set(&mut self.st.heap, o + 4, obj::qstr_obj(attr), value, &keys);
+            let r =
+                crate::map::map_set(&mut self.st.heap, o + 4, obj::qstr_obj(attr), value, &keys);
             self.release(h);
             return r.map_err(|_| rom(R::MemoryErrorObj));
         }
@@ -334,7 +339,13 @@ impl Rt<'_> {
 
     /// Calls `f` with positional args only.
     pub fn call_n(&mut self, f: Word, args: &[Word]) -> PR<Word> {
-        self.call(f, Args { w: args, n: args.len() })
+        self.call(
+            f,
+            Args {
+                w: args,
+                n: args.len(),
+            },
+        )
     }
 
     /// Instantiates a user class (`mp_obj_instance_make_new`).
@@ -347,7 +358,8 @@ impl Rt<'_> {
         self.vpush(o);
         let r = (|| {
             // members map: alloc 0
-            crate::map::map_init(&mut self.st.heap, o + 4, 0).map_err(|_| rom(R::MemoryErrorObj))?;
+            crate::map::map_init(&mut self.st.heap, o + 4, 0)
+                .map_err(|_| rom(R::MemoryErrorObj))?;
             if has_native {
                 let nr = R::from_addr(native).unwrap_or(R::TObject);
                 let sub = self.make_new_rom(nr, a)?;
@@ -367,10 +379,12 @@ impl Rt<'_> {
                         self.type_error(&format!("__init__() should return None, not '{n}'"))
                     );
                 }
-            } else if !has_native && a.w.len() > 0 {
+            } else if !has_native && !a.w.is_empty() {
                 let iq = q!(self, "__init__");
                 if self.class_lookup(t, iq).is_none() {
-                    return Err(self.type_error("function takes 0 positional arguments but 1 were given"));
+                    return Err(
+                        self.type_error("function takes 0 positional arguments but 1 were given")
+                    );
                 }
             }
             Ok(o)
@@ -745,7 +759,8 @@ impl Rt<'_> {
                 }
                 return Ok(a);
             }
-            if ta == tb && (bop::LESS..=bop::MORE_EQUAL).contains(&base_op) && base_op != bop::EQUAL {
+            if ta == tb && (bop::LESS..=bop::MORE_EQUAL).contains(&base_op) && base_op != bop::EQUAL
+            {
                 return self.seq_compare(base_op, a, b);
             }
         }
@@ -765,7 +780,9 @@ impl Rt<'_> {
 
     fn seq_repeat(&mut self, a: Word, n: i32) -> PR<Option<Word>> {
         let n = n.max(0) as usize;
-        if let Some((t, d)) = str_data(&self.st.qstrs, &self.st.heap, a).map(|(t, d)| (t, d.to_vec())) {
+        if let Some((t, d)) =
+            str_data(&self.st.qstrs, &self.st.heap, a).map(|(t, d)| (t, d.to_vec()))
+        {
             let v = d.repeat(n);
             return Ok(Some(if t == rom(R::TStr) {
                 self.new_str_vstr(&v)?
@@ -837,8 +854,16 @@ impl Rt<'_> {
                     return Err(self.exc_msg(R::EZeroDivisionError, "division by zero"));
                 }
                 let (q, r) = (x / y, x % y);
-                let fl = if r != 0 && ((r < 0) != (y < 0)) { q - 1 } else { q };
-                if op == bop::FLOOR_DIVIDE { fl } else { x - fl * y }
+                let fl = if r != 0 && ((r < 0) != (y < 0)) {
+                    q - 1
+                } else {
+                    q
+                };
+                if op == bop::FLOOR_DIVIDE {
+                    fl
+                } else {
+                    x - fl * y
+                }
             }
             bop::TRUE_DIVIDE => {
                 if y == 0 {
@@ -862,7 +887,9 @@ impl Rt<'_> {
             _ => {
                 let name = binop_name(orig);
                 let (na, nb) = (self.type_name(a), self.type_name(b));
-                return Err(self.type_error(&format!("unsupported types for {name}: '{na}', '{nb}'")));
+                return Err(
+                    self.type_error(&format!("unsupported types for {name}: '{na}', '{nb}'"))
+                );
             }
         };
         self.new_int(r)
@@ -891,7 +918,9 @@ impl Rt<'_> {
             _ => {
                 let name = binop_name(orig);
                 let (na, nb) = (self.type_name(a), self.type_name(b));
-                return Err(self.type_error(&format!("unsupported types for {name}: '{na}', '{nb}'")));
+                return Err(
+                    self.type_error(&format!("unsupported types for {name}: '{na}', '{nb}'"))
+                );
             }
         };
         self.new_float(r)
@@ -899,8 +928,12 @@ impl Rt<'_> {
 
     /// `x in container`.
     pub fn contains(&mut self, c: Word, x: Word) -> PR<bool> {
-        if let Some((t, d)) = str_data(&self.st.qstrs, &self.st.heap, c).map(|(t, d)| (t, d.to_vec())) {
-            if let Some((t2, n)) = str_data(&self.st.qstrs, &self.st.heap, x).map(|(t, d)| (t, d.to_vec())) {
+        if let Some((t, d)) =
+            str_data(&self.st.qstrs, &self.st.heap, c).map(|(t, d)| (t, d.to_vec()))
+        {
+            if let Some((t2, n)) =
+                str_data(&self.st.qstrs, &self.st.heap, x).map(|(t, d)| (t, d.to_vec()))
+            {
                 if t2 != t {
                     return Err(self.type_error("can't convert to str implicitly"));
                 }
@@ -953,10 +986,16 @@ impl Rt<'_> {
         }
         if t == rom(R::TList) || t == rom(R::TTuple) || o == rom(R::EmptyTuple) {
             let items = self.seq_items(o);
-            let i = self.index(idx, items.len(), if t == rom(R::TList) { "list" } else { "tuple" })?;
+            let i = self.index(
+                idx,
+                items.len(),
+                if t == rom(R::TList) { "list" } else { "tuple" },
+            )?;
             return Ok(items[i]);
         }
-        if let Some((st, d)) = str_data(&self.st.qstrs, &self.st.heap, o).map(|(t, d)| (t, d.to_vec())) {
+        if let Some((st, d)) =
+            str_data(&self.st.qstrs, &self.st.heap, o).map(|(t, d)| (t, d.to_vec()))
+        {
             if st == rom(R::TStr) {
                 let chars: Vec<char> = String::from_utf8_lossy(&d).chars().collect();
                 let i = self.index(idx, chars.len(), "string")?;
@@ -1006,26 +1045,39 @@ impl Rt<'_> {
 
     fn slice(&mut self, o: Word, sl: Word) -> PR<Word> {
         let (a, b, s) = (self.f(sl, 1), self.f(sl, 2), self.f(sl, 3));
-        let step = if s == NONE { 1 } else { i64::from(int_of(s).unwrap_or(1)) };
+        let step = if s == NONE {
+            1
+        } else {
+            i64::from(int_of(s).unwrap_or(1))
+        };
         if step == 0 {
             return Err(self.value_error("slice step cannot be zero"));
         }
         let t = self.type_of(o);
-        let (kind, items_w, bytes): (u8, Vec<Word>, Vec<u8>) =
-            if let Some((st, d)) = str_data(&self.st.qstrs, &self.st.heap, o).map(|(t, d)| (t, d.to_vec())) {
-                (if st == rom(R::TStr) { 0 } else { 1 }, vec![], d)
-            } else if t == rom(R::TBytearray) {
-                (2, vec![], self.bytearray_data(o))
-            } else {
-                (3, self.seq_items(o), vec![])
-            };
-        let len = if kind == 3 { items_w.len() } else { bytes.len() } as i64;
+        let (kind, items_w, bytes): (u8, Vec<Word>, Vec<u8>) = if let Some((st, d)) =
+            str_data(&self.st.qstrs, &self.st.heap, o).map(|(t, d)| (t, d.to_vec()))
+        {
+            (if st == rom(R::TStr) { 0 } else { 1 }, vec![], d)
+        } else if t == rom(R::TBytearray) {
+            (2, vec![], self.bytearray_data(o))
+        } else {
+            (3, self.seq_items(o), vec![])
+        };
+        let len = if kind == 3 {
+            items_w.len()
+        } else {
+            bytes.len()
+        } as i64;
         let norm = |v: Word, def: i64| -> i64 {
             match int_of(v) {
                 Some(x) => {
                     let x = i64::from(x);
                     let x = if x < 0 { x + len } else { x };
-                    if step > 0 { x.clamp(0, len) } else { x.clamp(-1, len - 1) }
+                    if step > 0 {
+                        x.clamp(0, len)
+                    } else {
+                        x.clamp(-1, len - 1)
+                    }
                 }
                 None => def,
             }
@@ -1044,7 +1096,11 @@ impl Rt<'_> {
         match kind {
             3 => {
                 let v: Vec<Word> = idx.iter().map(|i| items_w[*i]).collect();
-                if t == rom(R::TList) { self.new_list_alloc(&v, v.len()) } else { self.new_tuple(&v) }
+                if t == rom(R::TList) {
+                    self.new_list_alloc(&v, v.len())
+                } else {
+                    self.new_tuple(&v)
+                }
             }
             _ => {
                 let v: Vec<u8> = idx.iter().map(|i| bytes[*i]).collect();
@@ -1090,11 +1146,18 @@ impl Rt<'_> {
             let len = self.f(o, 2) as usize;
             let i = self.index(idx, len, "bytearray")?;
             let it = self.f(o, 3);
-            let _ = self.st.heap.write_u8(it + i as u32, int_of(v).unwrap_or(0) as u8);
+            let _ = self
+                .st
+                .heap
+                .write_u8(it + i as u32, int_of(v).unwrap_or(0) as u8);
             return Ok(());
         }
         if self.is_user_type(t) {
-            let name = if v == NULL { "__delitem__" } else { "__setitem__" };
+            let name = if v == NULL {
+                "__delitem__"
+            } else {
+                "__setitem__"
+            };
             let mq = q!(self, name);
             if let Some(m) = self.class_lookup(t, mq) {
                 if v == NULL {
@@ -1151,9 +1214,10 @@ impl Rt<'_> {
                 R::EmptyTuple => out.push_str("()"),
                 R::MemoryErrorObj => out.push_str("MemoryError()"),
                 R::KeyboardInterruptObj => out.push_str("KeyboardInterrupt()"),
-                r if obj::rom_type_info(r).is_some() => {
-                    out.push_str(&format!("<class '{}'>", obj::rom_type_info(r).map_or("?", |i| i.0)))
-                }
+                r if obj::rom_type_info(r).is_some() => out.push_str(&format!(
+                    "<class '{}'>",
+                    obj::rom_type_info(r).map_or("?", |i| i.0)
+                )),
                 r if self.type_of(w) == rom(R::TModule) => {
                     let name = obj::BUILTIN_MODULES
                         .iter()
@@ -1165,7 +1229,9 @@ impl Rt<'_> {
             }
             return;
         }
-        if let Some((t, d)) = str_data(&self.st.qstrs, &self.st.heap, w).map(|(t, d)| (t, d.to_vec())) {
+        if let Some((t, d)) =
+            str_data(&self.st.qstrs, &self.st.heap, w).map(|(t, d)| (t, d.to_vec()))
+        {
             if t == rom(R::TStr) {
                 repr_str(&String::from_utf8_lossy(&d), out);
             } else {
@@ -1179,7 +1245,11 @@ impl Rt<'_> {
             match tr {
                 R::TList | R::TTuple => {
                     let items = self.seq_items(w);
-                    let (o, c) = if tr == R::TList { ('[', ']') } else { ('(', ')') };
+                    let (o, c) = if tr == R::TList {
+                        ('[', ']')
+                    } else {
+                        ('(', ')')
+                    };
                     out.push(o);
                     for (i, x) in items.iter().enumerate() {
                         if i > 0 {
@@ -1224,7 +1294,10 @@ impl Rt<'_> {
                     let g = self.f(w, 1);
                     let nq = q!(self, "__name__");
                     let fq = q!(self, "__file__");
-                    let name = self.dict_getq(g, nq).map(|n| self.to_str(n)).unwrap_or_default();
+                    let name = self
+                        .dict_getq(g, nq)
+                        .map(|n| self.to_str(n))
+                        .unwrap_or_default();
                     match self.dict_getq(g, fq) {
                         Some(f) => {
                             let f = self.to_str(f);
@@ -1293,7 +1366,9 @@ impl Rt<'_> {
             }
             let rq = q!(self, "__repr__");
             let sq = q!(self, "__str__");
-            let m = self.class_lookup(t, rq).or_else(|| self.class_lookup(t, sq));
+            let m = self
+                .class_lookup(t, rq)
+                .or_else(|| self.class_lookup(t, sq));
             if let Some(m) = m
                 && let Ok(r) = self.call_method_with_self(m, w, &[])
             {
@@ -1397,11 +1472,39 @@ pub fn int_of(w: Word) -> Option<i32> {
 
 fn binop_name(op: u8) -> &'static str {
     const NAMES: [&str; 33] = [
-        "__lt__", "__gt__", "__eq__", "__le__", "__ge__", "__ne__", "__contains__", "__is__",
-        "__exception_match__", "__ior__", "__ixor__", "__iand__", "__ilshift__", "__irshift__",
-        "__iadd__", "__isub__", "__imul__", "__ifloordiv__", "__itruediv__", "__imod__",
-        "__ipow__", "__or__", "__xor__", "__and__", "__lshift__", "__rshift__", "__add__",
-        "__sub__", "__mul__", "__floordiv__", "__truediv__", "__mod__", "__pow__",
+        "__lt__",
+        "__gt__",
+        "__eq__",
+        "__le__",
+        "__ge__",
+        "__ne__",
+        "__contains__",
+        "__is__",
+        "__exception_match__",
+        "__ior__",
+        "__ixor__",
+        "__iand__",
+        "__ilshift__",
+        "__irshift__",
+        "__iadd__",
+        "__isub__",
+        "__imul__",
+        "__ifloordiv__",
+        "__itruediv__",
+        "__imod__",
+        "__ipow__",
+        "__or__",
+        "__xor__",
+        "__and__",
+        "__lshift__",
+        "__rshift__",
+        "__add__",
+        "__sub__",
+        "__mul__",
+        "__floordiv__",
+        "__truediv__",
+        "__mod__",
+        "__pow__",
     ];
     NAMES.get(op as usize).copied().unwrap_or("?")
 }
@@ -1413,7 +1516,11 @@ fn binop_method(op: u8) -> Option<&'static str> {
 
 /// MicroPython's str repr: `'` unless the text has `'` and no `"`.
 pub fn repr_str(s: &str, out: &mut String) {
-    let q = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let q = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     out.push(q);
     for c in s.chars() {
         match c {
@@ -1425,7 +1532,9 @@ pub fn repr_str(s: &str, out: &mut String) {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -1434,7 +1543,11 @@ pub fn repr_str(s: &str, out: &mut String) {
 
 /// MicroPython's bytes repr (without the `b`).
 pub fn repr_bytes(d: &[u8], out: &mut String) {
-    let q = if d.contains(&b'\'') && !d.contains(&b'"') { b'"' } else { b'\'' };
+    let q = if d.contains(&b'\'') && !d.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
     out.push(q as char);
     for &c in d {
         match c {
@@ -1466,13 +1579,21 @@ pub fn format_float(v: f64) -> String {
         let s = format!("{v:e}");
         // Rust: 1e20 / 1.5e-7 → MicroPython: 1e+20 / 1.5e-07
         if let Some((m, e)) = s.split_once('e') {
-            let (sign, digits) = if let Some(d) = e.strip_prefix('-') { ('-', d) } else { ('+', e) };
+            let (sign, digits) = if let Some(d) = e.strip_prefix('-') {
+                ('-', d)
+            } else {
+                ('+', e)
+            };
             return format!("{m}e{sign}{digits:0>2}");
         }
         return s;
     }
     let s = format!("{v}");
-    if s.contains('.') || s.contains('e') { s } else { format!("{s}.0") }
+    if s.contains('.') || s.contains('e') {
+        s
+    } else {
+        format!("{s}.0")
+    }
 }
 
 #[allow(dead_code)]

@@ -342,7 +342,7 @@ impl Rt<'_> {
     /// Counts an opcode; every [`POLL_EVERY`] asks the I/O whether to interrupt.
     pub fn poll(&mut self) -> PR<()> {
         self.st.ops = self.st.ops.wrapping_add(1);
-        if self.st.ops % POLL_EVERY == 0 && self.io.interrupted() {
+        if self.st.ops.is_multiple_of(POLL_EVERY) && self.io.interrupted() {
             return Err(rom(R::KeyboardInterruptObj));
         }
         Ok(())
@@ -441,7 +441,8 @@ impl Rt<'_> {
                 | R::MMain
                 | R::MUio
                 | R::MArray
-                | R::MUerrno => R::TModule,
+                | R::MUerrno
+                | R::MUjson => R::TModule,
                 _ => R::TBuiltin,
             });
         }
@@ -872,7 +873,8 @@ impl Rt<'_> {
     /// The native exception object behind `w` (itself, or the exception sub-object of an
     /// instance of a user class deriving from an exception), if `w` is an exception.
     pub fn exc_native(&self, w: Word) -> Option<Word> {
-        if R::from_addr(w).is_some_and(|r| matches!(r, R::MemoryErrorObj | R::KeyboardInterruptObj)) {
+        if R::from_addr(w).is_some_and(|r| matches!(r, R::MemoryErrorObj | R::KeyboardInterruptObj))
+        {
             return Some(w);
         }
         if !self.st.heap.contains(w) {
@@ -941,7 +943,9 @@ impl Rt<'_> {
 
     /// The traceback entries of an exception, oldest call first.
     pub fn traceback(&self, e: Word) -> Vec<(u16, u32, u16)> {
-        let Some(n) = self.exc_native(e) else { return vec![] };
+        let Some(n) = self.exc_native(e) else {
+            return vec![];
+        };
         if !self.st.heap.contains(n) {
             return vec![];
         }
@@ -1139,7 +1143,14 @@ impl Rt<'_> {
             return Ok(obj::small((h & 0x3fff_ffff) as i32));
         }
         let t = self.type_of(w);
-        if [rom(R::TList), rom(R::TDict), rom(R::TSet), rom(R::TBytearray)].contains(&t) {
+        if [
+            rom(R::TList),
+            rom(R::TDict),
+            rom(R::TSet),
+            rom(R::TBytearray),
+        ]
+        .contains(&t)
+        {
             return Err(self.type_error(&format!("unhashable type: '{}'", self.type_name(w))));
         }
         Ok(obj::small((w >> 2) as i32 & 0x3fff_ffff))

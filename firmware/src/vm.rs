@@ -146,7 +146,10 @@ impl Code {
             } else {
                 let c2 = self.b.get(p + 1).copied().unwrap_or(0);
                 p += 2;
-                (usize::from(c & 0xf), (usize::from(c) << 4 & 0x700) | usize::from(c2))
+                (
+                    usize::from(c & 0xf),
+                    (usize::from(c) << 4 & 0x700) | usize::from(c2),
+                )
             };
             if bc >= b {
                 bc -= b;
@@ -308,9 +311,7 @@ impl Rt<'_> {
                         self.dict_set(dict, name, val)?;
                     } else {
                         let nm = self.to_str(name);
-                        return Err(
-                            self.type_error(&format!("unexpected keyword argument '{nm}'"))
-                        );
+                        return Err(self.type_error(&format!("unexpected keyword argument '{nm}'")));
                     }
                 }
             }
@@ -523,10 +524,9 @@ impl Rt<'_> {
                 let i = read_uint(b, &mut ip);
                 let v = self.vget(fast(i));
                 if v == NULL {
-                    return Err(self.exc_msg(
-                        R::ENameError,
-                        "local variable referenced before assignment",
-                    ));
+                    return Err(
+                        self.exc_msg(R::ENameError, "local variable referenced before assignment")
+                    );
                 }
                 push!(v);
             }
@@ -535,10 +535,9 @@ impl Rt<'_> {
                 let c = self.vget(fast(i));
                 let v = self.f(c, 1);
                 if v == NULL {
-                    return Err(self.exc_msg(
-                        R::ENameError,
-                        "local variable referenced before assignment",
-                    ));
+                    return Err(
+                        self.exc_msg(R::ENameError, "local variable referenced before assignment")
+                    );
                 }
                 push!(v);
             }
@@ -631,10 +630,9 @@ impl Rt<'_> {
             op::DELETE_FAST => {
                 let i = read_uint(b, &mut ip);
                 if self.vget(fast(i)) == NULL {
-                    return Err(self.exc_msg(
-                        R::ENameError,
-                        "local variable referenced before assignment",
-                    ));
+                    return Err(
+                        self.exc_msg(R::ENameError, "local variable referenced before assignment")
+                    );
                 }
                 self.vset(fast(i), NULL);
             }
@@ -642,10 +640,9 @@ impl Rt<'_> {
                 let i = read_uint(b, &mut ip);
                 let c = self.vget(fast(i));
                 if self.f(c, 1) == NULL {
-                    return Err(self.exc_msg(
-                        R::ENameError,
-                        "local variable referenced before assignment",
-                    ));
+                    return Err(
+                        self.exc_msg(R::ENameError, "local variable referenced before assignment")
+                    );
                 }
                 self.wf(c, 1, NULL);
             }
@@ -938,15 +935,13 @@ impl Rt<'_> {
                 let s = top!();
                 let items = self.collect_iter(s)?;
                 if items.len() < n {
-                    return Err(self.value_error(&format!(
-                        "need more than {} values to unpack",
-                        items.len()
-                    )));
+                    return Err(self
+                        .value_error(&format!("need more than {} values to unpack", items.len())));
                 }
                 if items.len() > n {
-                    return Err(self.value_error(&format!(
-                        "too many values to unpack (expected {n})"
-                    )));
+                    return Err(
+                        self.value_error(&format!("too many values to unpack (expected {n})"))
+                    );
                 }
                 pop!();
                 for w in items.iter().rev() {
@@ -960,12 +955,11 @@ impl Rt<'_> {
                 let s = top!();
                 let items = self.collect_iter(s)?;
                 if items.len() < nl + nr {
-                    return Err(self.value_error(&format!(
-                        "need more than {} values to unpack",
-                        items.len()
-                    )));
+                    return Err(self
+                        .value_error(&format!("need more than {} values to unpack", items.len())));
                 }
-                let mid = self.new_list_alloc(&items[nl..items.len() - nr], items.len() - nl - nr)?;
+                let mid =
+                    self.new_list_alloc(&items[nl..items.len() - nr], items.len() - nl - nr)?;
                 pop!();
                 for w in items[items.len() - nr..].iter().rev() {
                     push!(*w);
@@ -1058,7 +1052,10 @@ impl Rt<'_> {
                 }
                 push!(c);
             }
-            op::CALL_FUNCTION | op::CALL_METHOD | op::CALL_FUNCTION_VAR_KW | op::CALL_METHOD_VAR_KW => {
+            op::CALL_FUNCTION
+            | op::CALL_METHOD
+            | op::CALL_FUNCTION_VAR_KW
+            | op::CALL_METHOD_VAR_KW => {
                 let n = read_uint(b, &mut ip);
                 commit!();
                 let (n_pos, n_kw) = (n & 0xff, (n >> 8) & 0xff);
@@ -1124,17 +1121,18 @@ impl Rt<'_> {
                 pop!();
             }
             op::LOAD_CONST_SMALL_INT_MULTI..=0xaf => {
-                push!(obj::small(i32::from(opc) - i32::from(op::LOAD_CONST_SMALL_INT_MULTI) - 16));
+                push!(obj::small(
+                    i32::from(opc) - i32::from(op::LOAD_CONST_SMALL_INT_MULTI) - 16
+                ));
             }
             op::LOAD_FAST_MULTI..=0xbf => {
                 let i = usize::from(opc - op::LOAD_FAST_MULTI);
                 let v = self.vget(fast(i));
                 if v == NULL {
                     commit!();
-                    return Err(self.exc_msg(
-                        R::ENameError,
-                        "local variable referenced before assignment",
-                    ));
+                    return Err(
+                        self.exc_msg(R::ENameError, "local variable referenced before assignment")
+                    );
                 }
                 push!(v);
             }
@@ -1180,7 +1178,9 @@ impl Rt<'_> {
         let mut sp = *spr;
         while n & 0x7f > 0 {
             n -= 1;
-            let Some(top) = exc.last().copied() else { break };
+            let Some(top) = exc.last().copied() else {
+                break;
+            };
             if top.finally {
                 // run the finally block as a coroutine, with a sentinel saying how many
                 // handlers are left to unwind

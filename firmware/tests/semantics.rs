@@ -52,7 +52,10 @@ fn machine(files: &[(&str, &str)], heap: usize) -> Machine {
 }
 
 fn exec(m: &mut Machine, src: &str) -> (String, Result<(), PyException>) {
-    let mut io = Cap { out: Vec::new(), polls_left: None };
+    let mut io = Cap {
+        out: Vec::new(),
+        polls_left: None,
+    };
     let r = m.exec(src, "<stdin>", InputKind::File, &mut io);
     (String::from_utf8_lossy(&io.out).into_owned(), r)
 }
@@ -92,8 +95,15 @@ fn seed_parent_attribute_keeps_the_module_alive() {
     let f2 = free_after(&mut m, "import rootpackage");
     assert_eq!(f2 - f1, 0);
     let f3 = free_after(&mut m, "del rootpackage.package.subpackage.module");
-    assert_eq!(f3 - f2, 528, "module 1 + dict 1 + table 2 + list 1+25 + fun 1 + bytecode 2 blocks");
-    let out = run(SEED_TREE, "import sys\nfrom rootpackage.package.subpackage import module\nprint(list(sys.modules))\n");
+    assert_eq!(
+        f3 - f2,
+        528,
+        "module 1 + dict 1 + table 2 + list 1+25 + fun 1 + bytecode 2 blocks"
+    );
+    let out = run(
+        SEED_TREE,
+        "import sys\nfrom rootpackage.package.subpackage import module\nprint(list(sys.modules))\n",
+    );
     assert_eq!(
         out,
         "['rootpackage.package.subpackage.module', 'rootpackage', 'rootpackage.package', 'rootpackage.package.subpackage']\n"
@@ -123,11 +133,17 @@ fn reimport_cycles_cost_the_same() {
 
 #[test]
 fn dir_lists_slots_in_hash_order() {
-    let out = run(SEED_TREE, "import sys\nimport rootpackage.package.subpackage.module\nprint(dir())\n");
+    let out = run(
+        SEED_TREE,
+        "import sys\nimport rootpackage.package.subpackage.module\nprint(dir())\n",
+    );
     assert_eq!(out, "['sys', 'rootpackage', '__name__', '__file__']\n");
     let files = [("m.py", "C = 1\n_hidden = 2\nzeta = 3\nalpha = 4\n")];
     let out = run(&files, "import m\nprint(dir(m))\n");
-    assert_eq!(out, "['__class__', '__file__', '__name__', 'C', '_hidden', 'zeta', 'alpha']\n");
+    assert_eq!(
+        out,
+        "['__class__', '__file__', '__name__', 'C', '_hidden', 'zeta', 'alpha']\n"
+    );
     let out = run(&[], "def g():\n    a = 1\n    return dir()\nprint(g())\n");
     assert_eq!(out, "['g', '__name__', '__file__']\n");
     let out = run(&[], "class K:\n    z = 1\n    print(dir())\n");
@@ -143,31 +159,74 @@ fn star_import_skips_private_names() {
 
 #[test]
 fn error_messages_are_micropythons() {
-    let cases: &[(&[(&str, &str)], &str, &str, &str)] = &[
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str, &'a str);
+    let cases: &[Case] = &[
         (&[], "x", "NameError", "name 'x' is not defined"),
-        (&[], "import nothere", "ImportError", "no module named 'nothere'"),
-        (&[("m.py", "")], "from m import q", "ImportError", "cannot import name q"),
-        (&[("m.py", "")], "import m\nm.q", "AttributeError", "'module' object has no attribute 'q'"),
-        (&[("p/__init__.py", "")], "import p.nosub", "ImportError", "no module named 'p.nosub'"),
+        (
+            &[],
+            "import nothere",
+            "ImportError",
+            "no module named 'nothere'",
+        ),
+        (
+            &[("m.py", "")],
+            "from m import q",
+            "ImportError",
+            "cannot import name q",
+        ),
+        (
+            &[("m.py", "")],
+            "import m\nm.q",
+            "AttributeError",
+            "'module' object has no attribute 'q'",
+        ),
+        (
+            &[("p/__init__.py", "")],
+            "import p.nosub",
+            "ImportError",
+            "no module named 'p.nosub'",
+        ),
         (&[], "from . import x", "KeyError", "__main__"),
         (&[], "import sys\ndel sys.modules['zz']", "KeyError", "zz"),
         (&[], "del undefined_name", "KeyError", "undefined_name"),
         (&[], "1/0", "ZeroDivisionError", "division by zero"),
         (&[], "[][1]", "IndexError", "list index out of range"),
         (&[], "{}['k']", "KeyError", "k"),
-        (&[], "len(1)", "TypeError", "object of type 'int' has no len()"),
-        (&[], "None()", "TypeError", "'NoneType' object is not callable"),
-        (&[("b.py", "x = (\n")], "import b", "SyntaxError", "invalid syntax"),
+        (
+            &[],
+            "len(1)",
+            "TypeError",
+            "object of type 'int' has no len()",
+        ),
+        (
+            &[],
+            "None()",
+            "TypeError",
+            "'NoneType' object is not callable",
+        ),
+        (
+            &[("b.py", "x = (\n")],
+            "import b",
+            "SyntaxError",
+            "invalid syntax",
+        ),
     ];
     for (files, src, kind, msg) in cases {
         let e = error_of(files, src);
-        assert_eq!((e.kind.as_str(), e.message.as_str()), (*kind, *msg), "for {src:?}");
+        assert_eq!(
+            (e.kind.as_str(), e.message.as_str()),
+            (*kind, *msg),
+            "for {src:?}"
+        );
     }
 }
 
 #[test]
 fn failed_import_leaves_a_partial_module() {
-    let files = [("bad.py", "before = 1\nraise ValueError('boom')\nafter = 2\n")];
+    let files = [(
+        "bad.py",
+        "before = 1\nraise ValueError('boom')\nafter = 2\n",
+    )];
     let out = run(
         &files,
         "import sys\ntry:\n    import bad\nexcept ValueError as e:\n    print(repr(e))\nprint(sys.modules['bad'].before, hasattr(sys.modules['bad'], 'after'))\nimport bad\nprint(bad.before)\n",
@@ -200,15 +259,28 @@ fn memory_error_on_a_tiny_heap() {
 #[test]
 fn an_infinite_loop_is_interrupted() {
     let mut m = machine(&[], 36 * 1024);
-    let mut io = Cap { out: Vec::new(), polls_left: Some(100_000) };
-    let e = m.exec("while True:\n    pass\n", "<stdin>", InputKind::File, &mut io).unwrap_err();
+    let mut io = Cap {
+        out: Vec::new(),
+        polls_left: Some(100_000),
+    };
+    let e = m
+        .exec(
+            "while True:\n    pass\n",
+            "<stdin>",
+            InputKind::File,
+            &mut io,
+        )
+        .unwrap_err();
     assert_eq!(e.kind, "KeyboardInterrupt");
 }
 
 #[test]
 fn deep_recursion_raises_runtime_error() {
     let e = error_of(&[], "def f(n):\n    return f(n + 1)\nf(0)\n");
-    assert_eq!((e.kind.as_str(), e.message.as_str()), ("RuntimeError", "maximum recursion depth exceeded"));
+    assert_eq!(
+        (e.kind.as_str(), e.message.as_str()),
+        ("RuntimeError", "maximum recursion depth exceeded")
+    );
 }
 
 #[test]
@@ -238,24 +310,89 @@ for i in range(10):
     t += i
 print(B(3).get(), mk(1)(), mk(1)(5, 6, z=1), r, t, [x * x for x in (1, 2, 3)], {'a': 1}, sorted([3, 1, 2]))
 ";
-    assert_eq!(run(&[], src), "3 3 8 KeyError('k',)! 21 [1, 4, 9] {'a': 1} [1, 2, 3]\n");
+    assert_eq!(
+        run(&[], src),
+        "3 3 8 KeyError('k',)! 21 [1, 4, 9] {'a': 1} [1, 2, 3]\n"
+    );
 }
 
 #[test]
 fn bad_programs_never_panic() {
     let corpus = [
-        "", "(", ")", "def", "1 +", "import", "from import x", "x = [", "'abc", "\"\"\"", "@", "lambda: (yield)",
-        "def f():\n  yield 1\nlist(f())", "class C(1): pass", "a, b = 1", "a, b = [1, 2, 3]", "x = 1 << 100",
-        "2 ** 100", "int('zz')", "[].pop()", "{}.popitem()", "super()", "with 1: pass", "raise 1", "raise",
-        "import sys\nsys.modules['x'] = 5\nimport x\nprint(x)", "del sys", "__import__('')", "__import__('.')",
-        "from .. import x", "import a.b.c.d.e.f", "exec(1)", "eval('1+')", "getattr(1, 2)", "setattr(None, 'a', 1)",
-        "x = 1\nx.y = 2", "'%d' % 'a'", "'{}'.format()", "b'a' + 'a'", "None + 1", "-'a'", "~[]", "[1][None]",
-        "for x in 1: pass", "iter(1)", "next(iter([]))", "1 if else 2", "global x\nx = 1", "nonlocal x",
-        "def f(a, a): pass", "f(**1)", "print(*1)", "type('X', (1,), {})", "isinstance(1, 2)", "range(1, 2, 0)",
-        "chr(-1)", "ord('ab')", "dict([1])", "bytearray(-1)", "while True:\n break\nelse:\n pass",
-        "import uos\nuos.listdir('/nonexistent')", "open('/nope')", "open('/x.txt', 'w').write('hi')",
-        "\x00\x01\x02", "ÿ = 1", "x = '\\xff'", "1.5 // 0", "divmod(1, 0)", "[0] * -1", "'a' * 3",
-        "a = []\na.append(a)\nprint(a)", "d = {}\nd[[]] = 1", "hash([])", "{1, [2]}",
+        "",
+        "(",
+        ")",
+        "def",
+        "1 +",
+        "import",
+        "from import x",
+        "x = [",
+        "'abc",
+        "\"\"\"",
+        "@",
+        "lambda: (yield)",
+        "def f():\n  yield 1\nlist(f())",
+        "class C(1): pass",
+        "a, b = 1",
+        "a, b = [1, 2, 3]",
+        "x = 1 << 100",
+        "2 ** 100",
+        "int('zz')",
+        "[].pop()",
+        "{}.popitem()",
+        "super()",
+        "with 1: pass",
+        "raise 1",
+        "raise",
+        "import sys\nsys.modules['x'] = 5\nimport x\nprint(x)",
+        "del sys",
+        "__import__('')",
+        "__import__('.')",
+        "from .. import x",
+        "import a.b.c.d.e.f",
+        "exec(1)",
+        "eval('1+')",
+        "getattr(1, 2)",
+        "setattr(None, 'a', 1)",
+        "x = 1\nx.y = 2",
+        "'%d' % 'a'",
+        "'{}'.format()",
+        "b'a' + 'a'",
+        "None + 1",
+        "-'a'",
+        "~[]",
+        "[1][None]",
+        "for x in 1: pass",
+        "iter(1)",
+        "next(iter([]))",
+        "1 if else 2",
+        "global x\nx = 1",
+        "nonlocal x",
+        "def f(a, a): pass",
+        "f(**1)",
+        "print(*1)",
+        "type('X', (1,), {})",
+        "isinstance(1, 2)",
+        "range(1, 2, 0)",
+        "chr(-1)",
+        "ord('ab')",
+        "dict([1])",
+        "bytearray(-1)",
+        "while True:\n break\nelse:\n pass",
+        "import uos\nuos.listdir('/nonexistent')",
+        "open('/nope')",
+        "open('/x.txt', 'w').write('hi')",
+        "\x00\x01\x02",
+        "ÿ = 1",
+        "x = '\\xff'",
+        "1.5 // 0",
+        "divmod(1, 0)",
+        "[0] * -1",
+        "'a' * 3",
+        "a = []\na.append(a)\nprint(a)",
+        "d = {}\nd[[]] = 1",
+        "hash([])",
+        "{1, [2]}",
     ];
     for src in corpus {
         let mut m = machine(&[], 16 * 1024);
@@ -268,9 +405,14 @@ fn bad_programs_never_panic() {
 #[test]
 fn soft_reset_keeps_files_and_forgets_modules() {
     let mut m = machine(&[("m.py", "x = 1\n")], 36 * 1024);
-    exec(&mut m, "import m\nopen('new.py', 'w').write('y = 2')\n").1.unwrap();
+    exec(&mut m, "import m\nopen('new.py', 'w').write('y = 2')\n")
+        .1
+        .unwrap();
     m.soft_reset();
-    let (out, r) = exec(&mut m, "import sys\nprint(list(sys.modules))\nimport new\nprint(new.y)\n");
+    let (out, r) = exec(
+        &mut m,
+        "import sys\nprint(list(sys.modules))\nimport new\nprint(new.y)\n",
+    );
     r.unwrap();
     assert_eq!(out, "[]\n2\n");
 }

@@ -17,7 +17,13 @@ fn run(files: &[(&str, &str)], src: &str) -> (String, Option<String>) {
         fs.write_all(&format!("/mpdiff/{p}"), d.as_bytes()).unwrap();
     }
     fs.chdir("/mpdiff").unwrap();
-    let mut m = Machine::new(Config { heap_bytes: 36 * 1024, fs: Box::new(fs), path: vec!["".into()], script_dir: None, argv: vec![] });
+    let mut m = Machine::new(Config {
+        heap_bytes: 36 * 1024,
+        fs: Box::new(fs),
+        path: vec!["".into()],
+        script_dir: None,
+        argv: vec![],
+    });
     let mut io = Cap(Vec::new());
     let r = m.exec(src, "<stdin>", InputKind::File, &mut io);
     let err = r.err().map(|e| m.format_exception(&e));
@@ -26,16 +32,25 @@ fn run(files: &[(&str, &str)], src: &str) -> (String, Option<String>) {
 
 #[test]
 fn prints() {
-    let (out, err) = run(&[], "print('hello', 1 + 2)\nx = [1, 2]\nx.append(3)\nprint(x, len(x))\n");
+    let (out, err) = run(
+        &[],
+        "print('hello', 1 + 2)\nx = [1, 2]\nx.append(3)\nprint(x, len(x))\n",
+    );
     assert_eq!(err, None);
     assert_eq!(out, "hello 3\n[1, 2, 3] 3\n");
 }
 
 #[test]
 fn dotted_import_binds_parents() {
-    let files = [("a/__init__.py", ""), ("a/b/__init__.py", ""), ("a/b/c.py", "x = 1\n")];
+    let files = [
+        ("a/__init__.py", ""),
+        ("a/b/__init__.py", ""),
+        ("a/b/c.py", "x = 1\n"),
+    ];
     let (out, err) = run(&files, "import a.b.c\nprint(dir(a), a.b.c.x)\n");
     assert_eq!(err, None, "{out}");
-    assert_eq!(out, "['__class__', '__file__', '__name__', '__path__', 'b'] 1\n");
+    assert_eq!(
+        out,
+        "['__class__', '__file__', '__name__', '__path__', 'b'] 1\n"
+    );
 }
-
