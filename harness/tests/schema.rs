@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use mpdiff::scenario::{discover, load_file, load_str};
+use mpdiff::scenario::{discover, load_file, load_str, yaml_options};
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -26,9 +26,10 @@ fn validator() -> jsonschema::Validator {
     jsonschema::validator_for(&schema()).expect("schema compiles")
 }
 
-/// YAML text as the JSON value the schema is about.
+/// YAML text as the JSON value the schema is about, read with the loader's options
+/// (YAML 1.2 booleans, like editors that use the schema).
 fn as_json(text: &str) -> Value {
-    serde_saphyr::from_str(text).expect("valid YAML")
+    serde_saphyr::from_str_with_options(text, yaml_options()).expect("valid YAML")
 }
 
 /// Schema errors as `path: message` lines, empty when valid.

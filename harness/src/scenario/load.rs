@@ -25,8 +25,18 @@ pub fn load_file(path: &Path, name: &str) -> Result<Scenario, ScenarioError> {
 
 /// Parses and checks scenario text; `path` is used in messages and kept in the result.
 pub fn load_str(text: &str, path: &Path, name: &str) -> Result<Scenario, ScenarioError> {
-    let raw: RawScenario = serde_saphyr::from_str(text).map_err(|e| yaml_error(path, &e))?;
+    let raw: RawScenario = serde_saphyr::from_str_with_options(text, yaml_options())
+        .map_err(|e| yaml_error(path, &e))?;
     Checker { file: path }.check(raw, name)
+}
+
+/// YAML 1.2 booleans only (`true`/`false` in any case): `yes`, `no`, `y` and `n` stay
+/// text, as they do for editors that check files against the JSON Schema, so a module
+/// named `y` in a `has:` list means the same thing everywhere.
+pub fn yaml_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        strict_booleans: true,
+    }
 }
 
 /// Turns a serde-saphyr error into ours, keeping the parser's own position.

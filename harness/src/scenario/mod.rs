@@ -9,7 +9,7 @@ mod raw;
 
 pub use discover::{Found, discover};
 pub use error::ScenarioError;
-pub use load::{load_file, load_str, parse_heap};
+pub use load::{load_file, load_str, parse_heap, yaml_options};
 pub use model::*;
 
 #[cfg(test)]

@@ -318,6 +318,26 @@ fn reclaims_labels_are_checked() {
 }
 
 #[test]
+fn only_yaml_1_2_booleans_are_booleans() {
+    let text = format!(
+        "{HEAD}steps:\n  - observe: a\nexpect:\n  a:\n    names:\n      has: [y, n, yes, off]\n"
+    );
+    let s = load(&text).unwrap();
+    assert_eq!(
+        s.expect[0].names.as_ref().unwrap().has,
+        ["y", "n", "yes", "off"]
+    );
+    assert!(
+        load(&format!("{HEAD}steps: []\nstrict_order: True\n"))
+            .unwrap()
+            .strict_order
+    );
+    let (line, msg) = fails(&format!("{HEAD}steps: []\nstrict_order: yes\n"));
+    assert_eq!(line, 4);
+    assert!(msg.contains("true"), "{msg}");
+}
+
+#[test]
 fn has_and_lacks_may_not_name_the_same_item() {
     let (line, msg) = fails(&format!(
         "{HEAD}steps:\n  - observe: a\nexpect:\n  a:\n    modules:\n      has: [m, n]\n      lacks: [n]\n"
