@@ -1011,6 +1011,13 @@ impl Rt<'_> {
                 self.vtrunc(base);
                 r
             }
+            R::TSuper => {
+                self.arg_count(a, 2, 2)?;
+                let o = self.alloc_obj(rom(R::TSuper), 3)?;
+                self.wf(o, 1, p(0));
+                self.wf(o, 2, p(1));
+                Ok(o)
+            }
             R::TStaticMethod | R::TClassMethod | R::TProperty => {
                 self.arg_count(a, 1, 4)?;
                 let o = self.alloc_obj(rom(r), 2)?;
@@ -1524,13 +1531,19 @@ impl Rt<'_> {
             )),
             R::MStrEncode => self.new_str_heap(R::TBytes, &d),
             R::MBytesDecode => self.new_str_vstr(&d),
-            R::MStrPartition => {
+            R::MStrPartition | R::MStrRpartition => {
                 let sep = arg(self, 1)?.unwrap_or_default();
                 if sep.is_empty() {
                     return Err(self.value_error("empty separator"));
                 }
-                let (x, y, z) = match (0..d.len()).find(|i| d[*i..].starts_with(&sep)) {
+                let found = if r == R::MStrPartition {
+                    (0..d.len()).find(|i| d[*i..].starts_with(&sep))
+                } else {
+                    (0..d.len()).rev().find(|i| d[*i..].starts_with(&sep))
+                };
+                let (x, y, z) = match found {
                     Some(i) => (d[..i].to_vec(), sep.clone(), d[i + sep.len()..].to_vec()),
+                    None if r == R::MStrRpartition => (vec![], vec![], d.clone()),
                     None => (d.clone(), vec![], vec![]),
                 };
                 let base = self.vlen();

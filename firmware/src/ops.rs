@@ -134,6 +134,17 @@ impl Rt<'_> {
             }
             return Ok(None);
         }
+        // super(type, obj): look in the bases of type, bind to obj
+        if t == rom(R::TSuper) {
+            let (cls, obj_) = (self.f(o, 1), self.f(o, 2));
+            for b in self.type_bases(cls) {
+                if let Some(m) = self.class_lookup(b, attr) {
+                    let ot = self.type_of(obj_);
+                    return Ok(Some(self.convert_member(obj_, ot, m)));
+                }
+            }
+            return Ok(None);
+        }
         // exceptions
         if let Some(n) = self.exc_native(o)
             && name == "args"

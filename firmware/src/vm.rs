@@ -267,9 +267,10 @@ impl Rt<'_> {
         let fast = |i: usize| Self::fast_idx(code, base, i);
         if n_args > n_pos {
             if !varargs {
+                let name = self.fun_name(f);
+                let name = self.qstr_string(name);
                 return Err(self.type_error(&format!(
-                    "function takes {} positional arguments but {} were given",
-                    n_pos, n_args
+                    "{name}() takes {n_pos} positional arguments but {n_args} were given"
                 )));
             }
             let t = self.new_tuple(&a.w[n_pos..a.n])?;
@@ -286,6 +287,14 @@ impl Rt<'_> {
         if varkw {
             dict = self.new_dict(n_kw)?;
             self.vset(fast(n_pos + n_kwonly + usize::from(varargs)), dict);
+        }
+        if n_kw == 0 && !has_kw_defaults && n_args + n_def.min(n_pos) < n_pos {
+            let name = self.fun_name(f);
+            let name = self.qstr_string(name);
+            return Err(self.type_error(&format!(
+                "{name}() takes {} positional arguments but {n_args} were given",
+                n_pos - n_def.min(n_pos)
+            )));
         }
         if n_kw > 0 || n_args < n_pos || n_kwonly > 0 {
             for k in 0..n_kw {
@@ -570,7 +579,15 @@ impl Rt<'_> {
                 push!(s);
             }
             op::LOAD_SUPER_METHOD => {
-                return Err(self.not_impl("super() is not supported"));
+                // (super, class, self -- method, self)
+                let q = read_u16(b, &mut ip);
+                commit!();
+                let (cls, slf) = (self.vget(sp - 2), self.vget(sp - 1));
+                let s = self.call_n(rom(R::TSuper), &[cls, slf])?;
+                let (m, ms) = self.load_method(s, q)?;
+                pop!();
+                self.vset(sp - 2, m);
+                self.vset(sp - 1, ms);
             }
             op::LOAD_BUILD_CLASS => push!(rom(R::FBuildClass)),
             op::LOAD_SUBSCR => {

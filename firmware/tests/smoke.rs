@@ -54,3 +54,11 @@ fn dotted_import_binds_parents() {
         "['__class__', '__file__', '__name__', '__path__', 'b'] 1\n"
     );
 }
+
+#[test]
+fn super_calls_reach_the_base() {
+    let src = "class A:\n    def __init__(self, v):\n        self.v = v\n    def get(self):\n        return self.v\nclass B(A):\n    def __init__(self):\n        super().__init__(5)\n    def get(self):\n        return super().get() + 1\nprint(B().get(), 'a.b.c'.rpartition('.'))\n";
+    let (out, err) = run(&[], src);
+    assert_eq!(err, None, "{out}");
+    assert_eq!(out, "6 ('a.b', '.', 'c')\n");
+}
