@@ -76,7 +76,7 @@ fn marker(test: &str) -> String {
 
 /// Whether a temporary run folder holding `marker` in its driver is still there.
 fn left_behind(marker: &str) -> bool {
-    let parents = [std::env::temp_dir(), "/tmp".into()];
+    let parents = [std::env::temp_dir(), "/tmp".into(), "/dev/shm".into()];
     parents.iter().any(|parent| {
         std::fs::read_dir(parent)
             .into_iter()

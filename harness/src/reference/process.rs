@@ -187,26 +187,39 @@ fn read_tail(err: impl Read, keep: usize) -> String {
     String::from_utf8_lossy(&tail).into_owned()
 }
 
-/// Fixed length of [`scratch_dir`] paths.
-const SCRATCH_PARENT: &str = "/tmp";
+/// Length of every [`scratch_dir`] path, e.g. `/tmp/mpdiff-AbCdEfGh`. Golden snapshots
+/// were recorded with it: changing it changes the heap figures.
+pub const SCRATCH_LEN: usize = 20;
 
-/// A fresh folder for one run, whose absolute path has the same length on every run and
-/// every machine (`/tmp/mpdiff-` and 8 random characters): the unix port interns the
-/// script's folder as a qstr, so a different length would change the heap figures.
-/// Falls back to the system temporary folder (figures may then differ) if `/tmp` is not
-/// a usable folder.
+/// Where run folders go, best first: memory-backed `/dev/shm` (creating and removing a
+/// run folder there is several times faster than on a journalled disk), then `/tmp`.
+const SCRATCH_PARENTS: [&str; 2] = ["/dev/shm", "/tmp"];
+
+/// The run folders' name prefix.
+const SCRATCH_PREFIX: &str = "mpdiff-";
+
+/// A fresh folder for one run, whose absolute path is [`SCRATCH_LEN`] bytes long on every
+/// run and every machine: the unix port interns the script's folder as a qstr, so another
+/// length would move qstr chunk boundaries and change the heap figures (its characters
+/// do not matter). The random part is as long as the parent leaves room for. Falls back
+/// to the system temporary folder, where figures may differ, if neither parent is usable.
 pub fn scratch_dir() -> std::io::Result<tempfile::TempDir> {
-    let fixed = Path::new(SCRATCH_PARENT);
-    let usable = std::fs::symlink_metadata(fixed).is_ok_and(|m| m.is_dir());
-    let builder = {
-        let mut b = tempfile::Builder::new();
-        b.prefix("mpdiff-").rand_bytes(8);
-        b
-    };
-    if usable && let Ok(dir) = builder.tempdir_in(fixed) {
-        return Ok(dir);
+    for parent in SCRATCH_PARENTS {
+        let fixed = Path::new(parent);
+        // A symbolic link would make realpath() longer than the name we pick.
+        if !std::fs::symlink_metadata(fixed).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        let random = SCRATCH_LEN - parent.len() - 1 - SCRATCH_PREFIX.len();
+        let made = tempfile::Builder::new()
+            .prefix(SCRATCH_PREFIX)
+            .rand_bytes(random)
+            .tempdir_in(fixed);
+        if let Ok(dir) = made {
+            return Ok(dir);
+        }
     }
-    builder.tempdir()
+    tempfile::Builder::new().prefix(SCRATCH_PREFIX).tempdir()
 }
 
 /// A signal's name, e.g. `SIGSEGV`.
@@ -258,7 +271,8 @@ mod tests {
         let a = scratch_dir().unwrap();
         let b = scratch_dir().unwrap();
         assert_ne!(a.path(), b.path());
-        assert_eq!(a.path().as_os_str().len(), b.path().as_os_str().len());
+        assert_eq!(a.path().as_os_str().len(), SCRATCH_LEN);
+        assert_eq!(b.path().as_os_str().len(), SCRATCH_LEN);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The `unix` and `unix32` targets: MicroPython 1.9.4's unix port built from source
 //! ([`crate::reference`]), one subprocess per scenario.
 //!
-//! Each run gets a fresh folder `/tmp/mpdiff-XXXXXXXX/` holding `tree/` (the scenario's
+//! Each run gets a fresh folder ([`scratch_dir`]: `/dev/shm/mpdiff-XXXX/` or
+//! `/tmp/mpdiff-XXXXXXXX/`, always 20 bytes long) holding `tree/` (the scenario's
 //! files, the process's current folder, so `sys.path[0] = ''` imports from it and
 //! modules get relative `__file__` paths) and, outside the tree, `driver.py` (the
 //! observation protocol, [`crate::driver`]). The folder is removed whatever happens.
