@@ -19,7 +19,10 @@ use mpfw::repl::serve::{ServeOptions, StopFlag, serve};
 use mpfw::repl::{BoardInfo, Engine, ExecOutcome, InputMode, Io, Repl};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn scenario(name: &str) -> Scenario {
@@ -99,7 +102,9 @@ fn records(s: &Scenario, upto: usize) -> String {
     let mut out = String::from("#~B 'gc'\n#~B 'sys'\n");
     for (i, step) in s.steps.iter().enumerate().take(upto) {
         match step {
-            mpdiff::scenario::Step::Observe { .. } => out.push_str(&format!("#~O {i} {} 6000\n", 30000 - 100 * i)),
+            mpdiff::scenario::Step::Observe { .. } => {
+                out.push_str(&format!("#~O {i} {} 6000\n", 30000 - 100 * i))
+            }
             mpdiff::scenario::Step::Run { .. } => out.push_str(&format!("#~S {i}\n")),
         }
     }
@@ -145,11 +150,15 @@ fn fake_board(s: Scenario, line: Line, driver: Driver) -> PipeEnd {
                             code.clear();
                             continue;
                         }
-                        4 if code.is_empty() => b"OK\r\nPYB: soft reboot\r\nraw REPL; CTRL-B to exit\r\n>".to_vec(),
+                        4 if code.is_empty() => {
+                            b"OK\r\nPYB: soft reboot\r\nraw REPL; CTRL-B to exit\r\n>".to_vec()
+                        }
                         4 => {
                             let text = String::from_utf8_lossy(&code).into_owned();
                             code.clear();
-                            let answer = |out: &str, err: &str| format!("OK{}\x04{}\x04>", cooked(out), cooked(err)).into_bytes();
+                            let answer = |out: &str, err: &str| {
+                                format!("OK{}\x04{}\x04>", cooked(out), cooked(err)).into_bytes()
+                            };
                             if text.contains("uos.uname()") {
                                 answer("#~I micropython 1 9 4 35968 'fake board'\n", "")
                             } else if text.contains("_mpdiff_check()") {
@@ -158,7 +167,9 @@ fn fake_board(s: Scenario, line: Line, driver: Driver) -> PipeEnd {
                                 answer("#~C /mpdiff\n", "")
                             } else if text.contains("_mpdiff_steps") {
                                 match driver {
-                                    Driver::Normal => answer(&(records(&s, usize::MAX) + "#~END\n"), ""),
+                                    Driver::Normal => {
+                                        answer(&(records(&s, usize::MAX) + "#~END\n"), "")
+                                    }
                                     Driver::Huge(n) => {
                                         let mut v = b"OK".to_vec();
                                         v.extend(std::iter::repeat_n(b'x', n));
@@ -232,7 +243,10 @@ fn a_well_behaved_board_reports_observations_and_traffic() {
     assert!(t.is_reference());
     let e = t.execute(&s, &run_opts(20));
     assert_eq!(e.failure, None);
-    assert_eq!(e.target_info, "MicroPython 1.9.4 on fake board, heap 35968 bytes");
+    assert_eq!(
+        e.target_info,
+        "MicroPython 1.9.4 on fake board, heap 35968 bytes"
+    );
     assert_eq!(e.observations.len(), 3);
     assert_eq!(e.baseline_modules, ["gc", "sys"]);
     let tr = e.transfer.unwrap();
@@ -246,14 +260,20 @@ fn a_board_that_never_answers_fails_naming_the_port() {
     let t = target_on(fake_board(s.clone(), Line::Silent, Driver::Normal), quick());
     let e = t.execute(&s, &run_opts(20));
     let f = e.failure.unwrap();
-    assert!(f.contains("board:/dev/fake0") && f.contains("no answer"), "{f}");
+    assert!(
+        f.contains("board:/dev/fake0") && f.contains("no answer"),
+        "{f}"
+    );
     assert!(e.observations.is_empty());
 }
 
 #[test]
 fn garbage_on_the_line_is_shown_in_the_failure() {
     let s = scenario(SEED);
-    let t = target_on(fake_board(s.clone(), Line::Garbage, Driver::Normal), quick());
+    let t = target_on(
+        fake_board(s.clone(), Line::Garbage, Driver::Normal),
+        quick(),
+    );
     let f = t.execute(&s, &run_opts(20)).failure.unwrap();
     assert!(f.contains("garbage"), "{f}");
 }
@@ -283,7 +303,10 @@ fn a_dead_board_fails_the_scenario_and_the_run_goes_on() {
 #[test]
 fn a_port_that_disappears_is_a_clear_error_and_stays_gone() {
     let s = scenario(SEED);
-    let t = target_on(fake_board(s.clone(), Line::Fine, Driver::Disconnect), quick());
+    let t = target_on(
+        fake_board(s.clone(), Line::Fine, Driver::Disconnect),
+        quick(),
+    );
     let f = t.execute(&s, &run_opts(20)).failure.unwrap();
     assert!(f.contains("board:/dev/fake0: the port was lost"), "{f}");
     let f2 = t.execute(&s, &run_opts(20)).failure.unwrap();
@@ -305,7 +328,10 @@ fn huge_output_is_capped_and_reported() {
 #[test]
 fn memory_error_on_the_board_keeps_what_was_observed() {
     let s = scenario(SEED);
-    let t = target_on(fake_board(s.clone(), Line::Fine, Driver::MemoryError), quick());
+    let t = target_on(
+        fake_board(s.clone(), Line::Fine, Driver::MemoryError),
+        quick(),
+    );
     let e = t.execute(&s, &run_opts(20));
     let f = e.failure.unwrap();
     assert!(f.contains("MemoryError: memory allocation failed"), "{f}");
@@ -317,7 +343,10 @@ fn a_board_that_reboots_mid_run_is_reported() {
     let s = scenario(SEED);
     let t = target_on(fake_board(s.clone(), Line::Fine, Driver::Reboot), quick());
     let f = t.execute(&s, &run_opts(20)).failure.unwrap();
-    assert!(f.contains("rebooted") && f.contains("MicroPython v1.9.4"), "{f}");
+    assert!(
+        f.contains("rebooted") && f.contains("MicroPython v1.9.4"),
+        "{f}"
+    );
     // It comes back in the friendly REPL: the next scenario re-enters raw mode.
     let t2 = t.execute(&s, &run_opts(20));
     assert!(t2.failure.unwrap().contains("rebooted"));
@@ -345,7 +374,11 @@ impl CPythonEngine {
             .ok()?;
         let stdin = child.stdin.take()?;
         let stdout = BufReader::new(child.stdout.take()?);
-        Some(CPythonEngine { child, stdin, stdout })
+        Some(CPythonEngine {
+            child,
+            stdin,
+            stdout,
+        })
     }
 
     fn read_part(&mut self) -> Vec<u8> {
@@ -433,35 +466,55 @@ fn files_under(root: &Path) -> Vec<String> {
 
 #[test]
 fn the_tree_is_uploaded_run_and_removed_leaving_the_board_as_it_was() {
-    let Some((t, stop, root)) = cpython_board() else { return };
+    let Some((t, stop, root)) = cpython_board() else {
+        return;
+    };
     std::fs::write(root.path().join("boot.py"), "# the board's own\n").unwrap();
     let s = scenario(SEED);
     let e = t.execute(&s, &run_opts(30));
     assert_eq!(e.failure, None);
     assert_eq!(e.observations.len(), 3);
     let imported = &e.observations[1];
-    assert!(imported.modules.contains(&"rootpackage.package.subpackage.module".to_string()), "{imported:?}");
-    assert_eq!(imported.eval.values().next().map(String::as_str), Some("True"));
+    assert!(
+        imported
+            .modules
+            .contains(&"rootpackage.package.subpackage.module".to_string()),
+        "{imported:?}"
+    );
+    assert_eq!(
+        imported.eval.values().next().map(String::as_str),
+        Some("True")
+    );
     assert_eq!(files_under(root.path()), ["boot.py"]);
-    assert_eq!(std::fs::read_to_string(root.path().join("boot.py")).unwrap(), "# the board's own\n");
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("boot.py")).unwrap(),
+        "# the board's own\n"
+    );
     stop.stop();
 }
 
 #[test]
 fn a_folder_that_is_not_ours_is_refused_and_left_alone() {
-    let Some((t, stop, root)) = cpython_board() else { return };
+    let Some((t, stop, root)) = cpython_board() else {
+        return;
+    };
     std::fs::create_dir(root.path().join("mpdiff")).unwrap();
     std::fs::write(root.path().join("mpdiff/notes.txt"), "mine").unwrap();
     let s = scenario(SEED);
     let f = t.execute(&s, &run_opts(30)).failure.unwrap();
-    assert!(f.contains("/mpdiff exists on the board and is not mpdiff's"), "{f}");
+    assert!(
+        f.contains("/mpdiff exists on the board and is not mpdiff's"),
+        "{f}"
+    );
     assert_eq!(files_under(root.path()), ["mpdiff/", "mpdiff/notes.txt"]);
     stop.stop();
 }
 
 #[test]
 fn identical_files_are_not_sent_again_and_stale_ones_go() {
-    let Some((t, stop, root)) = cpython_board() else { return };
+    let Some((t, stop, root)) = cpython_board() else {
+        return;
+    };
     let s = scenario(SEED);
     let clean = t.execute(&s, &run_opts(30));
     assert_eq!(clean.failure, None);
@@ -477,15 +530,27 @@ fn identical_files_are_not_sent_again_and_stale_ones_go() {
     assert_eq!(again.failure, None);
     assert_eq!(again.observations, clean.observations);
     let content: usize = s.tree.values().map(String::len).sum();
-    let (a, b) = (clean.transfer.unwrap().bytes_sent, again.transfer.unwrap().bytes_sent);
-    assert!(b + content as u64 <= a + 40, "sent {b} bytes with the files in place, {a} without");
-    assert!(files_under(root.path()).is_empty(), "{:?}", files_under(root.path()));
+    let (a, b) = (
+        clean.transfer.unwrap().bytes_sent,
+        again.transfer.unwrap().bytes_sent,
+    );
+    assert!(
+        b + content as u64 <= a + 40,
+        "sent {b} bytes with the files in place, {a} without"
+    );
+    assert!(
+        files_under(root.path()).is_empty(),
+        "{:?}",
+        files_under(root.path())
+    );
     stop.stop();
 }
 
 #[test]
 fn two_scenarios_in_a_row_share_one_connection() {
-    let Some((t, stop, root)) = cpython_board() else { return };
+    let Some((t, stop, root)) = cpython_board() else {
+        return;
+    };
     let a = scenario(SEED);
     let b = scenario("seed/import-dotted-del-attribute-and-entry-frees");
     for s in [&a, &b, &a] {
@@ -505,7 +570,10 @@ fn keep_arc_used(_: Arc<()>) {}
 
 fn all_scenarios() -> Vec<Scenario> {
     let found = mpdiff::scenario::discover(&[repo().join("scenarios")]).unwrap();
-    found.iter().map(|f| load_file(&f.file, &f.name).unwrap_or_else(|e| panic!("{e}"))).collect()
+    found
+        .iter()
+        .map(|f| load_file(&f.file, &f.name).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
 }
 
 fn deltas(obs: &[mpdiff::outcome::Observation]) -> Vec<i64> {
@@ -541,7 +609,10 @@ fn every_scenario_on_the_pty_board_agrees_with_the_rust_target_byte_for_byte() {
             let b = t.execute(s, &opts);
             if r.failure.is_some() || b.failure.is_some() {
                 if r.failure.is_none() || b.failure.is_none() {
-                    problems.push(format!("{}: rust failure {:?}, board failure {:?}", s.name, r.failure, b.failure));
+                    problems.push(format!(
+                        "{}: rust failure {:?}, board failure {:?}",
+                        s.name, r.failure, b.failure
+                    ));
                 }
                 continue;
             }
@@ -558,7 +629,11 @@ fn every_scenario_on_the_pty_board_agrees_with_the_rust_target_byte_for_byte() {
             let bo = mpdiff::expect::finish(s, &t.name(), b);
             let c = mpdiff::compare::compare(s, &ro, &bo);
             if c.undeclared().next().is_some() {
-                problems.push(format!("{}: {:?}", s.name, c.undeclared().collect::<Vec<_>>()));
+                problems.push(format!(
+                    "{}: {:?}",
+                    s.name,
+                    c.undeclared().collect::<Vec<_>>()
+                ));
             }
         }
         drop(t);

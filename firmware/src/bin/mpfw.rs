@@ -57,7 +57,9 @@ fn parse_size(s: &str) -> Result<usize, String> {
         .ok()
         .and_then(|n| n.checked_mul(mult))
         .filter(|n| *n >= 1024)
-        .ok_or_else(|| format!("bad heap size {s:?}: use 36K, 64K, 2M or a byte count of at least 1024"))
+        .ok_or_else(|| {
+            format!("bad heap size {s:?}: use 36K, 64K, 2M or a byte count of at least 1024")
+        })
 }
 
 fn parse(args: &[String]) -> Result<Option<Args>, String> {
@@ -65,7 +67,10 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
     match it.next().map(String::as_str) {
         None | Some("-h" | "--help" | "help") => return Ok(None),
         Some("-V" | "--version") => {
-            println!("mpfw {} (MicroPython v1.9.4 compatible)", env!("CARGO_PKG_VERSION"));
+            println!(
+                "mpfw {} (MicroPython v1.9.4 compatible)",
+                env!("CARGO_PKG_VERSION")
+            );
             std::process::exit(0);
         }
         Some("serve") => {}
@@ -132,14 +137,24 @@ fn main() -> ExitCode {
 }
 
 #[cfg(all(unix, feature = "serve"))]
-fn serve_pty(repl: &mut Repl<MachineEngine>, options: &ServeOptions, stop: &StopFlag) -> io::Result<()> {
+fn serve_pty(
+    repl: &mut Repl<MachineEngine>,
+    options: &ServeOptions,
+    stop: &StopFlag,
+) -> io::Result<()> {
     use serialport::{SerialPort, TTYPort};
     use std::time::Duration;
     let (mut master, slave) = TTYPort::pair().map_err(io::Error::other)?;
-    let path = slave.name().ok_or_else(|| io::Error::other("the pseudo-terminal has no name"))?;
+    let path = slave
+        .name()
+        .ok_or_else(|| io::Error::other("the pseudo-terminal has no name"))?;
     let mut reader = master.try_clone_native().map_err(io::Error::other)?;
-    reader.set_timeout(Duration::from_millis(100)).map_err(io::Error::other)?;
-    master.set_timeout(Duration::from_millis(100)).map_err(io::Error::other)?;
+    reader
+        .set_timeout(Duration::from_millis(100))
+        .map_err(io::Error::other)?;
+    master
+        .set_timeout(Duration::from_millis(100))
+        .map_err(io::Error::other)?;
     let mut out = io::stdout();
     writeln!(out, "{path}")?;
     out.flush()?;

@@ -90,7 +90,10 @@ impl Engine for MachineEngine {
             InputMode::Single => InputKind::Single,
             InputMode::File => InputKind::File,
         };
-        match self.machine.exec(source, &self.source_file, kind, &mut Through(io)) {
+        match self
+            .machine
+            .exec(source, &self.source_file, kind, &mut Through(io))
+        {
             Ok(()) => ExecOutcome::Done,
             Err(e) if e.kind == "SystemExit" => ExecOutcome::SystemExit,
             Err(e) => ExecOutcome::Exception(self.machine.format_exception(&e)),

@@ -123,7 +123,10 @@ impl BoardInfo {
     pub fn banner(&self) -> String {
         alloc::format!(
             "MicroPython {} on {}; {} with {}\r\nType \"help()\" for more information.\r\n",
-            self.version, self.date, self.board, self.cpu
+            self.version,
+            self.date,
+            self.board,
+            self.cpu
         )
     }
 }
@@ -138,7 +141,7 @@ enum Mode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Esc {
     None,
-    Esc,
+    Start,
     Bracket,
     BracketDigit(u8),
     O,
@@ -292,7 +295,9 @@ impl<E: Engine> Repl<E> {
                 }
                 let source = source_text(&self.line);
                 self.line.clear();
-                let outcome = self.engine.exec(&source, InputMode::File, &mut Cooked { console: con });
+                let outcome =
+                    self.engine
+                        .exec(&source, InputMode::File, &mut Cooked { console: con });
                 con.write(b"\x04");
                 if let ExecOutcome::Exception(text) = outcome {
                     Cooked { console: con }.write(text.as_bytes());
@@ -386,7 +391,9 @@ impl<E: Engine> Repl<E> {
 
     fn run_friendly(&mut self, mode: InputMode, con: &mut dyn Console) {
         let source = source_text(&self.line);
-        let outcome = self.engine.exec(&source, mode, &mut Cooked { console: con });
+        let outcome = self
+            .engine
+            .exec(&source, mode, &mut Cooked { console: con });
         if let ExecOutcome::Exception(text) = outcome {
             Cooked { console: con }.write(text.as_bytes());
         }
@@ -476,7 +483,7 @@ impl<E: Engine> Repl<E> {
                     self.push_history();
                     return Some(0);
                 } else if c == 27 {
-                    self.rl.esc = Esc::Esc;
+                    self.rl.esc = Esc::Start;
                 } else if c == 8 || c == 127 {
                     if self.rl.cursor > self.rl.orig_len {
                         let spaces = self.line[self.rl.orig_len..self.rl.cursor]
@@ -512,7 +519,7 @@ impl<E: Engine> Repl<E> {
                     step_forward = 1;
                 }
             }
-            Esc::Esc => {
+            Esc::Start => {
                 self.rl.esc = match c {
                     b'[' => Esc::Bracket,
                     b'O' => Esc::O,
@@ -525,7 +532,9 @@ impl<E: Engine> Repl<E> {
                     b'0'..=b'9' => self.rl.esc = Esc::BracketDigit(c),
                     b'A' => {
                         let next = self.rl.hist_cur + 1;
-                        if let Some(h) = usize::try_from(next).ok().and_then(|n| self.history.get(n)) {
+                        if let Some(h) =
+                            usize::try_from(next).ok().and_then(|n| self.history.get(n))
+                        {
                             let h = h.clone();
                             self.rl.hist_cur = next;
                             self.line.truncate(self.rl.orig_len);
@@ -535,29 +544,19 @@ impl<E: Engine> Repl<E> {
                             step_forward = self.line.len() - self.rl.orig_len;
                         }
                     }
-                    b'B' => {
-                        if self.rl.hist_cur >= 0 {
-                            self.rl.hist_cur -= 1;
-                            self.line.truncate(self.rl.orig_len);
-                            if let Ok(n) = usize::try_from(self.rl.hist_cur) {
-                                let h = self.history[n].clone();
-                                self.line.extend_from_slice(&h);
-                            }
-                            step_back = self.rl.cursor - self.rl.orig_len;
-                            from_cursor = true;
-                            step_forward = self.line.len() - self.rl.orig_len;
+                    b'B' if self.rl.hist_cur >= 0 => {
+                        self.rl.hist_cur -= 1;
+                        self.line.truncate(self.rl.orig_len);
+                        if let Ok(n) = usize::try_from(self.rl.hist_cur) {
+                            let h = self.history[n].clone();
+                            self.line.extend_from_slice(&h);
                         }
+                        step_back = self.rl.cursor - self.rl.orig_len;
+                        from_cursor = true;
+                        step_forward = self.line.len() - self.rl.orig_len;
                     }
-                    b'C' => {
-                        if self.rl.cursor < self.line.len() {
-                            step_forward = 1;
-                        }
-                    }
-                    b'D' => {
-                        if self.rl.cursor > self.rl.orig_len {
-                            step_back = 1;
-                        }
-                    }
+                    b'C' if self.rl.cursor < self.line.len() => step_forward = 1,
+                    b'D' if self.rl.cursor > self.rl.orig_len => step_back = 1,
                     b'H' => step_back = self.rl.cursor - self.rl.orig_len,
                     b'F' => step_forward = self.line.len() - self.rl.cursor,
                     _ => {}
@@ -568,11 +567,9 @@ impl<E: Engine> Repl<E> {
                     match d {
                         b'1' | b'7' => step_back = self.rl.cursor - self.rl.orig_len,
                         b'4' | b'8' => step_forward = self.line.len() - self.rl.cursor,
-                        b'3' => {
-                            if self.rl.cursor < self.line.len() {
-                                self.line.remove(self.rl.cursor);
-                                from_cursor = true;
-                            }
+                        b'3' if self.rl.cursor < self.line.len() => {
+                            self.line.remove(self.rl.cursor);
+                            from_cursor = true;
                         }
                         _ => {}
                     }
@@ -645,9 +642,17 @@ pub fn continue_with_input(input: &[u8]) -> bool {
                 .is_none_or(|&c| !(c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80))
     };
     let compound = input[0] == b'@'
-        || [&b"if"[..], b"while", b"for", b"try", b"with", b"def", b"class"]
-            .iter()
-            .any(|w| starts_with_word(w));
+        || [
+            &b"if"[..],
+            b"while",
+            b"for",
+            b"try",
+            b"with",
+            b"def",
+            b"class",
+        ]
+        .iter()
+        .any(|w| starts_with_word(w));
 
     #[derive(PartialEq, Clone, Copy)]
     enum Q {

@@ -51,7 +51,9 @@ struct Pace {
 impl Pace {
     fn new(rate: Option<u32>) -> Self {
         Pace {
-            byte_time: rate.filter(|r| *r > 0).map(|r| Duration::from_secs_f64(10.0 / f64::from(r))),
+            byte_time: rate
+                .filter(|r| *r > 0)
+                .map(|r| Duration::from_secs_f64(10.0 / f64::from(r))),
             next: Instant::now(),
         }
     }
@@ -108,13 +110,24 @@ fn write_all_retry<W: Write>(out: &mut W, mut data: &[u8]) -> io::Result<()> {
         match out.write(data) {
             Ok(0) => return Err(io::Error::new(ErrorKind::WriteZero, "write returned 0")),
             Ok(n) => data = &data[n..],
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) =>
+            {
                 thread::sleep(Duration::from_millis(1));
             }
             Err(e) => return Err(e),
         }
     }
-    out.flush().or_else(|e| if e.kind() == ErrorKind::WouldBlock { Ok(()) } else { Err(e) })
+    out.flush().or_else(|e| {
+        if e.kind() == ErrorKind::WouldBlock {
+            Ok(())
+        } else {
+            Err(e)
+        }
+    })
 }
 
 /// Serves `repl` until the input ends, writing fails, or `stop` is set. `input` is read on
@@ -186,7 +199,12 @@ fn read_loop<R: Read>(mut input: R, tx: mpsc::Sender<u8>, stop: StopFlag) {
                     }
                 }
             }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) =>
+            {
                 if e.kind() == ErrorKind::WouldBlock {
                     thread::sleep(Duration::from_millis(2));
                 }

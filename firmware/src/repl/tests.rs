@@ -87,28 +87,47 @@ fn feed(r: &mut Repl<Scripted>, c: &mut Captured, bytes: &[u8]) -> String {
     String::from_utf8_lossy(&c.out).into_owned()
 }
 
-const BANNER: &str = "MicroPython v1.9.4 on 2018-05-11; mpfw with Rust\r\nType \"help()\" for more information.\r\n";
+const BANNER: &str =
+    "MicroPython v1.9.4 on 2018-05-11; mpfw with Rust\r\nType \"help()\" for more information.\r\n";
 
 #[test]
 fn boots_with_the_banner_and_prompt() {
     let (_, c) = repl();
-    assert_eq!(String::from_utf8_lossy(&c.out), alloc::format!("\r\n{BANNER}>>> "));
+    assert_eq!(
+        String::from_utf8_lossy(&c.out),
+        alloc::format!("\r\n{BANNER}>>> ")
+    );
 }
 
 #[test]
 fn raw_repl_frames_output_and_errors() {
     let (mut r, mut c) = repl();
-    assert_eq!(feed(&mut r, &mut c, b"\r\x01"), "\r\n>>> \r\nraw REPL; CTRL-B to exit\r\n>");
+    assert_eq!(
+        feed(&mut r, &mut c, b"\r\x01"),
+        "\r\n>>> \r\nraw REPL; CTRL-B to exit\r\n>"
+    );
     assert!(r.is_raw());
-    assert_eq!(feed(&mut r, &mut c, b"print a\nb\x04"), "OKa\r\nb\r\n\x04\x04>");
-    assert_eq!(r.engine_mut().ran.last().unwrap(), &("print a\nb".to_string(), InputMode::File));
+    assert_eq!(
+        feed(&mut r, &mut c, b"print a\nb\x04"),
+        "OKa\r\nb\r\n\x04\x04>"
+    );
+    assert_eq!(
+        r.engine_mut().ran.last().unwrap(),
+        &("print a\nb".to_string(), InputMode::File)
+    );
     assert_eq!(
         feed(&mut r, &mut c, b"raise ImportError\x04"),
         "OK\x04Traceback (most recent call last):\r\n  File \"<stdin>\", line 1, in <module>\r\nImportError: \r\n\x04>"
     );
     // Ctrl-C clears a half-sent command; Ctrl-A starts again.
-    assert_eq!(feed(&mut r, &mut c, b"garbage\x03print x\x04"), "OKx\r\n\x04\x04>");
-    assert_eq!(feed(&mut r, &mut c, b"junk\x01"), "raw REPL; CTRL-B to exit\r\n>");
+    assert_eq!(
+        feed(&mut r, &mut c, b"garbage\x03print x\x04"),
+        "OKx\r\n\x04\x04>"
+    );
+    assert_eq!(
+        feed(&mut r, &mut c, b"junk\x01"),
+        "raw REPL; CTRL-B to exit\r\n>"
+    );
     assert_eq!(feed(&mut r, &mut c, b"exit\x04"), "OK\x04\x04>");
 }
 
@@ -122,19 +141,31 @@ fn ctrl_d_at_an_empty_raw_prompt_soft_resets_and_stays_raw() {
     );
     assert_eq!(r.engine_mut().resets, 1);
     assert!(r.is_raw());
-    assert_eq!(feed(&mut r, &mut c, b"\x02"), alloc::format!("\r\n{BANNER}>>> "));
+    assert_eq!(
+        feed(&mut r, &mut c, b"\x02"),
+        alloc::format!("\r\n{BANNER}>>> ")
+    );
     assert!(!r.is_raw());
 }
 
 #[test]
 fn friendly_repl_echoes_runs_single_input_and_soft_resets() {
     let (mut r, mut c) = repl();
-    assert_eq!(feed(&mut r, &mut c, b"print hi\r"), "print hi\r\nhi\r\n>>> ");
-    assert_eq!(r.engine_mut().ran.last().unwrap(), &("print hi".to_string(), InputMode::Single));
+    assert_eq!(
+        feed(&mut r, &mut c, b"print hi\r"),
+        "print hi\r\nhi\r\n>>> "
+    );
+    assert_eq!(
+        r.engine_mut().ran.last().unwrap(),
+        &("print hi".to_string(), InputMode::Single)
+    );
     // an empty line just prompts again; \n is not Enter
     assert_eq!(feed(&mut r, &mut c, b"\n\r"), "\r\n>>> ");
     assert_eq!(feed(&mut r, &mut c, b"ab\x03"), "ab\r\n>>> ");
-    assert_eq!(feed(&mut r, &mut c, b"\x04"), alloc::format!("\r\nPYB: soft reboot\r\n{BANNER}>>> "));
+    assert_eq!(
+        feed(&mut r, &mut c, b"\x04"),
+        alloc::format!("\r\nPYB: soft reboot\r\n{BANNER}>>> ")
+    );
     assert_eq!(r.engine_mut().resets, 1);
 }
 
@@ -156,7 +187,10 @@ fn compound_statements_continue_with_auto_indent() {
     // backspace over a run of 4 spaces takes the whole indent
     assert_eq!(feed(&mut r, &mut c, b"\x7f"), "\x08\x08\x08\x08\x1b[K");
     assert_eq!(feed(&mut r, &mut c, b"\r"), "\r\n>>> ");
-    assert_eq!(r.engine_mut().ran.last().unwrap(), &("if 1:\n    x\n".to_string(), InputMode::Single));
+    assert_eq!(
+        r.engine_mut().ran.last().unwrap(),
+        &("if 1:\n    x\n".to_string(), InputMode::Single)
+    );
 }
 
 #[test]
@@ -167,7 +201,10 @@ fn unclosed_brackets_continue_and_ctrl_d_runs() {
     assert_eq!(feed(&mut r, &mut c, b"2\x04\r"), "2\r\n... ");
     assert!(r.engine_mut().ran.is_empty());
     assert_eq!(feed(&mut r, &mut c, b"\x04"), ">>> ");
-    assert_eq!(r.engine_mut().ran.last().unwrap(), &("f(1,\n2\n".to_string(), InputMode::Single));
+    assert_eq!(
+        r.engine_mut().ran.last().unwrap(),
+        &("f(1,\n2\n".to_string(), InputMode::Single)
+    );
 }
 
 #[test]
@@ -179,7 +216,10 @@ fn paste_mode_runs_file_input() {
     );
     assert_eq!(feed(&mut r, &mut c, b"a=1\rb=2"), "a=1\r\n=== b=2");
     assert_eq!(feed(&mut r, &mut c, b"\x04"), "\r\n>>> ");
-    assert_eq!(r.engine_mut().ran.last().unwrap(), &("a=1\nb=2".to_string(), InputMode::File));
+    assert_eq!(
+        r.engine_mut().ran.last().unwrap(),
+        &("a=1\nb=2".to_string(), InputMode::File)
+    );
 }
 
 #[test]

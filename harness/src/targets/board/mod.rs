@@ -77,7 +77,9 @@ pub struct BoardTarget {
 
 impl std::fmt::Debug for BoardTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BoardTarget").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("BoardTarget")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
@@ -105,7 +107,9 @@ fn open_hint(e: &serialport::Error) -> String {
             std::io::ErrorKind::PermissionDenied => {
                 s.push_str(" (add yourself to the `dialout` group: sudo usermod -aG dialout $USER, then log in again)");
             }
-            std::io::ErrorKind::NotFound => s.push_str(" (is the board plugged in? `mpdiff boards` lists ports)"),
+            std::io::ErrorKind::NotFound => {
+                s.push_str(" (is the board plugged in? `mpdiff boards` lists ports)")
+            }
             _ => {}
         }
     } else if e.kind() == serialport::ErrorKind::NoDevice {
@@ -166,17 +170,25 @@ impl BoardTarget {
         }
         let conn = self.connect(state)?;
         let out = run_checked(conn, INFO_PY, "asking the board what it is")?;
-        let line = records(&out, "I").into_iter().next().ok_or_else(|| BoardError::Protocol {
-            port: self.name(),
-            doing: "asking the board what it is".into(),
-            got: raw::escape_tail(&out.stdout, 80),
-        })?;
+        let line = records(&out, "I")
+            .into_iter()
+            .next()
+            .ok_or_else(|| BoardError::Protocol {
+                port: self.name(),
+                doing: "asking the board what it is".into(),
+                got: raw::escape_tail(&out.stdout, 80),
+            })?;
         let about = about_line(&line);
         state.about = Some(about.clone());
         Ok(about)
     }
 
-    fn run(&self, scenario: &Scenario, deadline: Instant, exec: &mut Execution) -> Result<(), BoardError> {
+    fn run(
+        &self,
+        scenario: &Scenario,
+        deadline: Instant,
+        exec: &mut Execution,
+    ) -> Result<(), BoardError> {
         let mut state = self.lock();
         let state = &mut *state;
         if state.about.is_none() {
@@ -223,8 +235,14 @@ impl BoardTarget {
         let keeps_cwd = match *cwd_survives_reset {
             Some(k) => k,
             None => {
-                let out = run_checked(conn, "import uos\nprint('#~C', uos.getcwd())\n", "checking the current folder")?;
-                let k = records(&out, "C").first().is_some_and(|c| c.trim() == FOLDER);
+                let out = run_checked(
+                    conn,
+                    "import uos\nprint('#~C', uos.getcwd())\n",
+                    "checking the current folder",
+                )?;
+                let k = records(&out, "C")
+                    .first()
+                    .is_some_and(|c| c.trim() == FOLDER);
                 *cwd_survives_reset = Some(k);
                 conn.soft_reset()?;
                 k
@@ -233,7 +251,10 @@ impl BoardTarget {
         let setup = if keeps_cwd {
             "sys.path[0] = ''\n".to_string()
         } else {
-            format!("import uos\nuos.chdir({})\nsys.path[0] = ''\n", driver::py_str(FOLDER))
+            format!(
+                "import uos\nuos.chdir({})\nsys.path[0] = ''\n",
+                driver::py_str(FOLDER)
+            )
         };
         let script = driver::script(scenario, MICROPYTHON_PRELUDE, &setup);
         let out = match conn.exec(script.as_bytes(), deadline) {
@@ -241,7 +262,11 @@ impl BoardTarget {
             Err(e @ BoardError::Timeout { .. }) => {
                 exec.failure = Some(format!(
                     "{e}; the board was interrupted (Ctrl-C{})",
-                    if conn.at_prompt() { "" } else { ", then a soft reset" }
+                    if conn.at_prompt() {
+                        ""
+                    } else {
+                        ", then a soft reset"
+                    }
                 ));
                 return Ok(());
             }
@@ -257,7 +282,10 @@ impl BoardTarget {
                 if !err.trim().is_empty() {
                     exec.failure = Some(format!(
                         "the driver raised on the board{}: {}",
-                        report.last_step.map(|s| format!(" at step {s}")).unwrap_or_default(),
+                        report
+                            .last_step
+                            .map(|s| format!(" at step {s}"))
+                            .unwrap_or_default(),
                         last_line(&err)
                     ));
                 } else if out.dropped > 0 {
@@ -268,11 +296,16 @@ impl BoardTarget {
                 } else if !report.finished {
                     exec.failure = Some(format!(
                         "the driver stopped early{}",
-                        report.last_step.map(|s| format!(" at step {s}")).unwrap_or_default()
+                        report
+                            .last_step
+                            .map(|s| format!(" at step {s}"))
+                            .unwrap_or_default()
                     ));
                 }
             }
-            Err(e) => exec.failure = Some(format!("{}: unreadable driver output: {e}", self.name())),
+            Err(e) => {
+                exec.failure = Some(format!("{}: unreadable driver output: {e}", self.name()))
+            }
         }
         Ok(())
     }
@@ -317,11 +350,16 @@ impl Target for BoardTarget {
         let mut exec = Execution::default();
         let (sent0, recv0) = {
             let s = self.lock();
-            s.conn.as_ref().map_or((0, 0), |c| (c.bytes_sent(), c.bytes_received()))
+            s.conn
+                .as_ref()
+                .map_or((0, 0), |c| (c.bytes_sent(), c.bytes_received()))
         };
         let result = self.run(scenario, deadline, &mut exec);
         let mut state = self.lock();
-        let (sent, recv) = state.conn.as_ref().map_or((sent0, recv0), |c| (c.bytes_sent(), c.bytes_received()));
+        let (sent, recv) = state
+            .conn
+            .as_ref()
+            .map_or((sent0, recv0), |c| (c.bytes_sent(), c.bytes_received()));
         if let Err(e) = result {
             if e.is_lost() {
                 state.conn = None;
@@ -369,8 +407,15 @@ fn about_line(record: &str) -> String {
     let version: Vec<&str> = f.by_ref().take(3).collect();
     let heap = f.next().unwrap_or("?");
     let machine = driver::py_unrepr(f.next().unwrap_or("")).unwrap_or_default();
-    let name = if name == "micropython" { "MicroPython" } else { name };
-    format!("{name} {} on {machine}, heap {heap} bytes", version.join("."))
+    let name = if name == "micropython" {
+        "MicroPython"
+    } else {
+        name
+    };
+    format!(
+        "{name} {} on {machine}, heap {heap} bytes",
+        version.join(".")
+    )
 }
 
 /// Runs housekeeping code and turns an exception on the board into an error.
@@ -389,7 +434,12 @@ fn run_checked(conn: &mut Conn, code: &str, doing: &str) -> Result<ExecOutput, B
 }
 
 fn last_line(text: &str) -> String {
-    text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string()
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
 
 /// The payloads of `#~TAG` records in the output.
@@ -502,7 +552,11 @@ fn upload(conn: &mut Conn, scenario: &Scenario) -> Result<Uploaded, BoardError> 
             dirs.insert(acc.clone());
         }
     }
-    let wanted: BTreeSet<String> = scenario.tree.keys().map(|p| format!("{FOLDER}/{p}")).collect();
+    let wanted: BTreeSet<String> = scenario
+        .tree
+        .keys()
+        .map(|p| format!("{FOLDER}/{p}"))
+        .collect();
 
     let mut cmds: Vec<String> = Vec::new();
     // Stale entries in our folder would change what imports find: remove them first.
@@ -536,7 +590,10 @@ fn upload(conn: &mut Conn, scenario: &Scenario) -> Result<Uploaded, BoardError> 
                 first = false;
             }
             if data.is_empty() {
-                cmds.push(format!("_mpdiff_wr({}, 'wb', b'')\n", driver::py_str(&full)));
+                cmds.push(format!(
+                    "_mpdiff_wr({}, 'wb', b'')\n",
+                    driver::py_str(&full)
+                ));
             }
         }
         up.files.push(full);
@@ -641,8 +698,15 @@ def _mpdiff_rd(p):
     );
     let mut dirs = up.dirs.clone();
     dirs.sort_by_key(|d| std::cmp::Reverse(d.len()));
-    let mut cmds: Vec<String> = up.files.iter().map(|f| format!("_mpdiff_rm({})\n", driver::py_str(f))).collect();
-    cmds.extend(dirs.iter().map(|d| format!("_mpdiff_rd({})\n", driver::py_str(d))));
+    let mut cmds: Vec<String> = up
+        .files
+        .iter()
+        .map(|f| format!("_mpdiff_rm({})\n", driver::py_str(f)))
+        .collect();
+    cmds.extend(
+        dirs.iter()
+            .map(|d| format!("_mpdiff_rd({})\n", driver::py_str(d))),
+    );
     let tail = "if uos.listdir('/mpdiff') == ['.mpdiff']:\n    uos.remove('/mpdiff/.mpdiff')\n    uos.rmdir('/mpdiff')\nelse:\n    print('#~L', uos.listdir('/mpdiff'))\n";
     let mut left = Vec::new();
     let header_len = code.len();
@@ -701,7 +765,9 @@ fn port_info(p: serialport::SerialPortInfo) -> PortInfo {
     use serialport::SerialPortType;
     let (about, likely) = match &p.port_type {
         SerialPortType::UsbPort(u) => {
-            let chip = ESP8266_BRIDGES.iter().find(|(v, id, _)| *v == u.vid && *id == u.pid);
+            let chip = ESP8266_BRIDGES
+                .iter()
+                .find(|(v, id, _)| *v == u.vid && *id == u.pid);
             let mut about = format!("USB {:04x}:{:04x}", u.vid, u.pid);
             for s in [&u.manufacturer, &u.product].into_iter().flatten() {
                 about.push(' ');

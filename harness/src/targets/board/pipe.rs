@@ -55,7 +55,10 @@ impl Read for PipeReader {
             match self.rx.recv_timeout(self.timeout) {
                 Ok(data) => self.buf = data,
                 Err(RecvTimeoutError::Timeout) => {
-                    return Err(io::Error::new(ErrorKind::TimedOut, "no data within the read time-out"));
+                    return Err(io::Error::new(
+                        ErrorKind::TimedOut,
+                        "no data within the read time-out",
+                    ));
                 }
                 Err(RecvTimeoutError::Disconnected) => return Ok(0),
             }

@@ -22,7 +22,9 @@ pub struct PtyBoard {
 
 impl std::fmt::Debug for PtyBoard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PtyBoard").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("PtyBoard")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -54,7 +56,11 @@ impl Drop for PtyBoard {
 pub fn rust_target_engine(heap_bytes: usize) -> MachineEngine {
     MachineEngine::with_config(EngineConfig {
         heap_bytes,
-        path: vec![String::new(), "~/.micropython/lib".into(), "/usr/lib/micropython".into()],
+        path: vec![
+            String::new(),
+            "~/.micropython/lib".into(),
+            "/usr/lib/micropython".into(),
+        ],
         script_dir: Some("/tmp/mpdiff-xxxxxxxx".into()),
         argv: vec!["../driver.py".into()],
         source_file: "../driver.py".into(),
@@ -65,11 +71,19 @@ pub fn rust_target_engine(heap_bytes: usize) -> MachineEngine {
 /// pseudo-terminal, started like the `rust` target (see [`rust_target_engine`]).
 pub fn spawn_pty_board(heap: u64) -> io::Result<PtyBoard> {
     let heap = usize::try_from(heap).map_err(io::Error::other)?;
-    spawn_pty_board_with(rust_target_engine(heap), BoardInfo::default(), ServeOptions::default())
+    spawn_pty_board_with(
+        rust_target_engine(heap),
+        BoardInfo::default(),
+        ServeOptions::default(),
+    )
 }
 
 /// Serves `engine` behind a REPL on a new pseudo-terminal.
-pub fn spawn_pty_board_with<E>(engine: E, info: BoardInfo, options: ServeOptions) -> io::Result<PtyBoard>
+pub fn spawn_pty_board_with<E>(
+    engine: E,
+    info: BoardInfo,
+    options: ServeOptions,
+) -> io::Result<PtyBoard>
 where
     E: Engine + Send + 'static,
 {
@@ -79,8 +93,12 @@ where
         .ok_or_else(|| io::Error::other("the pseudo-terminal has no name"))?;
     // A short read time-out lets the reader notice the stop flag.
     let mut reader = master.try_clone_native().map_err(io::Error::other)?;
-    reader.set_timeout(Duration::from_millis(50)).map_err(io::Error::other)?;
-    master.set_timeout(Duration::from_millis(50)).map_err(io::Error::other)?;
+    reader
+        .set_timeout(Duration::from_millis(50))
+        .map_err(io::Error::other)?;
+    master
+        .set_timeout(Duration::from_millis(50))
+        .map_err(io::Error::other)?;
     let stop = StopFlag::new();
     let thread_stop = stop.clone();
     let thread = std::thread::Builder::new()

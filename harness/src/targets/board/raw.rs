@@ -232,7 +232,10 @@ impl<P: Read + Write> RawRepl<P> {
         while !rest.is_empty() {
             match self.port.write(rest) {
                 Ok(0) => {
-                    return Err(self.lost(doing, io::Error::new(ErrorKind::WriteZero, "write returned 0")));
+                    return Err(self.lost(
+                        doing,
+                        io::Error::new(ErrorKind::WriteZero, "write returned 0"),
+                    ));
                 }
                 Ok(n) => {
                     self.sent += n as u64;
@@ -299,10 +302,10 @@ impl<P: Read + Write> RawRepl<P> {
                 return Ok(before);
             }
             searched = self.pending.len().saturating_sub(pattern.len());
-            if Instant::now() >= deadline || !self.fill(deadline, doing)? {
-                if Instant::now() >= deadline {
-                    return Err(self.timeout(doing, (deadline - start.min(deadline)).as_secs_f64()));
-                }
+            if (Instant::now() >= deadline || !self.fill(deadline, doing)?)
+                && Instant::now() >= deadline
+            {
+                return Err(self.timeout(doing, (Instant::now() - start).as_secs_f64()));
             }
         }
     }
@@ -367,7 +370,9 @@ impl<P: Read + Write> RawRepl<P> {
             return Err(BoardError::Protocol {
                 port: self.name.clone(),
                 doing: doing.to_string(),
-                got: format!("the code holds control byte {b:#04x}, which the raw REPL cannot carry"),
+                got: format!(
+                    "the code holds control byte {b:#04x}, which the raw REPL cannot carry"
+                ),
             });
         }
         if !self.at_prompt {
@@ -385,7 +390,8 @@ impl<P: Read + Write> RawRepl<P> {
             }
         }
         self.write_all(b"\x04", doing)?;
-        let step_deadline = (Instant::now() + self.options.step_timeout).min(deadline.max(Instant::now()));
+        let step_deadline =
+            (Instant::now() + self.options.step_timeout).min(deadline.max(Instant::now()));
         let doing = "waiting for the board to accept the code";
         let junk = self.read_until(b"OK", step_deadline, doing)?;
         if !junk.is_empty() {
@@ -424,7 +430,16 @@ impl<P: Read + Write> RawRepl<P> {
                 if let Some(pos) = self.pending.iter().position(|&b| b == 4) {
                     let data: Vec<u8> = self.pending.drain(..=pos).collect();
                     let data = &data[..data.len() - 1];
-                    keep(if part == 0 { &mut out.stdout } else { &mut out.stderr }, data, cap, &mut out.dropped);
+                    keep(
+                        if part == 0 {
+                            &mut out.stdout
+                        } else {
+                            &mut out.stderr
+                        },
+                        data,
+                        cap,
+                        &mut out.dropped,
+                    );
                     break;
                 }
                 // Move what cannot hold the frame end into the output, so huge output
@@ -433,7 +448,11 @@ impl<P: Read + Write> RawRepl<P> {
                 let cut = self.pending.len() - keep_tail;
                 if cut > 0 {
                     let data: Vec<u8> = self.pending.drain(..cut).collect();
-                    let target = if part == 0 { &mut out.stdout } else { &mut out.stderr };
+                    let target = if part == 0 {
+                        &mut out.stdout
+                    } else {
+                        &mut out.stderr
+                    };
                     let before = target.len();
                     keep(target, &data, cap, &mut out.dropped);
                     let from = before.saturating_sub(BOOT_BANNER.len() + 64);
@@ -560,7 +579,9 @@ mod tests {
     impl Engine for Echo {
         fn exec(&mut self, source: &str, _mode: InputMode, io: &mut dyn Io) -> ExecOutcome {
             match source {
-                "raise" => ExecOutcome::Exception("Traceback (most recent call last):\nValueError: x\n".into()),
+                "raise" => ExecOutcome::Exception(
+                    "Traceback (most recent call last):\nValueError: x\n".into(),
+                ),
                 "spin" => loop {
                     if io.interrupted() {
                         return ExecOutcome::Exception("KeyboardInterrupt: \n".into());
@@ -583,7 +604,9 @@ mod tests {
         let (client, server) = pipe(Duration::from_millis(10));
         let stop = StopFlag::new();
         let resets = Arc::new(Mutex::new(0));
-        let engine = Echo { resets: resets.clone() };
+        let engine = Echo {
+            resets: resets.clone(),
+        };
         let s = stop.clone();
         std::thread::spawn(move || {
             let (r, mut w) = server.into_split();
@@ -615,7 +638,10 @@ mod tests {
         assert!(out.stderr.is_empty());
         let out = b.exec(b"raise", soon()).unwrap();
         assert!(out.stdout.is_empty());
-        assert_eq!(out.stderr_text(), "Traceback (most recent call last):\nValueError: x\n");
+        assert_eq!(
+            out.stderr_text(),
+            "Traceback (most recent call last):\nValueError: x\n"
+        );
         assert!(b.at_prompt());
         // 4 bytes per frame end and prompt, "OK", the code, the output
         assert!(b.bytes_sent() > 20 && b.bytes_received() > 40);
@@ -646,7 +672,9 @@ mod tests {
     fn a_program_past_its_deadline_is_interrupted_and_the_board_reused() {
         let (mut b, stop, _) = board();
         b.enter().unwrap();
-        let e = b.exec(b"spin", Instant::now() + Duration::from_millis(200)).unwrap_err();
+        let e = b
+            .exec(b"spin", Instant::now() + Duration::from_millis(200))
+            .unwrap_err();
         assert!(matches!(e, BoardError::Timeout { .. }), "{e}");
         assert!(e.to_string().contains("test-line"), "{e}");
         assert!(b.at_prompt(), "Ctrl-C brought the prompt back");
