@@ -101,14 +101,13 @@ fn reword(text: &str) -> String {
 /// serde-saphyr appends " at line L, column C" to plain messages; we print the position
 /// first instead, so drop it.
 fn strip_location_suffix(text: &str) -> String {
-    if let Some(pos) = text.rfind(" at line ") {
-        let tail = &text[pos + " at line ".len()..];
-        if tail
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == ',' || c == ' ' || "column".contains(c))
-        {
-            return text[..pos].to_string();
-        }
+    let is_number = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some(pos) = text.rfind(" at line ")
+        && let Some((line, column)) = text[pos + " at line ".len()..].split_once(", column ")
+        && is_number(line)
+        && is_number(column)
+    {
+        return text[..pos].to_string();
     }
     text.to_string()
 }

@@ -667,3 +667,10 @@ fn deeply_nested_input_is_an_error_not_a_crash() {
         assert!(load(&text).is_err());
     }
 }
+
+#[test]
+fn the_parsers_own_position_suffix_is_dropped_once() {
+    let (line, msg) = fails("about: [\n");
+    assert_eq!(line, 1);
+    assert!(!msg.contains(" at line "), "{msg}");
+}
