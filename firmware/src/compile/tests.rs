@@ -414,7 +414,12 @@ fn mangled_sources_never_panic() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut ok = 0;
     let mut errors = 0;
-    for round in 0..3000 {
+    // MPFW_FUZZ_ROUNDS raises the number of rounds for a longer local run
+    let rounds: usize = std::env::var("MPFW_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    for round in 0..rounds {
         let base = &refs[round % refs.len()].source;
         let src = mangle(&mut rng, base);
         let kind = match round % 7 {
