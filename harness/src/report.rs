@@ -406,12 +406,12 @@ pub fn comparison_details(w: &mut dyn Write, c: &Comparison) -> io::Result<()> {
     }
     if !c.memory.is_empty() {
         let mut table = vec![vec![
-            "  free bytes".to_string(),
-            c.reference.clone(),
-            String::new(),
-            c.other.clone(),
-            String::new(),
-            String::new(),
+            "  between".to_string(),
+            format!("{} Δfree", c.reference),
+            "class".to_string(),
+            format!("{} Δfree", c.other),
+            "class".to_string(),
+            "same".to_string(),
         ]];
         for m in &c.memory {
             table.push(vec![
@@ -421,7 +421,7 @@ pub fn comparison_details(w: &mut dyn Write, c: &Comparison) -> io::Result<()> {
                 format!("{:+}", m.other_delta),
                 m.other_class.to_string(),
                 if m.reference_class == m.other_class {
-                    String::new()
+                    "✓".to_string()
                 } else {
                     "✗".to_string()
                 },

@@ -213,9 +213,58 @@ fn check(found: &Found) -> Result<(), Failed> {
     }
 }
 
+#[cfg(feature = "board")]
+mod board {
+    use super::*;
+    use mpdiff::targets::board::{BoardTarget, spawn_pty_board};
+
+    /// Serves the firmware on a new pseudo-terminal, runs the scenario through the board
+    /// target (raw REPL, files uploaded over the line) and compares it with the
+    /// in-process run.
+    pub fn check(scenario: &Scenario, rust: Option<&Outcome>, problems: &mut Vec<String>) {
+        let Some(rust) = rust else { return };
+        let pty = match spawn_pty_board(scenario.heap) {
+            Ok(pty) => pty,
+            Err(e) => {
+                problems.push(format!(
+                    "could not serve the firmware on a pseudo-terminal: {e}"
+                ));
+                return;
+            }
+        };
+        let target = BoardTarget::open(&pty.path, 115_200);
+        let outcome = match target.prepare() {
+            Ok(()) => run_on(&target, scenario),
+            Err(e) => {
+                problems.push(format!("the pseudo-terminal board did not answer: {e}"));
+                return;
+            }
+        };
+        drop(target);
+        if let Err(e) = pty.stop() {
+            problems.push(format!(
+                "the pseudo-terminal board stopped with an error: {e}"
+            ));
+        }
+        if rust.status == Status::Error {
+            return;
+        }
+        let c = compare(scenario, rust, &outcome);
+        if !c.agree {
+            let mut text = Vec::new();
+            let _ = report::comparison_details(&mut text, &c);
+            problems.push(format!(
+                "the firmware behind a serial line disagrees with it in-process\n{}",
+                String::from_utf8_lossy(&text)
+            ));
+        }
+    }
+}
+
+#[cfg(not(feature = "board"))]
 mod board {
     use super::*;
 
-    /// Not wired yet: the pseudo-terminal firmware server is provided by the board target.
+    /// Without the `board` feature there is no board target to run through.
     pub fn check(_scenario: &Scenario, _rust: Option<&Outcome>, _problems: &mut Vec<String>) {}
 }

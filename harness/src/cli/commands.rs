@@ -56,7 +56,7 @@ pub fn main() -> ExitCode {
         Command::Fidelity(args) => fidelity(&args),
         Command::Boards => boards(),
     };
-    ExitCode::from(code as u8)
+    ExitCode::from(code)
 }
 
 /// Writes to stderr; a closed stderr is no reason to stop.
