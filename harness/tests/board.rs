@@ -144,7 +144,7 @@ fn fake_board(s: Scenario, line: Line, driver: Driver) -> PipeEnd {
                         }
                         2 => {
                             raw = false;
-                            b"\r\n>>> ".to_vec()
+                            format!("\r\n{ESP_BANNER}>>> ").into_bytes()
                         }
                         3 => {
                             code.clear();
@@ -232,6 +232,8 @@ fn fake_board(s: Scenario, line: Line, driver: Driver) -> PipeEnd {
     client
 }
 
+const ESP_BANNER: &str = "MicroPython v1.9.4-8-ga9a3caad0 on 2018-05-11; ESP module with ESP8266\r\nType \"help()\" for more information.\r\n";
+
 const SEED: &str = "seed/from-import-del-keeps-ram";
 
 #[test]
@@ -245,7 +247,7 @@ fn a_well_behaved_board_reports_observations_and_traffic() {
     assert_eq!(e.failure, None);
     assert_eq!(
         e.target_info,
-        "MicroPython 1.9.4 on fake board, heap 35968 bytes"
+        "MicroPython v1.9.4-8-ga9a3caad0 on 2018-05-11; ESP module with ESP8266, heap 35968 bytes"
     );
     assert_eq!(e.observations.len(), 3);
     assert_eq!(e.baseline_modules, ["gc", "sys"]);
@@ -602,6 +604,13 @@ fn every_scenario_on_the_pty_board_agrees_with_the_rust_target_byte_for_byte() {
                 let p = board.path.clone();
                 move || mpdiff::targets::board::open_serial(&p, 115_200)
             }),
+        );
+        // the firmware says so in its banner: not a reference
+        assert!(!t.is_reference());
+        assert!(
+            t.info(heap).contains("; mpfw with Rust, heap "),
+            "{}",
+            t.info(heap)
         );
         for s in scenarios.iter().filter(|s| s.heap == heap) {
             let opts = run_opts(60);

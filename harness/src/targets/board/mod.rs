@@ -178,7 +178,8 @@ impl BoardTarget {
                 doing: "asking the board what it is".into(),
                 got: raw::escape_tail(&out.stdout, 80),
             })?;
-        let about = about_line(&line);
+        let banner = conn.banner()?;
+        let about = about_line(&banner, &line);
         state.about = Some(about.clone());
         Ok(about)
     }
@@ -340,7 +341,7 @@ impl Target for BoardTarget {
     fn is_reference(&self) -> bool {
         let mut state = self.lock();
         self.describe(&mut state)
-            .map(|about| about.starts_with("MicroPython ") && !about.contains("mpfw"))
+            .map(|about| about.starts_with("MicroPython v1.9.4") && !about.contains("; mpfw with "))
             .unwrap_or(false)
     }
 
@@ -400,22 +401,12 @@ except Exception:
 print('#~I', n, v[0], v[1], v[2], gc.mem_free() + gc.mem_alloc(), repr(m))
 ";
 
-fn about_line(record: &str) -> String {
-    // "micropython 1 9 4 35968 'ESP module with ESP8266'"
-    let mut f = record.splitn(6, ' ');
-    let name = f.next().unwrap_or("?");
-    let version: Vec<&str> = f.by_ref().take(3).collect();
-    let heap = f.next().unwrap_or("?");
-    let machine = driver::py_unrepr(f.next().unwrap_or("")).unwrap_or_default();
-    let name = if name == "micropython" {
-        "MicroPython"
-    } else {
-        name
-    };
-    format!(
-        "{name} {} on {machine}, heap {heap} bytes",
-        version.join(".")
-    )
+/// `MicroPython v1.9.4-8-ga9a3caad0 on 2018-05-11; ESP module with ESP8266, heap 35968
+/// bytes`: the banner says what runs; the info record adds the heap.
+fn about_line(banner: &str, record: &str) -> String {
+    // record: "micropython 1 9 4 35968 'ESP module with ESP8266'"
+    let heap = record.split(' ').nth(4).unwrap_or("?");
+    format!("{banner}, heap {heap} bytes")
 }
 
 /// Runs housekeeping code and turns an exception on the board into an error.
@@ -738,7 +729,7 @@ def _mpdiff_rd(p):
 pub struct PortInfo {
     /// The device path, e.g. `/dev/ttyUSB0`.
     pub name: String,
-    /// What it is, e.g. `USB 10c4:ea60 CP2102 USB to UART Bridge Controller`.
+    /// What it is, e.g. `USB 10c4:ea60 Silicon Labs CP2102 USB to UART Bridge Controller [CP210x]`.
     pub about: String,
     /// Whether it is a USB-serial bridge that ESP8266 boards commonly carry.
     pub likely_esp8266: bool,
@@ -774,7 +765,7 @@ fn port_info(p: serialport::SerialPortInfo) -> PortInfo {
                 about.push_str(s);
             }
             if let Some((_, _, chip)) = chip {
-                let _ = write!(about, " ({chip}: likely an ESP8266 board)");
+                let _ = write!(about, " [{chip}]");
             }
             (about, chip.is_some())
         }
@@ -822,8 +813,11 @@ mod tests {
     #[test]
     fn about_line_reads_the_info_record() {
         assert_eq!(
-            about_line("micropython 1 9 4 35968 'ESP module with ESP8266'"),
-            "MicroPython 1.9.4 on ESP module with ESP8266, heap 35968 bytes"
+            about_line(
+                "MicroPython v1.9.4-8-ga9a3caad0 on 2018-05-11; ESP module with ESP8266",
+                "micropython 1 9 4 35968 'ESP module with ESP8266'"
+            ),
+            "MicroPython v1.9.4-8-ga9a3caad0 on 2018-05-11; ESP module with ESP8266, heap 35968 bytes"
         );
     }
 

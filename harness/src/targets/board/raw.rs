@@ -519,6 +519,32 @@ impl<P: Read + Write> RawRepl<P> {
         }
     }
 
+    /// The friendly REPL's banner line (`MicroPython v1.9.4-8-ga9a3caad0 on 2018-05-11;
+    /// ESP module with ESP8266`): leaves raw mode, which prints it, and enters raw mode
+    /// again.
+    pub fn banner(&mut self) -> Result<String, BoardError> {
+        let doing = "reading the board's banner";
+        if !self.at_prompt {
+            self.enter()?;
+        }
+        self.at_prompt = false;
+        self.pending.clear();
+        self.write_all(b"\x02", doing)?;
+        let deadline = Instant::now() + self.options.step_timeout;
+        let text = self.read_until(b">>> ", deadline, doing)?;
+        self.enter()?;
+        let text = String::from_utf8_lossy(&text).into_owned();
+        text.lines()
+            .map(|l| l.trim_end_matches('\r'))
+            .find(|l| l.starts_with("MicroPython "))
+            .map(str::to_string)
+            .ok_or_else(|| BoardError::Protocol {
+                port: self.name.clone(),
+                doing: doing.to_string(),
+                got: escape_tail(text.as_bytes(), 80),
+            })
+    }
+
     /// Leaves raw mode for the friendly REPL.
     pub fn exit(&mut self) -> Result<(), BoardError> {
         self.at_prompt = false;
@@ -645,6 +671,18 @@ mod tests {
         assert!(b.at_prompt());
         // 4 bytes per frame end and prompt, "OK", the code, the output
         assert!(b.bytes_sent() > 20 && b.bytes_received() > 40);
+        stop.stop();
+    }
+
+    #[test]
+    fn the_banner_is_read_from_the_friendly_repl() {
+        let (mut b, stop, _) = board();
+        assert_eq!(
+            b.banner().unwrap(),
+            "MicroPython v1.9.4 on 2018-05-11; mpfw with Rust"
+        );
+        assert!(b.at_prompt());
+        assert_eq!(b.exec(b"x", soon()).unwrap().stdout_text(), "x\r\n");
         stop.stop();
     }
 
