@@ -127,15 +127,28 @@ pub fn outcome_problem(w: &mut dyn Write, result: &RunResult) -> io::Result<()> 
     outcome_details(w, o)
 }
 
-/// The failed claims, unexpected errors and detail of an outcome, indented.
+/// The failed claims, unexpected errors and detail of an outcome, indented. For an
+/// outcome that could not run, claims about observations it never reached are counted,
+/// not listed: the detail says why.
 pub fn outcome_details(w: &mut dyn Write, o: &Outcome) -> io::Result<()> {
     if let Some(detail) = &o.detail {
         for line in detail.lines() {
             writeln!(w, "       {line}")?;
         }
     }
+    let mut unreached = 0;
     for e in o.expectations.iter().filter(|e| !e.ok) {
+        if o.status == Status::Error && e.detail.contains("not reached") {
+            unreached += 1;
+            continue;
+        }
         writeln!(w, "       ✗ {} {}: {}", e.at, e.check, e.detail)?;
+    }
+    if unreached > 0 {
+        writeln!(
+            w,
+            "       ({unreached} claims about observations never reached)"
+        )?;
     }
     for e in &o.errors {
         writeln!(
@@ -321,8 +334,9 @@ fn write_table(w: &mut dyn Write, table: &[Vec<String>], footer: Option<usize>) 
 }
 
 /// Prints `mpdiff diff`: a matrix of fields per scenario, then what differs in each
-/// scenario with the byte counts side by side.
-pub fn diff(w: &mut dyn Write, comparisons: &[Comparison]) -> io::Result<()> {
+/// scenario with the byte counts side by side (for every scenario when `all`, else for
+/// those with a difference or a note).
+pub fn diff(w: &mut dyn Write, comparisons: &[Comparison], all: bool) -> io::Result<()> {
     let Some(first) = comparisons.first() else {
         return writeln!(w, "nothing to compare");
     };
@@ -348,7 +362,8 @@ pub fn diff(w: &mut dyn Write, comparisons: &[Comparison]) -> io::Result<()> {
     write_table(w, &table, None)?;
 
     for c in comparisons {
-        if c.differences.is_empty() && c.notes.is_empty() && c.memory.is_empty() {
+        let quiet = c.differences.is_empty() && c.notes.is_empty();
+        if quiet && (!all || c.memory.is_empty()) {
             continue;
         }
         writeln!(w)?;
@@ -489,8 +504,11 @@ pub fn targets(w: &mut dyn Write, lines: &[TargetLine]) -> io::Result<()> {
     }
     write_table(w, &table, None)?;
     for l in lines {
-        if let Some(why) = &l.problem {
-            writeln!(w, "{}: {why}", l.name)?;
+        match &l.problem {
+            // Target errors already start with the target's name.
+            Some(why) if why.starts_with(&l.name) => writeln!(w, "{why}")?,
+            Some(why) => writeln!(w, "{}: {why}", l.name)?,
+            None => {}
         }
     }
     Ok(())
@@ -566,7 +584,7 @@ mod tests {
     #[test]
     fn diff_shows_byte_counts_side_by_side() {
         let mut out = Vec::new();
-        diff(&mut out, &[comparison(Some("kept on purpose"))]).unwrap();
+        diff(&mut out, &[comparison(Some("kept on purpose"))], false).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("+3216"), "{text}");
         assert!(text.contains("+20"), "{text}");

@@ -96,6 +96,8 @@ pub struct RunResult {
     pub outcome: Outcome,
     /// Wall time of the execution (zero when the target was not ready).
     pub wall: Duration,
+    /// Whether the target ran the scenario (false when it could not be prepared).
+    pub ran: bool,
 }
 
 /// Everything a run produced.
@@ -229,6 +231,7 @@ pub fn run(
             lane: lane_of(ti),
             outcome: expect::finish(scenario, &name, execution),
             wall: Duration::ZERO,
+            ran: false,
         });
     }
 
@@ -333,6 +336,7 @@ fn one(
         lane: lane.to_string(),
         outcome: expect::finish(scenario, &name, execution),
         wall,
+        ran: true,
     }
 }
 
@@ -406,6 +410,7 @@ mod tests {
         let targets: Vec<Arc<dyn Target>> = vec![off.clone()];
         let report = run(&scenarios, &targets, &RunnerOptions::default(), &|_| {});
         assert_eq!(off.executions(), 0);
+        assert!(!report.results[0].ran);
         assert_eq!(report.unavailable.len(), 1);
         let outcome = &report.results[0].outcome;
         assert_eq!(outcome.status, Status::Error);

@@ -112,6 +112,9 @@ pub struct DiffArgs {
     /// The target compared with it (e.g. rust).
     #[arg(value_name = "B")]
     pub other: String,
+    /// Show the free-byte deltas of every scenario, not only of those that differ.
+    #[arg(long)]
+    pub all: bool,
     #[command(flatten)]
     pub tuning: RunTuning,
     #[command(flatten)]

@@ -242,12 +242,22 @@ fn run(args: &RunArgs) -> u8 {
     let stdout = Mutex::new(());
     let on_event = |e: Event<'_>| {
         progress.on_event(&e);
-        if let Event::Finished { result, .. } = e {
-            let _guard = stdout.lock();
-            match format {
-                Format::Json => out(|w| report::json_line(w, result)),
-                Format::Human => progress.print(|| out(|w| report::outcome_problem(w, result))),
+        match e {
+            // Said once here rather than once per scenario.
+            Event::Prepared {
+                error: Some(why), ..
+            } => progress.print(|| err(|w| report::note(w, &format!("error: {why}")))),
+            Event::Finished { result, .. } => {
+                let _guard = stdout.lock();
+                match format {
+                    Format::Json => out(|w| report::json_line(w, result)),
+                    Format::Human if result.ran => {
+                        progress.print(|| out(|w| report::outcome_problem(w, result)))
+                    }
+                    Format::Human => {}
+                }
             }
+            _ => {}
         }
     };
     let report = runner::run(&scenarios, &targets, &options, &on_event);
@@ -380,7 +390,7 @@ fn diff(args: &DiffArgs) -> u8 {
         }
         comparisons.push(c);
     }
-    out(|w| report::diff(w, &comparisons));
+    out(|w| report::diff(w, &comparisons, args.all));
     exit as u8
 }
 
