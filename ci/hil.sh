@@ -20,9 +20,13 @@
 #   --scenarios DIR    scenario folder (default scenarios)
 #   --no-record        do not write golden snapshots
 #   --release          build mpdiff and mpfw with --release
+#   --strict           with --pty, also fail when an expectation or the agreement with
+#                      unix32 fails (the firmware's fidelity, reported by `cargo test`)
 #
 # Exit code: the worst of the mpdiff commands run (0 ok, 1 expectation or agreement
-# failed, 2 usage, 3 a target could not run), or 4 when this script itself fails.
+# failed, 2 usage, 3 a target could not run), or 4 when this script itself fails. With
+# --pty and without --strict, 1 counts as 0: the job checks the serial path, and the
+# report still lists every disagreement.
 set -euo pipefail
 
 die() { echo "hil: $*" >&2; exit 4; }
@@ -35,6 +39,7 @@ BAUD=115200
 OUT="$ROOT/target/hil"
 SCENARIOS="$ROOT/scenarios"
 RECORD=1
+STRICT=0
 PROFILE=debug
 CARGO_FLAGS=()
 ESPTOOL_VERSION=4.7.0
@@ -50,6 +55,7 @@ while [ $# -gt 0 ]; do
         --scenarios) SCENARIOS="${2:?--scenarios needs a folder}"; shift 2 ;;
         --no-record) RECORD=0; shift ;;
         --release) PROFILE=release; CARGO_FLAGS=(--release); shift ;;
+        --strict) STRICT=1; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option $1 (try --help)" ;;
     esac
@@ -175,5 +181,9 @@ if floor > 0:
     print(f"wall / floor   {wall / 1000 / floor:.2f}")
 PY
 cat "$OUT/transfer.txt"
+if [ "$PTY" = 1 ] && [ "$STRICT" = 0 ] && [ "$WORST" = 1 ]; then
+    echo "hil: some scenarios disagree or fail their expectations (see $OUT); not fatal with --pty"
+    WORST=0
+fi
 echo "hil: report in $OUT (exit $WORST)"
 exit "$WORST"
