@@ -404,6 +404,22 @@ mod tests {
     }
 
     #[test]
+    fn the_command_line_time_out_beats_the_scenarios_own() {
+        let text = "about: t\ntree: {}\ntimeout: 7\nsteps:\n  - observe: a\n";
+        let s = Arc::new(load_str(text, Path::new("t.yaml"), "t").unwrap());
+        let fake = Arc::new(plain("a"));
+        let targets: Vec<Arc<dyn Target>> = vec![fake.clone()];
+        run(&[s.clone()], &targets, &RunnerOptions::default(), &|_| {});
+        assert_eq!(fake.last_timeout(), Some(Duration::from_secs(7)));
+        let options = RunnerOptions {
+            timeout_override: Some(Duration::from_secs(2)),
+            ..RunnerOptions::default()
+        };
+        run(&[s], &targets, &options, &|_| {});
+        assert_eq!(fake.last_timeout(), Some(Duration::from_secs(2)));
+    }
+
+    #[test]
     fn an_unavailable_target_gives_error_outcomes_without_running() {
         let scenarios = vec![scenario("s1")];
         let off = Arc::new(plain("off").unavailable("switched off"));

@@ -3,6 +3,7 @@
 //! real targets make hard to provoke (a target that cannot be prepared, one that panics,
 //! one that is slow).
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -43,6 +44,7 @@ pub struct FakeTarget {
     reference: bool,
     executions: AtomicUsize,
     prepares: AtomicUsize,
+    last_timeout: Mutex<Option<Duration>>,
 }
 
 impl FakeTarget {
@@ -56,6 +58,7 @@ impl FakeTarget {
             reference: false,
             executions: AtomicUsize::new(0),
             prepares: AtomicUsize::new(0),
+            last_timeout: Mutex::new(None),
         }
     }
 
@@ -80,6 +83,11 @@ impl FakeTarget {
     /// How many times `execute` was called.
     pub fn executions(&self) -> usize {
         self.executions.load(Ordering::SeqCst)
+    }
+
+    /// The time-out given to the last `execute`.
+    pub fn last_timeout(&self) -> Option<Duration> {
+        *self.last_timeout.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// How many times `prepare` was called.
@@ -137,8 +145,9 @@ impl Target for FakeTarget {
         format!("fake target {}, heap {heap} bytes", self.name)
     }
 
-    fn execute(&self, scenario: &Scenario, _options: &RunOptions) -> Execution {
+    fn execute(&self, scenario: &Scenario, options: &RunOptions) -> Execution {
         self.executions.fetch_add(1, Ordering::SeqCst);
+        *self.last_timeout.lock().unwrap_or_else(|e| e.into_inner()) = Some(options.timeout);
         if !self.delay.is_zero() {
             std::thread::sleep(self.delay);
         }
