@@ -173,19 +173,27 @@ fn describe(py: Python<'_>, err: &PyErr) -> String {
     }
 }
 
-/// Loads the support helpers, imports what the import system imports lazily, and runs
-/// a throwaway scenario through the same path as real ones, so that caches filled on
-/// first use are filled before any scenario is measured.
+/// Loads the support helpers, imports what the import system imports lazily, makes the
+/// process-wide tables that scenarios grow roomy, and runs a throwaway scenario through
+/// the same path as real ones, so that caches filled on first use are filled before any
+/// scenario is measured.
 fn warm_up(py: Python<'_>) -> Result<Py<PyDict>, String> {
     let support = PyDict::new(py);
     let code = CString::new(SUPPORT).map_err(|e| e.to_string())?;
     py.run(&code, Some(&support), None)
         .map_err(|e| format!("loading the support code: {}", describe(py, &e)))?;
+    let grow = support
+        .get_item("grow_tables")
+        .ok()
+        .flatten()
+        .ok_or("support code lacks grow_tables")?;
+    grow.call0()
+        .map_err(|e| format!("growing tables: {}", describe(py, &e)))?;
     let support = support.unbind();
     let warm = warm_up_scenario();
     // Twice: the first run fills caches, the second finds what the first one's restore
     // step left to grow.
-    for _ in 0..2 {
+    for _ in 0..5 {
         let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temp folder: {e}"))?;
         let run = run_in(py, &support, &warm, dir.path(), None)?;
         if !run.report.finished || run.error.is_some() {

@@ -9,6 +9,9 @@ class gc:
     @staticmethod
     def collect():
         sys.stdout.flush()
+        # The type attribute cache keeps the attribute names looked up last alive;
+        # which ones survive depends on cache slots, so it is emptied first.
+        sys._clear_type_cache()
         _mpdiff_real_gc.collect()
     @staticmethod
     def mem_alloc():

@@ -122,5 +122,41 @@ def _leave(saved):
     gc.collect()
 
 
+def _grow(make, target, limit):
+    # Creates objects one at a time, all kept alive, until traced memory jumps by far
+    # more than one object costs (the table that registers them was resized) with at
+    # least `target` of them alive; then frees them. The table keeps its size, so it
+    # has room for about `target` more entries before it is resized again.
+    keep = [None] * limit
+    tracemalloc.start()
+    try:
+        prev = tracemalloc.get_traced_memory()[0]
+        i = 0
+        while i < limit:
+            keep[i] = make(i)
+            i += 1
+            cur = tracemalloc.get_traced_memory()[0]
+            if cur - prev > 8192 and i >= target:
+                break
+            prev = cur
+    finally:
+        tracemalloc.stop()
+    del keep
+    gc.collect()
+    return i
+
+
+def grow_tables():
+    # Process-wide tables that only ever grow by resizing, at a moment set by everything
+    # the process did before: the registry of object's (and Exception's) subclasses and
+    # the interned strings. A resize inside a scenario would be traced as that scenario's
+    # memory (20 KB and more), so they are made roomy once, before any scenario.
+    return (
+        _grow(lambda i: type('_mpdiff_grow_%d' % i, (), {}), 4000, 20000),
+        _grow(lambda i: type('_mpdiff_grow_%d' % i, (Exception,), {}), 2000, 20000),
+        _grow(lambda i: sys.intern('_mpdiff_grow_%d' % i), 40000, 400000),
+    )
+
+
 def modules():
     return sorted(sys.modules)
