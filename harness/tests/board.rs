@@ -520,30 +520,48 @@ fn identical_files_are_not_sent_again_and_stale_ones_go() {
     let s = scenario(SEED);
     let clean = t.execute(&s, &run_opts(30));
     assert_eq!(clean.failure, None);
-    // Leftovers of an interrupted run: our marker, the same files, and a stale one.
-    let m = root.path().join("mpdiff");
-    std::fs::create_dir_all(m.join("rootpackage/package/subpackage")).unwrap();
-    std::fs::write(m.join(".mpdiff"), "").unwrap();
-    for (p, c) in &s.tree {
-        std::fs::write(m.join(p), c).unwrap();
-    }
-    std::fs::write(m.join("rootpackage/stale.py"), "x = 1\n").unwrap();
-    let again = t.execute(&s, &run_opts(30));
-    assert_eq!(again.failure, None);
-    assert_eq!(again.observations, clean.observations);
-    let content: usize = s.tree.values().map(String::len).sum();
-    let (a, b) = (
-        clean.transfer.unwrap().bytes_sent,
-        again.transfer.unwrap().bytes_sent,
-    );
-    assert!(
-        b + content as u64 <= a + 40,
-        "sent {b} bytes with the files in place, {a} without"
-    );
+    // Leftovers of an interrupted run: our marker, the tree's files (as they are, or each
+    // with one more line), and a stale file.
+    let leftovers = |changed: bool| {
+        let m = root.path().join("mpdiff");
+        std::fs::create_dir_all(m.join("rootpackage/package/subpackage")).unwrap();
+        std::fs::write(m.join(".mpdiff"), "").unwrap();
+        for (p, c) in &s.tree {
+            let c = if changed {
+                format!("{c}#\n")
+            } else {
+                c.clone()
+            };
+            std::fs::write(m.join(p), c).unwrap();
+        }
+        std::fs::write(m.join("rootpackage/stale.py"), "x = 1\n").unwrap();
+    };
+    leftovers(false);
+    let same = t.execute(&s, &run_opts(30));
+    assert_eq!(same.failure, None);
+    assert_eq!(same.observations, clean.observations);
     assert!(
         files_under(root.path()).is_empty(),
         "{:?}",
         files_under(root.path())
+    );
+    leftovers(true);
+    let changed = t.execute(&s, &run_opts(30));
+    assert_eq!(changed.failure, None);
+    assert_eq!(changed.observations, clean.observations);
+    assert!(
+        files_under(root.path()).is_empty(),
+        "{:?}",
+        files_under(root.path())
+    );
+    let content: usize = s.tree.values().map(String::len).sum();
+    let (a, b) = (
+        same.transfer.unwrap().bytes_sent,
+        changed.transfer.unwrap().bytes_sent,
+    );
+    assert!(
+        a + content as u64 <= b,
+        "sent {a} bytes with identical files in place, {b} with changed ones"
     );
     stop.stop();
 }
@@ -593,6 +611,7 @@ fn every_scenario_on_the_pty_board_agrees_with_the_rust_target_byte_for_byte() {
     let rust = RustTarget::new();
     let mut problems = Vec::new();
     let mut compared = 0;
+    let (mut sent, mut received, mut payload) = (0u64, 0u64, 0usize);
     for heap in heaps {
         let board = mpdiff::targets::board::spawn_pty_board(heap).expect("a pseudo-terminal");
         let mut o = quick();
@@ -616,6 +635,17 @@ fn every_scenario_on_the_pty_board_agrees_with_the_rust_target_byte_for_byte() {
             let opts = run_opts(60);
             let r = rust.execute(s, &opts);
             let b = t.execute(s, &opts);
+            if let Some(tr) = &b.transfer {
+                sent += tr.bytes_sent;
+                received += tr.bytes_received;
+            }
+            payload += mpdiff::driver::script(
+                s,
+                mpdiff::driver::MICROPYTHON_PRELUDE,
+                "sys.path[0] = ''\n",
+            )
+            .len()
+                + s.tree.values().map(String::len).sum::<usize>();
             if r.failure.is_some() || b.failure.is_some() {
                 if r.failure.is_none() || b.failure.is_none() {
                     problems.push(format!(
@@ -649,5 +679,8 @@ fn every_scenario_on_the_pty_board_agrees_with_the_rust_target_byte_for_byte() {
         board.stop().expect("the board served without i/o errors");
     }
     eprintln!("{compared} scenarios compared in full");
+    eprintln!(
+        "{sent} bytes sent for {payload} bytes of driver scripts and files; {received} received"
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -29,6 +29,8 @@ pub use raw::{BoardError, ExecOutput, Port, RawOptions, RawRepl};
 pub const FOLDER: &str = "/mpdiff";
 /// The marker file that says the folder is mpdiff's.
 pub const MARKER: &str = "/mpdiff/.mpdiff";
+/// What the marker says.
+const MARKER_TEXT: &str = "made by mpdiff; removed when its run ends\n";
 /// The default line rate.
 pub const DEFAULT_BAUD: u32 = 115_200;
 /// Source bytes per upload command: the command sits on the board's heap while it runs
@@ -453,8 +455,8 @@ struct Uploaded {
     dirs: Vec<String>,
 }
 
-/// Checks and lists `/mpdiff`: creates it with its marker when missing, refuses it when
-/// it is not ours, and lists our files with a checksum computed on the board.
+/// Checks and lists `/mpdiff`: says when it is missing, refuses it when it is not ours,
+/// and lists our files with a checksum computed on the board.
 const INVENTORY_PY: &str = "import uos
 def _mpdiff_sum(p):
     f = open(p, 'rb')
@@ -478,10 +480,6 @@ def _mpdiff_check():
     try:
         s = uos.stat('/mpdiff')
     except OSError:
-        uos.mkdir('/mpdiff')
-        f = open('/mpdiff/.mpdiff', 'w')
-        f.write('made by mpdiff; removed when its run ends\\n')
-        f.close()
         print('#~NEW')
         return
     if not s[0] & 0x4000:
@@ -506,7 +504,138 @@ fn adler(data: &[u8]) -> (u32, u32) {
     (a, b)
 }
 
+/// Helpers every upload command starts with.
+const UPLOAD_HELPERS: &str = "import uos
+def _mpdiff_wr(p, m, d):
+    f = open(p, m)
+    f.write(d)
+    f.close()
+def _mpdiff_md(p):
+    try:
+        uos.mkdir(p)
+    except OSError:
+        pass
+def _mpdiff_rm(p):
+    uos.remove(p)
+def _mpdiff_rd(p):
+    uos.rmdir(p)
+";
+
+/// The folders of the tree under [`FOLDER`], parents first.
+fn tree_dirs(scenario: &Scenario) -> BTreeSet<String> {
+    let mut dirs = BTreeSet::new();
+    for path in scenario.tree.keys() {
+        let mut acc = String::from(FOLDER);
+        let parts: Vec<&str> = path.split('/').collect();
+        for d in &parts[..parts.len() - 1] {
+            acc.push('/');
+            acc.push_str(d);
+            dirs.insert(acc.clone());
+        }
+    }
+    dirs
+}
+
+/// Commands that write one file, in pieces that each fit a command.
+fn write_commands(full: &str, data: &[u8]) -> Vec<String> {
+    if data.is_empty() {
+        return vec![format!("_mpdiff_wr({}, 'wb', b'')\n", driver::py_str(full))];
+    }
+    split_for_upload(data, UPLOAD_BATCH - 256)
+        .into_iter()
+        .enumerate()
+        .map(|(i, piece)| {
+            format!(
+                "_mpdiff_wr({}, {}, {})\n",
+                driver::py_str(full),
+                if i == 0 { "'wb'" } else { "'ab'" },
+                py_bytes(piece)
+            )
+        })
+        .collect()
+}
+
+/// Runs `cmds` in commands of at most [`UPLOAD_BATCH`] bytes, the last one ending with
+/// a change to [`FOLDER`].
+fn run_batches(conn: &mut Conn, cmds: Vec<String>) -> Result<(), BoardError> {
+    let mut batch = String::from(UPLOAD_HELPERS);
+    let mut pending = false;
+    for c in cmds {
+        if pending && batch.len() + c.len() > UPLOAD_BATCH {
+            run_checked(conn, &batch, "uploading the tree")?;
+            batch = String::from(UPLOAD_HELPERS);
+        }
+        batch.push_str(&c);
+        pending = true;
+    }
+    batch.push_str(&format!("uos.chdir({})\n", driver::py_str(FOLDER)));
+    run_checked(conn, &batch, "uploading the tree")?;
+    Ok(())
+}
+
+/// Puts the tree under [`FOLDER`]. The usual case, no folder yet, takes one command that
+/// creates it with its marker and writes the files (or the first of several commands).
+/// When the folder exists, its marker is checked and only differing files are sent.
 fn upload(conn: &mut Conn, scenario: &Scenario) -> Result<Uploaded, BoardError> {
+    let dirs = tree_dirs(scenario);
+    let up = Uploaded {
+        files: scenario
+            .tree
+            .keys()
+            .map(|p| format!("{FOLDER}/{p}"))
+            .collect(),
+        dirs: dirs.iter().cloned().collect(),
+    };
+    let mut fresh: Vec<String> = vec![
+        format!("uos.mkdir({})\n", driver::py_str(FOLDER)),
+        format!(
+            "_mpdiff_wr({}, 'w', {})\n",
+            driver::py_str(MARKER),
+            driver::py_str(MARKER_TEXT)
+        ),
+    ];
+    fresh.extend(
+        dirs.iter()
+            .map(|d| format!("_mpdiff_md({})\n", driver::py_str(d))),
+    );
+    for (path, content) in &scenario.tree {
+        fresh.extend(write_commands(
+            &format!("{FOLDER}/{path}"),
+            content.as_bytes(),
+        ));
+    }
+    // The first command writes only if the folder is missing.
+    let mut first = format!(
+        "{UPLOAD_HELPERS}_n = 0\ntry:\n    uos.stat({})\nexcept OSError:\n    _n = 1\nif _n:\n",
+        driver::py_str(FOLDER)
+    );
+    let mut rest = fresh.into_iter().peekable();
+    while let Some(c) = rest.peek() {
+        if first.len() + c.len() + 4 > UPLOAD_BATCH && !first.ends_with(":\n") {
+            break;
+        }
+        first.push_str("    ");
+        first.push_str(c);
+        rest.next();
+    }
+    let rest: Vec<String> = rest.collect();
+    if rest.is_empty() {
+        first.push_str(&format!("    uos.chdir({})\n", driver::py_str(FOLDER)));
+    }
+    first.push_str("else:\n    print('#~EXISTS')\n");
+    let out = run_checked(conn, &first, "uploading the tree")?;
+    if records(&out, "EXISTS").is_empty() {
+        if !rest.is_empty() {
+            run_batches(conn, rest)?;
+        }
+        return Ok(up);
+    }
+    update(conn, scenario, &dirs)?;
+    Ok(up)
+}
+
+/// The folder exists: refuses it unless it is ours, then sends only what differs.
+fn update(conn: &mut Conn, scenario: &Scenario, dirs: &BTreeSet<String>) -> Result<(), BoardError> {
     let out = run_checked(conn, INVENTORY_PY, "checking /mpdiff on the board")?;
     let text = out.stdout_text();
     if text.lines().any(|l| l.trim_end() == "#~NOTOURS") {
@@ -531,18 +660,6 @@ fn upload(conn: &mut Conn, scenario: &Scenario) -> Result<Uploaded, BoardError> 
         .iter()
         .filter_map(|d| driver::py_unrepr(d).ok())
         .collect();
-
-    let mut up = Uploaded::default();
-    let mut dirs = BTreeSet::new();
-    for path in scenario.tree.keys() {
-        let mut acc = String::from(FOLDER);
-        let parts: Vec<&str> = path.split('/').collect();
-        for d in &parts[..parts.len() - 1] {
-            acc.push('/');
-            acc.push_str(d);
-            dirs.insert(acc.clone());
-        }
-    }
     let wanted: BTreeSet<String> = scenario
         .tree
         .keys()
@@ -550,6 +667,15 @@ fn upload(conn: &mut Conn, scenario: &Scenario) -> Result<Uploaded, BoardError> 
         .collect();
 
     let mut cmds: Vec<String> = Vec::new();
+    if !records(&out, "NEW").is_empty() {
+        // gone since the first look
+        cmds.push(format!("uos.mkdir({})\n", driver::py_str(FOLDER)));
+        cmds.push(format!(
+            "_mpdiff_wr({}, 'w', {})\n",
+            driver::py_str(MARKER),
+            driver::py_str(MARKER_TEXT)
+        ));
+    }
     // Stale entries in our folder would change what imports find: remove them first.
     for stale in have.keys().filter(|p| !wanted.contains(*p)) {
         cmds.push(format!("_mpdiff_rm({})\n", driver::py_str(stale)));
@@ -559,7 +685,7 @@ fn upload(conn: &mut Conn, scenario: &Scenario) -> Result<Uploaded, BoardError> 
     for d in stale_dirs {
         cmds.push(format!("_mpdiff_rd({})\n", driver::py_str(d)));
     }
-    for d in &dirs {
+    for d in dirs {
         if !old_dirs.contains(d) {
             cmds.push(format!("_mpdiff_md({})\n", driver::py_str(d)));
         }
@@ -569,56 +695,10 @@ fn upload(conn: &mut Conn, scenario: &Scenario) -> Result<Uploaded, BoardError> 
         let data = content.as_bytes();
         let (a, b) = adler(data);
         if have.get(&full) != Some(&(data.len(), a, b)) {
-            // Large files go in pieces that each fit a command.
-            let mut first = true;
-            for piece in split_for_upload(data, UPLOAD_BATCH - 128) {
-                cmds.push(format!(
-                    "_mpdiff_wr({}, {}, {})\n",
-                    driver::py_str(&full),
-                    if first { "'wb'" } else { "'ab'" },
-                    py_bytes(piece)
-                ));
-                first = false;
-            }
-            if data.is_empty() {
-                cmds.push(format!(
-                    "_mpdiff_wr({}, 'wb', b'')\n",
-                    driver::py_str(&full)
-                ));
-            }
+            cmds.extend(write_commands(&full, data));
         }
-        up.files.push(full);
     }
-    up.dirs = dirs.into_iter().collect();
-
-    const HELPERS: &str = "import uos
-def _mpdiff_wr(p, m, d):
-    f = open(p, m)
-    f.write(d)
-    f.close()
-def _mpdiff_md(p):
-    try:
-        uos.mkdir(p)
-    except OSError:
-        pass
-def _mpdiff_rm(p):
-    uos.remove(p)
-def _mpdiff_rd(p):
-    uos.rmdir(p)
-";
-    let mut batch = String::from(HELPERS);
-    let mut pending = false;
-    for c in cmds {
-        if pending && batch.len() + c.len() > UPLOAD_BATCH {
-            run_checked(conn, &batch, "uploading the tree")?;
-            batch = String::from(HELPERS);
-        }
-        batch.push_str(&c);
-        pending = true;
-    }
-    batch.push_str(&format!("uos.chdir({})\n", driver::py_str(FOLDER)));
-    run_checked(conn, &batch, "uploading the tree")?;
-    Ok(up)
+    run_batches(conn, cmds)
 }
 
 /// Splits data so that each piece's bytes literal stays under `max` source bytes.
