@@ -196,7 +196,7 @@ pub fn render(scenario: &Scenario, outcome: &Outcome) -> Result<String, GoldenEr
         path: scenario.file.clone(),
         message,
     })?;
-    let file = scenario.file.to_string_lossy().replace('\\', "/");
+    let file = header_path(&scenario.file);
     let header = Header {
         source: file.clone(),
         description: outcome.target_info.clone(),
@@ -214,6 +214,25 @@ pub fn render(scenario: &Scenario, outcome: &Outcome) -> Result<String, GoldenEr
         message: e.to_string(),
     })?;
     Ok(format!("---\n{}---\n{}", ensure_newline(&header), body))
+}
+
+/// The scenario file as the header names it: from the `scenarios/` folder on
+/// (`scenarios/seed/x.yaml`), so a file records the same header whichever folder it was
+/// written from; a file elsewhere keeps the path it was given.
+fn header_path(file: &Path) -> String {
+    let from_scenarios = std::path::absolute(file).ok().and_then(|abs| {
+        let dir = abs
+            .ancestors()
+            .skip(1)
+            .find(|d| d.file_name().is_some_and(|n| n == "scenarios"))?;
+        let rel = abs.strip_prefix(dir.parent()?).ok()?;
+        Some(rel.to_path_buf())
+    });
+    from_scenarios
+        .as_deref()
+        .unwrap_or(file)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 /// The YAML body for a normalised outcome.
@@ -434,6 +453,8 @@ mod tests {
         let s = scenario(dir.path());
         let text = render(&s, &outcome()).unwrap();
         assert!(text.contains("description: MicroPython 1.9.4"), "{text}");
+        // The header names the file from the scenarios folder on, wherever it lives.
+        assert!(text.contains("source: scenarios/seed/t.yaml\n"), "{text}");
         assert!(!text.contains("wall_ms"), "{text}");
         assert_eq!(parse(&text).unwrap(), normalise(&outcome()));
     }
