@@ -266,3 +266,37 @@ fn help_shows_examples() {
     assert!(out.contains("mpdiff run scenarios/"), "{out}");
     assert!(out.contains("Exit codes"), "{out}");
 }
+
+#[test]
+fn without_a_live_reference_the_golden_unix32_files_stand_in() {
+    let d = Dir::new(&[("seed/plain.yaml", PLAIN)]);
+    let o = mpdiff(
+        &["record", "-t", "fake:reference", "scenarios"],
+        d.tmp.path(),
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    // Pose the fake reference's snapshot as the unix32 one.
+    std::fs::rename(
+        d.path("golden/seed/plain@fake_reference.snap"),
+        d.path("golden/seed/plain@unix32.snap"),
+    )
+    .unwrap();
+
+    let o = run(&d, &["-t", "fake"]);
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("ok ✓"), "{out}");
+    assert!(
+        out.contains("fake agrees with unix32 (golden snapshots) on 1/1"),
+        "{out}"
+    );
+
+    // The same names, but free memory moves the other way: the memory class differs.
+    let o = run(&d, &["-t", "fake:shrink"]);
+    assert_eq!(code(&o), 1, "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("ok ✗ memory"),
+        "{}",
+        text(&o.stdout)
+    );
+}
