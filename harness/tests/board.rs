@@ -684,3 +684,34 @@ fn every_scenario_on_the_pty_board_agrees_with_the_rust_target_byte_for_byte() {
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn a_file_larger_than_one_command_goes_in_pieces() {
+    let Some((t, stop, root)) = cpython_board() else {
+        return;
+    };
+    // 90 lines of 70 characters, quotes and backslashes included: several commands.
+    let mut body = String::new();
+    for i in 0..90 {
+        body.push_str(&format!(
+            "    x{i:02} = 'it\\'s \\\\ line {i:02} ........................................'\n"
+        ));
+    }
+    let yaml = format!(
+        "about: a big module\ntree:\n  pkg/__init__.py: \"\"\n  pkg/big.py: |\n{body}steps:\n  - run: import pkg.big\n  - observe: after\n    eval: [\"pkg.big.x89\", \"len([k for k in dir(pkg.big) if k.startswith('x')])\"]\n"
+    );
+    let s = mpdiff::scenario::load_str(&yaml, Path::new("big.yaml"), "big").unwrap();
+    assert!(s.tree["pkg/big.py"].len() > 5000);
+    let e = t.execute(&s, &run_opts(30));
+    assert_eq!(e.failure, None);
+    let eval: Vec<&String> = e.observations[0].eval.values().collect();
+    assert_eq!(
+        eval,
+        [
+            "\"it's \\\\ line 89 ........................................\"",
+            "90"
+        ]
+    );
+    assert!(files_under(root.path()).is_empty());
+    stop.stop();
+}

@@ -504,31 +504,30 @@ fn adler(data: &[u8]) -> (u32, u32) {
     (a, b)
 }
 
-/// Helpers every upload command starts with.
+/// Helpers every upload command starts with: `w(path, mode, data)` writes a file,
+/// `d(path)` makes a folder that may exist. Names are short because they cross the line
+/// for every scenario; the soft reset before the driver drops them.
 const UPLOAD_HELPERS: &str = "import uos
-def _mpdiff_wr(p, m, d):
-    f = open(p, m)
-    f.write(d)
-    f.close()
-def _mpdiff_md(p):
-    try:
-        uos.mkdir(p)
-    except OSError:
-        pass
-def _mpdiff_rm(p):
-    uos.remove(p)
-def _mpdiff_rd(p):
-    uos.rmdir(p)
+def w(p,m,b):
+ f=open(p,m)
+ f.write(b)
+ f.close()
+def d(p):
+ try:
+  uos.mkdir(p)
+ except OSError:
+  pass
 ";
-
-/// The folders of the tree under [`FOLDER`], parents first.
+/// The folders of the tree, relative to [`FOLDER`], parents first.
 fn tree_dirs(scenario: &Scenario) -> BTreeSet<String> {
     let mut dirs = BTreeSet::new();
     for path in scenario.tree.keys() {
-        let mut acc = String::from(FOLDER);
+        let mut acc = String::new();
         let parts: Vec<&str> = path.split('/').collect();
         for d in &parts[..parts.len() - 1] {
-            acc.push('/');
+            if !acc.is_empty() {
+                acc.push('/');
+            }
             acc.push_str(d);
             dirs.insert(acc.clone());
         }
@@ -536,17 +535,18 @@ fn tree_dirs(scenario: &Scenario) -> BTreeSet<String> {
     dirs
 }
 
-/// Commands that write one file, in pieces that each fit a command.
+/// Commands that write one file (a path relative to [`FOLDER`]), in pieces that each fit
+/// a command.
 fn write_commands(full: &str, data: &[u8]) -> Vec<String> {
     if data.is_empty() {
-        return vec![format!("_mpdiff_wr({}, 'wb', b'')\n", driver::py_str(full))];
+        return vec![format!("w({},'wb',b'')\n", driver::py_str(full))];
     }
     split_for_upload(data, UPLOAD_BATCH - 256)
         .into_iter()
         .enumerate()
         .map(|(i, piece)| {
             format!(
-                "_mpdiff_wr({}, {}, {})\n",
+                "w({},{},{})\n",
                 driver::py_str(full),
                 if i == 0 { "'wb'" } else { "'ab'" },
                 py_bytes(piece)
@@ -555,20 +555,18 @@ fn write_commands(full: &str, data: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// Runs `cmds` in commands of at most [`UPLOAD_BATCH`] bytes, the last one ending with
-/// a change to [`FOLDER`].
+/// Runs `cmds` (paths relative to [`FOLDER`]) in commands of at most [`UPLOAD_BATCH`]
+/// bytes; the board is left in [`FOLDER`].
 fn run_batches(conn: &mut Conn, cmds: Vec<String>) -> Result<(), BoardError> {
-    let mut batch = String::from(UPLOAD_HELPERS);
-    let mut pending = false;
+    let head = format!("{UPLOAD_HELPERS}uos.chdir({})\n", driver::py_str(FOLDER));
+    let mut batch = head.clone();
     for c in cmds {
-        if pending && batch.len() + c.len() > UPLOAD_BATCH {
+        if batch.len() > head.len() && batch.len() + c.len() > UPLOAD_BATCH {
             run_checked(conn, &batch, "uploading the tree")?;
-            batch = String::from(UPLOAD_HELPERS);
+            batch = head.clone();
         }
         batch.push_str(&c);
-        pending = true;
     }
-    batch.push_str(&format!("uos.chdir({})\n", driver::py_str(FOLDER)));
     run_checked(conn, &batch, "uploading the tree")?;
     Ok(())
 }
@@ -579,50 +577,34 @@ fn run_batches(conn: &mut Conn, cmds: Vec<String>) -> Result<(), BoardError> {
 fn upload(conn: &mut Conn, scenario: &Scenario) -> Result<Uploaded, BoardError> {
     let dirs = tree_dirs(scenario);
     let up = Uploaded {
-        files: scenario
-            .tree
-            .keys()
-            .map(|p| format!("{FOLDER}/{p}"))
-            .collect(),
+        files: scenario.tree.keys().cloned().collect(),
         dirs: dirs.iter().cloned().collect(),
     };
     let mut fresh: Vec<String> = vec![
         format!("uos.mkdir({})\n", driver::py_str(FOLDER)),
-        format!(
-            "_mpdiff_wr({}, 'w', {})\n",
-            driver::py_str(MARKER),
-            driver::py_str(MARKER_TEXT)
-        ),
+        format!("uos.chdir({})\n", driver::py_str(FOLDER)),
+        format!("w('.mpdiff','w',{})\n", driver::py_str(MARKER_TEXT)),
     ];
-    fresh.extend(
-        dirs.iter()
-            .map(|d| format!("_mpdiff_md({})\n", driver::py_str(d))),
-    );
+    fresh.extend(dirs.iter().map(|d| format!("d({})\n", driver::py_str(d))));
     for (path, content) in &scenario.tree {
-        fresh.extend(write_commands(
-            &format!("{FOLDER}/{path}"),
-            content.as_bytes(),
-        ));
+        fresh.extend(write_commands(path, content.as_bytes()));
     }
     // The first command writes only if the folder is missing.
     let mut first = format!(
-        "{UPLOAD_HELPERS}_n = 0\ntry:\n    uos.stat({})\nexcept OSError:\n    _n = 1\nif _n:\n",
+        "{UPLOAD_HELPERS}n=0\ntry:\n uos.stat({})\nexcept OSError:\n n=1\nif n:\n",
         driver::py_str(FOLDER)
     );
     let mut rest = fresh.into_iter().peekable();
     while let Some(c) = rest.peek() {
-        if first.len() + c.len() + 4 > UPLOAD_BATCH && !first.ends_with(":\n") {
+        if first.len() + c.len() + 1 > UPLOAD_BATCH && !first.ends_with(":\n") {
             break;
         }
-        first.push_str("    ");
+        first.push(' ');
         first.push_str(c);
         rest.next();
     }
     let rest: Vec<String> = rest.collect();
-    if rest.is_empty() {
-        first.push_str(&format!("    uos.chdir({})\n", driver::py_str(FOLDER)));
-    }
-    first.push_str("else:\n    print('#~EXISTS')\n");
+    first.push_str("else:\n print('#~EXISTS')\n");
     let out = run_checked(conn, &first, "uploading the tree")?;
     if records(&out, "EXISTS").is_empty() {
         if !rest.is_empty() {
@@ -644,12 +626,17 @@ fn update(conn: &mut Conn, scenario: &Scenario, dirs: &BTreeSet<String>) -> Resu
             folder: FOLDER.to_string(),
         });
     }
+    let prefix = format!("{FOLDER}/");
+    let relative = |p: String| p.strip_prefix(&prefix).map(str::to_string);
     let mut have: BTreeMap<String, (usize, u32, u32)> = BTreeMap::new();
     for r in records(&out, "F") {
         // 'path' len a b (the path repr may hold spaces)
         let mut parts = r.rsplitn(4, ' ');
         let (b, a, len) = (parts.next(), parts.next(), parts.next());
-        let path = parts.next().and_then(|p| driver::py_unrepr(p).ok());
+        let path = parts
+            .next()
+            .and_then(|p| driver::py_unrepr(p).ok())
+            .and_then(relative);
         if let (Some(p), Some(len), Some(a), Some(b)) = (path, len, a, b)
             && let (Ok(len), Ok(a), Ok(b)) = (len.parse(), a.parse(), b.parse())
         {
@@ -657,45 +644,40 @@ fn update(conn: &mut Conn, scenario: &Scenario, dirs: &BTreeSet<String>) -> Resu
         }
     }
     let old_dirs: BTreeSet<String> = records(&out, "D")
-        .iter()
-        .filter_map(|d| driver::py_unrepr(d).ok())
+        .into_iter()
+        .filter_map(|d| driver::py_unrepr(&d).ok().and_then(relative))
         .collect();
-    let wanted: BTreeSet<String> = scenario
-        .tree
-        .keys()
-        .map(|p| format!("{FOLDER}/{p}"))
-        .collect();
+    let wanted: BTreeSet<String> = scenario.tree.keys().cloned().collect();
 
-    let mut cmds: Vec<String> = Vec::new();
     if !records(&out, "NEW").is_empty() {
-        // gone since the first look
-        cmds.push(format!("uos.mkdir({})\n", driver::py_str(FOLDER)));
-        cmds.push(format!(
-            "_mpdiff_wr({}, 'w', {})\n",
-            driver::py_str(MARKER),
-            driver::py_str(MARKER_TEXT)
-        ));
+        // gone since the first look: make it again, with its marker
+        let code = format!(
+            "{UPLOAD_HELPERS}uos.mkdir({f})\nuos.chdir({f})\nw('.mpdiff','w',{})\n",
+            driver::py_str(MARKER_TEXT),
+            f = driver::py_str(FOLDER)
+        );
+        run_checked(conn, &code, "uploading the tree")?;
     }
+    let mut cmds: Vec<String> = Vec::new();
     // Stale entries in our folder would change what imports find: remove them first.
     for stale in have.keys().filter(|p| !wanted.contains(*p)) {
-        cmds.push(format!("_mpdiff_rm({})\n", driver::py_str(stale)));
+        cmds.push(format!("uos.remove({})\n", driver::py_str(stale)));
     }
     let mut stale_dirs: Vec<&String> = old_dirs.iter().filter(|d| !dirs.contains(*d)).collect();
     stale_dirs.sort_by_key(|d| std::cmp::Reverse(d.len()));
     for d in stale_dirs {
-        cmds.push(format!("_mpdiff_rd({})\n", driver::py_str(d)));
+        cmds.push(format!("uos.rmdir({})\n", driver::py_str(d)));
     }
     for d in dirs {
         if !old_dirs.contains(d) {
-            cmds.push(format!("_mpdiff_md({})\n", driver::py_str(d)));
+            cmds.push(format!("d({})\n", driver::py_str(d)));
         }
     }
     for (path, content) in &scenario.tree {
-        let full = format!("{FOLDER}/{path}");
         let data = content.as_bytes();
         let (a, b) = adler(data);
-        if have.get(&full) != Some(&(data.len(), a, b)) {
-            cmds.extend(write_commands(&full, data));
+        if have.get(path) != Some(&(data.len(), a, b)) {
+            cmds.extend(write_commands(path, data));
         }
     }
     run_batches(conn, cmds)
@@ -752,44 +734,39 @@ pub fn py_bytes(data: &[u8]) -> String {
 /// Removes exactly what was uploaded, then the marker and the folder if nothing else is
 /// left in it. Leaves the board's current folder at `/`.
 fn cleanup(conn: &mut Conn, up: &Uploaded) -> Result<(), BoardError> {
-    let mut code = String::from(
-        "import uos
-uos.chdir('/')
-def _mpdiff_rm(p):
-    try:
-        uos.remove(p)
-    except OSError:
-        print('#~K', repr(p))
-def _mpdiff_rd(p):
-    try:
-        uos.rmdir(p)
-    except OSError:
-        print('#~K', repr(p))
-",
+    // r(f, names) applies uos.remove or uos.rmdir to each path under the folder and
+    // prints what it could not remove.
+    let head = format!(
+        "import uos\nuos.chdir('/')\ndef r(f,l):\n for p in l:\n  try:\n   f({}+p)\n  except OSError:\n   print('#~K',repr(p))\n",
+        driver::py_str(&format!("{FOLDER}/"))
     );
     let mut dirs = up.dirs.clone();
     dirs.sort_by_key(|d| std::cmp::Reverse(d.len()));
-    let mut cmds: Vec<String> = up
-        .files
-        .iter()
-        .map(|f| format!("_mpdiff_rm({})\n", driver::py_str(f)))
-        .collect();
-    cmds.extend(
-        dirs.iter()
-            .map(|d| format!("_mpdiff_rd({})\n", driver::py_str(d))),
-    );
-    let tail = "if uos.listdir('/mpdiff') == ['.mpdiff']:\n    uos.remove('/mpdiff/.mpdiff')\n    uos.rmdir('/mpdiff')\nelse:\n    print('#~L', uos.listdir('/mpdiff'))\n";
+    // One call per kind and command; a new command when the current one is full.
+    let mut code = head.clone();
     let mut left = Vec::new();
-    let header_len = code.len();
-    for c in cmds {
-        if code.len() + c.len() > UPLOAD_BATCH && code.len() > header_len {
-            let out = run_checked(conn, &code, "removing the tree")?;
-            left.extend(records(&out, "K"));
-            code.truncate(header_len);
+    for (func, names) in [("uos.remove", &up.files), ("uos.rmdir", &dirs)] {
+        let mut call = String::new();
+        for n in names {
+            let item = format!("{},", driver::py_str(n));
+            if !call.is_empty() && code.len() + call.len() + item.len() + 32 > UPLOAD_BATCH {
+                code.push_str(&format!("r({func},({call}))\n"));
+                let out = run_checked(conn, &code, "removing the tree")?;
+                left.extend(records(&out, "K"));
+                code = head.clone();
+                call.clear();
+            }
+            call.push_str(&item);
         }
-        code.push_str(&c);
+        if !call.is_empty() {
+            code.push_str(&format!("r({func},({call}))\n"));
+        }
     }
-    code.push_str(tail);
+    code.push_str(&format!(
+        "if uos.listdir({f})==['.mpdiff']:\n uos.remove({m})\n uos.rmdir({f})\nelse:\n print('#~L',uos.listdir({f}))\n",
+        f = driver::py_str(FOLDER),
+        m = driver::py_str(MARKER)
+    ));
     let out = run_checked(conn, &code, "removing the tree")?;
     left.extend(records(&out, "K"));
     left.extend(records(&out, "L"));
