@@ -31,6 +31,9 @@ pub struct RunnerOptions {
     pub timeout: Duration,
     /// When set, overrides every scenario's own `timeout`.
     pub timeout_override: Option<Duration>,
+    /// Whether several boards form one pool sharing a queue (each scenario runs on one
+    /// of them), or each board runs every scenario (to compare boards).
+    pub pool_boards: bool,
 }
 
 impl Default for RunnerOptions {
@@ -39,6 +42,7 @@ impl Default for RunnerOptions {
             jobs: 0,
             timeout: RunOptions::default().timeout,
             timeout_override: None,
+            pool_boards: true,
         }
     }
 }
@@ -159,7 +163,7 @@ pub fn run(
     let boards: Vec<usize> = (0..targets.len())
         .filter(|&i| is_exclusive(targets[i].as_ref()) && prepared[i].is_none())
         .collect();
-    let pooled = boards.len() > 1;
+    let pooled = options.pool_boards && boards.len() > 1;
     let lane_of = |i: usize| -> String {
         if pooled && boards.contains(&i) {
             BOARD_POOL.to_string()
@@ -515,5 +519,16 @@ mod tests {
             .filter(|r| r.lane == BOARD_POOL)
             .count();
         assert_eq!(pooled, 8);
+
+        // Unpooled, each board runs every scenario, still one at a time.
+        count.store(0, Ordering::SeqCst);
+        let options = RunnerOptions {
+            pool_boards: false,
+            ..options
+        };
+        let report = run(&scenarios, &targets, &options, &|_| {});
+        assert_eq!(count.load(Ordering::SeqCst), 16);
+        assert_eq!(b1.overlap.load(Ordering::SeqCst), 0);
+        assert_eq!(report.lanes, ["board:/dev/a", "board:/dev/b", "rust"]);
     }
 }

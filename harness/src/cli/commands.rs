@@ -368,7 +368,11 @@ fn run_pair(
         exit.raise(Exit::Usage);
         return None;
     }
-    let options = runner_options(tuning, exit);
+    // Two boards compared with each other each run every scenario.
+    let options = RunnerOptions {
+        pool_boards: false,
+        ..runner_options(tuning, exit)
+    };
     let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     let targets = explicit_targets(&names, tuning.baud, exit);
     if targets.len() != 2 || scenarios.is_empty() {
@@ -391,7 +395,7 @@ fn diff(args: &DiffArgs) -> u8 {
     let Some(report) = run_pair(names, &args.tuning, &scenarios, &mut exit) else {
         return exit as u8;
     };
-    let (a, b) = (report.lanes[0].clone(), report.lanes[1].clone());
+    let [a, b] = [0, 1].map(|i| report.lanes.get(i).cloned().unwrap_or_default());
     let mut comparisons = Vec::new();
     for (i, s) in scenarios.iter().enumerate() {
         let (Some(ra), Some(rb)) = (cell(&report, i, &a), cell(&report, i, &b)) else {
@@ -425,7 +429,7 @@ fn fidelity(args: &FidelityArgs) -> u8 {
     let Some(report) = run_pair(names, &args.tuning, &scenarios, &mut exit) else {
         return exit as u8;
     };
-    let (a, b) = (report.lanes[0].clone(), report.lanes[1].clone());
+    let [a, b] = [0, 1].map(|i| report.lanes.get(i).cloned().unwrap_or_default());
     let mut f = Fidelity::default();
     for (i, s) in scenarios.iter().enumerate() {
         if let (Some(ra), Some(rb)) = (cell(&report, i, &a), cell(&report, i, &b)) {
