@@ -248,6 +248,33 @@ fn record_writes_golden_files_for_references_only() {
     );
     assert!(text(&o.stdout).contains("unchanged"), "{}", text(&o.stdout));
 
+    let o = mpdiff(
+        &[
+            "record",
+            "-t",
+            "fake:reference",
+            "--label",
+            "esp8266",
+            "scenarios",
+        ],
+        d.tmp.path(),
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let body = std::fs::read_to_string(d.path("golden/seed/plain@esp8266.snap")).unwrap();
+    assert!(body.contains("\ntarget: esp8266\n"), "{body}");
+    let o = mpdiff(
+        &[
+            "record",
+            "-t",
+            "fake:reference",
+            "--label",
+            "../x",
+            "scenarios",
+        ],
+        d.tmp.path(),
+    );
+    assert_eq!(code(&o), 2);
+
     let o = Command::new(env!("CARGO_BIN_EXE_mpdiff"))
         .args(["record", "-t", "fake:reference", "scenarios"])
         .current_dir(d.tmp.path())

@@ -130,10 +130,26 @@ pub struct RecordArgs {
     /// Folder of golden snapshots (default: `golden/` next to the `scenarios/` folder).
     #[arg(long, value_name = "DIR")]
     pub golden: Option<PathBuf>,
+    /// Record under this name instead of the target's (e.g. `esp8266` for
+    /// `board:/dev/ttyUSB0`): it names the files and the snapshot's `target`.
+    #[arg(long, value_name = "NAME", value_parser = label)]
+    pub label: Option<String>,
     #[command(flatten)]
     pub tuning: RunTuning,
     #[command(flatten)]
     pub paths: PathsArg,
+}
+
+/// A label is a plain word, so it can name a file.
+fn label(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("use letters, digits, `-`, `_` and `.` only".to_string())
+    }
 }
 
 /// `mpdiff targets`.

@@ -498,13 +498,18 @@ fn record(args: &RecordArgs) -> u8 {
             .golden
             .clone()
             .unwrap_or_else(|| golden::default_dir(scenario));
-        let path = golden::path(&dir, &scenario.name, &r.outcome.target);
-        let unchanged = golden::read(&path).is_ok_and(|g| g == golden::normalise(&r.outcome));
+        // A board is recorded under a stable label (`esp8266`), not under its port.
+        let mut outcome = r.outcome.clone();
+        if let Some(label) = &args.label {
+            outcome.target = label.clone();
+        }
+        let path = golden::path(&dir, &scenario.name, &outcome.target);
+        let unchanged = golden::read(&path).is_ok_and(|g| g == golden::normalise(&outcome));
         if unchanged {
             out(|w| report::note(w, &format!("unchanged {}", path.display())));
             continue;
         }
-        match golden::record(&dir, scenario, &r.outcome) {
+        match golden::record(&dir, scenario, &outcome) {
             Ok(path) => out(|w| report::note(w, &format!("wrote     {}", path.display()))),
             Err(e) => {
                 err(|w| report::note(w, &format!("error: {e}")));
