@@ -226,7 +226,9 @@ impl Rt<'_> {
             None
         };
         let base = self.vlen();
-        self.vgrow(base + code.n_state + code.n_exc_stack);
+        // state, one saved-exception word per handler record, then the frame's last caught
+        // exception (`nlr_buf.ret_val` of `mp_execute_bytecode`'s C frame)
+        self.vgrow(base + code.n_state + code.n_exc_stack + 1);
         let old_globals = self.globals();
         let r = (|| {
             self.setup_args(f, &code, base, a)?;
@@ -422,6 +424,7 @@ impl Rt<'_> {
         let mut exc: Vec<ExcEntry> = Vec::new();
         let mut in_except = false;
         let exc_slot = base + code.n_state;
+        let last_caught = exc_slot + code.n_exc_stack;
         loop {
             let op_ip = ip;
             let r = self.step(code, ct, base, &mut ip, &mut sp, &mut exc, &mut in_except);
@@ -429,6 +432,9 @@ impl Rt<'_> {
                 Ok(Flow::Next) => {}
                 Ok(Flow::Return(v)) => return Ok(v),
                 Err(e) => {
+                    // 1.9.4's nlr buffer keeps pointing at the exception until the next one
+                    // unwinds into this frame, so it stays alive that long
+                    self.vset(last_caught, e);
                     let line = code.line_of(op_ip);
                     self.add_traceback(e, code.file, line, code.name);
                     while in_except {
@@ -481,12 +487,12 @@ impl Rt<'_> {
                 sp += 1;
             }};
         }
+        // Popped slots keep their value, like 1.9.4's state array (scanned whole by the GC
+        // while the frame lives), until a later push overwrites them.
         macro_rules! pop {
             () => {{
                 sp -= 1;
-                let w = self.vget(sp);
-                self.vset(sp, 0);
-                w
+                self.vget(sp)
             }};
         }
         macro_rules! top {
@@ -797,7 +803,7 @@ impl Rt<'_> {
                 let dest = (ip as isize + off) as usize;
                 push!(obj::small(dest as i32));
                 commit!();
-                return self.unwind_jump(usize::from(n), ipr, spr, exc, in_except, base, code);
+                return self.unwind_jump(usize::from(n), ipr, spr, exc, in_except);
             }
             op::SETUP_EXCEPT | op::SETUP_FINALLY => {
                 let lab = read_ulabel(b, &mut ip);
@@ -822,9 +828,9 @@ impl Rt<'_> {
                     if cause < 0 {
                         let v = pop!();
                         commit!();
-                        return self.unwind_return(v, ipr, spr, exc, in_except, base, code);
+                        return self.unwind_return(v, ipr, spr, exc, in_except);
                     }
-                    return self.unwind_jump(cause as usize, ipr, spr, exc, in_except, base, code);
+                    return self.unwind_jump(cause as usize, ipr, spr, exc, in_except);
                 } else {
                     commit!();
                     return Err(t);
@@ -877,10 +883,10 @@ impl Rt<'_> {
                 }
             }
             op::POP_BLOCK | op::POP_EXCEPT => {
+                // the record's saved exception stays in the state until overwritten (1.9.4
+                // only moves exc_sp)
                 if let Some(x) = exc.pop() {
                     *in_except = x.prev_in_except;
-                    let k = exc.len();
-                    self.vset(exc_slot + k, NULL);
                 }
             }
             op::BUILD_TUPLE | op::BUILD_LIST | op::BUILD_SET => {
@@ -992,7 +998,7 @@ impl Rt<'_> {
                 if *in_except && let Some(x) = exc.pop() {
                     *in_except = x.prev_in_except;
                 }
-                return self.unwind_return(v, ipr, spr, exc, in_except, base, code);
+                return self.unwind_return(v, ipr, spr, exc, in_except);
             }
             op::RAISE_VARARGS => {
                 let n = b.get(ip).copied().unwrap_or(0);
@@ -1188,10 +1194,7 @@ impl Rt<'_> {
         spr: &mut usize,
         exc: &mut Vec<ExcEntry>,
         in_except: &mut bool,
-        base: usize,
-        code: &Code,
     ) -> PR<Flow> {
-        let exc_slot = base + code.n_state;
         let mut sp = *spr;
         while n & 0x7f > 0 {
             n -= 1;
@@ -1205,22 +1208,17 @@ impl Rt<'_> {
                 sp += 1;
                 *ipr = top.handler;
                 exc.pop();
-                self.vset(exc_slot + exc.len(), NULL);
                 *spr = sp;
                 return Ok(Flow::Next);
             }
             exc.pop();
-            self.vset(exc_slot + exc.len(), NULL);
             *in_except = top.prev_in_except;
         }
         sp -= 1;
         let dest = obj::small_value(self.vget(sp)) as usize;
-        self.vset(sp, 0);
         if n != 0 {
-            for _ in 0..4 {
-                sp -= 1;
-                self.vset(sp, 0);
-            }
+            // pop the exhausted iterator (its slots keep their stale values)
+            sp -= 4;
         }
         *ipr = dest;
         *spr = sp;
@@ -1235,12 +1233,8 @@ impl Rt<'_> {
         spr: &mut usize,
         exc: &mut Vec<ExcEntry>,
         _in_except: &mut bool,
-        base: usize,
-        code: &Code,
     ) -> PR<Flow> {
-        let exc_slot = base + code.n_state;
         while let Some(top) = exc.pop() {
-            self.vset(exc_slot + exc.len(), NULL);
             if top.finally {
                 // stack: (..., X, ret_val, -1); END_FINALLY resumes the return
                 self.vset(top.sp, v);
