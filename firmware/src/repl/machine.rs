@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use super::{Engine, ExecOutcome, InputMode, Io};
 use crate::compile::InputKind;
 use crate::fs::RamFs;
-use crate::machine::{Config, Machine};
+use crate::machine::{Config, Machine, PyException};
 
 /// How the machine behind the REPL starts.
 #[derive(Debug, Clone)]
@@ -96,11 +96,88 @@ impl Engine for MachineEngine {
         {
             Ok(()) => ExecOutcome::Done,
             Err(e) if e.kind == "SystemExit" => ExecOutcome::SystemExit,
-            Err(e) => ExecOutcome::Exception(self.machine.format_exception(&e)),
+            Err(e) => ExecOutcome::Exception(traceback_text(&e)),
         }
     }
 
     fn soft_reset(&mut self) {
         self.machine.soft_reset();
+    }
+}
+
+/// What 1.9.4's `mp_obj_print_exception` prints: the traceback header and lines only when
+/// there are lines, then `Type: message` — the `: ` is printed even when the message is
+/// empty (`KeyboardInterrupt: `).
+pub fn traceback_text(e: &PyException) -> String {
+    let mut s = String::new();
+    if !e.traceback.is_empty() {
+        s.push_str("Traceback (most recent call last):\n");
+        for (file, line, block) in &e.traceback {
+            s.push_str(&alloc::format!("  File \"{file}\", line {line}"));
+            if block.is_empty() {
+                s.push('\n');
+            } else {
+                s.push_str(&alloc::format!(", in {block}\n"));
+            }
+        }
+    }
+    s.push_str(&e.kind);
+    s.push_str(": ");
+    s.push_str(&e.message);
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracebacks_print_like_mp_obj_print_exception() {
+        let e = PyException {
+            kind: "ImportError".into(),
+            message: "no module named 'x'".into(),
+            traceback: vec![("<stdin>".into(), 1, "<module>".into())],
+        };
+        assert_eq!(
+            traceback_text(&e),
+            "Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\nImportError: no module named 'x'\n"
+        );
+        let k = PyException {
+            kind: "KeyboardInterrupt".into(),
+            message: String::new(),
+            traceback: vec![],
+        };
+        assert_eq!(traceback_text(&k), "KeyboardInterrupt: \n");
+    }
+
+    #[test]
+    fn the_raw_repl_runs_code_on_the_machine() {
+        struct Out(Vec<u8>);
+        impl Io for Out {
+            fn write(&mut self, data: &[u8]) {
+                self.0.extend_from_slice(data);
+            }
+        }
+        let mut engine = MachineEngine::new(36 * 1024);
+        let mut out = Out(Vec::new());
+        assert_eq!(
+            engine.exec("x = 6\nprint(x * 7)", InputMode::File, &mut out),
+            ExecOutcome::Done
+        );
+        assert_eq!(out.0, b"42\n");
+        match engine.exec("import nothere", InputMode::File, &mut out) {
+            ExecOutcome::Exception(t) => assert!(
+                t.ends_with("ImportError: no module named 'nothere'\n"),
+                "{t}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        // a soft reset forgets names
+        engine.soft_reset();
+        match engine.exec("x", InputMode::File, &mut out) {
+            ExecOutcome::Exception(t) => assert!(t.contains("NameError"), "{t}"),
+            other => panic!("{other:?}"),
+        }
     }
 }
