@@ -12,6 +12,12 @@
 //!    for scenarios that claim it (`cpython_expect`);
 //! 4. with the `board` feature, runs it on the firmware served on a pseudo-terminal
 //!    through the board target and checks it agrees with the in-process firmware.
+//!
+//! With `MPDIFF_BOARD=PORT` (a board running MicroPython 1.9.4, e.g. an ESP8266), each
+//! scenario also has a `hardware/<scenario>` test: the board's outcome must equal its
+//! golden snapshot (`<scenario>@esp8266.snap`, or `MPDIFF_BOARD_LABEL`), hold its
+//! expectations and agree with the golden unix32 outcome. Without the variable these
+//! tests are ignored; nextest runs them only in the `ci-hardware` profile, one at a time.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -39,7 +45,11 @@ fn root() -> PathBuf {
 fn main() {
     let args = Arguments::from_args();
     let trials = match discover(&[root().join("scenarios")]) {
-        Ok(found) => found.into_iter().map(trial).collect(),
+        Ok(found) => {
+            let mut trials: Vec<Trial> = found.iter().cloned().map(trial).collect();
+            trials.extend(found.into_iter().map(hardware::trial));
+            trials
+        }
         Err(e) => vec![Trial::test("scenarios", move || {
             Err(Failed::from(e.to_string()))
         })],
@@ -267,4 +277,90 @@ mod board {
 
     /// Without the `board` feature there is no board target to run through.
     pub fn check(_scenario: &Scenario, _rust: Option<&Outcome>, _problems: &mut Vec<String>) {}
+}
+
+/// Tests on a physical board named by `MPDIFF_BOARD`.
+mod hardware {
+    use super::*;
+
+    /// The board's port, when one is given.
+    fn port() -> Option<String> {
+        std::env::var("MPDIFF_BOARD").ok().filter(|p| !p.is_empty())
+    }
+
+    /// The name the board's golden files and divergences use.
+    fn label() -> String {
+        std::env::var("MPDIFF_BOARD_LABEL").unwrap_or_else(|_| "esp8266".to_string())
+    }
+
+    /// `hardware/<scenario>`, ignored without a board.
+    pub fn trial(found: Found) -> Trial {
+        let name = format!("hardware/{}", found.name);
+        let ignored = port().is_none() || !cfg!(feature = "board");
+        Trial::test(name, move || check(&found)).with_ignored_flag(ignored)
+    }
+
+    #[cfg(feature = "board")]
+    fn check(found: &Found) -> Result<(), Failed> {
+        use mpdiff::targets::board::BoardTarget;
+        use std::sync::Mutex;
+
+        let port = port().ok_or("MPDIFF_BOARD is not set")?;
+        // One board: tests in this process take turns (nextest's group does the same
+        // across processes).
+        static BOARD: OnceLock<Mutex<BoardTarget>> = OnceLock::new();
+        let board = BOARD.get_or_init(|| Mutex::new(BoardTarget::open(&port, 115_200)));
+        let board = board.lock().unwrap_or_else(|e| e.into_inner());
+
+        let scenario =
+            load_file(&found.file, &found.name).map_err(|e| Failed::from(e.to_string()))?;
+        board
+            .prepare()
+            .map_err(|e| Failed::from(format!("the board did not answer: {e}")))?;
+        let mut live = run_on(&*board, &scenario);
+        live.target = label();
+
+        let golden_dir = root().join("golden");
+        let mut problems: Vec<String> = Vec::new();
+        problems.extend(status_problem(&live));
+        match golden::check(&golden_dir, &scenario, &live) {
+            Ok(Check::Same) => {}
+            Ok(Check::Differs { path, diff, .. }) => problems.push(format!(
+                "{}: the board's outcome differs from the golden file\n{diff}",
+                path.display()
+            )),
+            Err(golden::GoldenError::Missing { path, .. }) => problems.push(format!(
+                "{}: no golden snapshot; record it with `cargo run -p mpdiff -- record \
+                 --target board:{port} --label {} {}`",
+                path.display(),
+                label(),
+                scenario.file.display()
+            )),
+            Err(e) => problems.push(e.to_string()),
+        }
+        match golden::load(&golden_dir, &scenario, "unix32") {
+            Ok(reference) => {
+                let c = compare(&scenario, &reference, &live);
+                if !c.agree {
+                    let mut text = Vec::new();
+                    let _ = report::comparison_details(&mut text, &c);
+                    problems.push(format!(
+                        "the board disagrees with the golden unix32 outcome\n{}",
+                        String::from_utf8_lossy(&text)
+                    ));
+                }
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Failed::from(problems.join("\n")))
+        }
+    }
+
+    #[cfg(not(feature = "board"))]
+    fn check(_found: &Found) -> Result<(), Failed> {
+        Err("mpdiff was built without the `board` feature".into())
+    }
 }
