@@ -314,6 +314,18 @@ impl BoardTarget {
     }
 }
 
+impl Drop for BoardTarget {
+    /// Leaves the board in its friendly REPL, as a person expects to find it.
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(conn) = state.conn.as_mut()
+            && conn.at_prompt()
+        {
+            let _ = conn.exit();
+        }
+    }
+}
+
 impl Target for BoardTarget {
     fn name(&self) -> String {
         format!("board:{}", self.port)
