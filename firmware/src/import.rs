@@ -111,6 +111,7 @@ impl Rt<'_> {
                     Const::Str(s) => self.new_str_heap(R::TStr, s.as_bytes())?,
                     Const::Bytes(b) => self.new_str_heap(R::TBytes, b)?,
                     Const::Int(v) => self.new_int(*v)?,
+                    Const::BigInt(z) => self.new_big_const(z)?,
                     Const::Float(f) => self.new_float(*f)?,
                     Const::Ellipsis => rom(R::Ellipsis),
                 };
@@ -347,7 +348,7 @@ impl Rt<'_> {
                 Some(top) => Ok(top),
                 None => {
                     let n = self.qstr_string(pq);
-                    Err(self.exc_msg(R::EImportError, &format!("no module named '{n}'")))
+                    Err(self.exc_varg(R::EImportError, "no module named '%q'", &[&n]))
                 }
             };
         }
@@ -376,7 +377,7 @@ impl Rt<'_> {
                 };
                 if stat == Stat::NoExist {
                     let n = self.qstr_string(mod_name);
-                    return Err(self.exc_msg(R::EImportError, &format!("no module named '{n}'")));
+                    return Err(self.exc_varg(R::EImportError, "no module named '%q'", &[&n]));
                 }
                 module = self.module_get(mod_name).unwrap_or(NULL);
                 if module == NULL {

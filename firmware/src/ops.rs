@@ -214,15 +214,17 @@ impl Rt<'_> {
         let a = self.qstr_string(attr);
         if self.type_of(o) == rom(R::TType) {
             let n = self.type_name_of_type(o);
-            self.exc_msg(
+            self.exc_varg(
                 R::EAttributeError,
-                &format!("type object '{n}' has no attribute '{a}'"),
+                "type object '%q' has no attribute '%q'",
+                &[&n, &a],
             )
         } else {
             let n = self.type_name(o);
-            self.exc_msg(
+            self.exc_varg(
                 R::EAttributeError,
-                &format!("'{n}' object has no attribute '{a}'"),
+                "'%s' object has no attribute '%q'",
+                &[&n, &a],
             )
         }
     }
@@ -336,7 +338,7 @@ impl Rt<'_> {
             }
         }
         let n = self.type_name(f);
-        Err(self.type_error(&format!("'{n}' object is not callable")))
+        Err(self.exc_varg(R::ETypeError, "'%s' object is not callable", &[&n]))
     }
 
     /// Calls `m` with `slf` prepended to positional `args`.
@@ -460,7 +462,7 @@ impl Rt<'_> {
             }
         }
         let n = self.type_name(o);
-        Err(self.type_error(&format!("'{n}' object is not iterable")))
+        Err(self.exc_varg(R::ETypeError, "'%s' object is not iterable", &[&n]))
     }
 
     /// One step of iteration: the next value and the next index, or `None` when exhausted.
@@ -786,7 +788,11 @@ impl Rt<'_> {
         }
         let name = binop_name(op);
         let (na, nb) = (self.type_name(a), self.type_name(b));
-        Err(self.type_error(&format!("unsupported types for {name}: '{na}', '{nb}'")))
+        Err(self.exc_varg(
+            R::ETypeError,
+            "unsupported types for %q: '%s', '%s'",
+            &[name, &na, &nb],
+        ))
     }
 
     fn seq_repeat(&mut self, a: Word, n: i32) -> PR<Option<Word>> {
@@ -929,9 +935,11 @@ impl Rt<'_> {
             _ => {
                 let name = binop_name(orig);
                 let (na, nb) = (self.type_name(a), self.type_name(b));
-                return Err(
-                    self.type_error(&format!("unsupported types for {name}: '{na}', '{nb}'"))
-                );
+                return Err(self.exc_varg(
+                    R::ETypeError,
+                    "unsupported types for %q: '%s', '%s'",
+                    &[name, &na, &nb],
+                ));
             }
         };
         self.new_float(r)
@@ -1038,7 +1046,7 @@ impl Rt<'_> {
             }
         }
         let n = self.type_name(o);
-        Err(self.type_error(&format!("'{n}' object is not subscriptable")))
+        Err(self.exc_varg(R::ETypeError, "'%s' object is not subscriptable", &[&n]))
     }
 
     fn index(&mut self, idx: Word, len: usize, what: &str) -> PR<usize> {
@@ -1181,9 +1189,9 @@ impl Rt<'_> {
         }
         let n = self.type_name(o);
         if v == NULL {
-            Err(self.type_error(&format!("'{n}' object does not support item deletion")))
+            Err(self.exc_varg(R::ETypeError, "'%s' object does not support item deletion", &[&n]))
         } else {
-            Err(self.type_error(&format!("'{n}' object does not support item assignment")))
+            Err(self.exc_varg(R::ETypeError, "'%s' object does not support item assignment", &[&n]))
         }
     }
 

@@ -835,24 +835,100 @@ impl Rt<'_> {
             self.hold(*a);
         }
         let r = (|| {
-            let tup = self.new_tuple(args)?;
-            let hh = self.hold(tup);
-            let e = self.alloc_obj(t, layout::EXC_WORDS);
+            let e = self.alloc_obj(t, layout::EXC_WORDS)?;
+            let hh = self.hold(e);
+            let tup = self.new_tuple(args);
             self.release(hh);
-            let e = e?;
-            self.wf(e, 3, tup);
+        // mp_obj_exception_make_new: the exception object first, then its args tuple
+            self.wf(e, 3, tup.unwrap_or(rom(R::EmptyTuple)));
             Ok::<Word, Word>(e)
         })();
         self.release(h);
         r.unwrap_or(rom(R::MemoryErrorObj))
     }
 
-    /// An exception of type `r` with a message.
+    /// An exception of type `r` with a fixed message (`mp_raise_msg`).
     pub fn exc_msg(&mut self, r: R, msg: &str) -> Word {
-        match self.new_str_heap(R::TStr, msg.as_bytes()) {
+        self.exc_pieces(r, msg.len(), &[msg.as_bytes()])
+    }
+
+    /// `mp_obj_new_exception_msg_varg`: the message str is built like 1.9.4's exception
+    /// printer, so its buffer has the same size. `fmt` is 1.9.4's C format string, whose
+    /// `%` directives (`%s`, `%q`, `%d`, ...) take the already formatted `args` in order.
+    /// The buffer starts at `strlen(fmt) + 1` bytes and, whenever a piece does not fit with
+    /// room for a NUL, grows by the piece's length + 16 (`exc_add_strn`).
+    pub fn exc_varg(&mut self, r: R, fmt: &str, args: &[&str]) -> Word {
+        let mut pieces: Vec<&[u8]> = Vec::new();
+        let f = fmt.as_bytes();
+        let mut i = 0;
+        let mut next_arg = 0;
+        while i < f.len() {
+            let start = i;
+            while i < f.len() && f[i] != b'%' {
+                i += 1;
+            }
+            if i > start {
+                pieces.push(&f[start..i]);
+            }
+            if i >= f.len() {
+                break;
+            }
+            // skip the directive: flags, width, precision, then the conversion letter
+            i += 1;
+            while i < f.len() && !f[i].is_ascii_alphabetic() && f[i] != b'%' {
+                i += 1;
+            }
+            if f.get(i) == Some(&b'%') {
+                pieces.push(b"%");
+            } else {
+                pieces.push(args.get(next_arg).map_or(&b""[..], |a| a.as_bytes()));
+                next_arg += 1;
+            }
+            i += 1;
+        }
+        self.exc_pieces(r, f.len(), &pieces)
+    }
+
+    /// The message of an exception printed piece by piece into a buffer of `fmt_len + 1`
+    /// bytes that grows like `exc_add_strn`'s.
+    fn exc_pieces(&mut self, r: R, fmt_len: usize, pieces: &[&[u8]]) -> Word {
+        let h = self.st.heap.root_depth();
+        let made = (|| {
+            let o = self.alloc_obj(rom(R::TStr), layout::STR_WORDS)?;
+            self.hold(o);
+            let mut alloc = fmt_len + 1;
+            let mut buf = self.alloc(alloc)?;
+            self.wf(o, 3, buf);
+            let mut text: Vec<u8> = Vec::new();
+            for p in pieces {
+                if text.len() + p.len() >= alloc {
+                    let new_alloc = alloc + p.len() + 16;
+                    match self.st.heap.realloc(buf, new_alloc, true) {
+                        Some(nb) => {
+                            buf = nb;
+                            alloc = new_alloc;
+                            self.wf(o, 3, buf);
+                        }
+                        None => {
+                            self.st.alloc_fail = new_alloc;
+                            return Err(rom(R::MemoryErrorObj));
+                        }
+                    }
+                }
+                text.extend_from_slice(p);
+            }
+            let _ = self.st.heap.write_bytes(buf, &text);
+            let hash = u32::from(crate::qstr::qstr_hash(&text));
+            self.wf(o, 1, hash);
+            self.wf(o, 2, text.len() as Word);
+            Ok(o)
+        })();
+        let e = match made {
             Ok(s) => self.new_exc(rom(r), &[s]),
             Err(e) => e,
-        }
+        };
+        self.release(h);
+        e
     }
 
     /// TypeError(msg).

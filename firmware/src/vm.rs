@@ -374,7 +374,7 @@ impl Rt<'_> {
 
     fn name_error(&mut self, q: u16) -> Word {
         let n = self.qstr_string(q);
-        self.exc_msg(R::ENameError, &format!("name '{n}' is not defined"))
+        self.exc_varg(R::ENameError, "name '%q' is not defined", &[&n])
     }
 
     /// `mp_load_global`.

@@ -7,7 +7,7 @@
 //!
 //! The exchange, byte for byte:
 //!
-//! - `\r\x03\x03` interrupts whatever runs; `\r\x01` enters raw mode, the board answers
+//! - `\x03\x03` interrupts whatever runs; `\r\x01` enters raw mode, the board answers
 //!   `raw REPL; CTRL-B to exit\r\n>`;
 //! - code, then `\x04`: the board answers `OK`, the program's output, `\x04`, the text of an
 //!   uncaught exception (empty when none), `\x04`, and the prompt `>`;
@@ -329,7 +329,9 @@ impl<P: Read + Write> RawRepl<P> {
         let doing = "entering the raw REPL";
         let deadline = Instant::now() + self.options.step_timeout;
         self.at_prompt = false;
-        self.write_all(b"\r\x03\x03", doing)?;
+        // Ctrl-C before anything else: a half-typed line at the friendly prompt is
+        // cancelled rather than run by a carriage return.
+        self.write_all(b"\x03\x03", doing)?;
         self.drain(Duration::from_millis(50), deadline, doing)?;
         self.write_all(b"\r\x01", doing)?;
         self.read_until(RAW_BANNER, deadline, doing)?;
@@ -595,15 +597,18 @@ mod tests {
     use crate::targets::board::pipe::{PipeEnd, pipe};
     use mpfw::repl::serve::{ServeOptions, StopFlag, serve};
     use mpfw::repl::{BoardInfo, Engine, ExecOutcome, InputMode, Io, Repl};
+    use std::io::Write as _;
     use std::sync::{Arc, Mutex};
 
     /// Prints its source back; `raise` raises; `spin` runs until Ctrl-C.
     struct Echo {
         resets: Arc<Mutex<usize>>,
+        ran: Arc<Mutex<Vec<String>>>,
     }
 
     impl Engine for Echo {
         fn exec(&mut self, source: &str, _mode: InputMode, io: &mut dyn Io) -> ExecOutcome {
+            self.ran.lock().unwrap().push(source.to_string());
             match source {
                 "raise" => ExecOutcome::Exception(
                     "Traceback (most recent call last):\nValueError: x\n".into(),
@@ -632,6 +637,7 @@ mod tests {
         let resets = Arc::new(Mutex::new(0));
         let engine = Echo {
             resets: resets.clone(),
+            ran: RAN.with(|r| r.clone()),
         };
         let s = stop.clone();
         std::thread::spawn(move || {
@@ -649,6 +655,10 @@ mod tests {
             ..RawOptions::default()
         };
         (RawRepl::new(client, "test-line", options), stop, resets)
+    }
+
+    thread_local! {
+        static RAN: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
     }
 
     fn soon() -> Instant {
@@ -671,6 +681,16 @@ mod tests {
         assert!(b.at_prompt());
         // 4 bytes per frame end and prompt, "OK", the code, the output
         assert!(b.bytes_sent() > 20 && b.bytes_received() > 40);
+        stop.stop();
+    }
+
+    #[test]
+    fn a_half_typed_line_is_cancelled_not_run() {
+        let (mut b, stop, _) = board();
+        b.port_mut().write_all(b"half").unwrap();
+        b.enter().unwrap();
+        b.exec(b"whole", soon()).unwrap();
+        assert_eq!(*RAN.with(|r| r.clone()).lock().unwrap(), ["whole"]);
         stop.stop();
     }
 
