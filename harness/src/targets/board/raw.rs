@@ -597,7 +597,6 @@ mod tests {
     use crate::targets::board::pipe::{PipeEnd, pipe};
     use mpfw::repl::serve::{ServeOptions, StopFlag, serve};
     use mpfw::repl::{BoardInfo, Engine, ExecOutcome, InputMode, Io, Repl};
-    use std::io::Write as _;
     use std::sync::{Arc, Mutex};
 
     /// Prints its source back; `raise` raises; `spin` runs until Ctrl-C.
