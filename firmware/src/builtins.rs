@@ -57,6 +57,13 @@ impl Rt<'_> {
     fn get_int(&mut self, w: Word) -> PR<i64> {
         match int_of(w) {
             Some(i) => Ok(i64::from(i)),
+            None if self.is_big(w) => match self.mpz_of(w).and_then(|z| z.as_int_checked()) {
+                Some(v) => Ok(i64::from(v)),
+                None => Err(self.exc_msg(
+                    R::EOverflowError,
+                    "overflow converting long int to machine word",
+                )),
+            },
             None => {
                 let n = self.type_name(w);
                 Err(self.type_error(&format!("can't convert {n} to int")))
@@ -97,6 +104,9 @@ impl Rt<'_> {
                 self.arg_count(a, 1, 1)?;
                 if let Some(i) = int_of(p(0)) {
                     return self.new_int(i64::from(i).abs());
+                }
+                if self.is_big(p(0)) {
+                    return self.big_unary(p(0), 2);
                 }
                 match self.num_f64(p(0)) {
                     Some(f) => self.new_float(f.abs()),
@@ -146,6 +156,9 @@ impl Rt<'_> {
             R::FDir => self.builtin_dir(a),
             R::FDivmod => {
                 self.arg_count(a, 2, 2)?;
+                if self.is_int(p(0)) && self.is_int(p(1)) {
+                    return self.int_divmod(p(0), p(1));
+                }
                 let d =
                     self.binary_op(crate::compile::opcodes::binary::FLOOR_DIVIDE, p(0), p(1))?;
                 let h = self.hold(d);
@@ -382,13 +395,16 @@ impl Rt<'_> {
             }
             R::FHex | R::FBin | R::FOct => {
                 self.arg_count(a, 1, 1)?;
-                let v = self.get_int(p(0))?;
-                let (sign, m) = if v < 0 { ("-", -v) } else { ("", v) };
-                let s = match r {
-                    R::FHex => format!("{sign}0x{m:x}"),
-                    R::FBin => format!("{sign}0b{m:b}"),
-                    _ => format!("{sign}0o{m:o}"),
+                if !self.is_int(p(0)) {
+                    let n = self.type_name(p(0));
+                    return Err(self.type_error(&format!("can't convert {n} to int")));
+                }
+                let (base, prefix) = match r {
+                    R::FHex => (16, "0x"),
+                    R::FBin => (2, "0b"),
+                    _ => (8, "0o"),
                 };
+                let s = self.int_text(p(0), base, false, prefix).unwrap_or_default();
                 self.new_str_vstr(s.as_bytes())
             }
             R::FPow => {
@@ -780,42 +796,15 @@ impl Rt<'_> {
                 if let Some(i) = int_of(x) {
                     return Ok(obj::small(i));
                 }
+                if self.is_big(x) {
+                    return Ok(x);
+                }
                 if let Some(f) = self.num_f64(x) {
-                    return self.new_int(f.trunc() as i64);
+                    return self.new_int_from_f64(f);
                 }
                 if let Some(b) = self.str_bytes(x) {
-                    let radix = if a.n >= 2 {
-                        self.get_int(p(1))? as u32
-                    } else {
-                        10
-                    };
-                    let s = String::from_utf8_lossy(&b);
-                    let t = s.trim().replace('_', "");
-                    let (neg, digits) = match t.strip_prefix('-') {
-                        Some(d) => (true, d.to_string()),
-                        None => (false, t.trim_start_matches('+').to_string()),
-                    };
-                    let (radix, digits) = if radix == 16 || radix == 0 {
-                        match digits
-                            .strip_prefix("0x")
-                            .or_else(|| digits.strip_prefix("0X"))
-                        {
-                            Some(d) => (16, d.to_string()),
-                            None => (if radix == 0 { 10 } else { radix }, digits),
-                        }
-                    } else {
-                        (radix, digits)
-                    };
-                    return match i64::from_str_radix(&digits, radix.clamp(2, 36)) {
-                        Ok(v) if !digits.is_empty() => self.new_int(if neg { -v } else { v }),
-                        _ => {
-                            let mut rs = String::new();
-                            crate::ops::repr_str(&s, &mut rs);
-                            Err(self.value_error(&format!(
-                                "invalid syntax for integer with base {radix}: {rs}"
-                            )))
-                        }
-                    };
+                    let radix = if a.n >= 2 { self.get_int(p(1))? } else { 10 };
+                    return self.parse_int(&b, radix);
                 }
                 let n = self.type_name(x);
                 Err(self.type_error(&format!("can't convert {n} to int")))

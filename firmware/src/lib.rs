@@ -11,6 +11,7 @@ pub mod heap;
 pub mod import;
 pub mod machine;
 pub mod map;
+pub mod mpz;
 pub mod obj;
 pub mod ops;
 pub mod qstr;

@@ -637,8 +637,16 @@ impl Rt<'_> {
             let v = i64::from(i);
             return match op {
                 uop::POSITIVE => self.new_int(v),
-                uop::NEGATIVE => self.new_int(-v),
+                uop::NEGATIVE => self.new_int_any(-v),
                 uop::INVERT => self.new_int(!v),
+                _ => Err(self.not_impl("unary op")),
+            };
+        }
+        if self.is_big(a) {
+            return match op {
+                uop::POSITIVE => Ok(a),
+                uop::NEGATIVE => self.big_unary(a, 0),
+                uop::INVERT => self.big_unary(a, 1),
                 _ => Err(self.not_impl("unary op")),
             };
         }
@@ -704,6 +712,9 @@ impl Rt<'_> {
         };
         if let (Some(x), Some(y)) = (int_of(a), int_of(b)) {
             return self.int_op(base_op, op, i64::from(x), i64::from(y), a, b);
+        }
+        if self.is_int(a) && self.is_int(b) {
+            return self.long_int_op(base_op, op, a, b);
         }
         let (ta, tb) = (self.type_of(a), self.type_of(b));
         let fl = rom(R::TFloat);
@@ -840,76 +851,66 @@ impl Rt<'_> {
     }
 
     fn int_op(&mut self, op: u8, orig: u8, x: i64, y: i64, a: Word, b: Word) -> PR<Word> {
-        let r = match op {
+        match op {
             bop::LESS => return Ok(py_bool(x < y)),
             bop::MORE => return Ok(py_bool(x > y)),
             bop::LESS_EQUAL => return Ok(py_bool(x <= y)),
             bop::MORE_EQUAL => return Ok(py_bool(x >= y)),
-            bop::OR => x | y,
-            bop::XOR => x ^ y,
-            bop::AND => x & y,
-            bop::LSHIFT => {
-                if y < 0 {
-                    return Err(self.value_error("negative shift count"));
-                }
-                if y >= 40 {
-                    return Err(self.exc_msg(R::EOverflowError, "small int overflow"));
-                }
-                x << y
-            }
-            bop::RSHIFT => {
-                if y < 0 {
-                    return Err(self.value_error("negative shift count"));
-                }
-                x >> y.min(63)
-            }
-            bop::ADD => x + y,
-            bop::SUBTRACT => x - y,
-            bop::MULTIPLY => x * y,
-            bop::FLOOR_DIVIDE | bop::MODULO => {
-                if y == 0 {
-                    return Err(self.exc_msg(R::EZeroDivisionError, "division by zero"));
-                }
-                let (q, r) = (x / y, x % y);
-                let fl = if r != 0 && ((r < 0) != (y < 0)) {
-                    q - 1
-                } else {
-                    q
-                };
-                if op == bop::FLOOR_DIVIDE {
-                    fl
-                } else {
-                    x - fl * y
-                }
-            }
             bop::TRUE_DIVIDE => {
                 if y == 0 {
                     return Err(self.exc_msg(R::EZeroDivisionError, "division by zero"));
                 }
                 return self.new_float(x as f64 / y as f64);
             }
-            bop::POWER => {
-                if y < 0 {
-                    return self.new_float((x as f64).powf(y as f64));
-                }
-                let mut r: i64 = 1;
-                for _ in 0..y {
-                    r = match r.checked_mul(x) {
-                        Some(v) if (obj::SMALL_INT_MIN..=obj::SMALL_INT_MAX).contains(&v) => v,
-                        _ => return Err(self.exc_msg(R::EOverflowError, "small int overflow")),
-                    };
-                }
-                r
-            }
-            _ => {
+            _ => {}
+        }
+        match mpz_op(op) {
+            Some(m) => self.int_binary(m, a, b),
+            None => {
                 let name = binop_name(orig);
                 let (na, nb) = (self.type_name(a), self.type_name(b));
-                return Err(
-                    self.type_error(&format!("unsupported types for {name}: '{na}', '{nb}'"))
-                );
+                Err(self.exc_varg(
+            R::ETypeError,
+            "unsupported types for %q: '%s', '%s'",
+            &[name, &na, &nb],
+        ))
             }
-        };
-        self.new_int(r)
+        }
+    }
+
+    /// An int operation where one side is a long int (`mp_obj_int_binary_op`).
+    fn long_int_op(&mut self, op: u8, orig: u8, a: Word, b: Word) -> PR<Word> {
+        use core::cmp::Ordering;
+        let c = || self.int_cmp(a, b).unwrap_or(Ordering::Equal);
+        match op {
+            bop::LESS => return Ok(py_bool(c() == Ordering::Less)),
+            bop::MORE => return Ok(py_bool(c() == Ordering::Greater)),
+            bop::LESS_EQUAL => return Ok(py_bool(c() != Ordering::Greater)),
+            bop::MORE_EQUAL => return Ok(py_bool(c() != Ordering::Less)),
+            bop::TRUE_DIVIDE => {
+                let (x, y) = (
+                    self.mpz_of(a).map_or(0.0, |z| z.to_f64()),
+                    self.mpz_of(b).map_or(0.0, |z| z.to_f64()),
+                );
+                if self.mpz_of(b).is_some_and(|z| z.is_zero()) {
+                    return Err(self.exc_msg(R::EZeroDivisionError, "division by zero"));
+                }
+                return self.new_float(x / y);
+            }
+            _ => {}
+        }
+        match mpz_op(op) {
+            Some(m) => self.int_binary(m, a, b),
+            None => {
+                let name = binop_name(orig);
+                let (na, nb) = (self.type_name(a), self.type_name(b));
+                Err(self.exc_varg(
+            R::ETypeError,
+            "unsupported types for %q: '%s', '%s'",
+            &[name, &na, &nb],
+        ))
+            }
+        }
     }
 
     fn float_op(&mut self, op: u8, orig: u8, x: f64, y: f64, a: Word, b: Word) -> PR<Word> {
@@ -1224,6 +1225,10 @@ impl Rt<'_> {
             out.push_str(&format!("{i}"));
             return;
         }
+        if self.is_big(w) {
+            out.push_str(&self.int_text(w, 10, false, "").unwrap_or_default());
+            return;
+        }
         if let Some(r) = R::from_addr(w) {
             match r {
                 R::NoneObj => out.push_str("None"),
@@ -1474,6 +1479,25 @@ impl Rt<'_> {
         }
         self.new_str_vstr(out.as_bytes())
     }
+}
+
+/// The mpz operation of a bytecode binary operator.
+fn mpz_op(op: u8) -> Option<crate::mpz::Op> {
+    use crate::mpz::Op;
+    Some(match op {
+        bop::OR => Op::Or,
+        bop::XOR => Op::Xor,
+        bop::AND => Op::And,
+        bop::LSHIFT => Op::Lshift,
+        bop::RSHIFT => Op::Rshift,
+        bop::ADD => Op::Add,
+        bop::SUBTRACT => Op::Sub,
+        bop::MULTIPLY => Op::Mul,
+        bop::FLOOR_DIVIDE => Op::FloorDiv,
+        bop::MODULO => Op::Mod,
+        bop::POWER => Op::Pow,
+        _ => return None,
+    })
 }
 
 /// The int value of a small int or bool.

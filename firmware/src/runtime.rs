@@ -93,6 +93,9 @@ impl KeyOps for Keys<'_> {
             let t = heap.read_word(key);
             if t == rom(R::TStr) || t == rom(R::TBytes) {
                 heap.field(key, 1)
+            } else if let Some(z) = crate::mpz::read_big(heap, key) {
+                // mp_obj_hash: the small int made from mpz_hash, sign-extended from 31 bits
+                ((z.hash() << 1) >> 1) as u32
             } else {
                 key >> 2
             }
@@ -110,7 +113,13 @@ impl KeyOps for Keys<'_> {
             _ => {
                 let ia = int_like(a);
                 let ib = int_like(b);
-                matches!((ia, ib), (Some(x), Some(y)) if x == y)
+                if let (Some(x), Some(y)) = (ia, ib) {
+                    return x == y;
+                }
+                match (crate::mpz::read_int(heap, a), crate::mpz::read_int(heap, b)) {
+                    (Some(x), Some(y)) => x.cmp(&y) == core::cmp::Ordering::Equal,
+                    _ => false,
+                }
             }
         }
     }
@@ -817,13 +826,9 @@ impl Rt<'_> {
         f64::from_bits(u64::from(self.f(w, 1)) | (u64::from(self.f(w, 2)) << 32))
     }
 
-    /// An int value; OverflowError outside the 31-bit small-int range (no long ints here).
+    /// An int value: a small int when it fits, else a long int (`mp_obj_new_int`).
     pub fn new_int(&mut self, v: i64) -> PR<Word> {
-        if (obj::SMALL_INT_MIN..=obj::SMALL_INT_MAX).contains(&v) {
-            Ok(obj::small(v as i32))
-        } else {
-            Err(self.exc_msg(R::EOverflowError, "small int overflow"))
-        }
+        self.new_int_any(v)
     }
 
     // ------------------------------------------------------------------ exceptions
@@ -834,12 +839,12 @@ impl Rt<'_> {
         for a in args {
             self.hold(*a);
         }
+        // mp_obj_exception_make_new: the exception object first, then its args tuple
         let r = (|| {
             let e = self.alloc_obj(t, layout::EXC_WORDS)?;
             let hh = self.hold(e);
             let tup = self.new_tuple(args);
             self.release(hh);
-        // mp_obj_exception_make_new: the exception object first, then its args tuple
             self.wf(e, 3, tup.unwrap_or(rom(R::EmptyTuple)));
             Ok::<Word, Word>(e)
         })();
@@ -1086,6 +1091,9 @@ impl Rt<'_> {
         if obj::is_small(w) {
             return Ok(obj::small_value(w) != 0);
         }
+        if self.is_big(w) {
+            return Ok(self.mpz_of(w).is_some_and(|z| !z.is_zero()));
+        }
         if obj::is_qstr(w) {
             return Ok(obj::qstr_value(w) != 1);
         }
@@ -1147,6 +1155,9 @@ impl Rt<'_> {
         if let (Some(x), Some(y)) = (int_like(a), int_like(b)) {
             return Ok(x == y);
         }
+        if self.is_int(a) && self.is_int(b) {
+            return Ok(self.int_cmp(a, b) == Some(core::cmp::Ordering::Equal));
+        }
         let (ta, tb) = (self.type_of(a), self.type_of(b));
         if let (Some((sa, da)), Some((sb, db))) = (
             str_data(&self.st.qstrs, &self.st.heap, a),
@@ -1205,6 +1216,9 @@ impl Rt<'_> {
         if let Some(i) = int_like(w) {
             return Some(f64::from(i));
         }
+        if self.is_big(w) {
+            return self.mpz_of(w).map(|z| z.to_f64());
+        }
         (self.type_of(w) == rom(R::TFloat)).then(|| self.float_value(w))
     }
 
@@ -1212,6 +1226,9 @@ impl Rt<'_> {
     pub fn hash(&mut self, w: Word) -> PR<Word> {
         if let Some(i) = int_like(w) {
             return Ok(obj::small(i));
+        }
+        if self.is_big(w) {
+            return Ok(obj::small(self.mpz_of(w).map_or(0, |z| z.hash())));
         }
         let keys = Keys(&self.st.qstrs);
         if str_data(&self.st.qstrs, &self.st.heap, w).is_some() {

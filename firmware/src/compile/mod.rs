@@ -80,6 +80,9 @@ pub enum Const {
     Bytes(Vec<u8>),
     /// An int that does not fit a 31-bit small int (a heap long int on B32).
     Int(i64),
+    /// A long int object made at parse time (a literal beyond small ints, or a folded
+    /// expression involving one); its value may be small (1.9.4 does not demote long ints).
+    BigInt(crate::mpz::Mpz),
     /// A float.
     Float(f64),
     /// The `...` singleton (a ROM object).

@@ -10,6 +10,7 @@ use core::cell::Cell;
 
 use super::lexer::{Lexer, Tok};
 use super::{CompileError, Const, InputKind, Interner};
+use crate::mpz::{IntVal, Op as IntOp};
 
 /// Deepest rule nesting accepted; deeper input is reported instead of exhausting the stack.
 pub const MAX_RULE_DEPTH: usize = 1000;
@@ -103,11 +104,12 @@ impl Node {
         matches!(self, Node::Tok(Tok::KwTrue)) || matches!(self, Node::Int(n) if *n != 0)
     }
     /// `mp_parse_node_get_int_maybe`.
-    fn get_int(&self) -> Option<i64> {
+    fn get_int(&self) -> Option<IntVal> {
         match self {
-            Node::Int(n) => Some(*n),
-            Node::Struct(p) if p.rule == R::const_object => match p.konst {
-                Some(Const::Int(n)) => Some(n),
+            Node::Int(n) => Some(IntVal::Small(*n)),
+            Node::Struct(p) if p.rule == R::const_object => match &p.konst {
+                Some(Const::Int(n)) => Some(crate::mpz::new_int(*n)),
+                Some(Const::BigInt(z)) => Some(IntVal::Big(z.clone())),
                 _ => None,
             },
             _ => None,
@@ -132,11 +134,11 @@ pub fn fits_small(n: i64) -> bool {
     (SMALL_MIN..=SMALL_MAX).contains(&n)
 }
 
-fn int_node(n: i64, line: u32) -> Node {
-    if fits_small(n) {
-        Node::Int(n)
-    } else {
-        const_node(Const::Int(n), line)
+fn int_node(n: IntVal, line: u32) -> Node {
+    match n {
+        IntVal::Small(v) if fits_small(v) => Node::Int(v),
+        IntVal::Small(v) => const_node(Const::BigInt(crate::mpz::from_ll(v)), line),
+        IntVal::Big(z) => const_node(Const::BigInt(z), line),
     }
 }
 
@@ -156,7 +158,7 @@ struct Parser<'a, 'i> {
     file: &'a str,
     rule_stack: Vec<(R, usize, u32)>,
     results: Vec<Node>,
-    consts: Vec<(u16, i64)>,
+    consts: Vec<(u16, IntVal)>,
     input_kind: InputKind,
     garbage: Vec<Const>,
 }
@@ -216,7 +218,7 @@ impl Parser<'_, '_> {
                     .map_err(|_| self.error("SyntaxError", "invalid syntax"))?;
                 let id = self.interner.intern(s).map_err(|e| self.located(e))?;
                 let konst = if rule == R::atom {
-                    self.consts.iter().find(|(q, _)| *q == id).map(|(_, v)| *v)
+                    self.consts.iter().find(|(q, _)| *q == id).map(|(_, v)| v.clone())
                 } else {
                     None
                 };
@@ -270,7 +272,7 @@ impl Parser<'_, '_> {
         e
     }
 
-    fn parse_integer(&self, text: &[u8]) -> Result<i64, CompileError> {
+    fn parse_integer(&self, text: &[u8]) -> Result<IntVal, CompileError> {
         let mut base = 10u32;
         let mut digits = text;
         if text.len() > 1 && text[0] == b'0' {
@@ -284,38 +286,16 @@ impl Parser<'_, '_> {
                 digits = &text[2..];
             }
         }
-        let mut val: i128 = 0;
-        let mut ok = !digits.is_empty();
-        for &c in digits {
-            let d = match c {
-                b'0'..=b'9' => u32::from(c - b'0'),
-                _ if (c | 0x20).is_ascii_lowercase() => u32::from((c | 0x20) - b'a') + 10,
-                _ => {
-                    ok = false;
-                    break;
-                }
-            };
-            if d >= base {
-                ok = false;
-                break;
-            }
-            val = val * i128::from(base) + i128::from(d);
-            if val > i128::from(i64::MAX) {
-                let lit = String::from_utf8_lossy(text);
-                return Err(self.error(
-                    "NotImplementedError",
-                    &format!("int literal too big: {lit}"),
-                ));
+        match crate::mpz::parse_digits(digits, false, base) {
+            Some(v) if !digits.is_empty() => Ok(v),
+            _ => {
+                let lit = String::from_utf8_lossy(digits);
+                Err(self.error(
+                    "SyntaxError",
+                    &format!("invalid syntax for integer with base {base}: '{lit}'"),
+                ))
             }
         }
-        if !ok {
-            let lit = String::from_utf8_lossy(digits);
-            return Err(self.error(
-                "SyntaxError",
-                &format!("invalid syntax for integer with base {base}: '{lit}'"),
-            ));
-        }
-        Ok(val as i64)
     }
 
     fn parse_float(&self, text: &[u8]) -> Result<f64, CompileError> {
@@ -401,21 +381,22 @@ impl Parser<'_, '_> {
     fn fold_constants(&mut self, rule: R, num_args: usize) -> Result<bool, CompileError> {
         let base = self.results.len() - num_args;
         let args = &self.results[base..];
-        let arg0: i64;
+        let arg0: IntVal;
         match rule {
             R::expr | R::xor_expr | R::and_expr => {
                 let Some(mut acc) = args[0].get_int() else {
                     return Ok(false);
                 };
+                let op = match rule {
+                    R::expr => IntOp::Or,
+                    R::xor_expr => IntOp::Xor,
+                    _ => IntOp::And,
+                };
                 for a in &args[1..] {
                     let Some(v) = a.get_int() else {
                         return Ok(false);
                     };
-                    acc = match rule {
-                        R::expr => acc | v,
-                        R::xor_expr => acc ^ v,
-                        _ => acc & v,
-                    };
+                    acc = self.fold_op(op, &acc, &v)?;
                 }
                 arg0 = acc;
             }
@@ -431,49 +412,41 @@ impl Parser<'_, '_> {
                     let Node::Tok(tok) = args[i] else {
                         return Ok(false);
                     };
-                    let r: Option<i128> = match tok {
-                        Tok::OpPlus => Some(i128::from(acc) + i128::from(v)),
-                        Tok::OpMinus => Some(i128::from(acc) - i128::from(v)),
-                        Tok::OpStar => Some(i128::from(acc) * i128::from(v)),
-                        Tok::OpDblSlash => {
-                            if v == 0 {
+                    let sign = match &v {
+                        IntVal::Small(x) => x.signum(),
+                        IntVal::Big(z) if z.is_zero() => 0,
+                        IntVal::Big(z) if z.neg => -1,
+                        IntVal::Big(_) => 1,
+                    };
+                    let op = match tok {
+                        Tok::OpPlus => IntOp::Add,
+                        Tok::OpMinus => IntOp::Sub,
+                        Tok::OpStar => IntOp::Mul,
+                        Tok::OpDblSlash | Tok::OpPercent => {
+                            // % and // can't have a zero rhs
+                            if sign == 0 {
                                 return Ok(false);
                             }
-                            Some(py_floordiv(i128::from(acc), i128::from(v)))
-                        }
-                        Tok::OpPercent => {
-                            if v == 0 {
-                                return Ok(false);
-                            }
-                            Some(py_mod(i128::from(acc), i128::from(v)))
-                        }
-                        Tok::OpDblLess => {
-                            if v < 0 {
-                                return Ok(false);
-                            }
-                            if v >= 64 {
-                                if acc == 0 { Some(0) } else { None }
+                            if tok == Tok::OpDblSlash {
+                                IntOp::FloorDiv
                             } else {
-                                i128::from(acc).checked_mul(1i128 << v)
+                                IntOp::Mod
                             }
                         }
-                        Tok::OpDblMore => {
-                            if v < 0 {
+                        Tok::OpDblLess | Tok::OpDblMore => {
+                            // << and >> can't have a negative rhs
+                            if sign < 0 {
                                 return Ok(false);
                             }
-                            Some(i128::from(acc) >> v.min(127))
+                            if tok == Tok::OpDblLess {
+                                IntOp::Lshift
+                            } else {
+                                IntOp::Rshift
+                            }
                         }
                         _ => return Ok(false),
                     };
-                    match r.and_then(|x| i64::try_from(x).ok()) {
-                        Some(x) => acc = x,
-                        None => {
-                            return Err(self.error(
-                                "NotImplementedError",
-                                "constant expression result too big for the front end",
-                            ));
-                        }
-                    }
+                    acc = self.fold_op(op, &acc, &v)?;
                     i += 2;
                 }
                 arg0 = acc;
@@ -487,16 +460,8 @@ impl Parser<'_, '_> {
                 };
                 arg0 = match tok {
                     Tok::OpPlus => v,
-                    Tok::OpMinus => match v.checked_neg() {
-                        Some(x) => x,
-                        None => {
-                            return Err(self.error(
-                                "NotImplementedError",
-                                "constant expression result too big for the front end",
-                            ));
-                        }
-                    },
-                    _ => !v,
+                    Tok::OpMinus => crate::mpz::fold_unary(&v, false),
+                    _ => crate::mpz::fold_unary(&v, true),
                 };
             }
             R::expr_stmt => {
@@ -516,7 +481,7 @@ impl Parser<'_, '_> {
                     .iter()
                     .find(|(m, a, _)| *m == base && *a == attr)
                 {
-                    Some((_, _, v)) => arg0 = *v,
+                    Some((_, _, v)) => arg0 = IntVal::Small(*v),
                     None => return Ok(false),
                 }
             }
@@ -525,6 +490,17 @@ impl Parser<'_, '_> {
         self.results.truncate(base);
         self.results.push(int_node(arg0, 0));
         Ok(true)
+    }
+
+    /// One folded int operation (`mp_binary_op` at parse time).
+    fn fold_op(&self, op: IntOp, a: &IntVal, b: &IntVal) -> Result<IntVal, CompileError> {
+        crate::mpz::fold_binary(op, a, b).map_err(|e| match e {
+            crate::mpz::IntErr::Oom => self.error("MemoryError", "memory allocation failed"),
+            crate::mpz::IntErr::Overflow => {
+                self.error("OverflowError", "overflow converting long int to machine word")
+            }
+            _ => self.error("ValueError", "negative shift count"),
+        })
     }
 
     /// `X = const(value)` handling (MICROPY_COMP_CONST).
@@ -849,24 +825,6 @@ const MODULE_CONSTS: &[(&str, &str, i64)] = &[
     ("uctypes", "UINT8", 0),
     ("uctypes", "VOID", 0),
 ];
-
-fn py_floordiv(a: i128, b: i128) -> i128 {
-    let q = a / b;
-    if (a % b != 0) && ((a < 0) != (b < 0)) {
-        q - 1
-    } else {
-        q
-    }
-}
-
-fn py_mod(a: i128, b: i128) -> i128 {
-    let r = a % b;
-    if r != 0 && ((r < 0) != (b < 0)) {
-        r + b
-    } else {
-        r
-    }
-}
 
 /// Parses `source` into MicroPython's parse tree, interning like `mp_parse`.
 /// Also returns the objects the parser created for lonely constant statements (doc strings)
