@@ -413,7 +413,12 @@ mod tests {
         let s = Arc::new(load_str(text, Path::new("t.yaml"), "t").unwrap());
         let fake = Arc::new(plain("a"));
         let targets: Vec<Arc<dyn Target>> = vec![fake.clone()];
-        run(&[s.clone()], &targets, &RunnerOptions::default(), &|_| {});
+        run(
+            std::slice::from_ref(&s),
+            &targets,
+            &RunnerOptions::default(),
+            &|_| {},
+        );
         assert_eq!(fake.last_timeout(), Some(Duration::from_secs(7)));
         let options = RunnerOptions {
             timeout_override: Some(Duration::from_secs(2)),

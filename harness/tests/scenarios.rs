@@ -289,6 +289,7 @@ mod hardware {
     }
 
     /// The name the board's golden files and divergences use.
+    #[cfg(feature = "board")]
     fn label() -> String {
         std::env::var("MPDIFF_BOARD_LABEL").unwrap_or_else(|_| "esp8266".to_string())
     }
