@@ -382,7 +382,7 @@ impl Rt<'_> {
             }
             R::FRound => {
                 self.arg_count(a, 1, 2)?;
-                if int_of(p(0)).is_some() {
+                if self.is_int(p(0)) {
                     return Ok(p(0));
                 }
                 let f = self.num_f64(p(0)).unwrap_or(0.0);
@@ -391,7 +391,7 @@ impl Rt<'_> {
                     let m = libm_pow10(d as i32);
                     return self.new_float(round_half_even(f * m) / m);
                 }
-                self.new_int(round_half_even(f) as i64)
+                self.new_int_from_f64(round_half_even(f))
             }
             R::FHex | R::FBin | R::FOct => {
                 self.arg_count(a, 1, 1)?;

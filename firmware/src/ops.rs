@@ -1051,11 +1051,22 @@ impl Rt<'_> {
     }
 
     fn index(&mut self, idx: Word, len: usize, what: &str) -> PR<usize> {
-        let Some(i) = int_of(idx) else {
-            let n = self.type_name(idx);
-            return Err(self.type_error(&format!("{what} indices must be integers, not {n}")));
+        let i = match int_of(idx) {
+            Some(i) => i64::from(i),
+            None if self.is_big(idx) => match self.mpz_of(idx).and_then(|z| z.as_int_checked()) {
+                Some(v) => i64::from(v),
+                None => {
+                    return Err(self.exc_msg(
+                        R::EOverflowError,
+                        "overflow converting long int to machine word",
+                    ));
+                }
+            },
+            None => {
+                let n = self.type_name(idx);
+                return Err(self.type_error(&format!("{what} indices must be integers, not {n}")));
+            }
         };
-        let i = i64::from(i);
         let j = if i < 0 { i + len as i64 } else { i };
         if j < 0 || j >= len as i64 {
             return Err(self.exc_msg(R::EIndexError, &format!("{what} index out of range")));
