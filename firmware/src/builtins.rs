@@ -5,7 +5,7 @@
 #[cfg(not(feature = "std"))]
 use crate::runtime::FloatExt;
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -44,7 +44,7 @@ impl Rt<'_> {
         Ok(())
     }
 
-    fn kwarg(&mut self, a: Args<'_>, name: &str) -> Option<Word> {
+    pub(crate) fn kwarg(&mut self, a: Args<'_>, name: &str) -> Option<Word> {
         for k in 0..a.n_kw() {
             let key = a.w[a.n + 2 * k];
             if self.str_bytes(key).as_deref() == Some(name.as_bytes()) {
@@ -1546,55 +1546,7 @@ impl Rt<'_> {
                 self.vtrunc(base);
                 t
             }
-            R::MStrFormat => {
-                let f = String::from_utf8_lossy(&d).into_owned();
-                let mut out = String::new();
-                let mut auto = 0;
-                let mut chars = f.chars().peekable();
-                while let Some(c) = chars.next() {
-                    if c == '{' {
-                        if chars.peek() == Some(&'{') {
-                            chars.next();
-                            out.push('{');
-                            continue;
-                        }
-                        let mut field = String::new();
-                        for c2 in chars.by_ref() {
-                            if c2 == '}' {
-                                break;
-                            }
-                            field.push(c2);
-                        }
-                        let (name, conv) = match field.split_once('!') {
-                            Some((n, c)) => (n.to_string(), c.chars().next()),
-                            None => (field.split(':').next().unwrap_or("").to_string(), None),
-                        };
-                        let w = if name.is_empty() {
-                            auto += 1;
-                            a.w.get(auto).copied().filter(|_| auto < a.n)
-                        } else if let Ok(i) = name.parse::<usize>() {
-                            a.w.get(i + 1).copied().filter(|_| i + 1 < a.n)
-                        } else {
-                            self.kwarg(a, &name)
-                        };
-                        let Some(w) = w else {
-                            return Err(self.exc_msg(R::EIndexError, "tuple index out of range"));
-                        };
-                        let s = if conv == Some('r') {
-                            self.repr(w)
-                        } else {
-                            self.to_str(w)
-                        };
-                        out.push_str(&s);
-                    } else if c == '}' && chars.peek() == Some(&'}') {
-                        chars.next();
-                        out.push('}');
-                    } else {
-                        out.push(c);
-                    }
-                }
-                self.new_str_vstr(out.as_bytes())
-            }
+            R::MStrFormat => self.str_format(a),
             _ => Err(self.not_impl(&format!("{} not implemented", obj::rom_fun_name(r)))),
         }
     }

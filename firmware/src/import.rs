@@ -40,6 +40,22 @@ impl Interner for Interning<'_> {
     fn resolve(&self, q: u16) -> &str {
         self.qstrs.str(q)
     }
+    fn resolve_bytes(&self, q: u16) -> &[u8] {
+        self.qstrs.text(q)
+    }
+    fn intern_bytes(&mut self, b: &[u8]) -> Result<u16, CompileError> {
+        // the qstr table is byte-clean: a bytes literal that is not UTF-8 is interned as is
+        if let Some(q) = self.qstrs.find(b) {
+            return Ok(q);
+        }
+        self.qstrs.intern(self.heap, b).ok_or_else(|| CompileError {
+            kind: "MemoryError",
+            message: String::new(),
+            file: String::new(),
+            line: 0,
+            column: 0,
+        })
+    }
 }
 
 /// Stat of an import candidate (`mp_import_stat_t`).

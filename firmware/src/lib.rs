@@ -17,6 +17,7 @@ pub mod ops;
 pub mod qstr;
 pub mod repl;
 pub mod runtime;
+pub mod strfmt;
 pub mod vm;
 
 pub use compile::InputKind;

@@ -185,12 +185,13 @@ impl Rt<'_> {
             return Ok(None);
         }
         // functions
-        if (t == rom(R::TFunction) || t == rom(R::TClosure)) && name == "__name__" {
-            let f = if t == rom(R::TClosure) {
-                self.f(o, 1)
-            } else {
-                o
-            };
+        if (t == rom(R::TFunction) || t == rom(R::TClosure) || t == rom(R::TGenerator))
+            && name == "__name__"
+        {
+            let mut f = o;
+            while matches!(R::from_addr(self.type_of(f)), Some(R::TClosure | R::TGenerator)) {
+                f = self.f(f, 1);
+            }
             let q = self.fun_name(f);
             return Ok(Some((obj::qstr_obj(q), NULL)));
         }
@@ -299,6 +300,9 @@ impl Rt<'_> {
         let t = self.type_of(f);
         if t == rom(R::TFunction) {
             return self.call_fun_bc(f, a);
+        }
+        if t == rom(R::TGenerator) {
+            return self.gen_new(f, a);
         }
         if t == rom(R::TBoundMeth) {
             let (m, s) = (self.f(f, 1), self.f(f, 2));
@@ -446,7 +450,9 @@ impl Rt<'_> {
                     let k = obj::small_value(self.f(o, 2));
                     return Ok((self.f(o, 1), k, 0));
                 }
-                R::TIterator | R::TEnumerate | R::TZip | R::TFile => return Ok((o, it::OBJ, 0)),
+                R::TIterator | R::TEnumerate | R::TZip | R::TFile | R::TGenInstance => {
+                    return Ok((o, it::OBJ, 0));
+                }
                 _ => {}
             }
         }
@@ -531,6 +537,9 @@ impl Rt<'_> {
     /// `mp_iternext` for iterator objects.
     pub fn obj_next(&mut self, o: Word) -> PR<Option<Word>> {
         let t = self.type_of(o);
+        if t == rom(R::TGenInstance) {
+            return self.gen_next(o, NONE, NULL);
+        }
         if t == rom(R::TIterator) {
             let (a, i, k) = (
                 self.f(o, 1),
@@ -723,29 +732,10 @@ impl Rt<'_> {
         {
             return self.float_op(base_op, op, x, y, a, b);
         }
-        if let (Some((sa, da)), Some((sb, db))) = (
-            str_data(&self.st.qstrs, &self.st.heap, a).map(|(t, d)| (t, d.to_vec())),
-            str_data(&self.st.qstrs, &self.st.heap, b).map(|(t, d)| (t, d.to_vec())),
-        ) && sa == sb
-        {
-            match base_op {
-                bop::ADD => {
-                    let mut v = da;
-                    v.extend_from_slice(&db);
-                    return if sa == rom(R::TStr) {
-                        self.new_str_vstr(&v)
-                    } else {
-                        self.new_str_heap(R::TBytes, &v)
-                    };
-                }
-                bop::LESS => return Ok(py_bool(da < db)),
-                bop::MORE => return Ok(py_bool(da > db)),
-                bop::LESS_EQUAL => return Ok(py_bool(da <= db)),
-                bop::MORE_EQUAL => return Ok(py_bool(da >= db)),
-                _ => {}
-            }
+        if let Some(r) = self.str_binary_op(base_op, a, b)? {
+            return Ok(r);
         }
-        if ta == rom(R::TStr) && base_op == bop::MODULO {
+        if (ta == rom(R::TStr) || ta == rom(R::TBytes)) && base_op == bop::MODULO {
             return self.str_format_percent(a, b);
         }
         if base_op == bop::MULTIPLY {
@@ -797,6 +787,11 @@ impl Rt<'_> {
                 }
             }
         }
+        if (bop::OR..=bop::POWER).contains(&base_op) && self.type_of(b) == rom(R::TStr) {
+            // 1.9.4 retries with the str on the left (a reflected op), which then refuses the
+            // other operand
+            return Err(self.bad_implicit_conversion(a));
+        }
         let name = binop_name(op);
         let (na, nb) = (self.type_name(a), self.type_name(b));
         Err(self.exc_varg(
@@ -804,6 +799,66 @@ impl Rt<'_> {
             "unsupported types for %q: '%s', '%s'",
             &[name, &na, &nb],
         ))
+    }
+
+    /// `bad_implicit_conversion` of py/objstr.c.
+    pub fn bad_implicit_conversion(&mut self, w: Word) -> Word {
+        let n = self.type_name(w);
+        let to = if n == "str" { "bytes" } else { "str" };
+        self.exc_varg(R::ETypeError, "can't convert '%q' object to %q implicitly", &[&n, to])
+    }
+
+    /// `mp_obj_str_binary_op` for `+` and the comparisons (str with str, bytes with anything
+    /// that has the buffer protocol); `None` when the operation is not a str/bytes one.
+    fn str_binary_op(&mut self, op: u8, a: Word, b: Word) -> PR<Option<Word>> {
+        let cmp = (bop::LESS..=bop::MORE_EQUAL).contains(&op);
+        if (!cmp && !(bop::OR..=bop::POWER).contains(&op))
+            || op == bop::MODULO
+            || op == bop::MULTIPLY
+        {
+            return Ok(None);
+        }
+        let Some((sa, da)) =
+            str_data(&self.st.qstrs, &self.st.heap, a).map(|(t, d)| (t, d.to_vec()))
+        else {
+            return Ok(None);
+        };
+        let tb = self.type_of(b);
+        let db = if tb == sa {
+            self.str_bytes(b).unwrap_or_default()
+        } else if sa == rom(R::TBytes) {
+            if let Some(d) = self.str_bytes(b) {
+                d
+            } else if tb == rom(R::TBytearray) {
+                self.bytearray_data(b)
+            } else {
+                return Ok(None);
+            }
+        } else {
+            return Err(self.bad_implicit_conversion(b));
+        };
+        Ok(Some(match op {
+            bop::ADD => {
+                if da.is_empty() && tb == sa {
+                    return Ok(Some(b));
+                }
+                if db.is_empty() {
+                    return Ok(Some(a));
+                }
+                let mut v = da;
+                v.extend_from_slice(&db);
+                if sa == rom(R::TStr) {
+                    self.new_str_vstr(&v)?
+                } else {
+                    self.new_str_heap(R::TBytes, &v)?
+                }
+            }
+            bop::LESS => py_bool(da < db),
+            bop::MORE => py_bool(da > db),
+            bop::LESS_EQUAL => py_bool(da <= db),
+            bop::MORE_EQUAL => py_bool(da >= db),
+            _ => return Ok(None),
+        }))
     }
 
     fn seq_repeat(&mut self, a: Word, n: i32) -> PR<Option<Word>> {
@@ -1438,57 +1493,7 @@ impl Rt<'_> {
 
     /// `str % args`.
     fn str_format_percent(&mut self, fmt: Word, args: Word) -> PR<Word> {
-        let f = self.str_string(fmt).unwrap_or_default();
-        let items = if self.type_of(args) == rom(R::TTuple) || args == rom(R::EmptyTuple) {
-            self.seq_items(args)
-        } else {
-            vec![args]
-        };
-        let mut out = String::new();
-        let mut ai = 0;
-        let mut chars = f.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c != '%' {
-                out.push(c);
-                continue;
-            }
-            let mut spec = String::new();
-            while let Some(&d) = chars.peek() {
-                if d.is_ascii_digit() || d == '-' || d == '.' || d == '+' || d == ' ' {
-                    spec.push(d);
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            let Some(conv) = chars.next() else { break };
-            if conv == '%' {
-                out.push('%');
-                continue;
-            }
-            let Some(&a) = items.get(ai) else {
-                return Err(self.type_error("format string needs more arguments"));
-            };
-            ai += 1;
-            let s = match conv {
-                's' => self.to_str(a),
-                'r' => self.repr(a),
-                'd' | 'i' => format!("{}", int_of(a).unwrap_or(0)),
-                'x' => format!("{:x}", int_of(a).unwrap_or(0)),
-                'f' => format!("{:.6}", self.num_f64(a).unwrap_or(0.0)),
-                _ => self.to_str(a),
-            };
-            let width: usize = spec.trim_start_matches('-').parse().unwrap_or(0);
-            if spec.starts_with('-') {
-                out.push_str(&format!("{s:<width$}"));
-            } else {
-                out.push_str(&format!("{s:>width$}"));
-            }
-        }
-        if ai < items.len() {
-            return Err(self.type_error("format string didn't convert all arguments"));
-        }
-        self.new_str_vstr(out.as_bytes())
+        self.percent_format(fmt, args)
     }
 }
 

@@ -591,10 +591,11 @@ impl Rt<'_> {
         self.new_str_heap(R::TStr, data)
     }
 
-    /// A str from a vstr (`mp_obj_new_str_from_vstr`): always a heap str (empty → `''`).
+    /// A str from a vstr (`mp_obj_new_str_from_vstr`): the qstr if interned, else a heap str.
     pub fn new_str_vstr(&mut self, data: &[u8]) -> PR<Word> {
-        if data.is_empty() {
-            return Ok(obj::qstr_obj(1));
+        // mp_obj_new_str_from_vstr gives the qstr when the text is already interned
+        if let Some(q) = self.st.qstrs.find(data) {
+            return Ok(obj::qstr_obj(q));
         }
         self.new_str_heap(R::TStr, data)
     }
