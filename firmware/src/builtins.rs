@@ -1096,6 +1096,7 @@ impl Rt<'_> {
         let p = |i: usize| a.w[i];
         match r {
             R::MObjectInit => Ok(NONE),
+            R::MGenClose | R::MGenSend | R::MGenThrow => self.gen_method(r, a),
             R::MListAppend => {
                 self.arg_count(a, 2, 2)?;
                 if self.type_of(s) == rom(R::TBytearray) {

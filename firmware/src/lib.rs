@@ -7,6 +7,7 @@ extern crate alloc;
 pub mod builtins;
 pub mod compile;
 pub mod fs;
+pub mod r#gen;
 pub mod heap;
 pub mod import;
 pub mod machine;

@@ -74,7 +74,7 @@ rom_objects! {
     TType, TObject, TNoneType, TBool, TInt, TFloat, TStr, TBytes, TBytearray, TList, TTuple,
     TDict, TSet, TModule, TFunction, TClosure, TCell, TBoundMeth, TBuiltin, TRange, TIterator,
     TSlice, TFile, TEllipsis, TDictView, TStaticMethod, TClassMethod, TProperty, TEnumerate, TZip,
-    TGenerator, TSuper,
+    TGenerator, TSuper, TGenInstance,
     // exceptions
     EBaseException, ESystemExit, EKeyboardInterrupt, EGeneratorExit, EException, EStopIteration,
     EArithmeticError, EOverflowError, EZeroDivisionError, EAssertionError, EAttributeError,
@@ -103,7 +103,7 @@ rom_objects! {
     MStrRpartition,
     MTupleIndex, MTupleCount, MSetAdd, MSetDiscard, MSetRemove,
     MFileRead, MFileWrite, MFileClose, MFileEnter, MFileExit, MFileReadline,
-    MObjectInit, MExcArgs,
+    MObjectInit, MExcArgs, MGenClose, MGenSend, MGenThrow,
 }
 
 impl R {
@@ -174,6 +174,7 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TZip => ("zip", Some(TObject)),
         TGenerator => ("generator", Some(TObject)),
         TSuper => ("super", Some(TObject)),
+        TGenInstance => ("generator", Some(TObject)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
         EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),
@@ -353,6 +354,9 @@ pub fn module_functions(m: R) -> &'static [(&'static str, R)] {
 
 /// Methods of built-in types: (type, name, method).
 pub const METHODS: &[(R, &str, R)] = &[
+    (R::TGenInstance, "close", R::MGenClose),
+    (R::TGenInstance, "send", R::MGenSend),
+    (R::TGenInstance, "throw", R::MGenThrow),
     (R::TList, "append", R::MListAppend),
     (R::TList, "clear", R::MListClear),
     (R::TList, "copy", R::MListCopy),
@@ -464,6 +468,12 @@ pub mod layout {
     pub const TYPE_LOCALS: usize = 14;
     /// instance: `base, members map(3)`.
     pub const INSTANCE_WORDS: usize = 4;
+    /// generator function (`mp_obj_gen_wrap_t`): `base, fun_bc`.
+    pub const GEN_WRAP_WORDS: usize = 2;
+    /// generator instance (`mp_obj_gen_instance_t`) before its state: `base, globals`, then
+    /// the code state `fun_bc, ip, sp, exc_sp, old_globals`; `n_state` words and 3 words per
+    /// exception-handler record follow.
+    pub const GEN_HEADER_WORDS: usize = 7;
     /// exception: `base, traceback alloc|len, traceback data, args`.
     pub const EXC_WORDS: usize = 4;
     /// raw code: `kind|flags|n_pos_args, bytecode, const_table`.

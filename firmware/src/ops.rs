@@ -185,13 +185,12 @@ impl Rt<'_> {
             return Ok(None);
         }
         // functions
-        if (t == rom(R::TFunction) || t == rom(R::TClosure) || t == rom(R::TGenerator))
-            && name == "__name__"
-        {
-            let mut f = o;
-            while matches!(R::from_addr(self.type_of(f)), Some(R::TClosure | R::TGenerator)) {
-                f = self.f(f, 1);
-            }
+        if (t == rom(R::TFunction) || t == rom(R::TClosure)) && name == "__name__" {
+            let f = if t == rom(R::TClosure) {
+                self.f(o, 1)
+            } else {
+                o
+            };
             let q = self.fun_name(f);
             return Ok(Some((obj::qstr_obj(q), NULL)));
         }

@@ -164,17 +164,36 @@ impl Code {
 
 /// An exception-handler record (`mp_exc_stack_t`).
 #[derive(Debug, Clone, Copy)]
-struct ExcEntry {
-    handler: usize,
-    sp: usize,
-    finally: bool,
-    prev_in_except: bool,
+pub(crate) struct ExcEntry {
+    pub(crate) handler: usize,
+    pub(crate) sp: usize,
+    pub(crate) finally: bool,
+    pub(crate) prev_in_except: bool,
 }
 
 /// What an instruction asks the loop to do next.
 enum Flow {
     Next,
     Return(Word),
+    Yield(Word),
+}
+
+/// How a frame's run ended (`mp_vm_return_kind_t`; exceptions are `Err`).
+pub enum Exit {
+    /// The code returned this value.
+    Return(Word),
+    /// A generator yielded this value and can be resumed.
+    Yield(Word),
+}
+
+/// Where a frame stands: what 1.9.4 keeps in `mp_code_state_t` between two runs of a
+/// generator (ip, sp, exception stack) plus an exception to inject when it resumes.
+pub(crate) struct FrameState {
+    pub(crate) ip: usize,
+    pub(crate) sp: usize,
+    pub(crate) exc: Vec<ExcEntry>,
+    pub(crate) in_except: bool,
+    pub(crate) inject: Word,
 }
 
 impl Rt<'_> {
@@ -201,6 +220,16 @@ impl Rt<'_> {
         if has_kw {
             self.wf(f, 4 + n_def, def_kw);
         }
+        // a generator function is wrapped (`mp_obj_new_gen_wrap`)
+        let flags = (self.f(rc, 0) >> 3) as u8;
+        if flags & op::scope_flags::GENERATOR != 0 {
+            let h = self.hold(f);
+            let w = self.alloc_obj(rom(R::TGenerator), layout::GEN_WRAP_WORDS);
+            self.release(h);
+            let w = w?;
+            self.wf(w, 1, f);
+            return Ok(w);
+        }
         Ok(f)
     }
 
@@ -210,9 +239,6 @@ impl Rt<'_> {
         let Some(code) = Code::read(self, bc) else {
             return Err(self.exc_msg(R::ERuntimeError, "corrupt bytecode"));
         };
-        if code.scope_flags & op::scope_flags::GENERATOR != 0 {
-            return Err(self.not_impl("generators are not supported"));
-        }
         if self.st.depth >= MAX_DEPTH {
             let q = q!(self, "maximum recursion depth exceeded");
             return Err(self.new_exc(rom(R::ERuntimeError), &[obj::qstr_obj(q)]));
@@ -252,7 +278,7 @@ impl Rt<'_> {
     }
 
     /// `mp_setup_code_state`.
-    fn setup_args(&mut self, f: Word, code: &Code, base: usize, a: Args<'_>) -> PR<()> {
+    pub(crate) fn setup_args(&mut self, f: Word, code: &Code, base: usize, a: Args<'_>) -> PR<()> {
         let n_pos = code.n_pos_args;
         let n_kwonly = code.n_kwonly_args;
         let flags = code.scope_flags;
@@ -418,40 +444,85 @@ impl Rt<'_> {
 
     /// Runs a frame from its first instruction.
     fn run(&mut self, f: Word, code: &Code, base: usize) -> PR<Word> {
+        let mut fs = FrameState {
+            ip: code.start,
+            sp: base,
+            exc: Vec::new(),
+            in_except: false,
+            inject: NULL,
+        };
+        match self.run_frame(f, code, base, &mut fs)? {
+            Exit::Return(v) => Ok(v),
+            Exit::Yield(_) => Err(self.exc_msg(R::ERuntimeError, "yield outside a generator")),
+        }
+    }
+
+    /// Runs a frame (`mp_execute_bytecode`) from the state in `fs` until it returns, yields
+    /// or lets an exception out. `base` is where its state starts on the value stack.
+    pub(crate) fn run_frame(
+        &mut self,
+        f: Word,
+        code: &Code,
+        base: usize,
+        fs: &mut FrameState,
+    ) -> PR<Exit> {
         let ct = self.f(f, 3);
-        let mut ip = code.start;
-        let mut sp = base; // next free slot
-        let mut exc: Vec<ExcEntry> = Vec::new();
-        let mut in_except = false;
         let exc_slot = base + code.n_state;
         let last_caught = exc_slot + code.n_exc_stack;
+        let FrameState {
+            ip,
+            sp,
+            exc,
+            in_except,
+            inject,
+        } = fs;
         loop {
-            let op_ip = ip;
-            let r = self.step(code, ct, base, &mut ip, &mut sp, &mut exc, &mut in_except);
+            let op_ip = *ip;
+            let r = if *inject != NULL && code.b.get(*ip) != Some(&op::YIELD_FROM) {
+                // an exception thrown into a generator is raised where it stopped
+                let x = core::mem::replace(inject, NULL);
+                match self.make_raise_obj(x) {
+                    Ok(e) | Err(e) => Err(e),
+                }
+            } else {
+                self.step(code, ct, base, ip, sp, exc, in_except, inject)
+            };
             match r {
                 Ok(Flow::Next) => {}
-                Ok(Flow::Return(v)) => return Ok(v),
+                Ok(Flow::Return(v)) => return Ok(Exit::Return(v)),
+                Ok(Flow::Yield(v)) => return Ok(Exit::Yield(v)),
                 Err(e) => {
+                    // a StopIteration out of FOR_ITER's iterator ends the loop
+                    if code.b.get(op_ip) == Some(&op::FOR_ITER)
+                        && self.is_instance(e, rom(R::EStopIteration))
+                    {
+                        self.vset(last_caught, e);
+                        let mut p = op_ip + 1;
+                        let lab = read_ulabel(&code.b, &mut p);
+                        *ip = p + lab;
+                        *sp -= op::ITER_BUF_NSLOTS;
+                        continue;
+                    }
                     // 1.9.4's nlr buffer keeps pointing at the exception until the next one
                     // unwinds into this frame, so it stays alive that long
                     self.vset(last_caught, e);
                     let line = code.line_of(op_ip);
                     self.add_traceback(e, code.file, line, code.name);
-                    while in_except {
+                    while *in_except {
                         match exc.pop() {
-                            Some(x) => in_except = x.prev_in_except,
+                            Some(x) => *in_except = x.prev_in_except,
                             None => break,
                         }
                     }
                     match exc.last().copied() {
                         Some(h) => {
-                            in_except = true;
-                            ip = h.handler;
-                            sp = h.sp;
+                            *in_except = true;
+                            *ip = h.handler;
+                            *sp = h.sp;
                             let k = exc.len() - 1;
                             self.vset(exc_slot + k, e);
-                            self.vset(sp, e);
-                            sp += 1;
+                            self.vset(*sp, e);
+                            *sp += 1;
                         }
                         None => return Err(e),
                     }
@@ -470,6 +541,7 @@ impl Rt<'_> {
         spr: &mut usize,
         exc: &mut Vec<ExcEntry>,
         in_except: &mut bool,
+        inject: &mut Word,
     ) -> PR<Flow> {
         self.poll()?;
         let b = &code.b;
@@ -1027,8 +1099,60 @@ impl Rt<'_> {
                 };
                 return Err(self.make_raise_obj(o)?);
             }
-            op::YIELD_VALUE | op::YIELD_FROM => {
-                return Err(self.not_impl("generators are not supported"));
+            op::YIELD_VALUE => {
+                // the value stays on top; a resume replaces it with the sent value
+                commit!();
+                return Ok(Flow::Yield(top!()));
+            }
+            op::YIELD_FROM => {
+                commit!();
+                let send = pop!();
+                let t_exc = core::mem::replace(inject, NULL);
+                let sub = top!();
+                let r = if t_exc != NULL {
+                    self.resume_any(sub, NULL, t_exc)
+                } else {
+                    self.resume_any(sub, send, NULL)
+                };
+                // mp_obj_exception_match: an exception instance or class
+                let gen_exit = |rt: &mut Self| {
+                    t_exc != NULL
+                        && if rt.is_type(t_exc) {
+                            rt.is_subclass(t_exc, rom(R::EGeneratorExit))
+                        } else {
+                            rt.is_instance(t_exc, rom(R::EGeneratorExit))
+                        }
+                };
+                match r {
+                    Ok(Exit::Yield(v)) => {
+                        // stay on YIELD_FROM so the next resume delegates again
+                        ip -= 1;
+                        push!(v);
+                        commit!();
+                        return Ok(Flow::Yield(v));
+                    }
+                    Ok(Exit::Return(v)) => {
+                        set_top!(if v == NULL { NONE } else { v });
+                        commit!();
+                        if gen_exit(self) {
+                            return Err(self.make_raise_obj(t_exc)?);
+                        }
+                    }
+                    Err(e) => {
+                        if self.is_instance(e, rom(R::EStopIteration)) {
+                            let v = self.exc_args(e).first().copied().unwrap_or(NONE);
+                            set_top!(v);
+                            commit!();
+                            if gen_exit(self) {
+                                return Err(self.make_raise_obj(t_exc)?);
+                            }
+                        } else {
+                            pop!();
+                            commit!();
+                            return Err(e);
+                        }
+                    }
+                }
             }
             op::MAKE_FUNCTION => {
                 let i = read_uint(b, &mut ip);
