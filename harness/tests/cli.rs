@@ -327,3 +327,36 @@ fn without_a_live_reference_the_golden_unix32_files_stand_in() {
         text(&o.stdout)
     );
 }
+
+#[test]
+fn diff_compares_with_golden_files_when_the_reference_cannot_run() {
+    let d = Dir::new(&[("seed/plain.yaml", PLAIN)]);
+    let o = mpdiff(
+        &["diff", "fake:unavailable", "fake", "scenarios"],
+        d.tmp.path(),
+    );
+    assert_eq!(code(&o), 3, "no golden file: {}", text(&o.stderr));
+
+    let o = mpdiff(
+        &["record", "-t", "fake:reference", "scenarios"],
+        d.tmp.path(),
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    std::fs::rename(
+        d.path("golden/seed/plain@fake_reference.snap"),
+        d.path("golden/seed/plain@fake_unavailable.snap"),
+    )
+    .unwrap();
+    let o = mpdiff(
+        &["diff", "fake:unavailable", "fake", "scenarios"],
+        d.tmp.path(),
+    );
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(text(&o.stderr).contains("comparing with its golden snapshots"));
+    assert!(text(&o.stdout).contains("fake agrees with fake:reference on 1/1"));
+    let o = mpdiff(
+        &["diff", "fake:unavailable", "fake:shrink", "scenarios"],
+        d.tmp.path(),
+    );
+    assert_eq!(code(&o), 1, "{}{}", text(&o.stdout), text(&o.stderr));
+}
