@@ -786,7 +786,10 @@ impl Rt<'_> {
                 }
             }
         }
-        if (bop::OR..=bop::POWER).contains(&base_op) && self.type_of(b) == rom(R::TStr) {
+        if (bop::OR..=bop::POWER).contains(&base_op)
+            && self.type_of(b) == rom(R::TStr)
+            && ta != rom(R::TStr)
+        {
             // 1.9.4 retries with the str on the left (a reflected op), which then refuses the
             // other operand
             return Err(self.bad_implicit_conversion(a));
@@ -1008,8 +1011,8 @@ impl Rt<'_> {
             if let Some((t2, n)) =
                 str_data(&self.st.qstrs, &self.st.heap, x).map(|(t, d)| (t, d.to_vec()))
             {
-                if t2 != t {
-                    return Err(self.type_error("can't convert to str implicitly"));
+                if t2 != t && t == rom(R::TStr) {
+                    return Err(self.bad_implicit_conversion(x));
                 }
                 return Ok(n.is_empty() || d.windows(n.len()).any(|w| w == n.as_slice()));
             }
@@ -1018,8 +1021,7 @@ impl Rt<'_> {
             {
                 return Ok(d.contains(&(i as u8)));
             }
-            let n = self.type_name(x);
-            return Err(self.type_error(&format!("can't convert '{n}' object to str implicitly")));
+            return Err(self.bad_implicit_conversion(x));
         }
         let t = self.type_of(c);
         if t == rom(R::TDict) {

@@ -189,7 +189,7 @@ pub fn format_float(v: f64, fmt: u8, prec: i32, sign: u8) -> String {
     }
     let prec = if prec < 0 { 6 } else { prec as usize };
     let body = match fmt.to_ascii_lowercase() {
-        b'f' => format!("{a:.prec$}"),
+        b'f' => fixed_form(a, prec),
         b'e' => exp_form(a, prec),
         _ => {
             let p = prec.max(1);
@@ -206,7 +206,7 @@ pub fn format_float(v: f64, fmt: u8, prec: i32, sign: u8) -> String {
                 format!("{}e{x}", trim_zeros(m))
             } else {
                 let decimals = (p as i32 - 1 - e).max(0) as usize;
-                trim_zeros(&format!("{a:.decimals$}")).into()
+                trim_zeros(&fixed_form(a, decimals)).into()
             };
             s
         }
@@ -223,9 +223,66 @@ fn trim_zeros(s: &str) -> &str {
     }
 }
 
+/// Rounds a decimal digit string (`digits`, no point) to `keep` digits, half up on the first
+/// dropped digit like py/formatfloat.c; returns the digits and whether a carry added a digit.
+fn round_digits(digits: &[u8], keep: usize) -> (Vec<u8>, bool) {
+    let mut d: Vec<u8> = digits[..keep.min(digits.len())].to_vec();
+    if digits.get(keep).is_some_and(|c| *c >= b'5') {
+        let mut i = d.len();
+        loop {
+            if i == 0 {
+                d.insert(0, b'1');
+                return (d, true);
+            }
+            i -= 1;
+            if d[i] == b'9' {
+                d[i] = b'0';
+            } else {
+                d[i] += 1;
+                break;
+            }
+        }
+    }
+    (d, false)
+}
+
+/// `a` with `prec` decimals, rounded half up on the exact decimal expansion.
+fn fixed_form(a: f64, prec: usize) -> String {
+    let extra = prec + 30;
+    let s = format!("{a:.extra$}");
+    let (int_part, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let mut all: Vec<u8> = int_part.bytes().collect();
+    all.extend(frac.bytes());
+    let keep = int_part.len() + prec;
+    let (d, carried) = round_digits(&all, keep);
+    let ilen = int_part.len() + usize::from(carried);
+    let mut out = String::from_utf8_lossy(&d[..ilen]).into_owned();
+    if prec > 0 {
+        out.push('.');
+        out.push_str(&String::from_utf8_lossy(&d[ilen..]));
+    }
+    out
+}
+
 /// `d.dddde+XX` with at least two exponent digits.
 fn exp_form(a: f64, prec: usize) -> String {
-    let s = format!("{a:.prec$e}");
+    let extra = prec + 30;
+    let raw = format!("{a:.extra$e}");
+    let (m0, e0) = raw.split_once('e').unwrap_or((&raw, "0"));
+    let mut exp: i32 = e0.parse().unwrap_or(0);
+    let digits: Vec<u8> = m0.bytes().filter(u8::is_ascii_digit).collect();
+    let (mut d, carried) = round_digits(&digits, prec + 1);
+    if carried {
+        exp += 1;
+        d.truncate(prec + 1);
+    }
+    let mut m = String::from(d[0] as char);
+    if prec > 0 {
+        m.push('.');
+        m.push_str(&String::from_utf8_lossy(&d[1..]));
+    }
+    let e = format!("{exp}");
+    let s = format!("{m}e{e}");
     let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
     let (sign, digits) = match e.strip_prefix('-') {
         Some(d) => ('-', d),
