@@ -238,6 +238,32 @@ impl Rt<'_> {
                 }
                 Ok(FALSE)
             }
+            R::FReversed => {
+                self.arg_count(a, 1, 1)?;
+                let rq = q!(self, "__reversed__");
+                if self.is_user_type(self.type_of(p(0)))
+                    && let Some((m, s)) = self.load_method_maybe(p(0), rq)?
+                {
+                    return self.call_method_with_self(m, s, &[]);
+                }
+                if self.len_of(p(0)).is_none() {
+                    let n = self.type_name(p(0));
+                    return Err(self.exc_varg(
+                        R::ETypeError,
+                        "'%s' object is not subscriptable",
+                        &[&n],
+                    ));
+                }
+                let r = self.alloc_obj(rom(R::TIterator), 4)?;
+                self.wf(r, 1, p(0));
+                self.wf(r, 2, obj::small(0));
+                self.wf(r, 3, obj::small(crate::ops::it::REV));
+                Ok(r)
+            }
+            R::FMpConst => {
+                self.arg_count(a, 1, 1)?;
+                Ok(p(0))
+            }
             R::FIter => {
                 self.arg_count(a, 1, 1)?;
                 self.get_iter(p(0))

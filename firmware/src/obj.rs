@@ -104,6 +104,7 @@ rom_objects! {
     MTupleIndex, MTupleCount, MSetAdd, MSetDiscard, MSetRemove,
     MFileRead, MFileWrite, MFileClose, MFileEnter, MFileExit, MFileReadline,
     MObjectInit, MExcArgs, MGenClose, MGenSend, MGenThrow,
+    FMpConst, FReversed,
 }
 
 impl R {
@@ -262,6 +263,7 @@ pub const BUILTINS: &[(&str, R)] = &[
     ("list", R::TList),
     ("object", R::TObject),
     ("range", R::TRange),
+    ("reversed", R::FReversed),
     ("set", R::TSet),
     ("str", R::TStr),
     ("tuple", R::TTuple),
@@ -341,6 +343,7 @@ pub fn module_functions(m: R) -> &'static [(&'static str, R)] {
             ("stat", R::FOsStat),
         ],
         R::MMicropython => &[
+            ("const", R::FMpConst),
             ("mem_info", R::FMpMemInfo),
             ("qstr_info", R::FMpQstrInfo),
             ("heap_lock", R::FMpHeapLock),

@@ -33,6 +33,8 @@ pub mod it {
     pub const DITEMS: i32 = 7;
     /// an object with `__next__` (user iterator) or enumerate/zip
     pub const OBJ: i32 = 8;
+    /// any sequence backwards by `len` and subscription (`reversed`)
+    pub const REV: i32 = 9;
 }
 
 impl Rt<'_> {
@@ -528,6 +530,15 @@ impl Rt<'_> {
             it::SET => {
                 let items = self.set_items(o);
                 Ok(items.get(iu).map(|w| (*w, i + 1)))
+            }
+            it::REV => {
+                // 1.9.4's reversed object counts down from len(seq)
+                let n = self.len_of(o).unwrap_or(0);
+                if iu >= n {
+                    return Ok(None);
+                }
+                let w = self.subscr(o, obj::small((n - 1 - iu) as i32))?;
+                Ok(Some((w, i + 1)))
             }
             _ => Ok(self.obj_next(o)?.map(|w| (w, 0))),
         }
