@@ -27,10 +27,9 @@ pub const BOARD_POOL: &str = "board";
 pub struct RunnerOptions {
     /// Host jobs at once; 0 means one per CPU.
     pub jobs: usize,
-    /// Time allowed for one scenario on one target when the scenario does not say.
+    /// Time allowed for one scenario on one target when the scenario does not say (a
+    /// scenario's own `timeout` wins, as every target applies it).
     pub timeout: Duration,
-    /// When set, overrides every scenario's own `timeout`.
-    pub timeout_override: Option<Duration>,
     /// Whether several boards form one pool sharing a queue (each scenario runs on one
     /// of them), or each board runs every scenario (to compare boards).
     pub pool_boards: bool,
@@ -41,7 +40,6 @@ impl Default for RunnerOptions {
         RunnerOptions {
             jobs: 0,
             timeout: RunOptions::default().timeout,
-            timeout_override: None,
             pool_boards: true,
         }
     }
@@ -322,10 +320,7 @@ fn one(
         target: &name,
     });
     let run_options = RunOptions {
-        timeout: options
-            .timeout_override
-            .or(scenario.timeout)
-            .unwrap_or(options.timeout),
+        timeout: scenario.timeout.unwrap_or(options.timeout),
     };
     let start = Instant::now();
     let execution = catch_unwind(AssertUnwindSafe(|| target.execute(scenario, &run_options)))
@@ -408,23 +403,18 @@ mod tests {
     }
 
     #[test]
-    fn the_command_line_time_out_beats_the_scenarios_own() {
-        let text = "about: t\ntree: {}\ntimeout: 7\nsteps:\n  - observe: a\n";
-        let s = Arc::new(load_str(text, Path::new("t.yaml"), "t").unwrap());
+    fn a_scenarios_own_time_out_beats_the_default() {
+        let own = "about: t\ntree: {}\ntimeout: 7\nsteps:\n  - observe: a\n";
+        let own = Arc::new(load_str(own, Path::new("t.yaml"), "t").unwrap());
         let fake = Arc::new(plain("a"));
         let targets: Vec<Arc<dyn Target>> = vec![fake.clone()];
-        run(
-            std::slice::from_ref(&s),
-            &targets,
-            &RunnerOptions::default(),
-            &|_| {},
-        );
-        assert_eq!(fake.last_timeout(), Some(Duration::from_secs(7)));
         let options = RunnerOptions {
-            timeout_override: Some(Duration::from_secs(2)),
+            timeout: Duration::from_secs(2),
             ..RunnerOptions::default()
         };
-        run(&[s], &targets, &options, &|_| {});
+        run(std::slice::from_ref(&own), &targets, &options, &|_| {});
+        assert_eq!(fake.last_timeout(), Some(Duration::from_secs(7)));
+        run(&[scenario("u")], &targets, &options, &|_| {});
         assert_eq!(fake.last_timeout(), Some(Duration::from_secs(2)));
     }
 

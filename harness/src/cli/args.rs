@@ -69,8 +69,8 @@ pub struct RunTuning {
     /// a time.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
-    /// Seconds allowed for one scenario on one target (overrides each scenario's own
-    /// `timeout`; default 30).
+    /// Seconds allowed for one scenario on one target, for scenarios that do not set
+    /// their own `timeout` (default 30).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
     /// Serial line rate for board:PORT targets.

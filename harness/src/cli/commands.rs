@@ -172,7 +172,7 @@ fn runner_options(tuning: &RunTuning, exit: &mut Exit) -> RunnerOptions {
     };
     if let Some(secs) = tuning.timeout {
         if secs.is_finite() && secs > 0.0 {
-            options.timeout_override = Some(Duration::from_secs_f64(secs));
+            options.timeout = Duration::from_secs_f64(secs);
         } else {
             err(|w| {
                 report::note(
