@@ -1122,6 +1122,17 @@ impl Rt<'_> {
         let p = |i: usize| a.w[i];
         match r {
             R::MObjectInit => Ok(NONE),
+            R::MNativeInit => {
+                let t = self.type_of(s);
+                let native = self.native_base(t);
+                if self.is_user_type(t)
+                    && let Some(nr) = R::from_addr(native).filter(|r| *r != R::TObject)
+                {
+                    let sub = self.make_new_rom(nr, Args { w: &a.w[1..], n: a.n - 1 })?;
+                    self.wf(s, 4, sub);
+                }
+                Ok(NONE)
+            }
             R::MGenClose | R::MGenSend | R::MGenThrow => self.gen_method(r, a),
             R::MListAppend => {
                 self.arg_count(a, 2, 2)?;

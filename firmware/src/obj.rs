@@ -104,7 +104,7 @@ rom_objects! {
     MTupleIndex, MTupleCount, MSetAdd, MSetDiscard, MSetRemove,
     MFileRead, MFileWrite, MFileClose, MFileEnter, MFileExit, MFileReadline,
     MObjectInit, MExcArgs, MGenClose, MGenSend, MGenThrow,
-    FMpConst, FReversed,
+    FMpConst, FReversed, MNativeInit,
 }
 
 impl R {

@@ -141,6 +141,12 @@ impl Rt<'_> {
             let (cls, obj_) = (self.f(o, 1), self.f(o, 2));
             for b in self.type_bases(cls) {
                 if let Some(m) = self.class_lookup(b, attr) {
+                    // __init__ reaching a native base re-makes the native object
+                    if R::from_addr(m) == Some(R::MObjectInit)
+                        && self.native_base(cls) != rom(R::TObject)
+                    {
+                        return Ok(Some((rom(R::MNativeInit), obj_)));
+                    }
                     let ot = self.type_of(obj_);
                     return Ok(Some(self.convert_member(obj_, ot, m)));
                 }
@@ -378,11 +384,8 @@ impl Rt<'_> {
             // members map: alloc 0
             crate::map::map_init(&mut self.st.heap, o + 4, 0)
                 .map_err(|_| rom(R::MemoryErrorObj))?;
-            if has_native {
-                let nr = R::from_addr(native).unwrap_or(R::TObject);
-                let sub = self.make_new_rom(nr, a)?;
-                self.wf(o, 4, sub);
-            }
+            // the native base object is made after __init__ unless __init__ made it through
+            // super().__init__() (1.9.4's native_base_init_wrapper)
             let iq = q!(self, "__init__");
             if let Some(init) = self.class_lookup(t, iq)
                 && R::from_addr(init) != Some(R::MObjectInit)
@@ -404,6 +407,11 @@ impl Rt<'_> {
                         self.type_error("function takes 0 positional arguments but 1 were given")
                     );
                 }
+            }
+            if has_native && self.f(o, 4) == NULL {
+                let nr = R::from_addr(native).unwrap_or(R::TObject);
+                let sub = self.make_new_rom(nr, a)?;
+                self.wf(o, 4, sub);
             }
             Ok(o)
         })();
