@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -30,6 +30,9 @@ pub struct RunnerOptions {
     /// Time allowed for one scenario on one target when the scenario does not say (a
     /// scenario's own `timeout` wins, as every target applies it).
     pub timeout: Duration,
+    /// How long past its time-out a target may take to return before the runner gives
+    /// up on it (targets stop themselves at the time-out; this is the safety net).
+    pub grace: Duration,
     /// Whether several boards form one pool sharing a queue (each scenario runs on one
     /// of them), or each board runs every scenario (to compare boards).
     pub pool_boards: bool,
@@ -40,6 +43,7 @@ impl Default for RunnerOptions {
         RunnerOptions {
             jobs: 0,
             timeout: RunOptions::default().timeout,
+            grace: Duration::from_secs(10),
             pool_boards: true,
         }
     }
@@ -129,7 +133,7 @@ pub fn prepare_all(
             let result = catch_unwind(AssertUnwindSafe(|| t.prepare())).unwrap_or_else(|p| {
                 Err(TargetError::Unavailable {
                     target: name.clone(),
-                    message: format!("preparing panicked: {}", panic_text(&p)),
+                    message: format!("preparing panicked: {}", panic_text(&*p)),
                 })
             });
             let error = result.err();
@@ -305,10 +309,12 @@ pub fn run(
     report
 }
 
-/// Runs one pair. A panicking target gives an `error` outcome, not a dead run.
+/// Runs one pair. A panicking target gives an `error` outcome, not a dead run; so does
+/// one that has not returned `grace` after its time-out (it is left behind, so one stuck
+/// target cannot hang the whole run).
 fn one(
     index: usize,
-    scenario: &Scenario,
+    scenario: &Arc<Scenario>,
     target: &Arc<dyn Target>,
     lane: &str,
     options: &RunnerOptions,
@@ -322,13 +328,40 @@ fn one(
     let run_options = RunOptions {
         timeout: scenario.timeout.unwrap_or(options.timeout),
     };
+    let limit = run_options.timeout + options.grace;
     let start = Instant::now();
-    let execution = catch_unwind(AssertUnwindSafe(|| target.execute(scenario, &run_options)))
-        .unwrap_or_else(|p| Execution {
-            target_info: target.info(scenario.heap),
-            failure: Some(format!("target panicked: {}", panic_text(&p))),
-            ..Execution::default()
-        });
+    let (tx, rx) = mpsc::channel();
+    let spawned = {
+        let (target, scenario, run_options) = (
+            Arc::clone(target),
+            Arc::clone(scenario),
+            run_options.clone(),
+        );
+        std::thread::Builder::new()
+            .name(format!("mpdiff {name}"))
+            .spawn(move || {
+                let result =
+                    catch_unwind(AssertUnwindSafe(|| target.execute(&scenario, &run_options)));
+                let _ = tx.send(result.map_err(|p| panic_text(&*p)));
+            })
+    };
+    let failed = |why: String| Execution {
+        target_info: target.info(scenario.heap),
+        failure: Some(why),
+        ..Execution::default()
+    };
+    let execution = match spawned {
+        Err(e) => failed(format!("could not start a thread for the target: {e}")),
+        Ok(_) => match rx.recv_timeout(limit) {
+            Ok(Ok(execution)) => execution,
+            Ok(Err(panic)) => failed(format!("target panicked: {panic}")),
+            Err(_) => failed(format!(
+                "the target did not return within {:.1} s (time-out {:.1} s): abandoned",
+                limit.as_secs_f64(),
+                run_options.timeout.as_secs_f64()
+            )),
+        },
+    };
     let wall = start.elapsed();
     RunResult {
         scenario_index: index,
@@ -339,7 +372,7 @@ fn one(
     }
 }
 
-fn panic_text(payload: &Box<dyn std::any::Any + Send>) -> String {
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -416,6 +449,29 @@ mod tests {
         assert_eq!(fake.last_timeout(), Some(Duration::from_secs(7)));
         run(&[scenario("u")], &targets, &options, &|_| {});
         assert_eq!(fake.last_timeout(), Some(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn a_target_that_ignores_its_time_out_is_abandoned() {
+        let stuck = plain("stuck").delayed(Duration::from_secs(5));
+        let targets: Vec<Arc<dyn Target>> = vec![Arc::new(stuck), Arc::new(plain("quick"))];
+        let options = RunnerOptions {
+            timeout: Duration::from_millis(50),
+            grace: Duration::from_millis(50),
+            ..RunnerOptions::default()
+        };
+        let report = run(&[scenario("s")], &targets, &options, &|_| {});
+        let stuck = &report.results[0].outcome;
+        assert_eq!(stuck.target, "stuck");
+        assert_eq!(stuck.status, Status::Error);
+        assert!(
+            stuck
+                .detail
+                .as_deref()
+                .unwrap_or("")
+                .contains("did not return")
+        );
+        assert_eq!(report.results[1].outcome.status, Status::Ok);
     }
 
     #[test]
