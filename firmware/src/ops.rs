@@ -174,6 +174,25 @@ impl Rt<'_> {
             {
                 return Ok(Some((v, NULL)));
             }
+            if name == "__dict__" {
+                // a new dict with a copy of the members (read-only view, like 1.9.4's)
+                let h = crate::map::MapHeader::load(&self.st.heap, o + 4);
+                let mut items = Vec::new();
+                let mut pos = 0;
+                while let Some(kv) = h.next_filled(&self.st.heap, &mut pos) {
+                    items.push(kv);
+                }
+                let d = self.new_dict(items.len())?;
+                let hd = self.hold(d);
+                for (k, v) in items {
+                    if let Err(e) = self.dict_set(d, k, v) {
+                        self.release(hd);
+                        return Err(e);
+                    }
+                }
+                self.release(hd);
+                return Ok(Some((d, NULL)));
+            }
             if let Some(m) = self.class_lookup(t, attr) {
                 let mt = self.type_of(m);
                 if mt == rom(R::TProperty) {
@@ -202,8 +221,11 @@ impl Rt<'_> {
             let q = self.fun_name(f);
             return Ok(Some((obj::qstr_obj(q), NULL)));
         }
-        // methods of built-in types
+        // methods of built-in types (their lookup does not reach object's __init__)
         if let Some(m) = self.class_lookup(t, attr) {
+            if R::from_addr(m) == Some(R::MObjectInit) && t != rom(R::TObject) {
+                return Ok(None);
+            }
             return Ok(Some((m, o)));
         }
         Ok(None)
