@@ -14,7 +14,7 @@ use crate::fs::{FileKind, FsError};
 use crate::heap::{BLOCK, Word};
 use crate::obj::{self, FALSE, NONE, NULL, R, TRUE, layout, py_bool, rom};
 use crate::ops::{int_of, it};
-use crate::runtime::{Args, OpenFile, PR, Rt, q, str_data};
+use crate::runtime::{Args, OpenFile, PR, Rt, q};
 
 fn errno_of(e: FsError) -> i32 {
     match e {
@@ -28,7 +28,7 @@ fn errno_of(e: FsError) -> i32 {
 }
 
 impl Rt<'_> {
-    fn arg_count(&mut self, a: Args<'_>, min: usize, max: usize) -> PR<()> {
+    pub(crate) fn arg_count(&mut self, a: Args<'_>, min: usize, max: usize) -> PR<()> {
         if a.n < min || a.n > max {
             if min == max {
                 return Err(self.type_error(&format!(
@@ -1134,15 +1134,23 @@ impl Rt<'_> {
                 Ok(NONE)
             }
             R::MGenClose | R::MGenSend | R::MGenThrow => self.gen_method(r, a),
+            R::MBytearrayExtend => {
+                self.arg_count(a, 2, 2)?;
+                let data = if self.type_of(p(1)) == rom(R::TBytearray) {
+                    self.bytearray_data(p(1))
+                } else if let Some(b) = self.str_bytes(p(1)) {
+                    b
+                } else {
+                    return Err(self.type_error("object with buffer protocol required"));
+                };
+                self.bytearray_add(s, &data, false)?;
+                Ok(NONE)
+            }
             R::MListAppend => {
                 self.arg_count(a, 2, 2)?;
                 if self.type_of(s) == rom(R::TBytearray) {
-                    let mut d = self.bytearray_data(s);
-                    d.push(int_of(p(1)).unwrap_or(0) as u8);
-                    let n = self.new_bytearray(&d)?;
-                    let (x, y) = (self.f(n, 2), self.f(n, 3));
-                    self.wf(s, 2, x);
-                    self.wf(s, 3, y);
+                    let v = self.get_int(p(1))?;
+                    self.bytearray_add(s, &[v as u8], true)?;
                     return Ok(NONE);
                 }
                 self.list_append(s, p(1))?;
@@ -1426,169 +1434,6 @@ impl Rt<'_> {
         }
     }
 
-    fn str_method(&mut self, r: R, a: Args<'_>) -> PR<Word> {
-        let s = a.w[0];
-        let Some((st, d)) =
-            str_data(&self.st.qstrs, &self.st.heap, s).map(|(t, d)| (t, d.to_vec()))
-        else {
-            if r == R::MBytesDecode && self.type_of(s) == rom(R::TBytearray) {
-                let d = self.bytearray_data(s);
-                return self.new_str_vstr(&d);
-            }
-            return Err(self.type_error("bad argument"));
-        };
-        let is_str = st == rom(R::TStr);
-        let mk = |rt: &mut Self, b: &[u8]| -> PR<Word> {
-            if is_str {
-                rt.new_str_vstr(b)
-            } else {
-                rt.new_str_heap(R::TBytes, b)
-            }
-        };
-        let arg = |rt: &mut Self, i: usize| -> PR<Option<Vec<u8>>> {
-            match a.w.get(i) {
-                Some(w) if i < a.n && *w != NONE => rt.get_str(*w).map(Some),
-                _ => Ok(None),
-            }
-        };
-        match r {
-            R::MStrJoin => {
-                let items = self.collect_iter(a.w[1])?;
-                let mut out = Vec::new();
-                for (i, w) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.extend_from_slice(&d);
-                    }
-                    out.extend(self.get_str(*w)?);
-                }
-                mk(self, &out)
-            }
-            R::MStrSplit | R::MStrRsplit => {
-                let sep = arg(self, 1)?;
-                let parts: Vec<Vec<u8>> = match sep {
-                    Some(sep) if !sep.is_empty() => split_bytes(&d, &sep),
-                    Some(_) => return Err(self.value_error("empty separator")),
-                    None => d
-                        .split(|c| c.is_ascii_whitespace())
-                        .filter(|x| !x.is_empty())
-                        .map(<[u8]>::to_vec)
-                        .collect(),
-                };
-                let l = self.new_list(&[])?;
-                let base = self.vlen();
-                self.vpush(l);
-                for p in parts {
-                    let w = mk(self, &p)?;
-                    self.list_append(l, w)?;
-                }
-                self.vtrunc(base);
-                Ok(l)
-            }
-            R::MStrStartswith | R::MStrEndswith => {
-                let x = arg(self, 1)?.unwrap_or_default();
-                Ok(py_bool(if r == R::MStrStartswith {
-                    d.starts_with(&x)
-                } else {
-                    d.ends_with(&x)
-                }))
-            }
-            R::MStrStrip | R::MStrLstrip | R::MStrRstrip => {
-                let chars = arg(self, 1)?;
-                let is_strip = |c: &u8| match &chars {
-                    Some(cs) => cs.contains(c),
-                    None => c.is_ascii_whitespace(),
-                };
-                let mut st_ = 0;
-                let mut en = d.len();
-                if r != R::MStrRstrip {
-                    while st_ < en && is_strip(&d[st_]) {
-                        st_ += 1;
-                    }
-                }
-                if r != R::MStrLstrip {
-                    while en > st_ && is_strip(&d[en - 1]) {
-                        en -= 1;
-                    }
-                }
-                if st_ == 0 && en == d.len() {
-                    return Ok(s);
-                }
-                mk(self, &d[st_..en])
-            }
-            R::MStrReplace => {
-                let old = arg(self, 1)?.unwrap_or_default();
-                let new = arg(self, 2)?.unwrap_or_default();
-                if old.is_empty() {
-                    return Ok(s);
-                }
-                let parts = split_bytes(&d, &old);
-                let out = parts.join(&new[..]);
-                mk(self, &out)
-            }
-            R::MStrFind | R::MStrRfind | R::MStrIndex => {
-                let x = arg(self, 1)?.unwrap_or_default();
-                let pos = if r == R::MStrRfind {
-                    (0..=d.len().saturating_sub(x.len()))
-                        .rev()
-                        .find(|i| d[*i..].starts_with(&x))
-                } else {
-                    (0..=d.len().saturating_sub(x.len())).find(|i| d[*i..].starts_with(&x))
-                };
-                match pos {
-                    Some(p) if x.len() <= d.len() => Ok(obj::small(p as i32)),
-                    _ if r == R::MStrIndex => Err(self.value_error("substring not found")),
-                    _ => Ok(obj::small(-1)),
-                }
-            }
-            R::MStrCount => {
-                let x = arg(self, 1)?.unwrap_or_default();
-                if x.is_empty() {
-                    return Ok(obj::small(d.len() as i32 + 1));
-                }
-                Ok(obj::small(split_bytes(&d, &x).len() as i32 - 1))
-            }
-            R::MStrUpper => mk(self, &d.to_ascii_uppercase()),
-            R::MStrLower => mk(self, &d.to_ascii_lowercase()),
-            R::MStrIsdigit => Ok(py_bool(!d.is_empty() && d.iter().all(u8::is_ascii_digit))),
-            R::MStrIsalpha => Ok(py_bool(
-                !d.is_empty() && d.iter().all(u8::is_ascii_alphabetic),
-            )),
-            R::MStrIsspace => Ok(py_bool(
-                !d.is_empty() && d.iter().all(u8::is_ascii_whitespace),
-            )),
-            R::MStrEncode => self.new_str_heap(R::TBytes, &d),
-            R::MBytesDecode => self.new_str_vstr(&d),
-            R::MStrPartition | R::MStrRpartition => {
-                let sep = arg(self, 1)?.unwrap_or_default();
-                if sep.is_empty() {
-                    return Err(self.value_error("empty separator"));
-                }
-                let found = if r == R::MStrPartition {
-                    (0..d.len()).find(|i| d[*i..].starts_with(&sep))
-                } else {
-                    (0..d.len()).rev().find(|i| d[*i..].starts_with(&sep))
-                };
-                let (x, y, z) = match found {
-                    Some(i) => (d[..i].to_vec(), sep.clone(), d[i + sep.len()..].to_vec()),
-                    None if r == R::MStrRpartition => (vec![], vec![], d.clone()),
-                    None => (d.clone(), vec![], vec![]),
-                };
-                let base = self.vlen();
-                let wx = mk(self, &x)?;
-                self.vpush(wx);
-                let wy = mk(self, &y)?;
-                self.vpush(wy);
-                let wz = mk(self, &z)?;
-                self.vpush(wz);
-                let t = self.new_tuple(&[wx, wy, wz]);
-                self.vtrunc(base);
-                t
-            }
-            R::MStrFormat => self.str_format(a),
-            _ => Err(self.not_impl(&format!("{} not implemented", obj::rom_fun_name(r)))),
-        }
-    }
-
     /// The attributes of ROM modules.
     pub fn rom_module_attr(&mut self, m: R, name: &str) -> PR<Option<Word>> {
         if name == "__name__" {
@@ -1650,23 +1495,6 @@ impl Rt<'_> {
         };
         Ok(Some(v))
     }
-}
-
-fn split_bytes(d: &[u8], sep: &[u8]) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i + sep.len() <= d.len() {
-        if &d[i..i + sep.len()] == sep {
-            out.push(d[start..i].to_vec());
-            i += sep.len();
-            start = i;
-        } else {
-            i += 1;
-        }
-    }
-    out.push(d[start..].to_vec());
-    out
 }
 
 fn libm_pow10(d: i32) -> f64 {

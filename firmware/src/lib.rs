@@ -19,6 +19,7 @@ pub mod qstr;
 pub mod repl;
 pub mod runtime;
 pub mod strfmt;
+pub mod strobj;
 pub mod vm;
 
 pub use compile::InputKind;
