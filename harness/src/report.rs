@@ -251,8 +251,11 @@ pub fn matrix(w: &mut dyn Write, m: &Matrix<'_>) -> io::Result<()> {
     if let Some(reference) = &m.reference {
         writeln!(
             w,
-            "✓/✗: agrees with {reference} (modules, names, evals, errors, memory class); \
-             \"order\": same names in another order; \"declared\": a divergence the scenario declares"
+            "✓/✗: agrees with {reference} (modules, names, evals, errors, memory class)"
+        )?;
+        writeln!(
+            w,
+            "\"order\": same names in another order; \"declared\": a divergence the scenario declares"
         )?;
     }
     summary(w, m)
