@@ -749,43 +749,89 @@ impl Rt<'_> {
 
     /// `list.sort(key=None, reverse=False)` (a stable insertion sort over the item array).
     pub fn list_sort(&mut self, l: Word, key: Word, reverse: Word) -> PR<()> {
-        let items = self.seq_items(l);
-        let base = self.vlen();
-        let mut keyed: Vec<(Word, Word)> = Vec::with_capacity(items.len());
-        for w in items {
-            let k = if key == NONE {
-                w
-            } else {
-                self.call_n(key, &[w])?
-            };
-            self.vpush(k);
-            keyed.push((k, w));
+        let len = self.f(l, 2) as usize;
+        if len > 1 {
+            let blr = if self.is_true(reverse)? { FALSE } else { TRUE };
+            let key = if key == NONE { NULL } else { key };
+            self.quicksort(l, 0, len as isize - 1, key, blr)?;
         }
-        let rev = self.is_true(reverse)?;
+        Ok(())
+    }
+
+    /// Item `i` of list `l` through the sort key (called again at every comparison, like
+    /// 1.9.4).
+    fn sort_key(&mut self, l: Word, i: isize, key: Word) -> PR<Word> {
+        let w = self.f(self.f(l, 3), i as usize);
+        if key == NULL {
+            Ok(w)
+        } else {
+            self.call_n(key, &[w])
+        }
+    }
+
+    /// 1.9.4's `mp_quicksort` over items `head..=tail` (not stable: equal keys move), with
+    /// `blr` the `<` result that keeps an item before the pivot (True, or False to reverse).
+    fn quicksort(
+        &mut self,
+        l: Word,
+        mut head: isize,
+        mut tail: isize,
+        key: Word,
+        blr: Word,
+    ) -> PR<()> {
         let lt = crate::compile::opcodes::binary::LESS;
-        // merge-free stable insertion sort: n is small in practice
-        let mut out: Vec<(Word, Word)> = Vec::with_capacity(keyed.len());
-        for x in keyed {
-            let mut pos = out.len();
-            while pos > 0 {
-                let (a, b) = if rev {
-                    (out[pos - 1].0, x.0)
-                } else {
-                    (x.0, out[pos - 1].0)
-                };
-                let c = self.binary_op(lt, a, b)?;
-                if c == TRUE {
-                    pos -= 1;
-                } else {
-                    break;
+        while head < tail {
+            let mut h = head - 1;
+            let mut t = tail;
+            let v = self.sort_key(l, tail, key)?;
+            let base = self.vlen();
+            self.vpush(v);
+            let r = (|| {
+                loop {
+                    loop {
+                        h += 1;
+                        if h >= t {
+                            break;
+                        }
+                        let k = self.sort_key(l, h, key)?;
+                        if self.binary_op(lt, k, v)? != blr {
+                            break;
+                        }
+                    }
+                    loop {
+                        t -= 1;
+                        if h >= t {
+                            break;
+                        }
+                        let k = self.sort_key(l, t, key)?;
+                        if self.binary_op(lt, v, k)? != blr {
+                            break;
+                        }
+                    }
+                    if h >= t {
+                        break;
+                    }
+                    let it = self.f(l, 3);
+                    let (x, y) = (self.f(it, h as usize), self.f(it, t as usize));
+                    self.wf(it, h as usize, y);
+                    self.wf(it, t as usize, x);
                 }
+                Ok::<(), Word>(())
+            })();
+            self.vtrunc(base);
+            r?;
+            let it = self.f(l, 3);
+            let (x, y) = (self.f(it, h as usize), self.f(it, tail as usize));
+            self.wf(it, h as usize, y);
+            self.wf(it, tail as usize, x);
+            // the smaller part recursively, the other in this loop
+            if t - head < tail - h - 1 {
+                self.quicksort(l, head, t, key, blr)?;
+                head = h + 1;
+            } else {
+                self.quicksort(l, h + 1, tail, key, blr)?;
+                tail = t;
             }
-            out.insert(pos, x);
-        }
-        self.vtrunc(base);
-        let it = self.f(l, 3);
-        for (i, (_, w)) in out.iter().enumerate() {
-            self.wf(it, i, *w);
         }
         Ok(())
     }
@@ -1181,6 +1227,7 @@ impl Rt<'_> {
                 }
                 self.wf(it, len - 1, 0);
                 self.wf(s, 2, (len - 1) as Word);
+                self.list_shrink(s);
                 Ok(v)
             }
             R::MListInsert => {

@@ -1267,6 +1267,80 @@ impl Rt<'_> {
                 self.wf(o, 2, (len - 1) as Word);
                 return Ok(());
             }
+    /// After an item left a list: halve the items array when less than half of it is used
+    /// (`list_pop`'s policy, never below 4 slots).
+    pub fn list_shrink(&mut self, l: Word) {
+        let (alloc, len) = (self.f(l, 1) as usize, self.f(l, 2) as usize);
+        if alloc > 4 && alloc > 2 * len {
+            let it = self.f(l, 3);
+            if let Some(p) = self.st.heap.realloc(it, alloc / 2 * crate::heap::WORD_BYTES, true) {
+                self.wf(l, 3, p);
+                self.wf(l, 1, (alloc / 2) as Word);
+            }
+        }
+    }
+
+    /// `list[a:b] = seq` and `del list[a:b]` (list_subscr with a slice: step 1 only; the items
+    /// array grows to exactly the new length and never shrinks here).
+    fn list_store_slice(&mut self, l: Word, sl: Word, v: Word) -> PR<()> {
+        let (a, b, s) = (self.f(sl, 1), self.f(sl, 2), self.f(sl, 3));
+        if s != NONE && int_of(s) != Some(1) {
+            return Err(self.not_impl(""));
+        }
+        let len = self.f(l, 2) as i64;
+        let norm = |w: Word, def: i64| -> i64 {
+            match int_of(w) {
+                Some(x) => {
+                    let x = i64::from(x);
+                    (if x < 0 { x + len } else { x }).clamp(0, len)
+                }
+                None => def,
+            }
+        };
+        let start = norm(a, 0) as usize;
+        let stop = (norm(b, len) as usize).max(start);
+        let new: Vec<Word> = if v == NULL {
+            Vec::new()
+        } else {
+            let vt = self.type_of(v);
+            if vt != rom(R::TList) && vt != rom(R::TTuple) && v != rom(R::EmptyTuple) {
+                let n = self.type_name(v);
+                return Err(self.exc_varg(
+                    R::ETypeError,
+                    "object '%s' is not a tuple or list",
+                    &[&n],
+                ));
+            }
+            self.seq_items(v)
+        };
+        let mut items = self.seq_items(l);
+        let old_len = items.len();
+        items.splice(start..stop, new);
+        let alloc = self.f(l, 1) as usize;
+        if items.len() > alloc {
+            let it = self.f(l, 3);
+            match self.st.heap.realloc(it, items.len() * crate::heap::WORD_BYTES, true) {
+                Some(p) => {
+                    self.wf(l, 3, p);
+                    self.wf(l, 1, items.len() as Word);
+                }
+                None => {
+                    self.st.alloc_fail = items.len() * crate::heap::WORD_BYTES;
+                    return Err(rom(R::MemoryErrorObj));
+                }
+            }
+        }
+        let it = self.f(l, 3);
+        for (i, w) in items.iter().enumerate() {
+            self.wf(it, i, *w);
+        }
+        for i in items.len()..old_len {
+            self.wf(it, i, NULL);
+        }
+        self.wf(l, 2, items.len() as Word);
+        Ok(())
+    }
+
             self.wf(it, i, v);
             return Ok(());
         }
@@ -1280,6 +1354,9 @@ impl Rt<'_> {
                 .write_u8(it + i as u32, int_of(v).unwrap_or(0) as u8);
             return Ok(());
         }
+            if self.type_of(idx) == rom(R::TSlice) {
+                return self.list_store_slice(o, idx, v);
+            }
         if self.is_user_type(t) {
             let name = if v == NULL {
                 "__delitem__"
@@ -1290,6 +1367,7 @@ impl Rt<'_> {
             if let Some(m) = self.class_lookup(t, mq) {
                 if v == NULL {
                     self.call_method_with_self(m, o, &[idx])?;
+                self.list_shrink(o);
                 } else {
                     self.call_method_with_self(m, o, &[idx, v])?;
                 }
@@ -1514,6 +1592,7 @@ impl Rt<'_> {
             out.push_str(&format!("<class '{}'>", self.type_name_of_type(w)));
             return;
         }
+                R::TType => out.push_str(&format!("<class '{}'>", self.type_name_of_type(w))),
         out.push_str(&format!("<object {:x}>", w));
     }
 
