@@ -775,6 +775,23 @@ impl Rt<'_> {
         if let Some(r) = self.str_binary_op(base_op, a, b)? {
             return Ok(r);
         }
+        if ta == rom(R::TBytearray) && base_op == bop::ADD {
+            // array_binary_op: anything with the buffer protocol on the right
+            let rhs = if tb == rom(R::TBytearray) {
+                self.bytearray_data(b)
+            } else if let Some(d) = self.str_bytes(b) {
+                d
+            } else {
+                return Err(self.type_error("object with buffer protocol required"));
+            };
+            if op == bop::INPLACE_ADD {
+                self.bytearray_add(a, &rhs, false)?;
+                return Ok(a);
+            }
+            let mut v = self.bytearray_data(a);
+            v.extend_from_slice(&rhs);
+            return self.new_bytearray(&v);
+        }
         if (ta == rom(R::TStr) || ta == rom(R::TBytes)) && base_op == bop::MODULO {
             return self.str_format_percent(a, b);
         }
@@ -1182,6 +1199,31 @@ impl Rt<'_> {
             return Err(self.value_error("slice step cannot be zero"));
         }
         let t = self.type_of(o);
+        if step != 1 && t != rom(R::TList) {
+            // 1.9.4 only has fast slices (step 1) for everything but lists
+            return Err(self.not_impl("only slices with step=1 (aka None) are supported"));
+        }
+        if self.is_str(o) {
+            let d = self.str_bytes(o).unwrap_or_default();
+            if !d.is_ascii() {
+                // char indexes in the unicode build
+                let starts: Vec<usize> = (0..d.len()).filter(|i| d[*i] & 0xc0 != 0x80).collect();
+                let n = starts.len() as i64;
+                let bound = |v: Word, def: i64| -> i64 {
+                    match int_of(v) {
+                        Some(x) => {
+                            let x = i64::from(x);
+                            (if x < 0 { x + n } else { x }).clamp(0, n)
+                        }
+                        None => def,
+                    }
+                };
+                let (c0, c1) = (bound(a, 0), bound(b, n));
+                let off = |c: i64| starts.get(c as usize).copied().unwrap_or(d.len());
+                let (b0, b1) = (off(c0), off(c1.max(c0)));
+                return self.new_str_of_type(rom(R::TStr), &d[b0..b1]);
+            }
+        }
         let (kind, items_w, bytes): (u8, Vec<Word>, Vec<u8>) = if let Some((st, d)) =
             str_data(&self.st.qstrs, &self.st.heap, o).map(|(t, d)| (t, d.to_vec()))
         {
@@ -1233,8 +1275,8 @@ impl Rt<'_> {
             _ => {
                 let v: Vec<u8> = idx.iter().map(|i| bytes[*i]).collect();
                 match kind {
-                    0 => self.new_str_vstr(&v),
-                    1 => self.new_str_heap(R::TBytes, &v),
+                    0 => self.new_str_of_type(rom(R::TStr), &v),
+                    1 => self.new_str_of_type(rom(R::TBytes), &v),
                     _ => self.new_bytearray(&v),
                 }
             }
@@ -1242,31 +1284,6 @@ impl Rt<'_> {
     }
 
     /// `obj[index] = value` (`value == NULL` deletes).
-    pub fn store_subscr(&mut self, o: Word, idx: Word, v: Word) -> PR<()> {
-        let t = self.type_of(o);
-        if t == rom(R::TDict) {
-            if v == NULL {
-                if self.dict_del(o, idx).is_none() {
-                    return Err(self.new_exc(rom(R::EKeyError), &[idx]));
-                }
-                return Ok(());
-            }
-            self.hash(idx)?;
-            return self.dict_set(o, idx, v);
-        }
-        if t == rom(R::TList) {
-            let len = self.f(o, 2) as usize;
-            let i = self.index(idx, len, "list")?;
-            let it = self.f(o, 3);
-            if v == NULL {
-                for j in i..len - 1 {
-                    let w = self.f(it, j + 1);
-                    self.wf(it, j, w);
-                }
-                self.wf(it, len - 1, 0);
-                self.wf(o, 2, (len - 1) as Word);
-                return Ok(());
-            }
     /// After an item left a list: halve the items array when less than half of it is used
     /// (`list_pop`'s policy, never below 4 slots).
     pub fn list_shrink(&mut self, l: Word) {
@@ -1341,8 +1358,40 @@ impl Rt<'_> {
         Ok(())
     }
 
+    pub fn store_subscr(&mut self, o: Word, idx: Word, v: Word) -> PR<()> {
+        let t = self.type_of(o);
+        if t == rom(R::TDict) {
+            if v == NULL {
+                if self.dict_del(o, idx).is_none() {
+                    return Err(self.new_exc(rom(R::EKeyError), &[idx]));
+                }
+                return Ok(());
+            }
+            self.hash(idx)?;
+            return self.dict_set(o, idx, v);
+        }
+        if t == rom(R::TList) {
+            if self.type_of(idx) == rom(R::TSlice) {
+                return self.list_store_slice(o, idx, v);
+            }
+            let len = self.f(o, 2) as usize;
+            let i = self.index(idx, len, "list")?;
+            let it = self.f(o, 3);
+            if v == NULL {
+                for j in i..len - 1 {
+                    let w = self.f(it, j + 1);
+                    self.wf(it, j, w);
+                }
+                self.wf(it, len - 1, 0);
+                self.wf(o, 2, (len - 1) as Word);
+                self.list_shrink(o);
+                return Ok(());
+            }
             self.wf(it, i, v);
             return Ok(());
+        }
+        if t == rom(R::TBytearray) && v != NULL && self.type_of(idx) == rom(R::TSlice) {
+            return self.bytearray_store_slice(o, idx, v);
         }
         if t == rom(R::TBytearray) && v != NULL {
             let len = self.f(o, 2) as usize;
@@ -1354,9 +1403,6 @@ impl Rt<'_> {
                 .write_u8(it + i as u32, int_of(v).unwrap_or(0) as u8);
             return Ok(());
         }
-            if self.type_of(idx) == rom(R::TSlice) {
-                return self.list_store_slice(o, idx, v);
-            }
         if self.is_user_type(t) {
             let name = if v == NULL {
                 "__delitem__"
@@ -1367,7 +1413,6 @@ impl Rt<'_> {
             if let Some(m) = self.class_lookup(t, mq) {
                 if v == NULL {
                     self.call_method_with_self(m, o, &[idx])?;
-                self.list_shrink(o);
                 } else {
                     self.call_method_with_self(m, o, &[idx, v])?;
                 }
@@ -1564,6 +1609,7 @@ impl Rt<'_> {
                     out.push_str("])");
                 }
                 R::TFile => out.push_str(&format!("<io.TextIOWrapper {:x}>", w)),
+                R::TType => out.push_str(&format!("<class '{}'>", self.type_name_of_type(w))),
                 r if obj::is_exc_type(r) => self.repr_exc(w, out, depth),
                 _ => out.push_str(&format!("<{} object at {:x}>", self.type_name(w), w)),
             }
@@ -1592,7 +1638,6 @@ impl Rt<'_> {
             out.push_str(&format!("<class '{}'>", self.type_name_of_type(w)));
             return;
         }
-                R::TType => out.push_str(&format!("<class '{}'>", self.type_name_of_type(w))),
         out.push_str(&format!("<object {:x}>", w));
     }
 

@@ -626,4 +626,68 @@ impl Rt<'_> {
         self.wf(ba, 3, items);
         Ok(())
     }
+
+    /// `bytearray[a:b] = array_or_bytes` (MICROPY_PY_ARRAY_SLICE_ASSIGN in py/objarray.c).
+    pub(crate) fn bytearray_store_slice(&mut self, ba: Word, sl: Word, v: Word) -> PR<()> {
+        let (a, b, st) = (self.f(sl, 1), self.f(sl, 2), self.f(sl, 3));
+        if st != NONE && crate::ops::int_of(st) != Some(1) {
+            return Err(self.not_impl("only slices with step=1 (aka None) are supported"));
+        }
+        let len = self.f(ba, 2) as i64;
+        let bound = |w: Word, def: i64| -> i64 {
+            match crate::ops::int_of(w) {
+                Some(x) => {
+                    let x = i64::from(x);
+                    (if x < 0 { x + len } else { x }).clamp(0, len)
+                }
+                None => def,
+            }
+        };
+        let start = bound(a, 0);
+        let stop = bound(b, len).max(start);
+        let tv = self.type_of(v);
+        let src = if tv == rom(R::TBytearray) {
+            self.bytearray_data(v)
+        } else if tv == rom(R::TBytes) {
+            self.str_bytes(v).unwrap_or_default()
+        } else {
+            return Err(self.not_impl("array/bytes required on right side"));
+        };
+        let mut data = self.bytearray_data(ba);
+        let adj = src.len() as i64 - (stop - start);
+        let w1 = self.f(ba, 1);
+        let free = i64::from(w1 >> 8);
+        let mut items = self.f(ba, 3);
+        let mut w1n = w1;
+        if adj > free {
+            // grows exactly, like 1.9.4 ("conservative" policy); free becomes 0
+            let n = (len + adj) as usize;
+            let h = self.hold(ba);
+            let r = if items == 0 {
+                self.st.heap.alloc(n)
+            } else {
+                self.st.heap.realloc(items, n, true)
+            };
+            self.release(h);
+            match r {
+                Some(p) => items = p,
+                None => {
+                    self.st.alloc_fail = n;
+                    return Err(rom(R::MemoryErrorObj));
+                }
+            }
+            w1n = w1 & 0xff;
+        }
+        data.splice(start as usize..stop as usize, src);
+        let _ = self.st.heap.write_bytes(items, &data);
+        if adj < 0 {
+            // mp_seq_clear of the freed tail
+            let z = alloc::vec![0u8; (-adj) as usize];
+            let _ = self.st.heap.write_bytes(items + data.len() as Word, &z);
+        }
+        self.wf(ba, 1, w1n);
+        self.wf(ba, 2, data.len() as Word);
+        self.wf(ba, 3, items);
+        Ok(())
+    }
 }
