@@ -450,6 +450,18 @@ impl Rt<'_> {
                 self.io.write(s.as_bytes());
                 Ok(NONE)
             }
+            R::FJsonLoads => {
+                self.arg_count(a, 1, 1)?;
+                let Some(text) = self.str_bytes(p(0)) else {
+                    let n = self.type_name(p(0));
+                    return Err(self.exc_varg(
+                        R::ETypeError,
+                        "object with buffer protocol required",
+                        &[&n],
+                    ));
+                };
+                self.json_loads(&text)
+            }
             R::FJsonDumps => {
                 self.arg_count(a, 1, 1)?;
                 let mut out = String::new();
@@ -834,6 +846,220 @@ impl Rt<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `ujson.loads` (modujson.c's stream parser): a scratch vstr of 8 bytes that grows like
+    /// `vstr_ensure_extra`, and a list used as the stack of open containers.
+    fn json_loads(&mut self, s: &[u8]) -> PR<Word> {
+        let base = self.vlen();
+        let mut vstr_alloc = 8;
+        let vstr = self.alloc(vstr_alloc)?;
+        let vslot = self.vpush(vstr);
+        let r = self.json_parse(s, vslot, &mut vstr_alloc);
+        if r.is_ok() {
+            let v = self.vget(vslot);
+            self.st.heap.free(v);
+        }
+        self.vtrunc(base);
+        r
+    }
+
+    fn json_parse(&mut self, s: &[u8], vslot: usize, vstr_alloc: &mut usize) -> PR<Word> {
+        let fail = |rt: &mut Self| rt.value_error("syntax error in JSON");
+        // the stack of open containers, then the current one and a pending dict key
+        let stack = self.vpush(NULL);
+        let top_slot = self.vpush(NULL);
+        let key_slot = self.vpush(NULL);
+        let mut depth = 0usize;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut i = 0usize;
+        let cur = |i: usize| s.get(i).copied().unwrap_or(0);
+        // grows the scratch buffer like vstr_ensure_extra (len + 16, rounded up to 8)
+        let grow = |rt: &mut Self, len: usize, alloc: &mut usize| -> PR<()> {
+            if len + 1 > *alloc {
+                let new_alloc = ((len + 1 + 16) & !7) + 8;
+                let v = rt.vget(vslot);
+                match rt.st.heap.realloc(v, new_alloc, true) {
+                    Some(p) => {
+                        rt.vset(vslot, p);
+                        *alloc = new_alloc;
+                    }
+                    None => {
+                        rt.st.alloc_fail = new_alloc;
+                        return Err(rom(R::MemoryErrorObj));
+                    }
+                }
+            }
+            Ok(())
+        };
+        loop {
+            if i >= s.len() {
+                break;
+            }
+            let c = s[i];
+            i += 1;
+            let mut enter = false;
+            let next: Word = match c {
+                b',' | b':' | b' ' | b'\t' | b'\n' | b'\r' => continue,
+                b'n' | b'f' | b't' => {
+                    let (word, v): (&[u8], Word) = match c {
+                        b'n' => (b"ull", NONE),
+                        b'f' => (b"alse", FALSE),
+                        _ => (b"rue", TRUE),
+                    };
+                    if s.get(i..i + word.len()) == Some(word) {
+                        i += word.len();
+                        v
+                    } else {
+                        NULL
+                    }
+                }
+                b'"' => {
+                    buf.clear();
+                    while i < s.len() && s[i] != b'"' {
+                        let mut ch = s[i];
+                        if ch == b'\\' {
+                            i += 1;
+                            ch = cur(i);
+                            match ch {
+                                b'b' => ch = 0x08,
+                                b'f' => ch = 0x0c,
+                                b'n' => ch = 0x0a,
+                                b'r' => ch = 0x0d,
+                                b't' => ch = 0x09,
+                                b'u' => {
+                                    let mut num: u32 = 0;
+                                    for _ in 0..4 {
+                                        i += 1;
+                                        let mut d = (cur(i) | 0x20).wrapping_sub(b'0');
+                                        if d > 9 {
+                                            d = d.wrapping_sub(b'a' - (b'9' + 1));
+                                        }
+                                        num = (num << 4) | u32::from(d);
+                                    }
+                                    let mut tmp = [0u8; 4];
+                                    let enc = char::from_u32(num)
+                                        .unwrap_or('\u{fffd}')
+                                        .encode_utf8(&mut tmp);
+                                    grow(self, buf.len() + enc.len() - 1, vstr_alloc)?;
+                                    buf.extend_from_slice(enc.as_bytes());
+                                    i += 1;
+                                    continue;
+                                }
+                                _ => {}
+                            }
+                        }
+                        grow(self, buf.len(), vstr_alloc)?;
+                        buf.push(ch);
+                        i += 1;
+                    }
+                    if i >= s.len() {
+                        return Err(fail(self));
+                    }
+                    i += 1;
+                    self.new_str(&buf)?
+                }
+                b'-' | b'0'..=b'9' => {
+                    buf.clear();
+                    let mut flt = false;
+                    let mut ch = c;
+                    loop {
+                        grow(self, buf.len(), vstr_alloc)?;
+                        buf.push(ch);
+                        ch = cur(i);
+                        if ch == b'.' || ch == b'E' || ch == b'e' {
+                            flt = true;
+                        } else if !(ch == b'-' || ch.is_ascii_digit()) {
+                            break;
+                        }
+                        i += 1;
+                    }
+                    if flt {
+                        let t = String::from_utf8_lossy(&buf);
+                        match t.parse::<f64>() {
+                            Ok(f) => self.new_float(f)?,
+                            Err(_) => return Err(self.value_error("invalid syntax for number")),
+                        }
+                    } else {
+                        self.parse_int(&buf, 10)?
+                    }
+                }
+                b'[' => {
+                    enter = true;
+                    self.new_list(&[])?
+                }
+                b'{' => {
+                    enter = true;
+                    self.new_dict(0)?
+                }
+                b'}' | b']' => {
+                    if self.vget(top_slot) == NULL {
+                        return Err(fail(self));
+                    }
+                    if depth == 0 {
+                        break;
+                    }
+                    depth -= 1;
+                    let st = self.vget(stack);
+                    let it = self.f(st, 3);
+                    let t = self.f(it, depth);
+                    self.wf(st, 2, depth as Word);
+                    self.vset(top_slot, t);
+                    continue;
+                }
+                _ => return Err(fail(self)),
+            };
+            if next == NULL {
+                return Err(fail(self));
+            }
+            let top = self.vget(top_slot);
+            if top == NULL {
+                self.vset(top_slot, next);
+                if !enter {
+                    break;
+                }
+                continue;
+            }
+            let h = self.hold(next);
+            let r = (|| {
+                if self.type_of(top) == rom(R::TList) {
+                    self.list_append(top, next)?;
+                } else {
+                    let k = self.vget(key_slot);
+                    if k == NULL {
+                        self.vset(key_slot, next);
+                        if enter {
+                            return Err(fail(self));
+                        }
+                    } else {
+                        self.dict_set(top, k, next)?;
+                        self.vset(key_slot, NULL);
+                    }
+                }
+                if enter {
+                    let st = self.vget(stack);
+                    if st == NULL {
+                        let l = self.new_list(&[top])?;
+                        self.vset(stack, l);
+                    } else {
+                        self.list_append(st, top)?;
+                    }
+                    depth += 1;
+                    self.vset(top_slot, next);
+                }
+                Ok::<(), Word>(())
+            })();
+            self.release(h);
+            r?;
+        }
+        while i < s.len() && s[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let top = self.vget(top_slot);
+        if i < s.len() || top == NULL || depth != 0 {
+            return Err(fail(self));
+        }
+        Ok(top)
     }
 
     /// Constructs an instance of a built-in type (`make_new`).
@@ -1401,6 +1627,7 @@ impl Rt<'_> {
             }
             R::MFileRead
             | R::MFileReadline
+            | R::MFileReadlines
             | R::MFileWrite
             | R::MFileClose
             | R::MFileEnter
@@ -1425,6 +1652,22 @@ impl Rt<'_> {
                 Ok(NONE)
             }
             R::MFileReadline => self.file_readline(s),
+            R::MFileReadlines => {
+                // stream_unbuffered_readlines: readline until an empty line
+                let lines = self.new_list(&[])?;
+                let h = self.hold(lines);
+                let r = (|| {
+                    loop {
+                        let line = self.file_readline(s)?;
+                        if self.len_of(line) == Some(0) {
+                            return Ok(lines);
+                        }
+                        self.list_append(lines, line)?;
+                    }
+                })();
+                self.release(h);
+                r
+            }
             R::MFileRead => {
                 let h = self.file_of(s)?;
                 let n = if a.n >= 2 {

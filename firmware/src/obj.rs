@@ -105,7 +105,7 @@ rom_objects! {
     MTupleIndex, MTupleCount, MSetAdd, MSetDiscard, MSetRemove,
     MFileRead, MFileWrite, MFileClose, MFileEnter, MFileExit, MFileReadline,
     MObjectInit, MExcArgs, MGenClose, MGenSend, MGenThrow,
-    FMpConst, FReversed, MNativeInit,
+    FMpConst, FReversed, MNativeInit, FJsonLoads, MFileReadlines,
 }
 
 impl R {
@@ -351,7 +351,7 @@ pub fn module_functions(m: R) -> &'static [(&'static str, R)] {
             ("heap_unlock", R::FMpHeapUnlock),
         ],
         R::MUio => &[("open", R::FOpen)],
-        R::MUjson => &[("dumps", R::FJsonDumps)],
+        R::MUjson => &[("dumps", R::FJsonDumps), ("loads", R::FJsonLoads)],
         _ => &[],
     }
 }
@@ -448,6 +448,7 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TFile, "close", R::MFileClose),
     (R::TFile, "read", R::MFileRead),
     (R::TFile, "readline", R::MFileReadline),
+    (R::TFile, "readlines", R::MFileReadlines),
     (R::TFile, "write", R::MFileWrite),
     (R::TObject, "__init__", R::MObjectInit),
 ];
