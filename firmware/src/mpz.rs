@@ -158,7 +158,7 @@ impl Mpz {
     }
 
     /// `mpz_cmp`.
-    pub fn cmp(&self, o: &Mpz) -> Ordering {
+    pub fn compare(&self, o: &Mpz) -> Ordering {
         if self.dig.is_empty() && o.dig.is_empty() {
             return Ordering::Equal;
         }
@@ -236,8 +236,8 @@ fn add_mag(a: &[u16], b: &[u16]) -> Vec<u16> {
 fn sub_mag(a: &[u16], b: &[u16]) -> Vec<u16> {
     let mut out = Vec::with_capacity(a.len());
     let mut borrow = 0i32;
-    for i in 0..a.len() {
-        let mut s = i32::from(a[i]) - i32::from(*b.get(i).unwrap_or(&0)) - borrow;
+    for (i, &x) in a.iter().enumerate() {
+        let mut s = i32::from(x) - i32::from(*b.get(i).unwrap_or(&0)) - borrow;
         borrow = 0;
         if s < 0 {
             s += 0x1_0000;
@@ -540,7 +540,10 @@ pub fn set_from_str<H: MpzHeap>(
         if v >= base {
             break;
         }
-        mag = add_mag(&mul_mag(&mag, &mag_from_u64(u64::from(base))), &mag_from_u64(u64::from(v)));
+        mag = add_mag(
+            &mul_mag(&mag, &mag_from_u64(u64::from(base))),
+            &mag_from_u64(u64::from(v)),
+        );
         n += 1;
     }
     z.dig = mag;
@@ -689,8 +692,18 @@ pub fn shr<H: MpzHeap>(h: &mut H, dest: &mut Mpz, l: &Mpz, n: usize) -> Result<(
 
 /// `mpz_and_inpl` / `mpz_or_inpl` / `mpz_xor_inpl` (the portable versions: the unix port does
 /// not set `MICROPY_OPT_MPZ_BITWISE`).
-pub fn bitwise<H: MpzHeap>(h: &mut H, dest: &mut Mpz, l: &Mpz, r: &Mpz, op: Bit) -> Result<(), Oom> {
-    let (l, r) = if l.dig.len() < r.dig.len() { (r, l) } else { (l, r) };
+pub fn bitwise<H: MpzHeap>(
+    h: &mut H,
+    dest: &mut Mpz,
+    l: &Mpz,
+    r: &Mpz,
+    op: Bit,
+) -> Result<(), Oom> {
+    let (l, r) = if l.dig.len() < r.dig.len() {
+        (r, l)
+    } else {
+        (l, r)
+    };
     need_dig(h, dest, l.dig.len() + usize::from(l.neg || r.neg))?;
     let n = l.dig.len().max(r.dig.len()) + 1;
     let (a, b) = (to_twos(l.neg, &l.dig, n), to_twos(r.neg, &r.dig, n));
@@ -996,9 +1009,9 @@ pub fn parse_digits(digits: &[u8], neg: bool, base: u32) -> Option<IntVal> {
 // ---------------------------------------------------------------------- the runtime's long ints
 
 use crate::obj::{self as o, R, rom};
-use crate::runtime::{PR, Rt};
 #[cfg(not(feature = "std"))]
 use crate::runtime::FloatExt;
+use crate::runtime::{PR, Rt};
 
 /// [`MpzHeap`] on the GC arena: every block it makes stays a root until the operation ends.
 struct Arena<'a, 'b> {
@@ -1132,7 +1145,11 @@ impl Rt<'_> {
         if v.is_infinite() {
             return Err(self.exc_msg(R::EOverflowError, "can't convert inf to int"));
         }
-        let t = if v < 0.0 { -((-v) as i64 as f64) } else { v as i64 as f64 };
+        let t = if v < 0.0 {
+            -((-v) as i64 as f64)
+        } else {
+            v as i64 as f64
+        };
         if t.abs() < 1e18 && fits_small(t as i64) {
             return Ok(o::small(t as i32));
         }
@@ -1158,11 +1175,7 @@ impl Rt<'_> {
                 }
                 Err(Some(IntErr::NegPower)) => {
                     let fl = self.new_float(f64::from(x))?;
-                    return self.binary_op(
-                        crate::compile::opcodes::binary::POWER,
-                        fl,
-                        o::small(y),
-                    );
+                    return self.binary_op(crate::compile::opcodes::binary::POWER, fl, o::small(y));
                 }
                 Err(Some(e)) => return Err(self.int_err(e)),
                 Err(None) => {
@@ -1254,7 +1267,7 @@ impl Rt<'_> {
 
     /// Comparison of two ints (any kind): `Ordering`.
     pub fn int_cmp(&self, a: Word, b: Word) -> Option<Ordering> {
-        Some(self.mpz_of(a)?.cmp(&self.mpz_of(b)?))
+        Some(self.mpz_of(a)?.compare(&self.mpz_of(b)?))
     }
 
     /// Unary `-`, `~` and `abs` of a long int.
@@ -1411,4 +1424,124 @@ fn parse_base(s: &[u8], base: &mut u32) -> usize {
         *base = 10;
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn big(v: i128) -> Mpz {
+        let mut m = Vec::new();
+        let mut u = v.unsigned_abs();
+        while u > 0 {
+            m.push(u as u16);
+            u >>= 16;
+        }
+        Mpz {
+            neg: v < 0,
+            dig: m,
+            alloc: 8,
+            has: true,
+            fixed: false,
+            addr: 0,
+        }
+    }
+
+    fn val(z: &Mpz) -> i128 {
+        let mut v: i128 = 0;
+        for d in z.dig.iter().rev() {
+            v = (v << 16) | i128::from(*d);
+        }
+        if z.neg { -v } else { v }
+    }
+
+    const VALUES: [i128; 10] = [
+        0,
+        1,
+        -1,
+        7,
+        -7,
+        65535,
+        -65536,
+        1 << 40,
+        -(1 << 45) + 12345,
+        123_456_789_012_345_678,
+    ];
+
+    #[test]
+    fn operations_match_i128() {
+        for &a in &VALUES {
+            for &b in &VALUES {
+                let (x, y) = (big(a), big(b));
+                let r = |op| val(&long_binary(&mut NoHeap, op, &x, &y).unwrap());
+                assert_eq!(r(Op::Add), a + b, "{a} + {b}");
+                assert_eq!(r(Op::Sub), a - b, "{a} - {b}");
+                assert_eq!(r(Op::Mul), a * b, "{a} * {b}");
+                assert_eq!(r(Op::And), a & b, "{a} & {b}");
+                assert_eq!(r(Op::Or), a | b, "{a} | {b}");
+                assert_eq!(r(Op::Xor), a ^ b, "{a} ^ {b}");
+                if b != 0 {
+                    let q = if a % b != 0 && ((a < 0) != (b < 0)) {
+                        a / b - 1
+                    } else {
+                        a / b
+                    };
+                    assert_eq!(r(Op::FloorDiv), q, "{a} // {b}");
+                    assert_eq!(r(Op::Mod), a - b * q, "{a} % {b}");
+                } else {
+                    assert_eq!(
+                        long_binary(&mut NoHeap, Op::Mod, &x, &y),
+                        Err(IntErr::ZeroDivision)
+                    );
+                }
+                assert_eq!(x.compare(&y), a.cmp(&b), "cmp {a} {b}");
+            }
+            for n in [0usize, 1, 15, 16, 17, 40] {
+                let x = big(a);
+                let s = big(n as i128);
+                assert_eq!(
+                    val(&long_binary(&mut NoHeap, Op::Lshift, &x, &s).unwrap()),
+                    a << n
+                );
+                assert_eq!(
+                    val(&long_binary(&mut NoHeap, Op::Rshift, &x, &s).unwrap()),
+                    a >> n
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn text_and_parse_round_trip() {
+        for &a in &VALUES {
+            let z = big(a);
+            assert_eq!(z.to_str_radix(10, false, ""), alloc::format!("{a}"));
+            let hex = z.to_str_radix(16, false, "");
+            let digits = hex.trim_start_matches('-');
+            let mut p = Mpz::zero();
+            set_from_str(&mut NoHeap, &mut p, digits.as_bytes(), a < 0, 16).unwrap();
+            assert_eq!(val(&p), a);
+        }
+    }
+
+    #[test]
+    fn allocation_sizes_follow_mpz_need_dig() {
+        // add of two 3-digit numbers of the same sign asks for len + 1 digits
+        let x = big(1 << 40);
+        let r = long_binary(&mut NoHeap, Op::Add, &x, &x).unwrap();
+        assert_eq!(r.alloc, 4);
+        // multiplication asks for the sum of the lengths
+        let r = long_binary(&mut NoHeap, Op::Mul, &x, &x).unwrap();
+        assert_eq!(r.alloc, 6);
+        // a promoted small int is made with MPZ_NUM_DIG_FOR_LL digits
+        assert_eq!(from_ll(1 << 40).alloc, NUM_DIG_FOR_LL);
+        // a shift asks for len + ceil(n / 16)
+        let one = Mpz::fixed_from_int(1);
+        let r = long_binary(&mut NoHeap, Op::Lshift, &one, &Mpz::fixed_from_int(40)).unwrap();
+        assert_eq!(r.alloc, 1 + 3);
+        // parsing sizes the array from the text length
+        let mut p = Mpz::zero();
+        set_from_str(&mut NoHeap, &mut p, b"12345678901234567890", false, 10).unwrap();
+        assert_eq!(p.alloc, 20 * 8 / 16 + 1);
+    }
 }

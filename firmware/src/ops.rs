@@ -865,7 +865,11 @@ impl Rt<'_> {
     pub fn bad_implicit_conversion(&mut self, w: Word) -> Word {
         let n = self.type_name(w);
         let to = if n == "str" { "bytes" } else { "str" };
-        self.exc_varg(R::ETypeError, "can't convert '%q' object to %q implicitly", &[&n, to])
+        self.exc_varg(
+            R::ETypeError,
+            "can't convert '%q' object to %q implicitly",
+            &[&n, to],
+        )
     }
 
     /// `mp_obj_str_binary_op` for `+` and the comparisons (str with str, bytes with anything

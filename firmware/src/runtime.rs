@@ -117,7 +117,7 @@ impl KeyOps for Keys<'_> {
                     return x == y;
                 }
                 match (crate::mpz::read_int(heap, a), crate::mpz::read_int(heap, b)) {
-                    (Some(x), Some(y)) => x.cmp(&y) == core::cmp::Ordering::Equal,
+                    (Some(x), Some(y)) => x.compare(&y) == core::cmp::Ordering::Equal,
                     _ => false,
                 }
             }

@@ -63,7 +63,7 @@ fn int_formatted(z: &Mpz, base: u32, prefix: &str, base_char: u8, comma: bool) -
     if comma {
         let mut with = Vec::new();
         for (i, c) in d.iter().enumerate() {
-            if i > 0 && (d.len() - i) % 3 == 0 {
+            if i > 0 && (d.len() - i).is_multiple_of(3) {
                 with.push(b',');
             }
             with.push(*c);
@@ -198,17 +198,19 @@ pub fn format_float(v: f64, fmt: u8, prec: i32, sign: u8) -> String {
             } else {
                 // the exponent after rounding to p significant digits
                 let s = exp_form(a, p - 1);
-                s.rsplit('e').next().and_then(|x| x.parse::<i32>().ok()).unwrap_or(0)
+                s.rsplit('e')
+                    .next()
+                    .and_then(|x| x.parse::<i32>().ok())
+                    .unwrap_or(0)
             };
-            let s = if e < -4 || e >= p as i32 {
+            if e < -4 || e >= p as i32 {
                 let s = exp_form(a, p - 1);
                 let (m, x) = s.split_once('e').unwrap_or((&s, "+00"));
                 format!("{}e{x}", trim_zeros(m))
             } else {
                 let decimals = (p as i32 - 1 - e).max(0) as usize;
                 trim_zeros(&fixed_form(a, decimals)).into()
-            };
-            s
+            }
         }
     };
     out.push_str(&body);
@@ -292,7 +294,15 @@ fn exp_form(a: f64, prec: usize) -> String {
 }
 
 /// `mp_print_float`.
-pub fn print_float(out: &mut Vec<u8>, v: f64, fmt: u8, flags: u32, fill: u8, mut width: i32, prec: i32) {
+pub fn print_float(
+    out: &mut Vec<u8>,
+    v: f64,
+    fmt: u8,
+    flags: u32,
+    fill: u8,
+    mut width: i32,
+    prec: i32,
+) {
     let sign = if flags & SHOW_SIGN != 0 {
         b'+'
     } else if flags & SPACE_SIGN != 0 {
@@ -572,11 +582,8 @@ impl Rt<'_> {
                     print_int(&mut out, &z, 16, bc, flags | alt, fill, width, prec);
                 }
                 _ => {
-                    let (ch, hex, idx) = (
-                        String::from(c as char),
-                        format!("{c:x}"),
-                        format!("{i}"),
-                    );
+                    let (ch, hex, idx) =
+                        (String::from(c as char), format!("{c:x}"), format!("{i}"));
                     return Err(self.exc_varg(
                         R::EValueError,
                         "unsupported format character '%c' (0x%x) at index %d",
@@ -827,9 +834,7 @@ impl Rt<'_> {
                 return Err(self.value_error("sign not allowed in string format specifier"));
             }
             if ty == b'c' {
-                return Err(
-                    self.value_error("sign not allowed with integer format specifier 'c'")
-                );
+                return Err(self.value_error("sign not allowed with integer format specifier 'c'"));
             }
         }
         match align {
@@ -841,22 +846,34 @@ impl Rt<'_> {
         if self.looks_integer(arg) {
             let z = self.mpz_of(arg).unwrap_or_else(Mpz::zero);
             match ty {
-                b'b' => return Ok(print_int(out, &z, 2, b'a', flags, fill, width, 0)),
+                b'b' => {
+                    print_int(out, &z, 2, b'a', flags, fill, width, 0);
+                    return Ok(());
+                }
                 b'c' => {
                     let ch = self.fmt_get_int(arg)? as u8;
                     print_strn(out, &[ch], flags, fill, width);
                     return Ok(());
                 }
-                0 | b'n' | b'd' => return Ok(print_int(out, &z, 10, b'a', flags, fill, width, 0)),
+                0 | b'n' | b'd' => {
+                    print_int(out, &z, 10, b'a', flags, fill, width, 0);
+                    return Ok(());
+                }
                 b'o' => {
                     if flags & SHOW_PREFIX != 0 {
                         flags |= OCTAL_LETTER;
                     }
-                    return Ok(print_int(out, &z, 8, b'a', flags, fill, width, 0));
+                    {
+                        print_int(out, &z, 8, b'a', flags, fill, width, 0);
+                        return Ok(());
+                    }
                 }
                 b'x' | b'X' => {
                     let bc = if ty == b'X' { b'A' } else { b'a' };
-                    return Ok(print_int(out, &z, 16, bc, flags, fill, width, 0));
+                    {
+                        print_int(out, &z, 16, bc, flags, fill, width, 0);
+                        return Ok(());
+                    }
                 }
                 b'e' | b'E' | b'f' | b'F' | b'g' | b'G' | b'%' => {}
                 _ => {
@@ -874,7 +891,15 @@ impl Rt<'_> {
                 b'e' | b'E' | b'f' | b'F' | b'g' | b'G' => {
                     print_float(out, f, ty, flags, fill, width, precision)
                 }
-                b'%' => print_float(out, f * 100.0, b'f', flags | ADD_PERCENT, fill, width, precision),
+                b'%' => print_float(
+                    out,
+                    f * 100.0,
+                    b'f',
+                    flags | ADD_PERCENT,
+                    fill,
+                    width,
+                    precision,
+                ),
                 _ => {
                     return Err(self.unknown_code(ty, "float"));
                 }
@@ -896,9 +921,7 @@ impl Rt<'_> {
                 print_strn(out, &b[..n], flags, fill, width);
                 Ok(())
             }
-            _ => {
-                Err(self.unknown_code(ty, "str"))
-            }
+            _ => Err(self.unknown_code(ty, "str")),
         }
     }
 }

@@ -427,11 +427,7 @@ impl Rt<'_> {
                 };
                 self.new_from_vstr(ty, &out)
             }
-            R::MStrIsdigit
-            | R::MStrIsalpha
-            | R::MStrIsspace
-            | R::MStrIsupper
-            | R::MStrIslower => {
+            R::MStrIsdigit | R::MStrIsalpha | R::MStrIsspace | R::MStrIsupper | R::MStrIslower => {
                 self.arg_count(a, 1, 1)?;
                 if d.is_empty() {
                     return Ok(FALSE);

@@ -218,7 +218,10 @@ impl Parser<'_, '_> {
                     .map_err(|_| self.error("SyntaxError", "invalid syntax"))?;
                 let id = self.interner.intern(s).map_err(|e| self.located(e))?;
                 let konst = if rule == R::atom {
-                    self.consts.iter().find(|(q, _)| *q == id).map(|(_, v)| v.clone())
+                    self.consts
+                        .iter()
+                        .find(|(q, _)| *q == id)
+                        .map(|(_, v)| v.clone())
                 } else {
                     None
                 };
@@ -496,9 +499,10 @@ impl Parser<'_, '_> {
     fn fold_op(&self, op: IntOp, a: &IntVal, b: &IntVal) -> Result<IntVal, CompileError> {
         crate::mpz::fold_binary(op, a, b).map_err(|e| match e {
             crate::mpz::IntErr::Oom => self.error("MemoryError", "memory allocation failed"),
-            crate::mpz::IntErr::Overflow => {
-                self.error("OverflowError", "overflow converting long int to machine word")
-            }
+            crate::mpz::IntErr::Overflow => self.error(
+                "OverflowError",
+                "overflow converting long int to machine word",
+            ),
             _ => self.error("ValueError", "negative shift count"),
         })
     }
