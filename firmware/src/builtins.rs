@@ -450,6 +450,25 @@ impl Rt<'_> {
                 self.io.write(s.as_bytes());
                 Ok(NONE)
             }
+            R::FCompile => {
+                self.arg_count(a, 3, 6)?;
+                let src = self.get_str(p(0))?;
+                let src = String::from_utf8_lossy(&src).into_owned();
+                let file = self.str_to_qstr(p(1))?;
+                let mode = self.str_to_qstr(p(2))?;
+                let kind = match self.qstr_string(mode).as_str() {
+                    "single" => InputKind::Single,
+                    "exec" => InputKind::File,
+                    "eval" => InputKind::Eval,
+                    _ => return Err(self.value_error("bad compile mode")),
+                };
+                let code = self.alloc_obj(rom(R::TCode), 2)?;
+                let h = self.hold(code);
+                let fun = self.compile_to_fun(&src, file, kind);
+                self.release(h);
+                self.wf(code, 1, fun?);
+                Ok(code)
+            }
             R::FJsonLoads => {
                 self.arg_count(a, 1, 1)?;
                 let Some(text) = self.str_bytes(p(0)) else {
@@ -747,6 +766,20 @@ impl Rt<'_> {
                     globals = w;
                 }
             }
+        }
+        if self.type_of(a.w[0]) == rom(R::TCode) {
+            // code_execute: the module function runs with the given globals
+            let fun = self.f(a.w[0], 1);
+            if self.type_of(fun) == rom(R::TFunction) {
+                self.wf(fun, 1, globals);
+            }
+            let (og, ol) = (self.globals(), self.locals());
+            self.set_globals(globals);
+            self.set_locals(locals);
+            let r = self.call_n(fun, &[]);
+            self.set_globals(og);
+            self.set_locals(ol);
+            return r;
         }
         let src = self.get_str(a.w[0])?;
         let src = String::from_utf8_lossy(&src).into_owned();

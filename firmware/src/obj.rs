@@ -74,7 +74,7 @@ rom_objects! {
     TType, TObject, TNoneType, TBool, TInt, TFloat, TStr, TBytes, TBytearray, TList, TTuple,
     TDict, TSet, TModule, TFunction, TClosure, TCell, TBoundMeth, TBuiltin, TRange, TIterator,
     TSlice, TFile, TEllipsis, TDictView, TStaticMethod, TClassMethod, TProperty, TEnumerate, TZip,
-    TGenerator, TSuper, TGenInstance,
+    TGenerator, TSuper, TGenInstance, TCode,
     // exceptions
     EBaseException, ESystemExit, EKeyboardInterrupt, EGeneratorExit, EException, EStopIteration,
     EArithmeticError, EOverflowError, EZeroDivisionError, EAssertionError, EAttributeError,
@@ -105,7 +105,7 @@ rom_objects! {
     MTupleIndex, MTupleCount, MSetAdd, MSetDiscard, MSetRemove,
     MFileRead, MFileWrite, MFileClose, MFileEnter, MFileExit, MFileReadline,
     MObjectInit, MExcArgs, MGenClose, MGenSend, MGenThrow,
-    FMpConst, FReversed, MNativeInit, FJsonLoads, MFileReadlines,
+    FMpConst, FReversed, MNativeInit, FJsonLoads, MFileReadlines, FCompile,
 }
 
 impl R {
@@ -177,6 +177,7 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TGenerator => ("generator", Some(TObject)),
         TSuper => ("super", Some(TObject)),
         TGenInstance => ("generator", Some(TObject)),
+        TCode => ("code", Some(TObject)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
         EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),
@@ -223,6 +224,7 @@ pub const BUILTINS: &[(&str, R)] = &[
     ("any", R::FAny),
     ("callable", R::FCallable),
     ("chr", R::FChr),
+    ("compile", R::FCompile),
     ("dir", R::FDir),
     ("divmod", R::FDivmod),
     ("eval", R::FEval),
