@@ -1796,34 +1796,10 @@ pub fn repr_bytes(d: &[u8], out: &mut String) {
     out.push(q as char);
 }
 
-/// A float as MicroPython prints it (`%.16g`, with `.0` added to integral values).
+/// A float as MicroPython prints it (`float_print`: 1.9.4's `%.16g`, with `.0` added to
+/// integral values).
 pub fn format_float(v: f64) -> String {
-    if v.is_nan() {
-        return "nan".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let a = v.abs();
-    if a != 0.0 && !(1e-4..1e16).contains(&a) {
-        let s = format!("{v:e}");
-        // Rust: 1e20 / 1.5e-7 → MicroPython: 1e+20 / 1.5e-07
-        if let Some((m, e)) = s.split_once('e') {
-            let (sign, digits) = if let Some(d) = e.strip_prefix('-') {
-                ('-', d)
-            } else {
-                ('+', e)
-            };
-            return format!("{m}e{sign}{digits:0>2}");
-        }
-        return s;
-    }
-    let s = format!("{v}");
-    if s.contains('.') || s.contains('e') {
-        s
-    } else {
-        format!("{s}.0")
-    }
+    crate::strfmt::float_repr(v)
 }
 
 #[allow(dead_code)]

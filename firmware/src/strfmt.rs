@@ -171,126 +171,252 @@ pub fn print_int(
     print_strn(out, b"", 0, b' ', after);
 }
 
-/// `mp_format_float` for the `e`/`f`/`g` families (`prec` < 0 means 6), with `sign` (`+`,
-/// ` ` or 0) in front of non-negative values.
-pub fn format_float(v: f64, fmt: u8, prec: i32, sign: u8) -> String {
-    let upper = fmt.is_ascii_uppercase();
-    let mut out = String::new();
-    if v.is_sign_negative() && !v.is_nan() {
-        out.push('-');
+/// `mp_format_float` (py/formatfloat.c, double precision) into a buffer of `buf_size` bytes:
+/// 1.9.4's own digit loop (repeated multiplication by powers of ten, then a half-up rounding
+/// of the last digit), not a correctly rounded conversion, so the digits match 1.9.4's.
+pub fn mp_format_float(mut f: f64, buf_size: usize, fmt: u8, mut prec: i32, sign: u8) -> Vec<u8> {
+    const POS: [f64; 9] = [1e256, 1e128, 1e64, 1e32, 1e16, 1e8, 1e4, 1e2, 1e1];
+    const NEG: [f64; 9] = [1e-256, 1e-128, 1e-64, 1e-32, 1e-16, 1e-8, 1e-4, 1e-2, 1e-1];
+    const ROUND_TO_ONE: f64 = 0.999999999995;
+    const MIN_BUF: i32 = 7;
+    let mut s: Vec<u8> = Vec::new();
+    if f.is_sign_negative() && !f.is_nan() {
+        s.push(b'-');
+        f = -f;
     } else if sign != 0 {
-        out.push(sign as char);
+        s.push(sign);
     }
-    let a = v.abs();
-    if a.is_nan() || a.is_infinite() {
-        let t = if a.is_nan() { "nan" } else { "inf" };
-        out.push_str(&if upper { t.to_uppercase() } else { t.into() });
-        return out;
+    let buf_remaining = buf_size as i32 - 1 - s.len() as i32;
+    let uc = fmt & 0x20;
+    if f.is_infinite() {
+        s.extend_from_slice(&[b'I' ^ uc, b'N' ^ uc, b'F' ^ uc]);
+        return s;
     }
-    let prec = if prec < 0 { 6 } else { prec as usize };
-    let body = match fmt.to_ascii_lowercase() {
-        b'f' => fixed_form(a, prec),
-        b'e' => exp_form(a, prec),
-        _ => {
-            let p = prec.max(1);
-            let e = if a == 0.0 {
-                0
-            } else {
-                // the exponent after rounding to p significant digits
-                let s = exp_form(a, p - 1);
-                s.rsplit('e')
-                    .next()
-                    .and_then(|x| x.parse::<i32>().ok())
-                    .unwrap_or(0)
-            };
-            if e < -4 || e >= p as i32 {
-                let s = exp_form(a, p - 1);
-                let (m, x) = s.split_once('e').unwrap_or((&s, "+00"));
-                format!("{}e{x}", trim_zeros(m))
-            } else {
-                let decimals = (p as i32 - 1 - e).max(0) as usize;
-                trim_zeros(&fixed_form(a, decimals)).into()
+    if f.is_nan() {
+        s.extend_from_slice(&[b'N' ^ uc, b'A' ^ uc, b'N' ^ uc]);
+        return s;
+    }
+    if prec < 0 {
+        prec = 6;
+    }
+    let e_char = b'E' | (fmt & 0x20);
+    let mut fmt = fmt | 0x20;
+    let org_fmt = fmt;
+    if fmt == b'g' && prec == 0 {
+        prec = 1;
+    }
+    let mut e: i32 = 0;
+    let mut dec: i32 = 0;
+    let mut e_sign: u8 = 0;
+    let mut num_digits: i32 = 0;
+    if f == 0.0 {
+        if fmt == b'f' {
+            if prec + 2 > buf_remaining {
+                prec = buf_remaining - 2;
+            }
+            num_digits = prec + 1;
+        } else {
+            if prec + 6 > buf_remaining {
+                prec = buf_remaining - 6;
+            }
+            if fmt == b'e' {
+                e_sign = b'+';
             }
         }
-    };
-    out.push_str(&body);
-    if upper { out.to_uppercase() } else { out }
-}
-
-fn trim_zeros(s: &str) -> &str {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        s
-    }
-}
-
-/// Rounds a decimal digit string (`digits`, no point) to `keep` digits, half up on the first
-/// dropped digit like py/formatfloat.c; returns the digits and whether a carry added a digit.
-fn round_digits(digits: &[u8], keep: usize) -> (Vec<u8>, bool) {
-    let mut d: Vec<u8> = digits[..keep.min(digits.len())].to_vec();
-    if digits.get(keep).is_some_and(|c| *c >= b'5') {
-        let mut i = d.len();
-        loop {
-            if i == 0 {
-                d.insert(0, b'1');
-                return (d, true);
+    } else if f < 1.0 {
+        let first_dig = if f >= ROUND_TO_ONE { b'1' } else { b'0' };
+        let mut e1 = 256;
+        for k in 0..9 {
+            if NEG[k] > f {
+                e += e1;
+                f *= POS[k];
             }
-            i -= 1;
-            if d[i] == b'9' {
-                d[i] = b'0';
-            } else {
-                d[i] += 1;
+            e1 >>= 1;
+        }
+        let mut e_sign_char = b'-';
+        if (ROUND_TO_ONE..1.0).contains(&f) {
+            f = 1.0;
+            if e == 0 {
+                e_sign_char = b'+';
+            }
+        } else if f < 1.0 {
+            e += 1;
+            f *= 10.0;
+        }
+        if fmt == b'f' || (fmt == b'g' && e <= 4) {
+            fmt = b'f';
+            dec = -1;
+            s.push(first_dig);
+            if org_fmt == b'g' {
+                prec += e - 1;
+            }
+            if prec + 2 > buf_remaining {
+                prec = buf_remaining - 2;
+            }
+            num_digits = prec;
+            if num_digits != 0 {
+                s.push(b'.');
+                loop {
+                    e -= 1;
+                    if e == 0 || num_digits == 0 {
+                        break;
+                    }
+                    s.push(b'0');
+                    num_digits -= 1;
+                }
+            }
+        } else {
+            e_sign = e_sign_char;
+            dec = 0;
+            if prec > buf_remaining - MIN_BUF {
+                prec = buf_remaining - MIN_BUF;
+                if fmt == b'g' {
+                    prec += 1;
+                }
+            }
+        }
+    } else {
+        let mut e1 = 256;
+        for k in 0..9 {
+            if POS[k] <= f {
+                e += e1;
+                f *= NEG[k];
+            }
+            e1 >>= 1;
+        }
+        if (f as i32) >= 10 {
+            e += 1;
+            f *= 0.1;
+        }
+        if fmt == b'f' {
+            if e >= buf_remaining {
+                fmt = b'e';
+            } else if e + prec + 2 > buf_remaining {
+                prec = buf_remaining - e - 2;
+                if prec < 0 {
+                    prec += 1;
+                }
+            }
+        }
+        if fmt == b'e' && prec > buf_remaining - MIN_BUF {
+            prec = buf_remaining - MIN_BUF;
+        }
+        if fmt == b'g' && prec + (MIN_BUF - 1) > buf_remaining {
+            prec = buf_remaining - (MIN_BUF - 1);
+        }
+        if fmt == b'g' && e < prec {
+            fmt = b'f';
+            prec -= e + 1;
+        }
+        if fmt == b'f' {
+            dec = e;
+            num_digits = prec + e + 1;
+        } else {
+            e_sign = b'+';
+        }
+    }
+    if prec < 0 {
+        prec = 0;
+    }
+    if fmt == b'e' {
+        num_digits = prec + 1;
+    } else if fmt == b'g' {
+        if prec == 0 {
+            prec = 1;
+        }
+        num_digits = prec;
+    }
+    for _ in 0..num_digits.max(0) {
+        let d = f as i32;
+        s.push(if d < 0 {
+            b'0'
+        } else {
+            b'0'.wrapping_add(d as u8)
+        });
+        if dec == 0 && prec > 0 {
+            s.push(b'.');
+        }
+        f -= f64::from(d);
+        f *= 10.0;
+        dec -= 1;
+    }
+    if (org_fmt != b'f' || e <= num_digits) && f >= 5.0 && !s.is_empty() {
+        let mut rs = s.len() - 1;
+        loop {
+            if s[rs] == b'.' {
+                if rs == 0 {
+                    break;
+                }
+                rs -= 1;
+                continue;
+            }
+            if !s[rs].is_ascii_digit() {
+                rs += 1;
                 break;
             }
+            if s[rs] < b'9' {
+                s[rs] += 1;
+                break;
+            }
+            s[rs] = b'0';
+            if rs == 0 {
+                break;
+            }
+            rs -= 1;
+        }
+        if rs < s.len() && s[rs] == b'0' {
+            if s.get(rs + 1) == Some(&b'.') && fmt != b'f' {
+                s[rs] = b'.';
+                s[rs + 1] = b'0';
+                if e_sign == b'-' {
+                    e -= 1;
+                    if e == 0 {
+                        e_sign = b'+';
+                    }
+                } else {
+                    e += 1;
+                }
+                s.insert(rs, b'1');
+                s.pop();
+            } else {
+                s.insert(rs, b'1');
+            }
         }
     }
-    (d, false)
+    if org_fmt == b'g' && prec > 0 {
+        while s.last() == Some(&b'0') {
+            s.pop();
+        }
+        if s.last() == Some(&b'.') {
+            s.pop();
+        }
+    }
+    if e_sign != 0 {
+        s.push(e_char);
+        s.push(e_sign);
+        if e >= 100 {
+            s.push(b'0' + (e / 100) as u8);
+        }
+        s.push(b'0' + ((e / 10) % 10) as u8);
+        s.push(b'0' + (e % 10) as u8);
+    }
+    s
 }
 
-/// `a` with `prec` decimals, rounded half up on the exact decimal expansion.
-fn fixed_form(a: f64, prec: usize) -> String {
-    let extra = prec + 30;
-    let s = format!("{a:.extra$}");
-    let (int_part, frac) = s.split_once('.').unwrap_or((&s, ""));
-    let mut all: Vec<u8> = int_part.bytes().collect();
-    all.extend(frac.bytes());
-    let keep = int_part.len() + prec;
-    let (d, carried) = round_digits(&all, keep);
-    let ilen = int_part.len() + usize::from(carried);
-    let mut out = String::from_utf8_lossy(&d[..ilen]).into_owned();
-    if prec > 0 {
-        out.push('.');
-        out.push_str(&String::from_utf8_lossy(&d[ilen..]));
-    }
-    out
+/// `mp_format_float` for the `e`/`f`/`g` families (`prec` < 0 means 6) with a 32-byte buffer,
+/// `sign` (`+`, ` ` or 0) in front of non-negative values.
+pub fn format_float(v: f64, fmt: u8, prec: i32, sign: u8) -> String {
+    String::from_utf8(mp_format_float(v, 32, fmt, prec, sign)).unwrap_or_default()
 }
 
-/// `d.dddde+XX` with at least two exponent digits.
-fn exp_form(a: f64, prec: usize) -> String {
-    let extra = prec + 30;
-    let raw = format!("{a:.extra$e}");
-    let (m0, e0) = raw.split_once('e').unwrap_or((&raw, "0"));
-    let mut exp: i32 = e0.parse().unwrap_or(0);
-    let digits: Vec<u8> = m0.bytes().filter(u8::is_ascii_digit).collect();
-    let (mut d, carried) = round_digits(&digits, prec + 1);
-    if carried {
-        exp += 1;
-        d.truncate(prec + 1);
+/// `float_print`: `%.16g` by 1.9.4's algorithm, with `.0` added when there is no `.`, `e` or
+/// `n` (inf/nan).
+pub fn float_repr(v: f64) -> String {
+    let mut s = format_float(v, b'g', 16, 0);
+    if !s.contains(['.', 'e', 'n']) {
+        s.push_str(".0");
     }
-    let mut m = String::from(d[0] as char);
-    if prec > 0 {
-        m.push('.');
-        m.push_str(&String::from_utf8_lossy(&d[1..]));
-    }
-    let e = format!("{exp}");
-    let s = format!("{m}e{e}");
-    let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-    let (sign, digits) = match e.strip_prefix('-') {
-        Some(d) => ('-', d),
-        None => ('+', e),
-    };
-    format!("{m}e{sign}{digits:0>2}")
+    s
 }
 
 /// `mp_print_float`.
