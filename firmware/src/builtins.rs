@@ -1265,13 +1265,46 @@ impl Rt<'_> {
                 self.vtrunc(base);
                 r
             }
-            R::TSet => {
+            R::TSet | R::TFrozenset => {
                 let items = if a.n == 0 {
                     vec![]
                 } else {
                     self.collect_iter(p(0))?
                 };
-                self.new_set(&items)
+                let s = self.new_set(&items)?;
+                self.wf(s, 0, rom(r));
+                Ok(s)
+            }
+            R::TMap => {
+                // mp_obj_map_t: base, n_iters, fun, iterators
+                if a.n < 2 {
+                    return Err(self.type_error("function takes at least 2 positional arguments"));
+                }
+                let n = a.n - 1;
+                let o = self.alloc_obj(rom(R::TMap), 3 + n)?;
+                let h = self.hold(o);
+                self.wf(o, 1, n as Word);
+                self.wf(o, 2, p(0));
+                let r = (|| {
+                    for i in 0..n {
+                        let it = self.get_iter(p(i + 1))?;
+                        self.wf(o, 3 + i, it);
+                    }
+                    Ok(o)
+                })();
+                self.release(h);
+                r
+            }
+            R::TFilter => {
+                // mp_obj_filter_t: base, fun, iterator
+                self.arg_count(a, 2, 2)?;
+                let o = self.alloc_obj(rom(R::TFilter), 3)?;
+                let h = self.hold(o);
+                self.wf(o, 1, p(0));
+                let it = self.get_iter(p(1));
+                self.release(h);
+                self.wf(o, 2, it?);
+                Ok(o)
             }
             R::TRange => {
                 let mut v = [0i64, 0, 1];
@@ -1338,7 +1371,17 @@ impl Rt<'_> {
                 self.wf(o, 2, p(1));
                 Ok(o)
             }
-            R::TStaticMethod | R::TClassMethod | R::TProperty => {
+            R::TProperty => {
+                // mp_obj_property_t: base, then fget, fset, fdel (None when not given)
+                self.arg_count(a, 0, 4)?;
+                let o = self.alloc_obj(rom(r), 4)?;
+                for i in 0..3 {
+                    let v = if i < a.n { p(i) } else { NONE };
+                    self.wf(o, 1 + i, v);
+                }
+                Ok(o)
+            }
+            R::TStaticMethod | R::TClassMethod => {
                 self.arg_count(a, 1, 4)?;
                 let o = self.alloc_obj(rom(r), 2)?;
                 self.wf(o, 1, p(0));
@@ -1427,6 +1470,22 @@ impl Rt<'_> {
         let p = |i: usize| a.w[i];
         match r {
             R::MObjectInit => Ok(NONE),
+            R::MPropGetter | R::MPropSetter | R::MPropDeleter => {
+                // a copy of the property with one function replaced
+                self.arg_count(a, 2, 2)?;
+                let o = self.alloc_obj(rom(R::TProperty), 4)?;
+                for i in 1..4 {
+                    let w = self.f(s, i);
+                    self.wf(o, i, w);
+                }
+                let i = match r {
+                    R::MPropGetter => 1,
+                    R::MPropSetter => 2,
+                    _ => 3,
+                };
+                self.wf(o, i, p(1));
+                Ok(o)
+            }
             R::MNativeInit => {
                 let t = self.type_of(s);
                 let native = self.native_base(t);

@@ -74,7 +74,7 @@ rom_objects! {
     TType, TObject, TNoneType, TBool, TInt, TFloat, TStr, TBytes, TBytearray, TList, TTuple,
     TDict, TSet, TModule, TFunction, TClosure, TCell, TBoundMeth, TBuiltin, TRange, TIterator,
     TSlice, TFile, TEllipsis, TDictView, TStaticMethod, TClassMethod, TProperty, TEnumerate, TZip,
-    TGenerator, TSuper, TGenInstance, TCode,
+    TGenerator, TSuper, TGenInstance, TCode, TFrozenset, TMap, TFilter,
     // exceptions
     EBaseException, ESystemExit, EKeyboardInterrupt, EGeneratorExit, EException, EStopIteration,
     EArithmeticError, EOverflowError, EZeroDivisionError, EAssertionError, EAttributeError,
@@ -101,11 +101,12 @@ rom_objects! {
     MStrReplace, MStrFind, MStrRfind, MStrFormat, MStrUpper, MStrLower, MStrEncode, MBytesDecode,
     MStrIndex, MStrCount, MStrIsdigit, MStrIsalpha, MStrIsspace, MStrRsplit, MStrPartition,
     MStrRpartition, MStrRindex, MStrSplitlines, MStrCenter, MStrIsupper, MStrIslower,
-    MBytearrayExtend,
+    MBytearrayExtend, MIntToBytes, MIntFromBytes,
     MTupleIndex, MTupleCount, MSetAdd, MSetDiscard, MSetRemove,
     MFileRead, MFileWrite, MFileClose, MFileEnter, MFileExit, MFileReadline,
     MObjectInit, MExcArgs, MGenClose, MGenSend, MGenThrow,
     FMpConst, FReversed, MNativeInit, FJsonLoads, MFileReadlines, FCompile,
+    MPropGetter, MPropSetter, MPropDeleter,
 }
 
 impl R {
@@ -147,7 +148,8 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TType => ("type", Some(TObject)),
         TObject => ("object", None),
         TNoneType => ("NoneType", Some(TObject)),
-        TBool => ("bool", Some(TInt)),
+        // 1.9.4's bool is not a subclass of int
+        TBool => ("bool", Some(TObject)),
         TInt => ("int", Some(TObject)),
         TFloat => ("float", Some(TObject)),
         TStr => ("str", Some(TObject)),
@@ -178,6 +180,9 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TSuper => ("super", Some(TObject)),
         TGenInstance => ("generator", Some(TObject)),
         TCode => ("code", Some(TObject)),
+        TFrozenset => ("frozenset", Some(TObject)),
+        TMap => ("map", Some(TObject)),
+        TFilter => ("filter", Some(TObject)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
         EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),
@@ -261,9 +266,12 @@ pub const BUILTINS: &[(&str, R)] = &[
     ("bytearray", R::TBytearray),
     ("dict", R::TDict),
     ("enumerate", R::TEnumerate),
+    ("filter", R::TFilter),
     ("float", R::TFloat),
+    ("frozenset", R::TFrozenset),
     ("int", R::TInt),
     ("list", R::TList),
+    ("map", R::TMap),
     ("object", R::TObject),
     ("range", R::TRange),
     ("reversed", R::FReversed),
@@ -360,6 +368,9 @@ pub fn module_functions(m: R) -> &'static [(&'static str, R)] {
 
 /// Methods of built-in types: (type, name, method).
 pub const METHODS: &[(R, &str, R)] = &[
+    (R::TProperty, "deleter", R::MPropDeleter),
+    (R::TProperty, "getter", R::MPropGetter),
+    (R::TProperty, "setter", R::MPropSetter),
     (R::TGenInstance, "close", R::MGenClose),
     (R::TGenInstance, "send", R::MGenSend),
     (R::TGenInstance, "throw", R::MGenThrow),
@@ -440,6 +451,8 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TBytes, "upper", R::MStrUpper),
     (R::TBytearray, "append", R::MListAppend),
     (R::TBytearray, "extend", R::MBytearrayExtend),
+    (R::TInt, "from_bytes", R::MIntFromBytes),
+    (R::TInt, "to_bytes", R::MIntToBytes),
     (R::TTuple, "count", R::MTupleCount),
     (R::TTuple, "index", R::MTupleIndex),
     (R::TSet, "add", R::MSetAdd),

@@ -33,6 +33,8 @@ pub mod it {
     pub const DITEMS: i32 = 7;
     /// an object with `__next__` (user iterator) or enumerate/zip
     pub const OBJ: i32 = 8;
+    /// an object with only `__getitem__`: indexes 0, 1, ... until IndexError
+    pub const GETITEM: i32 = 10;
     /// any sequence backwards by `len` and subscription (`reversed`)
     pub const REV: i32 = 9;
 }
@@ -286,6 +288,21 @@ impl Rt<'_> {
             return Ok(());
         }
         if self.is_user_type(t) {
+            // a property in the class takes the store or delete
+            if let Some(m) = self.class_lookup(t, attr)
+                && self.type_of(m) == rom(R::TProperty)
+            {
+                let f = self.f(m, if value == NULL { 3 } else { 2 });
+                if f == NONE || f == NULL {
+                    return Err(self.attr_error(o, attr));
+                }
+                if value == NULL {
+                    self.call_n(f, &[o])?;
+                } else {
+                    self.call_n(f, &[o, value])?;
+                }
+                return Ok(());
+            }
             if value == NULL {
                 let keys = crate::runtime::Keys(&self.st.qstrs);
                 if crate::map::map_delete(&mut self.st.heap, o + 4, obj::qstr_obj(attr), &keys)
@@ -476,7 +493,8 @@ impl Rt<'_> {
                 R::TBytes | R::TBytearray => return Ok((o, it::BYTES, 0)),
                 R::TDict => return Ok((o, it::DKEYS, 0)),
                 R::TRange => return Ok((o, it::RANGE, 0)),
-                R::TSet => return Ok((o, it::SET, 0)),
+                R::TSet | R::TFrozenset => return Ok((o, it::SET, 0)),
+                R::TMap | R::TFilter => return Ok((o, it::OBJ, 0)),
                 R::TDictView => {
                     let k = obj::small_value(self.f(o, 2));
                     return Ok((self.f(o, 1), k, 0));
@@ -496,6 +514,10 @@ impl Rt<'_> {
             let nq = q!(self, "__next__");
             if self.class_lookup(t, nq).is_some() {
                 return Ok((o, it::OBJ, 0));
+            }
+            let gq = q!(self, "__getitem__");
+            if self.class_lookup(t, gq).is_some() {
+                return Ok((o, it::GETITEM, 0));
             }
         }
         let n = self.type_name(o);
@@ -561,6 +583,25 @@ impl Rt<'_> {
                 let items = self.set_items(o);
                 Ok(items.get(iu).map(|w| (*w, i + 1)))
             }
+            it::GETITEM => {
+                let gq = q!(self, "__getitem__");
+                let (m, s) = self.load_method(o, gq)?;
+                let r = if s == NULL {
+                    self.call_n(m, &[obj::small(i)])
+                } else {
+                    self.call_method_with_self(m, s, &[obj::small(i)])
+                };
+                match r {
+                    Ok(w) => Ok(Some((w, i + 1))),
+                    Err(e)
+                        if self.is_instance(e, rom(R::EIndexError))
+                            || self.is_instance(e, rom(R::EStopIteration)) =>
+                    {
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
             it::REV => {
                 // 1.9.4's reversed object counts down from len(seq)
                 let n = self.len_of(o).unwrap_or(0);
@@ -579,6 +620,52 @@ impl Rt<'_> {
         let t = self.type_of(o);
         if t == rom(R::TGenInstance) {
             return self.gen_next(o, NONE, NULL);
+        }
+        if t == rom(R::TMap) {
+            // map_iternext: the arguments go in a fresh array each time (never freed)
+            let n = self.f(o, 1) as usize;
+            let args = self.alloc(n * crate::heap::WORD_BYTES)?;
+            let base = self.vlen();
+            self.vpush(args);
+            let r = (|| {
+                let mut vals = Vec::with_capacity(n);
+                for i in 0..n {
+                    let it = self.f(o, 3 + i);
+                    match self.obj_next(it)? {
+                        Some(w) => {
+                            self.wf(args, i, w);
+                            vals.push(w);
+                        }
+                        None => {
+                            self.st.heap.free(args);
+                            return Ok(None);
+                        }
+                    }
+                }
+                let f = self.f(o, 2);
+                self.call_n(f, &vals).map(Some)
+            })();
+            self.vtrunc(base);
+            return r;
+        }
+        if t == rom(R::TFilter) {
+            let (f, it) = (self.f(o, 1), self.f(o, 2));
+            loop {
+                let Some(w) = self.obj_next(it)? else {
+                    return Ok(None);
+                };
+                let base = self.vlen();
+                self.vpush(w);
+                let keep = if f == NONE {
+                    self.is_true(w)
+                } else {
+                    self.call_n(f, &[w]).and_then(|v| self.is_true(v))
+                };
+                self.vtrunc(base);
+                if keep? {
+                    return Ok(Some(w));
+                }
+            }
         }
         if t == rom(R::TIterator) {
             let (a, i, k) = (
@@ -732,8 +819,86 @@ impl Rt<'_> {
         self.type_error(&format!("unsupported type for {name}: '{n}'"))
     }
 
+    fn is_set_like(&self, w: Word) -> bool {
+        let t = self.type_of(w);
+        t == rom(R::TSet) || t == rom(R::TFrozenset)
+    }
+
+    /// `set_binary_op`: `|`, `&`, `-`, `^` (and their in-place forms, which update a set in
+    /// place and make a new frozenset) between sets and frozensets; the result has the
+    /// left side's type, made like `set_copy` then updated.
+    fn set_binary_op(&mut self, op: u8, a: Word, b: Word) -> PR<Option<Word>> {
+        if !self.is_set_like(a) || !self.is_set_like(b) {
+            return Ok(None);
+        }
+        let (base_op, inplace) = match op {
+            bop::OR | bop::XOR | bop::AND | bop::SUBTRACT => (op, false),
+            bop::INPLACE_OR => (bop::OR, true),
+            bop::INPLACE_XOR => (bop::XOR, true),
+            bop::INPLACE_AND => (bop::AND, true),
+            bop::INPLACE_SUBTRACT => (bop::SUBTRACT, true),
+            _ => return Ok(None),
+        };
+        let update = inplace && self.type_of(a) == rom(R::TSet);
+        let (la, lb) = (self.set_items(a), self.set_items(b));
+        let out = if update {
+            a
+        } else if base_op == bop::AND {
+            let o = self.new_set(&[])?;
+            self.wf(o, 0, self.type_of(a));
+            o
+        } else {
+            let o = self.new_set(&la)?;
+            self.wf(o, 0, self.type_of(a));
+            o
+        };
+        let h = self.hold(out);
+        let r = (|| {
+            match base_op {
+                bop::OR => {
+                    for w in lb {
+                        self.set_add(out, w)?;
+                    }
+                }
+                bop::XOR => {
+                    for w in lb {
+                        if !self.set_remove(out, w)? {
+                            self.set_add(out, w)?;
+                        }
+                    }
+                }
+                bop::SUBTRACT => {
+                    for w in lb {
+                        self.set_remove(out, w)?;
+                    }
+                }
+                _ => {
+                    if update {
+                        for w in la {
+                            if !lb.contains(&w) && !self.contains(b, w)? {
+                                self.set_remove(out, w)?;
+                            }
+                        }
+                    } else {
+                        for w in lb {
+                            if self.contains(a, w)? {
+                                self.set_add(out, w)?;
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })();
+        self.release(h);
+        r.map(|()| Some(out))
+    }
+
     /// `mp_binary_op`.
     pub fn binary_op(&mut self, op: u8, a: Word, b: Word) -> PR<Word> {
+        if let Some(v) = self.set_binary_op(op, a, b)? {
+            return Ok(v);
+        }
         match op {
             bop::IS => return Ok(py_bool(a == b)),
             bop::EQUAL => return Ok(py_bool(self.equal(a, b)?)),
@@ -1435,8 +1600,19 @@ impl Rt<'_> {
 
     /// `str(w)` as text.
     pub fn to_str(&mut self, w: Word) -> String {
-        if self.type_of(w) == rom(R::TStr) {
+        let t = self.type_of(w);
+        if t == rom(R::TStr) {
             return self.str_string(w).unwrap_or_default();
+        }
+        // instance_print: a user __str__ first (then __repr__ through repr)
+        if self.is_user_type(t) {
+            let sq = q!(self, "__str__");
+            if let Some(m) = self.class_lookup(t, sq)
+                && R::from_addr(m).is_none()
+                && let Ok(r) = self.call_method_with_self(m, w, &[])
+            {
+                return self.to_str(r);
+            }
         }
         if self.is_exception(w) {
             return self.exc_str(w);
@@ -1533,11 +1709,15 @@ impl Rt<'_> {
                     }
                     out.push('}');
                 }
-                R::TSet => {
+                R::TSet | R::TFrozenset => {
+                    let frozen = t == rom(R::TFrozenset);
                     let items = self.set_items(w);
                     if items.is_empty() {
-                        out.push_str("set()");
+                        out.push_str(if frozen { "frozenset()" } else { "set()" });
                         return;
+                    }
+                    if frozen {
+                        out.push_str("frozenset(");
                     }
                     out.push('{');
                     for (i, x) in items.iter().enumerate() {
@@ -1547,6 +1727,9 @@ impl Rt<'_> {
                         self.repr_into(*x, out, depth + 1);
                     }
                     out.push('}');
+                    if frozen {
+                        out.push(')');
+                    }
                 }
                 R::TFloat => out.push_str(&format_float(self.float_value(w))),
                 R::TModule => {
@@ -1615,7 +1798,8 @@ impl Rt<'_> {
                 R::TFile => out.push_str(&format!("<io.TextIOWrapper {:x}>", w)),
                 R::TType => out.push_str(&format!("<class '{}'>", self.type_name_of_type(w))),
                 r if obj::is_exc_type(r) => self.repr_exc(w, out, depth),
-                _ => out.push_str(&format!("<{} object at {:x}>", self.type_name(w), w)),
+                // mp_obj_print_helper for types without a print slot
+                _ => out.push_str(&format!("<{}>", self.type_name(w))),
             }
             return;
         }

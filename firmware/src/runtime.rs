@@ -1133,7 +1133,7 @@ impl Rt<'_> {
             R::TTuple => Some(self.f(w, 1) as usize),
             R::TList => Some(self.f(w, 2) as usize),
             R::TDict => Some(self.dict_len(w)),
-            R::TSet => Some(self.set_items(w).len()),
+            R::TSet | R::TFrozenset => Some(self.set_items(w).len()),
             R::TBytearray => Some(self.f(w, 2) as usize),
             R::TRange => {
                 let (a, b, s) = (
@@ -1246,6 +1246,27 @@ impl Rt<'_> {
         .contains(&t)
         {
             return Err(self.type_error(&format!("unhashable type: '{}'", self.type_name(w))));
+        }
+        if t == rom(R::TTuple) || w == rom(R::EmptyTuple) {
+            // tuple_unary_op: the empty tuple's address plus the items' hashes
+            let mut h = rom(R::EmptyTuple) as i32;
+            for x in self.seq_items(w) {
+                let hx = self.hash(x)?;
+                h = h.wrapping_add(obj::small_value(hx));
+            }
+            return Ok(obj::small(h << 1 >> 1));
+        }
+        if self.is_user_type(t) {
+            let hq = crate::runtime::q!(self, "__hash__");
+            if let Some(m) = self.class_lookup(t, hq)
+                && R::from_addr(m).is_none()
+            {
+                let r = self.call_method_with_self(m, w, &[])?;
+                return match obj::is_small(r) {
+                    true => Ok(r),
+                    false => Ok(obj::small(self.num_f64(r).unwrap_or(0.0) as i32)),
+                };
+            }
         }
         Ok(obj::small((w >> 2) as i32 & 0x3fff_ffff))
     }
