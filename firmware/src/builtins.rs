@@ -1610,12 +1610,21 @@ impl Rt<'_> {
                 Ok(NONE)
             }
             R::MListClear => {
-                let len = self.f(s, 2) as usize;
+                // list_clear: the array goes back to LIST_MIN_ALLOC (4) zeroed slots
                 let it = self.f(s, 3);
-                for i in 0..len {
+                let it = match self.st.heap.realloc(it, 4 * crate::heap::WORD_BYTES, true) {
+                    Some(p) => p,
+                    None => {
+                        self.st.alloc_fail = 4 * crate::heap::WORD_BYTES;
+                        return Err(rom(R::MemoryErrorObj));
+                    }
+                };
+                self.wf(s, 3, it);
+                self.wf(s, 1, 4);
+                self.wf(s, 2, 0);
+                for i in 0..4 {
                     self.wf(it, i, 0);
                 }
-                self.wf(s, 2, 0);
                 Ok(NONE)
             }
             R::MListCopy => {
