@@ -147,8 +147,15 @@ pub fn prepare_all(
         .collect()
 }
 
-/// Whether a target talks to one physical device and so runs one scenario at a time.
+/// Whether a target runs one scenario at a time on a lane (thread) of its own: a board talks
+/// to one physical device, and CPython runs one scenario at a time under its own lock, so
+/// giving it rayon threads would only park them on that lock while other targets wait.
 pub fn is_exclusive(target: &dyn Target) -> bool {
+    is_board(target) || target.name() == "cpython"
+}
+
+/// Whether a target is a board; several boards may share one queue of scenarios.
+fn is_board(target: &dyn Target) -> bool {
     target.name().starts_with("board:")
 }
 
@@ -162,8 +169,13 @@ pub fn run(
     let prepared = prepare_all(targets, on_event);
     let mut report = RunReport::default();
 
-    let boards: Vec<usize> = (0..targets.len())
+    let exclusive: Vec<usize> = (0..targets.len())
         .filter(|&i| is_exclusive(targets[i].as_ref()) && prepared[i].is_none())
+        .collect();
+    let boards: Vec<usize> = exclusive
+        .iter()
+        .copied()
+        .filter(|&i| is_board(targets[i].as_ref()))
         .collect();
     let pooled = options.pool_boards && boards.len() > 1;
     let lane_of = |i: usize| -> String {
@@ -199,13 +211,8 @@ pub fn run(
                 .push((targets[ti].name(), err.to_string()));
         }
     }
-    let board_total = if boards.is_empty() {
-        0
-    } else if pooled {
-        scenarios.len()
-    } else {
-        scenarios.len() * boards.len()
-    };
+    let lanes_alone = exclusive.len() - if pooled { boards.len() } else { 0 };
+    let board_total = scenarios.len() * (lanes_alone + usize::from(pooled));
     let total = host_pairs.len() + skipped.len() + board_total;
     on_event(Event::Started { total });
 
@@ -241,15 +248,17 @@ pub fn run(
         });
     }
 
-    // One queue per board lane: a pool shares one queue, a lone board has its own.
-    let queues: Vec<(Vec<usize>, Mutex<VecDeque<usize>>)> = if pooled {
-        vec![(boards.clone(), Mutex::new((0..scenarios.len()).collect()))]
-    } else {
-        boards
-            .iter()
-            .map(|&b| (vec![b], Mutex::new((0..scenarios.len()).collect())))
-            .collect()
-    };
+    // One queue per exclusive lane: pooled boards share one queue, any other exclusive
+    // target has its own.
+    let mut queues: Vec<(Vec<usize>, Mutex<VecDeque<usize>>)> = Vec::new();
+    if pooled {
+        queues.push((boards.clone(), Mutex::new((0..scenarios.len()).collect())));
+    }
+    for &ti in &exclusive {
+        if !(pooled && boards.contains(&ti)) {
+            queues.push((vec![ti], Mutex::new((0..scenarios.len()).collect())));
+        }
+    }
 
     std::thread::scope(|scope| {
         for (members, queue) in &queues {

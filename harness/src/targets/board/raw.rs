@@ -25,6 +25,11 @@ pub const RAW_BANNER: &[u8] = b"raw REPL; CTRL-B to exit\r\n>";
 pub const SOFT_REBOOT: &[u8] = b"soft reboot\r\n";
 /// The start of the friendly REPL's banner, printed after a hard reset.
 pub const BOOT_BANNER: &[u8] = b"MicroPython v";
+/// The line that ends the friendly REPL's banner. A reboot is recognised by this line
+/// rather than by `MicroPython v` alone, which a scenario may well print itself.
+pub const BOOT_BANNER_END: &[u8] = b"Type \"help()\" for more information.";
+/// How much recent output is kept to recognise a reboot banner split across reads.
+const REBOOT_WINDOW: usize = 256;
 
 /// Something a board can be reached through.
 pub trait Port: Read + Write + Send {}
@@ -446,7 +451,7 @@ impl<P: Read + Write> RawRepl<P> {
                 }
                 // Move what cannot hold the frame end into the output, so huge output
                 // stays bounded; keep a tail for reboot detection.
-                let keep_tail = 64.min(self.pending.len());
+                let keep_tail = REBOOT_WINDOW.min(self.pending.len());
                 let cut = self.pending.len() - keep_tail;
                 if cut > 0 {
                     let data: Vec<u8> = self.pending.drain(..cut).collect();
@@ -457,7 +462,7 @@ impl<P: Read + Write> RawRepl<P> {
                     };
                     let before = target.len();
                     keep(target, &data, cap, &mut out.dropped);
-                    let from = before.saturating_sub(BOOT_BANNER.len() + 64);
+                    let from = before.saturating_sub(REBOOT_WINDOW);
                     let recent = [&target[from..], &self.pending[..]].concat();
                     self.check_reboot(&recent, doing)?;
                 } else {
@@ -490,15 +495,23 @@ impl<P: Read + Write> RawRepl<P> {
     }
 
     fn check_reboot(&self, data: &[u8], doing: &str) -> Result<(), BoardError> {
-        for pat in [BOOT_BANNER, SOFT_REBOOT] {
-            if let Some(pos) = find(data, pat) {
-                let end = (pos + 60).min(data.len());
-                return Err(BoardError::Rebooted {
-                    port: self.name.clone(),
-                    doing: doing.to_string(),
-                    seen: escape_tail(&data[pos..end], 60),
-                });
-            }
+        let found = if let Some(end) = find(data, BOOT_BANNER_END) {
+            // Show the banner line itself when it is there.
+            let start = data[..end]
+                .windows(BOOT_BANNER.len())
+                .rposition(|w| w == BOOT_BANNER)
+                .unwrap_or(end);
+            Some(start)
+        } else {
+            find(data, SOFT_REBOOT)
+        };
+        if let Some(pos) = found {
+            let end = (pos + 60).min(data.len());
+            return Err(BoardError::Rebooted {
+                port: self.name.clone(),
+                doing: doing.to_string(),
+                seen: escape_tail(&data[pos..end], 60),
+            });
         }
         Ok(())
     }
@@ -680,6 +693,25 @@ mod tests {
         assert!(b.at_prompt());
         // 4 bytes per frame end and prompt, "OK", the code, the output
         assert!(b.bytes_sent() > 20 && b.bytes_received() > 40);
+        stop.stop();
+    }
+
+    #[test]
+    fn output_naming_micropython_is_not_a_reboot() {
+        let (mut b, stop, _) = board();
+        b.enter().unwrap();
+        let out = b.exec(b"banner = 'MicroPython v1.9.4'", soon()).unwrap();
+        assert_eq!(out.stdout_text(), "banner = 'MicroPython v1.9.4'\r\n");
+        let err = b
+            .exec(
+                b"MicroPython v1.9.4 on 2018-05-11; ESP module with ESP8266\nType \"help()\" for more information.",
+                soon(),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, BoardError::Rebooted { ref seen, .. } if seen.contains("MicroPython v1.9.4 on")),
+            "{err}"
+        );
         stop.stop();
     }
 
