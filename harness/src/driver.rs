@@ -273,7 +273,8 @@ pub fn py_unrepr(s: &str) -> Result<String, String> {
                     _ => 8,
                 };
                 let hex: String = chars.by_ref().take(n).collect();
-                let v = u32::from_str_radix(&hex, 16).map_err(|_| format!("bad escape \\{e}{hex}"))?;
+                let v =
+                    u32::from_str_radix(&hex, 16).map_err(|_| format!("bad escape \\{e}{hex}"))?;
                 out.push(char::from_u32(v).ok_or_else(|| format!("bad code point {v:#x}"))?);
             }
             other => {
