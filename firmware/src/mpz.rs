@@ -1364,6 +1364,111 @@ impl Rt<'_> {
     }
 }
 
+impl Rt<'_> {
+    /// `int.to_bytes(len, byteorder)` and the classmethod `int.from_bytes(buf, byteorder)`
+    /// (py/objint.c: unsigned; `signed` is ignored like 1.9.4).
+    pub(crate) fn int_method(&mut self, r: R, a: crate::runtime::Args<'_>) -> PR<Word> {
+        let little = |rt: &Self, w: Word| rt.str_bytes(w).is_some_and(|b| b == b"little");
+        if r == R::MIntFromBytes {
+            // reached through the type (no self) or an instance (self is an int)
+            let skip = usize::from(a.n > 0 && (a.w[0] == rom(R::TInt) || self.is_int(a.w[0])));
+            let args = &a.w[skip..a.n];
+            if args.len() < 2 || args.len() > 3 {
+                return Err(self.type_error("function expected at most 4 arguments"));
+            }
+            let Some(buf) = self.bytes_like(args[0]) else {
+                return Err(self.type_error("object with buffer protocol required"));
+            };
+            let le = little(self, args[1]);
+            let mut value: u32 = 0;
+            let ordered: Vec<u8> = if le {
+                buf.iter().rev().copied().collect()
+            } else {
+                buf.clone()
+            };
+            for &b in &ordered {
+                if value > (((1u32 << 30) - 1) >> 8) {
+                    return self.big_with(|h| {
+                        let mut z = Mpz::zero();
+                        need_dig(h, &mut z, (buf.len() * 8).div_ceil(DIG_SIZE))?;
+                        let mut mag = Vec::new();
+                        for chunk in ordered.rchunks(2) {
+                            let d = if chunk.len() == 2 {
+                                (u16::from(chunk[0]) << 8) | u16::from(chunk[1])
+                            } else {
+                                u16::from(chunk[0])
+                            };
+                            mag.push(d);
+                        }
+                        z.dig = norm(mag);
+                        Ok(z)
+                    });
+                }
+                value = (value << 8) | u32::from(b);
+            }
+            return self.new_int_any(i64::from(value));
+        }
+        self.arg_count(a, 3, 4)?;
+        let n = match crate::ops::int_of(a.w[1]) {
+            Some(v) => v,
+            None => return Err(self.type_error("can't convert to int")),
+        };
+        if n < 0 {
+            return Err(self.value_error(""));
+        }
+        let le = little(self, a.w[2]);
+        let len = n as usize;
+        let Some(z) = self.mpz_of(a.w[0]) else {
+            return Err(self.type_error("bad argument"));
+        };
+        let mut data = alloc::vec![0u8; len];
+        if crate::ops::int_of(a.w[0]).is_some() {
+            // mp_binary_set_int: the 32-bit two's complement value in min(len, 4) bytes
+            let v = z.to_i64().unwrap_or(0) as u32;
+            let l = len.min(4);
+            for i in 0..l {
+                let byte = (v >> (8 * i)) as u8;
+                if le {
+                    data[i] = byte;
+                } else {
+                    data[len - 1 - i] = byte;
+                }
+            }
+        } else {
+            // mpz_as_bytes: two's complement of the magnitude, at most len bytes
+            let mut bytes = Vec::new();
+            for d in &z.dig {
+                bytes.push(*d as u8);
+                bytes.push((*d >> 8) as u8);
+            }
+            if z.neg {
+                let mut carry = 1u16;
+                for b in bytes.iter_mut() {
+                    let t = u16::from(!*b) + carry;
+                    *b = t as u8;
+                    carry = t >> 8;
+                }
+            }
+            for (i, b) in bytes.iter().take(len).enumerate() {
+                if le {
+                    data[i] = *b;
+                } else {
+                    data[len - 1 - i] = *b;
+                }
+            }
+        }
+        self.new_str_heap(R::TBytes, &data)
+    }
+
+    /// The bytes of a buffer-protocol object (bytes, str, bytearray).
+    fn bytes_like(&self, w: Word) -> Option<Vec<u8>> {
+        if self.type_of(w) == rom(R::TBytearray) {
+            return Some(self.bytearray_data(w));
+        }
+        self.str_bytes(w)
+    }
+}
+
 /// The mpz of a long int object on `heap` (`None` for anything else).
 pub fn read_big(heap: &crate::heap::Heap, w: Word) -> Option<Mpz> {
     if !(o::is_ptr(w) && heap.contains(w) && heap.read_word(w) == rom(R::TInt)) {

@@ -150,6 +150,9 @@ impl Rt<'_> {
 
     /// The methods of `str` and `bytes` (`a.w[0]` is self).
     pub(crate) fn str_method(&mut self, r: R, a: Args<'_>) -> PR<Word> {
+        if matches!(r, R::MIntToBytes | R::MIntFromBytes) {
+            return self.int_method(r, a);
+        }
         let s = a.w[0];
         let Some((ty, d)) =
             str_data(&self.st.qstrs, &self.st.heap, s).map(|(t, d)| (t, d.to_vec()))
