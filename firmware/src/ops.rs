@@ -1839,7 +1839,8 @@ impl Rt<'_> {
             }
             self.repr_into(*a, out, depth + 1);
         }
-        if !args.is_empty() {
+        // the args tuple's repr: a comma only after a single item
+        if args.len() == 1 {
             out.push(',');
         }
         out.push(')');
