@@ -1266,14 +1266,26 @@ impl Rt<'_> {
                 r
             }
             R::TSet | R::TFrozenset => {
+                // set_make_new: an empty set, then each item stored in turn
                 let items = if a.n == 0 {
                     vec![]
                 } else {
                     self.collect_iter(p(0))?
                 };
-                let s = self.new_set(&items)?;
-                self.wf(s, 0, rom(r));
-                Ok(s)
+                let base = self.vlen();
+                for w in &items {
+                    self.vpush(*w);
+                }
+                let s = self.new_set(&[]);
+                let r = s.and_then(|s| {
+                    self.wf(s, 0, rom(r));
+                    let h = self.hold(s);
+                    let r = items.iter().try_for_each(|w| self.set_add(s, *w));
+                    self.release(h);
+                    r.map(|()| s)
+                });
+                self.vtrunc(base);
+                r
             }
             R::TMap => {
                 // mp_obj_map_t: base, n_iters, fun, iterators

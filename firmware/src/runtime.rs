@@ -1312,11 +1312,17 @@ impl Rt<'_> {
             .collect()
     }
 
-    /// A set of `items` (the runtime keeps it as a simple open-addressed table).
+    /// `mp_obj_new_set`: a table of exactly `items.len()` slots, then each item added.
     pub fn new_set(&mut self, items: &[Word]) -> PR<Word> {
         let s = self.alloc_obj(rom(R::TSet), 4)?;
         let h = self.hold(s);
         let r = (|| {
+            for it in items {
+                self.hold(*it);
+            }
+            let hd = map::SetHeader::new(&mut self.st.heap, items.len())
+                .map_err(|_| rom(R::MemoryErrorObj))?;
+            hd.store(&mut self.st.heap, s + 4);
             for it in items {
                 self.set_add(s, *it)?;
             }
@@ -1326,61 +1332,37 @@ impl Rt<'_> {
         r.map(|_| s)
     }
 
-    /// `set.add`.
+    /// `mp_set_lookup(ADD_IF_NOT_FOUND)`: hashed with linear probing, like 1.9.4's sets.
     pub fn set_add(&mut self, s: Word, w: Word) -> PR<()> {
-        for x in self.set_items(s) {
-            if self.equal(x, w)? {
-                return Ok(());
-            }
-        }
         self.hash(w)?;
-        let alloc = self.f(s, 1) as usize;
-        let used = self.f(s, 2) as usize;
-        let table = self.f(s, 3);
-        if used >= alloc {
-            let na = map::next_size(alloc + 1);
-            let h = self.hold(w);
-            let nt = self.alloc(na * WORD_BYTES);
-            self.release(h);
-            let nt = nt?;
-            let items = self.set_items(s);
-            for (i, x) in items.iter().enumerate() {
-                self.wf(nt, i, *x);
-            }
-            if table != NULL {
-                self.st.heap.free(table);
-            }
-            self.wf(s, 1, na as Word);
-            self.wf(s, 3, nt);
-            self.wf(nt, items.len(), w);
-            self.wf(s, 2, (items.len() + 1) as Word);
-            return Ok(());
-        }
-        for i in 0..alloc {
-            let k = self.f(table, i);
-            if k == NULL || k == SENTINEL {
-                self.wf(table, i, w);
-                self.wf(s, 2, (used + 1) as Word);
-                return Ok(());
+        // keys with a Python __eq__ are compared in Python (the map's key operations cannot
+        // call code)
+        if self.is_user_type(self.type_of(w)) {
+            for x in self.set_items(s) {
+                if self.equal(x, w)? {
+                    return Ok(());
+                }
             }
         }
-        Ok(())
+        self.set_lookup(s, w, map::SetLookup::AddIfNotFound)
+            .map(|_| ())
     }
 
-    /// Removes `w` from a set; whether it was there.
+    fn set_lookup(&mut self, s: Word, w: Word, kind: map::SetLookup) -> PR<Option<Word>> {
+        let h = self.hold(w);
+        let mut hd = map::SetHeader::load(&self.st.heap, s + 4);
+        let keys = Keys(&self.st.qstrs);
+        let r = hd.lookup(&mut self.st.heap, w, kind, &keys);
+        hd.store(&mut self.st.heap, s + 4);
+        self.release(h);
+        r.map_err(|_| rom(R::MemoryErrorObj))
+    }
+
+    /// `mp_set_lookup(REMOVE_IF_FOUND)`: whether `w` was there.
     pub fn set_remove(&mut self, s: Word, w: Word) -> PR<bool> {
-        let alloc = self.f(s, 1) as usize;
-        let table = self.f(s, 3);
-        for i in 0..alloc {
-            let k = self.f(table, i);
-            if k != NULL && k != SENTINEL && self.equal(k, w)? {
-                self.wf(table, i, SENTINEL);
-                let used = self.f(s, 2);
-                self.wf(s, 2, used.saturating_sub(1));
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        Ok(self
+            .set_lookup(s, w, map::SetLookup::RemoveIfFound)?
+            .is_some())
     }
 }
 
