@@ -1534,9 +1534,7 @@ impl Rt<'_> {
             }
             R::MListExtend => {
                 self.arg_count(a, 2, 2)?;
-                for w in self.collect_iter(p(1))? {
-                    self.list_append(s, w)?;
-                }
+                self.list_extend(s, p(1))?;
                 Ok(NONE)
             }
             R::MListPop => {

@@ -979,9 +979,7 @@ impl Rt<'_> {
                 v.extend(self.seq_items(b));
                 return if ta == rom(R::TList) {
                     if op == bop::INPLACE_ADD {
-                        for w in self.seq_items(b) {
-                            self.list_append(a, w)?;
-                        }
+                        self.list_extend(a, b)?;
                         return Ok(a);
                     }
                     self.new_list_alloc(&v, v.len())
@@ -990,9 +988,7 @@ impl Rt<'_> {
                 };
             }
             if op == bop::INPLACE_ADD && ta == rom(R::TList) {
-                for w in self.collect_iter(b)? {
-                    self.list_append(a, w)?;
-                }
+                self.list_extend(a, b)?;
                 return Ok(a);
             }
             if ta == tb && (bop::LESS..=bop::MORE_EQUAL).contains(&base_op) && base_op != bop::EQUAL

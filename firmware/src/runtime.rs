@@ -651,6 +651,44 @@ impl Rt<'_> {
         self.new_list_alloc(items, items.len().max(4))
     }
 
+    /// `list.extend` and `list += x` (`list_extend`): from a list the array is sized at once.
+    pub fn list_extend(&mut self, l: Word, src: Word) -> PR<()> {
+        if self.type_of(src) != rom(R::TList) {
+            // list_extend_from_iter: one append per item
+            for w in self.collect_iter(src)? {
+                self.list_append(l, w)?;
+            }
+            return Ok(());
+        }
+        let items = self.seq_items(src);
+        let (alloc, len) = (self.f(l, 1) as usize, self.f(l, 2) as usize);
+        let need = len + items.len();
+        if need > alloc {
+            // exactly what is needed plus 4 spare slots
+            let new_alloc = need + 4;
+            let old = self.f(l, 3);
+            match self.st.heap.realloc(old, new_alloc * WORD_BYTES, true) {
+                Some(p) => {
+                    for i in len..new_alloc {
+                        self.wf(p, i, 0);
+                    }
+                    self.wf(l, 3, p);
+                    self.wf(l, 1, new_alloc as Word);
+                }
+                None => {
+                    self.st.alloc_fail = new_alloc * WORD_BYTES;
+                    return Err(rom(R::MemoryErrorObj));
+                }
+            }
+        }
+        let it = self.f(l, 3);
+        for (i, w) in items.iter().enumerate() {
+            self.wf(it, len + i, *w);
+        }
+        self.wf(l, 2, need as Word);
+        Ok(())
+    }
+
     /// `list.append` (the item array doubles when full).
     pub fn list_append(&mut self, l: Word, w: Word) -> PR<()> {
         let alloc = self.f(l, 1) as usize;
