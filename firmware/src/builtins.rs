@@ -1155,50 +1155,9 @@ impl Rt<'_> {
                 }
                 Err(self.value_error("invalid syntax for number"))
             }
-            R::TStr => {
-                if a.n == 0 {
-                    return Ok(obj::qstr_obj(1));
-                }
-                if self.type_of(p(0)) == rom(R::TStr) {
-                    return Ok(p(0));
-                }
-                if a.n >= 2
-                    && let Some(b) = self.str_bytes(p(0))
-                {
-                    return self.new_str_vstr(&b);
-                }
-                if a.n >= 2 && self.type_of(p(0)) == rom(R::TBytearray) {
-                    let b = self.bytearray_data(p(0));
-                    return self.new_str_vstr(&b);
-                }
-                let s = self.to_str(p(0));
-                self.new_str_vstr(s.as_bytes())
-            }
-            R::TBytes | R::TBytearray => {
-                let data: Vec<u8> = if a.n == 0 {
-                    vec![]
-                } else if let Some(n) = int_of(p(0)) {
-                    vec![0; n.max(0) as usize]
-                } else if let Some(b) = self.str_bytes(p(0)) {
-                    b
-                } else if self.type_of(p(0)) == rom(R::TBytearray) {
-                    self.bytearray_data(p(0))
-                } else {
-                    let mut v = Vec::new();
-                    for w in self.collect_iter(p(0))? {
-                        v.push(int_of(w).unwrap_or(0) as u8);
-                    }
-                    v
-                };
-                if r == R::TBytes {
-                    if data.is_empty() {
-                        return self.new_str_heap(R::TBytes, &[]);
-                    }
-                    self.new_str_heap(R::TBytes, &data)
-                } else {
-                    self.new_bytearray(&data)
-                }
-            }
+            R::TStr => self.make_str(a),
+            R::TBytes => self.make_bytes(a),
+            R::TBytearray => self.make_bytearray(a),
             R::TList => {
                 let l = self.new_list(&[])?;
                 if a.n == 0 {

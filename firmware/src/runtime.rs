@@ -1237,8 +1237,22 @@ impl Rt<'_> {
             }
             return Ok(true);
         }
-        if ta == rom(R::TBytearray) && tb == ta {
-            return Ok(self.bytearray_data(a) == self.bytearray_data(b));
+        if ta == rom(R::TBytearray) || (ta == rom(R::TBytes) && tb == rom(R::TBytearray)) {
+            // array_binary_op / str_binary_op: bytes and bytearray compare by content
+            let buf = |rt: &Self, w: Word| {
+                let t = rt.type_of(w);
+                if t == rom(R::TBytearray) {
+                    Some(rt.bytearray_data(w))
+                } else if t == rom(R::TBytes) {
+                    rt.str_bytes(w)
+                } else {
+                    None
+                }
+            };
+            return Ok(match (buf(self, a), buf(self, b)) {
+                (Some(x), Some(y)) => x == y,
+                _ => false,
+            });
         }
         if self.is_user_type(ta) {
             let eq = q!(self, "__eq__");

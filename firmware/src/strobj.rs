@@ -477,7 +477,9 @@ impl Rt<'_> {
             }
             R::MBytesDecode => {
                 self.arg_count(a, 1, 3)?;
-                self.new_str_sharing(R::TStr, s)
+                // bytes_decode is str(self, 'utf-8')
+                let enc = obj::qstr_obj(1);
+                self.make_str(Args { w: &[s, enc], n: 2 })
             }
             R::MStrPartition | R::MStrRpartition => {
                 self.arg_count(a, 2, 2)?;
@@ -687,6 +689,140 @@ impl Rt<'_> {
         self.wf(ba, 1, w1n);
         self.wf(ba, 2, data.len() as Word);
         self.wf(ba, 3, items);
+        Ok(())
+    }
+
+    /// `str(...)` (`mp_obj_str_make_new`).
+    pub(crate) fn make_str(&mut self, a: Args<'_>) -> PR<Word> {
+        if a.n > 3 {
+            return Err(self.exc_varg(
+                R::ETypeError,
+                "function expected at most %d arguments, got %d",
+                &["3", &alloc::format!("{}", a.n)],
+            ));
+        }
+        match a.n {
+            0 => Ok(obj::qstr_obj(1)),
+            1 => {
+                let t = if self.is_str(a.w[0]) {
+                    self.str_bytes(a.w[0]).unwrap_or_default()
+                } else {
+                    self.to_str(a.w[0]).into_bytes()
+                };
+                self.new_str_vstr(&t)
+            }
+            _ => {
+                let src = a.w[0];
+                let st = self.type_of(src);
+                let data = if st == rom(R::TBytes) {
+                    self.str_bytes(src).unwrap_or_default()
+                } else if st == rom(R::TBytearray) {
+                    self.bytearray_data(src)
+                } else if let Some(b) = self.str_bytes(src) {
+                    b
+                } else {
+                    return Err(self.type_error("object with buffer protocol required"));
+                };
+                if core::str::from_utf8(&data).is_err() {
+                    return Err(self.new_exc(rom(R::EUnicodeError), &[]));
+                }
+                if let Some(q) = self.st.qstrs.find(&data) {
+                    return Ok(obj::qstr_obj(q));
+                }
+                if st == rom(R::TBytes) {
+                    // the new str shares the bytes' data
+                    self.new_str_sharing(R::TStr, src)
+                } else {
+                    self.new_str_copy(R::TStr, &data)
+                }
+            }
+        }
+    }
+
+    /// `bytes(...)` (`bytes_make_new`).
+    pub(crate) fn make_bytes(&mut self, a: Args<'_>) -> PR<Word> {
+        let wrong = |rt: &mut Self| rt.type_error("wrong number of arguments");
+        if a.n == 0 {
+            return self.new_str_heap(R::TBytes, &[]);
+        }
+        let x = a.w[0];
+        if self.is_str(x) {
+            if a.n < 2 || a.n > 3 {
+                return Err(wrong(self));
+            }
+            return self.new_str_sharing(R::TBytes, x);
+        }
+        if a.n > 1 {
+            return Err(wrong(self));
+        }
+        if obj::is_small(x) {
+            let n = obj::small_value(x);
+            if n < 0 {
+                return Err(self.value_error(""));
+            }
+            return self.new_str_heap(R::TBytes, &vec![0u8; n as usize]);
+        }
+        let tx = self.type_of(x);
+        if tx == rom(R::TBytes) {
+            let d = self.str_bytes(x).unwrap_or_default();
+            return self.new_str_copy(R::TBytes, &d);
+        }
+        if tx == rom(R::TBytearray) {
+            let d = self.bytearray_data(x);
+            return self.new_str_copy(R::TBytes, &d);
+        }
+        let mut v = Vec::new();
+        for w in self.collect_iter(x)? {
+            let n = match crate::ops::int_of(w) {
+                Some(n) => n,
+                None => {
+                    let tn = self.type_name(w);
+                    return Err(self.exc_varg(R::ETypeError, "can't convert %s to int", &[&tn]));
+                }
+            };
+            if !(0..=255).contains(&n) {
+                return Err(self.value_error("bytes value out of range"));
+            }
+            v.push(n as u8);
+        }
+        self.new_str_heap(R::TBytes, &v)
+    }
+
+    /// `bytearray(...)` (`bytearray_make_new`, `array_construct`).
+    pub(crate) fn make_bytearray(&mut self, a: Args<'_>) -> PR<Word> {
+        self.arg_count_max(a, 1)?;
+        if a.n == 0 {
+            return self.new_bytearray(&[]);
+        }
+        let x = a.w[0];
+        if self.is_int(x) {
+            let n = crate::ops::int_of(x).unwrap_or(0).max(0) as usize;
+            return self.new_bytearray(&vec![0u8; n]);
+        }
+        let tx = self.type_of(x);
+        let data = if tx == rom(R::TBytearray) {
+            self.bytearray_data(x)
+        } else if let Some(b) = self.str_bytes(x) {
+            b
+        } else {
+            let mut v = Vec::new();
+            for w in self.collect_iter(x)? {
+                v.push(crate::ops::int_of(w).unwrap_or(0) as u8);
+            }
+            v
+        };
+        self.new_bytearray(&data)
+    }
+
+    fn arg_count_max(&mut self, a: Args<'_>, max: usize) -> PR<()> {
+        if a.n > max {
+            let (m, n) = (alloc::format!("{max}"), alloc::format!("{}", a.n));
+            return Err(self.exc_varg(
+                R::ETypeError,
+                "function expected at most %d arguments, got %d",
+                &[&m, &n],
+            ));
+        }
         Ok(())
     }
 }
