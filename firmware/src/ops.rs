@@ -541,8 +541,9 @@ impl Rt<'_> {
                 while end < b.len() && (b[end] & 0xC0) == 0x80 {
                     end += 1;
                 }
-                let s = self.new_str(&b[iu..end])?;
-                Ok(Some((s, end as i32)))
+                // str_it_iternext interns each character (mp_obj_new_str_via_qstr)
+                let q = self.intern(&b[iu..end])?;
+                Ok(Some((obj::qstr_obj(q), end as i32)))
             }
             it::BYTES => {
                 let b = if self.type_of(o) == rom(R::TBytearray) {
@@ -1300,7 +1301,9 @@ impl Rt<'_> {
                 let i = self.index(idx, chars.len(), "string")?;
                 let mut buf = [0u8; 4];
                 let s = chars[i].encode_utf8(&mut buf);
-                return self.new_str(s.as_bytes());
+                // mp_obj_new_str_via_qstr: a one-character string is interned
+                let q = self.intern(s.as_bytes())?;
+                return Ok(obj::qstr_obj(q));
             }
             let i = self.index(idx, d.len(), "bytes")?;
             return Ok(obj::small(i32::from(d[i])));
