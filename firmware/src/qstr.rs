@@ -19,6 +19,8 @@ use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
+use once_cell::race::OnceBox;
+
 use crate::heap::{Heap, RootSlot, WORD_BYTES, Word};
 
 /// The static qstr table of the 32-bit unix build: `id, hash, len, C name, C-escaped string`.
@@ -95,28 +97,28 @@ struct Entry {
     addr: Word,
 }
 
-/// The qstr table: static ids plus the dynamic pools and chunks on the heap.
-#[derive(Debug, Clone)]
-pub struct Qstrs {
+/// The static ids ("ROM"): the same for every machine, so parsed once per process and shared.
+#[derive(Debug)]
+struct StaticTable {
     entries: Vec<Entry>,
-    /// Text -> id, for strings that qstr.c's search can find again.
-    index: BTreeMap<Box<[u8]>, u16>,
-    /// `last_pool`: 0 while only the ROM pool exists.
-    last_pool: Word,
-    pool_alloc: usize,
-    pool_len: usize,
-    /// `qstr_last_chunk`, `qstr_last_alloc`, `qstr_last_used`.
-    chunk: Word,
-    chunk_alloc: usize,
-    chunk_used: usize,
-    root: RootSlot,
+    /// Ids by text: open addressing on [`qstr_hash`], linear probing, 0 for an empty slot
+    /// (id 0, the null qstr, is never found by text); a power of two at least twice the
+    /// number of ids, so probes stay short. Every text lookup (each name the compiler
+    /// meets) starts here, and hashing beats a tree walk of byte comparisons.
+    slots: Vec<u16>,
 }
 
-impl Qstrs {
-    /// The static table, with the pool chain registered as a root slot of `heap`.
-    pub fn new(heap: &mut Heap) -> Qstrs {
-        let mut entries = Vec::with_capacity(STATIC_COUNT + 64);
-        let mut index = BTreeMap::new();
+/// The parsed static table; building it costs far more than a whole small script run, so
+/// machines made one after another (one per scenario) must not each parse it again.
+static STATIC_TABLE: OnceBox<StaticTable> = OnceBox::new();
+
+fn static_table() -> &'static StaticTable {
+    STATIC_TABLE.get_or_init(|| Box::new(StaticTable::parse()))
+}
+
+impl StaticTable {
+    fn parse() -> StaticTable {
+        let mut entries = Vec::with_capacity(STATIC_COUNT);
         for line in STATIC_TSV.lines() {
             if line.starts_with('#') || line.is_empty() {
                 continue;
@@ -136,20 +138,83 @@ impl Qstrs {
             }
             let text = unescape(cols.next().unwrap_or(""));
             let hash = qstr_hash(&text);
-            let text: Box<[u8]> = text.into_boxed_slice();
-            if id != 0 {
-                index.entry(text.clone()).or_insert(id as u16);
-            }
             entries.push(Entry {
-                text,
+                text: text.into_boxed_slice(),
                 hash,
                 addr: 0,
             });
         }
+        let size = (entries.len() * 2).next_power_of_two().max(2);
+        let mut table = StaticTable {
+            entries,
+            slots: alloc::vec![0; size],
+        };
+        for id in 1..table.entries.len() {
+            // A text listed twice is found as its first id.
+            let entry = &table.entries[id];
+            if table.find(&entry.text).is_none() {
+                let mut pos = table.home(entry.hash);
+                while table.slots[pos] != 0 {
+                    pos = (pos + 1) & (table.slots.len() - 1);
+                }
+                table.slots[pos] = id as u16;
+            }
+        }
+        table
+    }
+
+    /// The first slot to probe for a hash.
+    fn home(&self, hash: u16) -> usize {
+        usize::from(hash) & (self.slots.len() - 1)
+    }
+
+    /// The id of `s` among the static qstrs.
+    fn find(&self, s: &[u8]) -> Option<u16> {
+        let hash = qstr_hash(s);
+        let mut pos = self.home(hash);
+        loop {
+            let id = self.slots[pos];
+            if id == 0 {
+                return None;
+            }
+            let e = self.entries.get(usize::from(id))?;
+            if e.hash == hash && *e.text == *s {
+                return Some(id);
+            }
+            pos = (pos + 1) & (self.slots.len() - 1);
+        }
+    }
+}
+
+/// The qstr table: static ids plus the dynamic pools and chunks on the heap.
+#[derive(Debug, Clone)]
+pub struct Qstrs {
+    /// Ids `0..statics.entries.len()`.
+    statics: &'static StaticTable,
+    /// The ids after the static ones, in interning order.
+    entries: Vec<Entry>,
+    /// Text -> id for the dynamic strings that qstr.c's search can find again (never one
+    /// the static table already has).
+    index: BTreeMap<Box<[u8]>, u16>,
+    /// `last_pool`: 0 while only the ROM pool exists.
+    last_pool: Word,
+    pool_alloc: usize,
+    pool_len: usize,
+    /// `qstr_last_chunk`, `qstr_last_alloc`, `qstr_last_used`.
+    chunk: Word,
+    chunk_alloc: usize,
+    chunk_used: usize,
+    root: RootSlot,
+}
+
+impl Qstrs {
+    /// The static table, with the pool chain registered as a root slot of `heap`.
+    pub fn new(heap: &mut Heap) -> Qstrs {
         let root = heap.add_root_slot(0);
         Qstrs {
-            entries,
-            index,
+            statics: static_table(),
+            entries: Vec::with_capacity(64),
+            index: BTreeMap::new(),
             last_pool: 0,
             pool_alloc: ROM_POOL_ALLOC,
             pool_len: STATIC_COUNT,
@@ -172,17 +237,26 @@ impl Qstrs {
 
     /// Total number of qstrs (static and dynamic); the next new id.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.statics.entries.len() + self.entries.len()
     }
 
     /// Always false: id 0 (the null qstr) exists from the start.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// Number of static qstrs in this table.
     pub fn static_count(&self) -> usize {
-        STATIC_COUNT.min(self.entries.len())
+        STATIC_COUNT.min(self.len())
+    }
+
+    /// The entry of id `q`, static or dynamic.
+    fn entry(&self, q: u16) -> Option<&Entry> {
+        let q = usize::from(q);
+        match q.checked_sub(self.statics.entries.len()) {
+            None => self.statics.entries.get(q),
+            Some(dynamic) => self.entries.get(dynamic),
+        }
     }
 
     /// `qstr_find_strn`: the id of `s` if it is interned, without interning it.
@@ -192,7 +266,7 @@ impl Qstrs {
 
     /// [`Qstrs::lookup`] without a heap (the Rust index mirrors the arena).
     pub fn find(&self, s: &[u8]) -> Option<u16> {
-        self.index.get(s).copied()
+        self.statics.find(s).or_else(|| self.index.get(s).copied())
     }
 
     /// `qstr_from_strn`: the id of `s`, interning it if needed. `None` means out of memory,
@@ -242,7 +316,7 @@ impl Qstrs {
             let pool = heap.alloc((POOL_HEADER_WORDS + alloc) * WORD_BYTES);
             heap.truncate_roots(depth);
             let pool = pool?;
-            let total_prev = self.entries.len() - self.pool_len;
+            let total_prev = self.len() - self.pool_len;
             let _ = heap.set_field(pool, 0, self.last_pool);
             let _ = heap.set_field(pool, 1, (total_prev + self.pool_len) as Word);
             let _ = heap.set_field(pool, 2, alloc as Word);
@@ -254,7 +328,7 @@ impl Qstrs {
         let _ = heap.set_field(self.last_pool, POOL_HEADER_WORDS + self.pool_len, addr);
         self.pool_len += 1;
         let _ = heap.set_field(self.last_pool, 3, self.pool_len as Word);
-        let id = self.entries.len();
+        let id = self.len();
         let id16 = u16::try_from(id).ok()?;
         let text: Box<[u8]> = s.into();
         // A string of 256+ bytes is stored with a truncated length byte, so qstr.c can never
@@ -268,7 +342,7 @@ impl Qstrs {
 
     /// The bytes of qstr `q` as stored in the arena (or ROM); empty for an unknown id.
     pub fn get<'h>(&'h self, heap: &'h Heap, q: u16) -> &'h [u8] {
-        let Some(e) = self.entries.get(usize::from(q)) else {
+        let Some(e) = self.entry(q) else {
             return &[];
         };
         if e.addr == 0 {
@@ -280,7 +354,7 @@ impl Qstrs {
 
     /// The bytes of qstr `q` from the Rust mirror; empty for an unknown id.
     pub fn text(&self, q: u16) -> &[u8] {
-        self.entries.get(usize::from(q)).map_or(&[], |e| &e.text)
+        self.entry(q).map_or(&[], |e| &e.text)
     }
 
     /// The text of qstr `q` as `str` (qstrs come from source text or `str` objects, so they
@@ -291,12 +365,12 @@ impl Qstrs {
 
     /// `qstr_hash`: the stored 16-bit hash of `q` (0 for an unknown id).
     pub fn hash(&self, q: u16) -> u16 {
-        self.entries.get(usize::from(q)).map_or(0, |e| e.hash)
+        self.entry(q).map_or(0, |e| e.hash)
     }
 
     /// `qstr_len`.
     pub fn qlen(&self, q: u16) -> usize {
-        self.entries.get(usize::from(q)).map_or(0, |e| e.text.len())
+        self.entry(q).map_or(0, |e| e.text.len())
     }
 
     /// What the GC must keep: the last pool (which chains to the others and whose entries keep
@@ -317,7 +391,7 @@ impl Qstrs {
         let mut pool = self.last_pool;
         // A pool is a heap head; the chain ends at the ROM pool (0). The bound guards against
         // a corrupted chain.
-        while pool != 0 && heap.is_head(pool) && n_pool <= self.entries.len() {
+        while pool != 0 && heap.is_head(pool) && n_pool <= self.len() {
             n_pool += 1;
             let len = heap.field(pool, 3) as usize;
             n_qstr += len;
@@ -347,6 +421,38 @@ mod tests {
     use super::*;
     use crate::heap::{BLOCK, HEAP_BASE};
     use alloc::format;
+
+    #[test]
+    fn every_static_text_is_found_at_its_first_id() {
+        let mut heap = Heap::new(36 * 1024);
+        let q = Qstrs::new(&mut heap);
+        let mut first: BTreeMap<&[u8], u16> = BTreeMap::new();
+        for id in 1..q.static_count() as u16 {
+            first.entry(q.text(id)).or_insert(id);
+        }
+        assert!(first.len() > 500);
+        for (text, id) in &first {
+            assert_eq!(q.find(text), Some(*id), "{:?}", core::str::from_utf8(text));
+        }
+        // Near misses: a prefix, a longer text, another case.
+        for miss in [&b"__nam"[..], b"__name__x", b"PRINT", b"zipp"] {
+            assert_eq!(q.find(miss), None);
+        }
+    }
+
+    #[test]
+    fn a_second_machine_shares_the_table_but_not_the_dynamic_ids() {
+        let mut heap_a = Heap::new(36 * 1024);
+        let mut a = Qstrs::new(&mut heap_a);
+        let id = a.intern(&mut heap_a, b"only_in_a").unwrap();
+        assert_eq!(usize::from(id), STATIC_COUNT);
+        let mut heap_b = Heap::new(36 * 1024);
+        let b = Qstrs::new(&mut heap_b);
+        assert_eq!(b.find(b"only_in_a"), None);
+        assert_eq!(b.len(), STATIC_COUNT);
+        assert_eq!(a.find(b"only_in_a"), Some(id));
+        assert_eq!(a.find(b"print"), b.find(b"print"));
+    }
 
     #[test]
     fn static_table_matches_the_build() {

@@ -5,6 +5,9 @@
 //! relative, as on the unix targets). The driver script runs as `File` input with its output
 //! captured; a deadline from [`RunOptions::timeout`] interrupts it through [`Io::interrupted`].
 
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use mpfw::fs::{FileSystem, RamFs};
@@ -31,6 +34,88 @@ const DRIVER: &str = "../driver.py";
 
 /// Stack for the thread that runs the interpreter: its frames are Rust calls.
 const STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// A scenario run handed to a [`Worker`].
+type Job = Box<dyn FnOnce() -> Execution + Send>;
+
+/// A long-lived thread with a [`STACK_BYTES`] stack that runs jobs one at a time. Starting
+/// such a thread for every scenario cost about as much as running a small scenario, so
+/// each thread that calls [`RustTarget::execute`] keeps one (rayon's workers, the test
+/// threads); it ends when that thread ends and drops its end of the channels.
+struct Worker {
+    jobs: mpsc::Sender<Job>,
+    /// The job's execution, or the text of its panic.
+    results: mpsc::Receiver<Result<Execution, String>>,
+}
+
+thread_local! {
+    static WORKER: RefCell<Option<Worker>> = const { RefCell::new(None) };
+}
+
+impl Worker {
+    fn spawn() -> std::io::Result<Worker> {
+        let (jobs, job_rx) = mpsc::channel::<Job>();
+        let (result_tx, results) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("mpfw".into())
+            .stack_size(STACK_BYTES)
+            .spawn(move || {
+                for job in job_rx {
+                    // A panic ends the job, not the worker: the machine it ran on is gone
+                    // with the job's stack frames, and the next job starts a fresh one.
+                    let result = catch_unwind(AssertUnwindSafe(job)).map_err(|p| panic_text(&p));
+                    if result_tx.send(result).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok(Worker { jobs, results })
+    }
+}
+
+/// Runs `job` on this thread's worker, starting one if there is none (or it is gone).
+fn on_worker(job: Job) -> Execution {
+    WORKER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let mut job = job;
+        // A second try only when the worker was gone before it took the job.
+        for _ in 0..2 {
+            let worker = match slot.take() {
+                Some(w) => w,
+                None => match Worker::spawn() {
+                    Ok(w) => w,
+                    Err(e) => return failed(format!("could not start the firmware thread: {e}")),
+                },
+            };
+            match worker.jobs.send(job) {
+                Ok(()) => {}
+                Err(mpsc::SendError(back)) => {
+                    job = back;
+                    continue;
+                }
+            }
+            return match worker.results.recv() {
+                Ok(Ok(execution)) => {
+                    *slot = Some(worker);
+                    execution
+                }
+                Ok(Err(panic)) => {
+                    *slot = Some(worker);
+                    failed(format!("the firmware panicked: {panic}"))
+                }
+                Err(_) => failed("the firmware thread ended during the run".to_string()),
+            };
+        }
+        failed("could not hand the scenario to the firmware thread".to_string())
+    })
+}
+
+fn failed(why: String) -> Execution {
+    Execution {
+        failure: Some(why),
+        ..Execution::default()
+    }
+}
 
 /// The in-process firmware target.
 #[derive(Debug, Default, Clone, Copy)]
@@ -83,23 +168,7 @@ impl Target for RustTarget {
         let timeout = scenario.timeout.unwrap_or(options.timeout);
         let scenario_owned = scenario.clone();
         let info = self.info(scenario.heap);
-        let worker = std::thread::Builder::new()
-            .name("mpfw".into())
-            .stack_size(STACK_BYTES)
-            .spawn(move || run(&scenario_owned, timeout));
-        let mut execution = match worker {
-            Ok(handle) => match handle.join() {
-                Ok(e) => e,
-                Err(p) => Execution {
-                    failure: Some(format!("the firmware panicked: {}", panic_text(&p))),
-                    ..Execution::default()
-                },
-            },
-            Err(e) => Execution {
-                failure: Some(format!("could not start the firmware thread: {e}")),
-                ..Execution::default()
-            },
-        };
+        let mut execution = on_worker(Box::new(move || run(&scenario_owned, timeout)));
         execution.target_info = info;
         execution
     }
@@ -176,5 +245,43 @@ fn step_kind(scenario: &Scenario, i: usize) -> &'static str {
         Some(Step::Run { .. }) => "run",
         Some(Step::Observe { .. }) => "observe",
         None => "?",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_job_is_reported_and_the_worker_goes_on() {
+        let boom = on_worker(Box::new(|| panic!("boom in the firmware")));
+        assert_eq!(
+            boom.failure.as_deref(),
+            Some("the firmware panicked: boom in the firmware")
+        );
+        let fine = on_worker(Box::new(|| Execution {
+            target_info: "ran".into(),
+            ..Execution::default()
+        }));
+        assert_eq!(fine.failure, None);
+        assert_eq!(fine.target_info, "ran");
+    }
+
+    #[test]
+    fn jobs_run_on_one_big_stack_thread_per_caller() {
+        let name = || Execution {
+            target_info: format!("{:?}", std::thread::current().id()),
+            ..Execution::default()
+        };
+        let first = on_worker(Box::new(name)).target_info;
+        let second = on_worker(Box::new(name)).target_info;
+        assert_eq!(first, second, "the worker is reused");
+        let caller = format!("{:?}", std::thread::current().id());
+        assert_ne!(first, caller, "jobs do not run on the calling thread");
+        // Another calling thread gets its own worker.
+        let other = std::thread::spawn(move || on_worker(Box::new(name)).target_info)
+            .join()
+            .unwrap();
+        assert_ne!(other, first);
     }
 }
