@@ -528,6 +528,25 @@ impl Rt<'_> {
                     self.st.heap.mem_free()
                 );
                 self.io.write(s.as_bytes());
+                if a.n >= 1 {
+                    // gc_dump_alloc_table, heads marked by type like gc.c
+                    let heap = &self.st.heap;
+                    let head = |p: Word| -> char {
+                        match R::from_addr(heap.read_word(p)) {
+                            Some(R::TTuple) => 'T',
+                            Some(R::TList) => 'L',
+                            Some(R::TDict) => 'D',
+                            Some(R::TStr) | Some(R::TBytes) => 'S',
+                            Some(R::TBytearray) => 'A',
+                            Some(R::TFloat) => 'F',
+                            Some(R::TFunction) => 'B',
+                            Some(R::TModule) => 'M',
+                            _ => 'h',
+                        }
+                    };
+                    let t = heap.dump_alloc_table(&head);
+                    self.io.write(t.as_bytes());
+                }
                 Ok(NONE)
             }
             R::FMpQstrInfo => {

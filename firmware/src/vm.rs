@@ -492,6 +492,18 @@ impl Rt<'_> {
                 Ok(Flow::Return(v)) => return Ok(Exit::Return(v)),
                 Ok(Flow::Yield(v)) => return Ok(Exit::Yield(v)),
                 Err(e) => {
+                    // a failed allocation raises a heap MemoryError with its message
+                    // (m_malloc_fail), when there is room left for one
+                    let e = if e == rom(R::MemoryErrorObj) {
+                        let n = alloc::format!("{}", self.st.alloc_fail);
+                        self.exc_varg(
+                            R::EMemoryError,
+                            "memory allocation failed, allocating %u bytes",
+                            &[&n],
+                        )
+                    } else {
+                        e
+                    };
                     // a StopIteration out of FOR_ITER's iterator ends the loop
                     if code.b.get(op_ip) == Some(&op::FOR_ITER)
                         && self.is_instance(e, rom(R::EStopIteration))
