@@ -488,25 +488,34 @@ impl Rt<'_> {
                     return Err(self.value_error("empty separator"));
                 }
                 let found = find_sub(&d, &sep, r == R::MStrPartition);
-                let (x, y, z): (&[u8], &[u8], &[u8]) = match found {
-                    Some(i) => (&d[..i], &sep, &d[i + sep.len()..]),
-                    None if r == R::MStrRpartition => (b"", b"", &d),
-                    None => (&d, b"", b""),
+                let Some(i) = found else {
+                    // 1.9.4's empty bytes is a ROM object; here it takes a heap object
+                    let empty = if is_str {
+                        obj::qstr_obj(1)
+                    } else {
+                        self.new_str_heap(R::TBytes, &[])?
+                    };
+                    let h = self.hold(empty);
+                    // not found: self and two empty strs, no copies
+                    let items = if r == R::MStrPartition {
+                        [s, empty, empty]
+                    } else {
+                        [empty, empty, s]
+                    };
+                    let t = self.new_tuple(&items);
+                    self.release(h);
+                    return t;
                 };
-                let (x, y, z) = (x.to_vec(), y.to_vec(), z.to_vec());
-                let t = self.new_tuple(&[obj::qstr_obj(1); 3])?;
-                let h = self.hold(t);
-                let mut res = Ok(t);
-                for (k, part) in [x, y, z].iter().enumerate() {
-                    match self.new_str_of_type(ty, part) {
-                        Ok(w) => self.wf(t, 2 + k, w),
-                        Err(e) => {
-                            res = Err(e);
-                            break;
-                        }
-                    }
-                }
-                self.release(h);
+                let base = self.vlen();
+                let res = (|| {
+                    let x = self.new_str_of_type(ty, &d[..i])?;
+                    self.vpush(x);
+                    let z = self.new_str_of_type(ty, &d[i + sep.len()..])?;
+                    self.vpush(z);
+                    // the separator argument itself is the middle item
+                    self.new_tuple(&[x, p(1), z])
+                })();
+                self.vtrunc(base);
                 res
             }
             R::MStrFormat => self.str_format(a),
