@@ -435,6 +435,9 @@ impl Rt<'_> {
             }
             R::FPow => {
                 self.arg_count(a, 2, 3)?;
+                if a.n == 3 {
+                    return self.int_pow3(p(0), p(1), p(2));
+                }
                 self.binary_op(crate::compile::opcodes::binary::POWER, p(0), p(1))
             }
             R::FInput => Err(self.new_exc(rom(R::EEOFError), &[])),

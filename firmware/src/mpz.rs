@@ -747,6 +747,41 @@ pub fn not<H: MpzHeap>(h: &mut H, dest: &mut Mpz, z: &Mpz) -> Result<(), Oom> {
     Ok(())
 }
 
+/// `mpz_pow3_inpl`: `dest = (l ** r) % m` (`m` not zero).
+pub fn pow3<H: MpzHeap>(h: &mut H, dest: &mut Mpz, l: &Mpz, r: &Mpz, m: &Mpz) -> Result<(), Oom> {
+    if l.dig.is_empty() || r.neg || (m.dig.len() == 1 && m.dig[0] == 1) {
+        return set_from_int(h, dest, 0);
+    }
+    set_from_int(h, dest, 1)?;
+    if r.dig.is_empty() {
+        return Ok(());
+    }
+    let mut x = clone(h, l)?;
+    let mut n = clone(h, r)?;
+    let mut quo = Mpz::zero();
+    let res = (|| {
+        while !n.z.dig.is_empty() {
+            if n.z.dig[0] & 1 != 0 {
+                mul_self(h, dest, Some(&x.z))?;
+                let cur = dest.clone();
+                divmod(h, &mut quo, dest, &cur, m)?;
+            }
+            n.z.dig = shr_mag(&n.z.dig, 1);
+            if n.z.dig.is_empty() {
+                break;
+            }
+            mul_self(h, &mut x.z, None)?;
+            let cur = x.z.clone();
+            divmod(h, &mut quo, &mut x.z, &cur, m)?;
+        }
+        Ok(())
+    })();
+    deinit(h, &quo);
+    free_clone(h, x);
+    free_clone(h, n);
+    res
+}
+
 /// The result of a folded or run-time int operation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IntVal {
@@ -1263,6 +1298,44 @@ impl Rt<'_> {
         })();
         self.release(depth);
         res
+    }
+
+    /// `pow(a, b, m)` for ints (`mp_obj_int_pow3`): always a long int.
+    pub fn int_pow3(&mut self, a: Word, b: Word, m: Word) -> PR<Word> {
+        let ok = |rt: &Self, w: Word| o::is_small(w) || rt.is_big(w);
+        if !(ok(self, a) && ok(self, b) && ok(self, m)) {
+            return Err(self.type_error("pow() with 3 arguments requires integers"));
+        }
+        let (Some(l), Some(r), Some(md)) = (self.mpz_of(a), self.mpz_of(b), self.mpz_of(m)) else {
+            return Err(self.type_error("pow() with 3 arguments requires integers"));
+        };
+        if md.is_zero() {
+            return Err(self.int_err(IntErr::ZeroDivision));
+        }
+        self.big_with(|h| {
+            let mut dest = Mpz::zero();
+            set_from_ll(h, &mut dest, 0)?;
+            // small arguments become heap mpz temporaries (mpz_init_from_int), freed after
+            let mut temps = Vec::new();
+            let mut heapify = |h: &mut Arena<'_, '_>, z: &Mpz| -> Result<Mpz, IntErr> {
+                if !z.fixed {
+                    return Ok(z.clone());
+                }
+                let mut t = Mpz::zero();
+                set_from_int(h, &mut t, z.to_i64().unwrap_or(0))?;
+                temps.push(t.clone());
+                Ok(t)
+            };
+            let l = heapify(h, &l)?;
+            let r = heapify(h, &r)?;
+            let md = heapify(h, &md)?;
+            let out = pow3(h, &mut dest, &l, &r, &md);
+            for t in &temps {
+                deinit(h, t);
+            }
+            out?;
+            Ok(dest)
+        })
     }
 
     /// Comparison of two ints (any kind): `Ordering`.

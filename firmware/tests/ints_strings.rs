@@ -265,3 +265,17 @@ fn float_text_follows_formatfloat() {
         ("'{:10.4e}'.format(-12345.6789)", "'-1.2346e+04'"),
     ]);
 }
+
+#[test]
+fn three_argument_pow() {
+    check(&[
+        ("pow(3, 200, 10 ** 9)", "699044001"),
+        ("pow(-3, 5, 7)", "2"),
+        ("pow(3, 5, -7)", "-2"),
+        ("pow(5, 3, 1)", "0"),
+        (
+            "pow(2.0, 3, 5)",
+            "TypeError: pow() with 3 arguments requires integers",
+        ),
+    ]);
+}
