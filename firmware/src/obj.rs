@@ -74,7 +74,7 @@ rom_objects! {
     TType, TObject, TNoneType, TBool, TInt, TFloat, TStr, TBytes, TBytearray, TList, TTuple,
     TDict, TSet, TModule, TFunction, TClosure, TCell, TBoundMeth, TBuiltin, TRange, TIterator,
     TSlice, TFile, TEllipsis, TDictView, TStaticMethod, TClassMethod, TProperty, TEnumerate, TZip,
-    TGenerator, TSuper, TGenInstance, TCode, TFrozenset, TMap, TFilter,
+    TGenerator, TSuper, TGenInstance, TCode, TFrozenset, TMap, TFilter, TRangeIter,
     // exceptions
     EBaseException, ESystemExit, EKeyboardInterrupt, EGeneratorExit, EException, EStopIteration,
     EArithmeticError, EOverflowError, EZeroDivisionError, EAssertionError, EAttributeError,
@@ -183,6 +183,7 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TFrozenset => ("frozenset", Some(TObject)),
         TMap => ("map", Some(TObject)),
         TFilter => ("filter", Some(TObject)),
+        TRangeIter => ("iterator", Some(TObject)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
         EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),

@@ -469,6 +469,15 @@ impl Rt<'_> {
         if k == it::OBJ {
             return Ok(a);
         }
+        if k == it::RANGE {
+            // range_it: base, cur, stop, step (it does not refer to the range)
+            let p = self.alloc_obj(rom(R::TRangeIter), 4)?;
+            for j in 1..4 {
+                let w = self.f(a, j);
+                self.wf(p, j, w);
+            }
+            return Ok(p);
+        }
         let p = self.alloc_obj(rom(R::TIterator), 4)?;
         self.wf(p, 1, a);
         self.wf(p, 2, obj::small(i));
@@ -494,7 +503,7 @@ impl Rt<'_> {
                 R::TDict => return Ok((o, it::DKEYS, 0)),
                 R::TRange => return Ok((o, it::RANGE, 0)),
                 R::TSet | R::TFrozenset => return Ok((o, it::SET, 0)),
-                R::TMap | R::TFilter => return Ok((o, it::OBJ, 0)),
+                R::TMap | R::TFilter | R::TRangeIter => return Ok((o, it::OBJ, 0)),
                 R::TDictView => {
                     let k = obj::small_value(self.f(o, 2));
                     return Ok((self.f(o, 1), k, 0));
@@ -621,6 +630,18 @@ impl Rt<'_> {
         let t = self.type_of(o);
         if t == rom(R::TGenInstance) {
             return self.gen_next(o, NONE, NULL);
+        }
+        if t == rom(R::TRangeIter) {
+            let (cur, stop, step) = (
+                obj::small_value(self.f(o, 1)),
+                obj::small_value(self.f(o, 2)),
+                obj::small_value(self.f(o, 3)),
+            );
+            if (step > 0 && cur < stop) || (step < 0 && cur > stop) {
+                self.wf(o, 1, obj::small(cur.wrapping_add(step)));
+                return Ok(Some(obj::small(cur)));
+            }
+            return Ok(None);
         }
         if t == rom(R::TMap) {
             // map_iternext: the arguments go in a fresh array each time (never freed)
