@@ -69,7 +69,7 @@ macro_rules! rom_objects {
 
 rom_objects! {
     // constants
-    NoneObj, False, True, Ellipsis, MemoryErrorObj, KeyboardInterruptObj, EmptyTuple,
+    NoneObj, False, True, Ellipsis, MemoryErrorObj, KeyboardInterruptObj, EmptyTuple, EmptyBytes,
     // types
     TType, TObject, TNoneType, TBool, TInt, TFloat, TStr, TBytes, TBytearray, TList, TTuple,
     TDict, TSet, TModule, TFunction, TClosure, TCell, TBoundMeth, TBuiltin, TRange, TIterator,

@@ -1113,6 +1113,14 @@ impl Rt<'_> {
         if let Some((t, d)) =
             str_data(&self.st.qstrs, &self.st.heap, a).map(|(t, d)| (t, d.to_vec()))
         {
+            if n == 0 {
+                // str_binary_op: n <= 0 gives the empty str qstr / mp_const_empty_bytes
+                return Ok(Some(if t == rom(R::TStr) {
+                    obj::qstr_obj(1)
+                } else {
+                    rom(R::EmptyBytes)
+                }));
+            }
             let v = d.repeat(n);
             return Ok(Some(if t == rom(R::TStr) {
                 self.new_str_vstr(&v)?
@@ -1667,6 +1675,7 @@ impl Rt<'_> {
                 R::False => out.push_str("False"),
                 R::Ellipsis => out.push_str("Ellipsis"),
                 R::EmptyTuple => out.push_str("()"),
+                R::EmptyBytes => out.push_str("b''"),
                 R::MemoryErrorObj => out.push_str("MemoryError()"),
                 R::KeyboardInterruptObj => out.push_str("KeyboardInterrupt()"),
                 r if obj::rom_type_info(r).is_some() => out.push_str(&format!(

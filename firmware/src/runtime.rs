@@ -89,6 +89,8 @@ impl KeyOps for Keys<'_> {
             0
         } else if key == TRUE {
             1
+        } else if key == rom(R::EmptyBytes) {
+            u32::from(crate::qstr::qstr_hash(b""))
         } else if heap.contains(key) {
             let t = heap.read_word(key);
             if t == rom(R::TStr) || t == rom(R::TBytes) {
@@ -145,6 +147,10 @@ fn int_like(w: Word) -> Option<i32> {
 pub fn str_data<'h>(qstrs: &'h Qstrs, heap: &'h Heap, w: Word) -> Option<(Word, &'h [u8])> {
     if obj::is_qstr(w) {
         return Some((rom(R::TStr), qstrs.text(obj::qstr_value(w))));
+    }
+    if w == rom(R::EmptyBytes) {
+        // mp_const_empty_bytes, a ROM object
+        return Some((rom(R::TBytes), &[]));
     }
     if !heap.contains(w) {
         return None;
@@ -441,6 +447,7 @@ impl Rt<'_> {
                 R::MemoryErrorObj => R::EMemoryError,
                 R::KeyboardInterruptObj => R::EKeyboardInterrupt,
                 R::EmptyTuple => R::TTuple,
+                R::EmptyBytes => R::TBytes,
                 r if obj::rom_type_info(r).is_some() => R::TType,
                 R::MSys
                 | R::MGc

@@ -489,22 +489,18 @@ impl Rt<'_> {
                 }
                 let found = find_sub(&d, &sep, r == R::MStrPartition);
                 let Some(i) = found else {
-                    // 1.9.4's empty bytes is a ROM object; here it takes a heap object
                     let empty = if is_str {
                         obj::qstr_obj(1)
                     } else {
-                        self.new_str_heap(R::TBytes, &[])?
+                        rom(R::EmptyBytes)
                     };
-                    let h = self.hold(empty);
                     // not found: self and two empty strs, no copies
                     let items = if r == R::MStrPartition {
                         [s, empty, empty]
                     } else {
                         [empty, empty, s]
                     };
-                    let t = self.new_tuple(&items);
-                    self.release(h);
-                    return t;
+                    return self.new_tuple(&items);
                 };
                 let base = self.vlen();
                 let res = (|| {
@@ -752,7 +748,7 @@ impl Rt<'_> {
     pub(crate) fn make_bytes(&mut self, a: Args<'_>) -> PR<Word> {
         let wrong = |rt: &mut Self| rt.type_error("wrong number of arguments");
         if a.n == 0 {
-            return self.new_str_heap(R::TBytes, &[]);
+            return Ok(rom(R::EmptyBytes));
         }
         let x = a.w[0];
         if self.is_str(x) {
