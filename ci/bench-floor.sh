@@ -6,13 +6,14 @@
 #
 #   ci/bench-floor.sh [PATHS...]          (default: scenarios/)
 #
-# Environment: RUNS (timed runs per command, default 5), WARMUP (default 1),
-# CARGO_TARGET_DIR (default target/), JSON (where hyperfine's results go, optional).
-# Needs hyperfine (apt-get install hyperfine) and jq.
+# Environment: RUNS (timed rounds, default 5), WARMUP (untimed rounds first, default 1),
+# CARGO_TARGET_DIR (default target/).
 #
-# Prints the median wall time of each command and the harness overhead:
-# `mpdiff --jobs 1` over the serial floor, and `mpdiff --jobs 2` / default over the floor
-# run as two shell loops at once (scenarios dealt round-robin).
+# Prints, per command, the median wall time and the median CPU time (user + system of
+# every process it started, which moves less with the machine's load), and the harness
+# overhead: `mpdiff --jobs 1` over the one-loop floor, `mpdiff --jobs 2` and the default
+# (one job per CPU) over the floor run as two shell loops at once (scenarios dealt
+# round-robin).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,10 +22,6 @@ runs=${RUNS:-5}
 warmup=${WARMUP:-1}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 if [ $# -gt 0 ]; then paths=("$@"); else paths=(scenarios); fi
-
-for tool in hyperfine jq; do
-    command -v "$tool" >/dev/null || { echo "bench-floor: $tool is missing" >&2; exit 2; }
-done
 
 cargo build --quiet --release -p mpdiff --bin mpdiff --example dump_drivers
 mpdiff=$CARGO_TARGET_DIR/release/mpdiff
@@ -62,27 +59,44 @@ EOF
 bad=$(env -i bash "$work/floor.sh" "$work/d" 1 0)
 echo "bench-floor: $count scenarios; $bad of them exited with a non-zero code in the floor loop"
 
-json=${JSON:-$work/hyperfine.json}
-args=()
-for p in "${paths[@]}"; do args+=("$(printf '%q' "$p")"); done
+# Commands run interleaved (one of each per round), so a change in the machine's load
+# shifts all of them alike; bash's `time` gives wall and CPU (user + system) seconds.
+names=(floor-1 mpdiff-jobs-1 floor-2 mpdiff-jobs-2 mpdiff-default)
+cmds=(
+    "env -i bash $work/floor.sh $work/d 1 0"
+    "$mpdiff run -t unix32 --jobs 1 ${args[*]}"
+    "env -i bash $work/pfloor.sh $work/d"
+    "$mpdiff run -t unix32 --jobs 2 ${args[*]}"
+    "$mpdiff run -t unix32 ${args[*]}"
+)
 echo "bench-floor: load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
-hyperfine --runs "$runs" --warmup "$warmup" --ignore-failure --style basic \
-    --export-json "$json" \
-    -n floor-1 "env -i bash $work/floor.sh $work/d 1 0" \
-    -n mpdiff-jobs-1 "$mpdiff run -t unix32 --jobs 1 ${args[*]} >/dev/null" \
-    -n floor-2 "env -i bash $work/pfloor.sh $work/d" \
-    -n mpdiff-jobs-2 "$mpdiff run -t unix32 --jobs 2 ${args[*]} >/dev/null" \
-    -n mpdiff-default "$mpdiff run -t unix32 ${args[*]} >/dev/null" >&2
+TIMEFORMAT='%R %U %S'
+for ((r = -warmup; r < runs; r++)); do
+    for c in "${!names[@]}"; do
+        out=/dev/null
+        [ "$r" -ge 0 ] && out=$work/t-${names[$c]}
+        { time bash -c "${cmds[$c]}" >/dev/null 2>&1; } 2>>"$out" || true
+    done
+done
 echo "bench-floor: load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-median() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .median' "$json"; }
-f1=$(median floor-1) j1=$(median mpdiff-jobs-1)
-f2=$(median floor-2) j2=$(median mpdiff-jobs-2) jd=$(median mpdiff-default)
-awk -v f1="$f1" -v j1="$j1" -v f2="$f2" -v j2="$j2" -v jd="$jd" -v n="$count" -v r="$runs" 'BEGIN {
-    printf "median of %d runs, %d scenarios on unix32\n", r, n
-    printf "  floor, one loop           %7.3f s\n", f1
-    printf "  mpdiff run --jobs 1       %7.3f s   overhead %+.1f%% over floor\n", j1, (j1 / f1 - 1) * 100
-    printf "  floor, two loops          %7.3f s\n", f2
-    printf "  mpdiff run --jobs 2       %7.3f s   overhead %+.1f%% over two-loop floor\n", j2, (j2 / f2 - 1) * 100
-    printf "  mpdiff run (default jobs) %7.3f s   overhead %+.1f%% over two-loop floor\n", jd, (jd / f2 - 1) * 100
-}'
+# median NAME FIELD: the median of one column (1 wall, 4 = user + system).
+median() {
+    awk '{ print $1, $2, $3, $2 + $3 }' "$work/t-$1" | sort -g -k"$2" | awk -v k="$2" '{ v[NR] = $k } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+report() {
+    local f1 j1 f2 j2 jd
+    f1=$(median floor-1 "$1") j1=$(median mpdiff-jobs-1 "$1")
+    f2=$(median floor-2 "$1") j2=$(median mpdiff-jobs-2 "$1") jd=$(median mpdiff-default "$1")
+    awk -v f1="$f1" -v j1="$j1" -v f2="$f2" -v j2="$j2" -v jd="$jd" -v what="$2" 'BEGIN {
+        printf "%s\n", what
+        printf "  floor, one loop           %7.3f s\n", f1
+        printf "  mpdiff run --jobs 1       %7.3f s   %+6.1f%% over the one-loop floor\n", j1, (j1 / f1 - 1) * 100
+        printf "  floor, two loops          %7.3f s\n", f2
+        printf "  mpdiff run --jobs 2       %7.3f s   %+6.1f%% over the two-loop floor\n", j2, (j2 / f2 - 1) * 100
+        printf "  mpdiff run (default jobs) %7.3f s   %+6.1f%% over the two-loop floor\n", jd, (jd / f2 - 1) * 100
+    }'
+}
+echo "median of $runs interleaved runs, $count scenarios on unix32"
+report 1 "wall time"
+report 4 "CPU time (user + system, all processes)"

@@ -8,8 +8,9 @@
 //! Each target runs the library `MPDIFF_BENCH_ROUNDS` times (default: 5 for unix32, 20 for
 //! rust) after one warm-up round; the median round gives scenarios per second, and the
 //! ratio of the two medians is printed. Outcomes are checked to match the warm-up round,
-//! so a target that stops doing the work cannot look fast. `--bench` and other flags cargo
-//! passes are ignored.
+//! so a target that stops doing the work cannot look fast. `MPDIFF_BENCH_SLOWEST=N` also
+//! lists each target's N costliest scenarios (fastest run of each). `--bench` and other
+//! flags cargo passes are ignored.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,10 +86,18 @@ fn main() -> ExitCode {
 /// `None` if a round's executions differ from the warm-up's.
 fn measure(target: &dyn Target, scenarios: &[Scenario], rounds: usize) -> Option<Duration> {
     let options = RunOptions::default();
-    let once = || -> Vec<Execution> {
+    // Per scenario, the fastest of its runs: what it costs when nothing else interferes.
+    let mut fastest = vec![Duration::MAX; scenarios.len()];
+    let mut once = || -> Vec<Execution> {
         scenarios
             .iter()
-            .map(|s| target.execute(s, &options))
+            .zip(fastest.iter_mut())
+            .map(|(s, best)| {
+                let start = Instant::now();
+                let e = target.execute(s, &options);
+                *best = (*best).min(start.elapsed());
+                e
+            })
             .collect()
     };
     let first = once();
@@ -108,6 +117,19 @@ fn measure(target: &dyn Target, scenarios: &[Scenario], rounds: usize) -> Option
     }
     times.sort();
     let median = times[times.len() / 2];
+    let slowest: usize = std::env::var("MPDIFF_BENCH_SLOWEST")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let mut by_cost: Vec<(Duration, &str)> = fastest
+        .iter()
+        .zip(scenarios)
+        .map(|(d, s)| (*d, s.name.as_str()))
+        .collect();
+    by_cost.sort_by(|a, b| b.cmp(a));
+    for (d, name) in by_cost.iter().take(slowest) {
+        println!("  {:>8.3} ms  {name}", d.as_secs_f64() * 1e3);
+    }
     println!(
         "{:<7} {:>8.1} scenarios/s  median {:>8.1} ms  min {:>8.1} ms  max {:>8.1} ms  ({} rounds, {} scenarios not run to their end)",
         target.name(),
