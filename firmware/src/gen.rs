@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 
 use crate::heap::Word;
 use crate::obj::{self, NONE, NULL, R, layout, rom};
-use crate::runtime::{Args, MAX_DEPTH, PR, Rt, q};
+use crate::runtime::{Args, PR, Rt, STACK_LIMIT, frame_cost, q};
 use crate::vm::{Code, ExcEntry, Exit, FrameState};
 
 /// Word of the instance's globals.
@@ -69,7 +69,7 @@ impl Rt<'_> {
         if depth == 0 && send != NONE && send != NULL {
             return Err(self.type_error("can't send non-None value to a just-started generator"));
         }
-        if self.st.depth >= MAX_DEPTH {
+        if self.st.depth >= STACK_LIMIT {
             let q = q!(self, "maximum recursion depth exceeded");
             return Err(self.new_exc(rom(R::ERuntimeError), &[obj::qstr_obj(q)]));
         }
@@ -112,9 +112,11 @@ impl Rt<'_> {
         let old_globals = self.globals();
         let globals = self.f(g, G_GLOBALS);
         self.set_globals(globals);
-        self.st.depth += 1;
+        // the state is on the heap: the frame costs the C frames only
+        let cost = frame_cost(usize::MAX);
+        self.st.depth += cost;
         let r = self.run_frame(fun, &code, base, &mut fs);
-        self.st.depth -= 1;
+        self.st.depth -= cost;
         self.set_globals(old_globals);
         // save the state back, like the heap code_state 1.9.4 runs in
         match &r {

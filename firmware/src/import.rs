@@ -198,7 +198,7 @@ impl Rt<'_> {
         let (og, ol) = (self.globals(), self.locals());
         self.set_globals(globals);
         self.set_locals(locals);
-        self.st.depth += 1;
+        self.st.depth += crate::runtime::EXEC_COST;
         let r = (|| {
             let f = self.compile_to_fun(source, file, kind)?;
             let base = self.vlen();
@@ -207,7 +207,7 @@ impl Rt<'_> {
             self.vtrunc(base);
             r
         })();
-        self.st.depth -= 1;
+        self.st.depth -= crate::runtime::EXEC_COST;
         self.set_globals(og);
         self.set_locals(ol);
         r

@@ -34,10 +34,34 @@ pub trait Io {
 /// How many opcodes run between two polls of [`Io::interrupted`].
 pub const POLL_EVERY: u32 = 1024;
 
-/// Python call depth at which `RuntimeError('maximum recursion depth exceeded')` is raised.
-/// The 32-bit unix port runs out of its 40000-byte C stack budget after 56 nested Python
-/// frames of a simple recursive function; nested `exec`/`eval`/imports count as frames too.
-pub const MAX_DEPTH: usize = 56;
+/// The C stack budget of the 32-bit unix port (`mp_stack_set_limit(40000)`): a call is
+/// refused with `RuntimeError('maximum recursion depth exceeded')` once the modelled stack
+/// in use reaches it (`MP_STACK_CHECK` at the start of `fun_bc_call`).
+/// The port's own C frames below the first `exec` (main, the file or REPL runner) come off
+/// the budget first.
+pub const STACK_LIMIT: usize = 40000 - 580;
+
+/// Modelled C stack of one bytecode call whose state is on the heap (the C frames of the
+/// call path and `mp_execute_bytecode`), calibrated on unix32 recursion depths.
+const FRAME_COST: usize = 648;
+
+/// Modelled extra C stack of a call with `*args`/`**kwargs` (`mp_call_method_n_kw_var`).
+pub const VAR_CALL_COST: usize = 300;
+
+/// Modelled C stack of a nested `exec`/`eval`/import (`mp_parse_compile_execute`'s frames).
+pub const EXEC_COST: usize = 700;
+
+/// Modelled C stack of a bytecode call with `state_bytes` of locals, value stack and
+/// exception records: a state of at most 11 words is `alloca`ed with its 20-byte header on
+/// the C stack, in 16-byte steps (the steps as unix32's depths show them), else it is on the
+/// heap.
+pub fn frame_cost(state_bytes: usize) -> usize {
+    if state_bytes > 11 * 4 {
+        FRAME_COST
+    } else {
+        FRAME_COST - 8 + 16 * (20 + state_bytes + 12).div_ceil(16)
+    }
+}
 
 /// The whole interpreter state.
 pub struct State {

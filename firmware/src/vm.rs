@@ -13,7 +13,7 @@ use crate::compile::opcodes as op;
 use crate::heap::{WORD_BYTES, Word};
 use crate::obj::{self, NONE, NULL, R, TRUE, layout, rom};
 use crate::ops::it;
-use crate::runtime::{Args, MAX_DEPTH, PR, Rt, q};
+use crate::runtime::{Args, PR, Rt, STACK_LIMIT, frame_cost, q};
 
 /// A decoded bytecode prelude plus a copy of the code bytes.
 #[derive(Debug, Clone)]
@@ -239,13 +239,14 @@ impl Rt<'_> {
         let Some(code) = Code::read(self, bc) else {
             return Err(self.exc_msg(R::ERuntimeError, "corrupt bytecode"));
         };
-        if self.st.depth >= MAX_DEPTH {
+        let state_size = code.n_state * WORD_BYTES + code.n_exc_stack * 3 * WORD_BYTES;
+        if self.st.depth >= STACK_LIMIT {
             let q = q!(self, "maximum recursion depth exceeded");
             return Err(self.new_exc(rom(R::ERuntimeError), &[obj::qstr_obj(q)]));
         }
         // A state bigger than VM_MAX_STATE_ON_STACK (11 words) lives on the heap for the
         // duration of the call, like 1.9.4's heap-allocated code_state.
-        let state_size = code.n_state * WORD_BYTES + code.n_exc_stack * 3 * WORD_BYTES;
+        let cost = frame_cost(state_size);
         let heap_state = if state_size > 11 * WORD_BYTES {
             self.st.heap.alloc(5 * WORD_BYTES + state_size)
         } else {
@@ -260,9 +261,9 @@ impl Rt<'_> {
             self.setup_args(f, &code, base, a)?;
             let g = self.f(f, 1);
             self.set_globals(g);
-            self.st.depth += 1;
+            self.st.depth += cost;
             let r = self.run(f, &code, base);
-            self.st.depth -= 1;
+            self.st.depth -= cost;
             r
         })();
         self.set_globals(old_globals);
@@ -1253,7 +1254,12 @@ impl Rt<'_> {
                 }
                 let np = pos.len();
                 pos.extend(kws);
-                let r = self.call(fun, Args { w: &pos, n: np })?;
+                // a call with *args/**kwargs goes through mp_call_method_n_kw_var's C frames
+                let extra = if var { crate::runtime::VAR_CALL_COST } else { 0 };
+                self.st.depth += extra;
+                let r = self.call(fun, Args { w: &pos, n: np });
+                self.st.depth -= extra;
+                let r = r?;
                 while sp > first {
                     pop!();
                 }
