@@ -1255,7 +1255,11 @@ impl Rt<'_> {
                 let np = pos.len();
                 pos.extend(kws);
                 // a call with *args/**kwargs goes through mp_call_method_n_kw_var's C frames
-                let extra = if var { crate::runtime::VAR_CALL_COST } else { 0 };
+                let extra = if var {
+                    crate::runtime::VAR_CALL_COST
+                } else {
+                    0
+                };
                 self.st.depth += extra;
                 let r = self.call(fun, Args { w: &pos, n: np });
                 self.st.depth -= extra;
