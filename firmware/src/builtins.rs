@@ -269,7 +269,8 @@ impl Rt<'_> {
                 self.get_iter(p(0))
             }
             R::FNext => {
-                self.arg_count(a, 1, 2)?;
+                // 1.9.4's next() takes no default
+                self.arg_count(a, 1, 1)?;
                 match self.obj_next(p(0))? {
                     Some(w) => Ok(w),
                     None if a.n == 2 => Ok(p(1)),

@@ -1172,6 +1172,14 @@ impl Rt<'_> {
             return Ok(self.float_value(w) != 0.0);
         }
         if self.is_user_type(t) {
+            // mp_obj_is_true: __bool__ (its result must be True itself), then __len__
+            let bq = q!(self, "__bool__");
+            if let Some(m) = self.class_lookup(t, bq)
+                && R::from_addr(m).is_none()
+            {
+                let r = self.call_method_with_self(m, w, &[])?;
+                return Ok(r == TRUE);
+            }
             let lq = q!(self, "__len__");
             if let Some(m) = self.class_lookup(t, lq) {
                 let r = self.call_method_with_self(m, w, &[])?;
@@ -1250,6 +1258,20 @@ impl Rt<'_> {
             }
             for (x, y) in ia.iter().zip(ib.iter()) {
                 if !self.equal(*x, *y)? {
+                    return Ok(false);
+                }
+            }
+            return Ok(true);
+        }
+        let sets = [rom(R::TSet), rom(R::TFrozenset)];
+        if sets.contains(&ta) && sets.contains(&tb) {
+            // set_equal: same size and every item of a in b
+            let (ia, nb) = (self.set_items(a), self.set_items(b).len());
+            if ia.len() != nb {
+                return Ok(false);
+            }
+            for x in ia {
+                if !self.contains(b, x)? {
                     return Ok(false);
                 }
             }
