@@ -1464,6 +1464,33 @@ impl Rt<'_> {
         let p = |i: usize| a.w[i];
         match r {
             R::MObjectInit => Ok(NONE),
+            R::MDictFromkeys => {
+                // dict.fromkeys(iterable[, value]), reached through the type (no self)
+                let start = usize::from(a.n >= 1 && self.is_dict(a.w[0]));
+                if a.n < start + 1 || a.n > start + 2 {
+                    return Err(self.type_error("function takes 2 or 3 positional arguments"));
+                }
+                let src = a.w[start];
+                let value = if a.n == start + 2 { a.w[start + 1] } else { NONE };
+                let n = self.len_of(src).unwrap_or(0);
+                let keys = self.collect_iter(src)?;
+                let base = self.vlen();
+                for k in &keys {
+                    self.vpush(*k);
+                }
+                let d = self.new_dict(n);
+                let r = d.and_then(|d| {
+                    let h = self.hold(d);
+                    let r = keys.iter().try_for_each(|k| {
+                        self.hash(*k)?;
+                        self.dict_set(d, *k, value)
+                    });
+                    self.release(h);
+                    r.map(|()| d)
+                });
+                self.vtrunc(base);
+                r
+            }
             R::MPropGetter | R::MPropSetter | R::MPropDeleter => {
                 // a copy of the property with one function replaced
                 self.arg_count(a, 2, 2)?;

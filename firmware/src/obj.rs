@@ -106,7 +106,7 @@ rom_objects! {
     MFileRead, MFileWrite, MFileClose, MFileEnter, MFileExit, MFileReadline,
     MObjectInit, MExcArgs, MGenClose, MGenSend, MGenThrow,
     FMpConst, FReversed, MNativeInit, FJsonLoads, MFileReadlines, FCompile,
-    MPropGetter, MPropSetter, MPropDeleter,
+    MPropGetter, MPropSetter, MPropDeleter, MDictFromkeys,
 }
 
 impl R {
@@ -388,6 +388,7 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TList, "sort", R::MListSort),
     (R::TDict, "clear", R::MDictClear),
     (R::TDict, "copy", R::MDictCopy),
+    (R::TDict, "fromkeys", R::MDictFromkeys),
     (R::TDict, "get", R::MDictGet),
     (R::TDict, "items", R::MDictItems),
     (R::TDict, "keys", R::MDictKeys),
