@@ -254,10 +254,11 @@ impl Rt<'_> {
                         &[&n],
                     ));
                 }
-                let r = self.alloc_obj(rom(R::TIterator), 4)?;
+                // mp_obj_reversed_t: base, seq, cur_index (counting down from len)
+                let n = self.len_of(p(0)).unwrap_or(0);
+                let r = self.alloc_obj(rom(R::TReversed), 3)?;
                 self.wf(r, 1, p(0));
-                self.wf(r, 2, obj::small(0));
-                self.wf(r, 3, obj::small(crate::ops::it::REV));
+                self.wf(r, 2, obj::small(n as i32));
                 Ok(r)
             }
             R::FMpConst => {

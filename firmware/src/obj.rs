@@ -74,7 +74,7 @@ rom_objects! {
     TType, TObject, TNoneType, TBool, TInt, TFloat, TStr, TBytes, TBytearray, TList, TTuple,
     TDict, TSet, TModule, TFunction, TClosure, TCell, TBoundMeth, TBuiltin, TRange, TIterator,
     TSlice, TFile, TEllipsis, TDictView, TStaticMethod, TClassMethod, TProperty, TEnumerate, TZip,
-    TGenerator, TSuper, TGenInstance, TCode, TFrozenset, TMap, TFilter, TRangeIter,
+    TGenerator, TSuper, TGenInstance, TCode, TFrozenset, TMap, TFilter, TRangeIter, TReversed,
     // exceptions
     EBaseException, ESystemExit, EKeyboardInterrupt, EGeneratorExit, EException, EStopIteration,
     EArithmeticError, EOverflowError, EZeroDivisionError, EAssertionError, EAttributeError,
@@ -184,6 +184,7 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TMap => ("map", Some(TObject)),
         TFilter => ("filter", Some(TObject)),
         TRangeIter => ("iterator", Some(TObject)),
+        TReversed => ("reversed", Some(TObject)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
         EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),

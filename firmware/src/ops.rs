@@ -35,8 +35,6 @@ pub mod it {
     pub const OBJ: i32 = 8;
     /// an object with only `__getitem__`: indexes 0, 1, ... until IndexError
     pub const GETITEM: i32 = 10;
-    /// any sequence backwards by `len` and subscription (`reversed`)
-    pub const REV: i32 = 9;
 }
 
 impl Rt<'_> {
@@ -503,7 +501,9 @@ impl Rt<'_> {
                 R::TDict => return Ok((o, it::DKEYS, 0)),
                 R::TRange => return Ok((o, it::RANGE, 0)),
                 R::TSet | R::TFrozenset => return Ok((o, it::SET, 0)),
-                R::TMap | R::TFilter | R::TRangeIter => return Ok((o, it::OBJ, 0)),
+                R::TMap | R::TFilter | R::TRangeIter | R::TReversed => {
+                    return Ok((o, it::OBJ, 0));
+                }
                 R::TDictView => {
                     let k = obj::small_value(self.f(o, 2));
                     return Ok((self.f(o, 1), k, 0));
@@ -612,15 +612,6 @@ impl Rt<'_> {
                     Err(e) => Err(e),
                 }
             }
-            it::REV => {
-                // 1.9.4's reversed object counts down from len(seq)
-                let n = self.len_of(o).unwrap_or(0);
-                if iu >= n {
-                    return Ok(None);
-                }
-                let w = self.subscr(o, obj::small((n - 1 - iu) as i32))?;
-                Ok(Some((w, i + 1)))
-            }
             _ => Ok(self.obj_next(o)?.map(|w| (w, 0))),
         }
     }
@@ -630,6 +621,15 @@ impl Rt<'_> {
         let t = self.type_of(o);
         if t == rom(R::TGenInstance) {
             return self.gen_next(o, NONE, NULL);
+        }
+        if t == rom(R::TReversed) {
+            let cur = obj::small_value(self.f(o, 2));
+            if cur <= 0 {
+                return Ok(None);
+            }
+            self.wf(o, 2, obj::small(cur - 1));
+            let seq = self.f(o, 1);
+            return self.subscr(seq, obj::small(cur - 1)).map(Some);
         }
         if t == rom(R::TRangeIter) {
             let (cur, stop, step) = (
