@@ -390,8 +390,8 @@ impl Rt<'_> {
             }
             R::FSorted => {
                 self.arg_count(a, 1, 1)?;
-                let items = self.collect_iter(p(0))?;
-                let l = self.new_list_alloc(&items, items.len())?;
+                // mp_builtin_sorted: list(iterable), which appends item by item, then sort
+                let l = self.make_new_rom(R::TList, Args { w: &a.w[..1], n: 1 })?;
                 let base = self.vlen();
                 self.vpush(l);
                 let key = self.kwarg(a, "key");
