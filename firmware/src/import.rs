@@ -73,6 +73,25 @@ impl Rt<'_> {
     /// function (`mp_compile`), made with the current globals.
     pub fn compile_to_fun(&mut self, source: &str, file: u16, kind: InputKind) -> PR<Word> {
         let file_name = self.qstr_string(file);
+        // 1.9.4's lexer and parser work on the GC heap: their blocks are live while the names
+        // are interned and are freed (explicitly) before the code is emitted, which decides
+        // where the qstr chunks and the code land. Their fixed-size parts are replayed here:
+        // the reader (a 36-byte POSIX file reader, or 16 bytes over a str), the lexer (84 B),
+        // its indent stack (20 B) and token vstr (32 B), the parser's rule stack (64 x 8 B)
+        // and result stack (32 x 4 B), and a first parse-node chunk (128 B) that lives
+        // until the code is loaded.
+        let from_file = file_name.ends_with(".py");
+        let mut temps: Vec<Word> = Vec::new();
+        for n in [if from_file { 36 } else { 16 }, 84, 20, 32, 512, 128, 128] {
+            match self.st.heap.alloc(n) {
+                Some(p) => {
+                    self.st.heap.push_root(p);
+                    temps.push(p);
+                }
+                None => break,
+            }
+        }
+        let depth0 = self.st.heap.root_depth() - temps.len();
         let rc = {
             let mut i = Interning {
                 heap: &mut self.st.heap,
@@ -80,16 +99,35 @@ impl Rt<'_> {
             };
             compile::compile(source, &file_name, kind, &mut i)
         };
+        // mp_parse frees its stacks, then mp_lexer_free: reader, vstr, indent stack, lexer
+        for i in [4, 5, 0, 3, 2, 1] {
+            if let Some(p) = temps.get(i) {
+                self.st.heap.free(*p);
+            }
+        }
+        let chunk = temps.get(6).copied();
+        self.st.heap.truncate_roots(depth0);
         let rc = match rc {
             Ok(rc) => rc,
-            Err(e) => return Err(self.compile_error(&e, file)),
+            Err(e) => {
+                if let Some(p) = chunk {
+                    self.st.heap.free(p);
+                }
+                return Err(self.compile_error(&e, file));
+            }
         };
         let depth = self.st.heap.root_depth();
+        if let Some(p) = chunk {
+            self.st.heap.push_root(p);
+        }
         let r = (|| {
             let code = self.load_raw_code(&rc)?;
             self.make_function(code, NULL, NULL)
         })();
         self.release(depth);
+        if let Some(p) = chunk {
+            self.st.heap.free(p);
+        }
         r
     }
 
