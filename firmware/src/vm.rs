@@ -930,39 +930,64 @@ impl Rt<'_> {
                 commit!();
                 let o = top!();
                 let (a, k, i) = self.iter_start(o)?;
-                // slots: [object or NULL, kind|iterator, index, 0]
+                // The 4 slots hold what 1.9.4's iter_buf holds, so the GC sees the same
+                // words: [NULL, iterator, stale, stale] for a heap iterator; a range keeps
+                // only numbers ([kind, cur, stop, step], like range_it); other sequences
+                // [kind, 0, object, index] (the object where list_it/tuple_it keep it).
                 if k == it::OBJ {
                     self.vset(sp - 1, NULL);
-                    push!(a);
+                    self.vset(sp, a);
+                } else if k == it::RANGE {
+                    let (start, stop, step) = (
+                        obj::small_value(self.f(a, 1)),
+                        obj::small_value(self.f(a, 2)),
+                        obj::small_value(self.f(a, 3)),
+                    );
+                    self.vset(sp - 1, obj::small(k));
+                    self.vset(sp, obj::small(start.wrapping_add(step.wrapping_mul(i))));
+                    self.vset(sp + 1, obj::small(stop));
+                    self.vset(sp + 2, obj::small(step));
                 } else {
-                    self.vset(sp - 1, a);
-                    push!(obj::small(k));
+                    self.vset(sp - 1, obj::small(k));
+                    self.vset(sp, obj::small(0));
+                    self.vset(sp + 1, a);
+                    self.vset(sp + 2, obj::small(i));
                 }
-                push!(obj::small(i));
-                push!(obj::small(0));
+                sp += 3;
             }
             op::FOR_ITER => {
                 let lab = read_ulabel(b, &mut ip);
                 commit!();
                 let s0 = self.vget(sp - 4);
-                let s1 = self.vget(sp - 3);
-                let s2 = self.vget(sp - 2);
                 let next = if s0 == NULL {
-                    self.obj_next(s1)?.map(|w| (w, 0))
+                    let s1 = self.vget(sp - 3);
+                    self.obj_next(s1)?
+                } else if obj::small_value(s0) == it::RANGE {
+                    let (cur, stop, step) = (
+                        obj::small_value(self.vget(sp - 3)),
+                        obj::small_value(self.vget(sp - 2)),
+                        obj::small_value(self.vget(sp - 1)),
+                    );
+                    if (step > 0 && cur < stop) || (step < 0 && cur > stop) {
+                        self.vset(sp - 3, obj::small(cur.wrapping_add(step)));
+                        Some(obj::small(cur))
+                    } else {
+                        None
+                    }
                 } else {
-                    self.iter_step(s0, obj::small_value(s1), obj::small_value(s2))?
+                    let (o, i) = (self.vget(sp - 2), obj::small_value(self.vget(sp - 1)));
+                    match self.iter_step(o, obj::small_value(s0), i)? {
+                        Some((w, ni)) => {
+                            self.vset(sp - 1, obj::small(ni));
+                            Some(w)
+                        }
+                        None => None,
+                    }
                 };
                 match next {
-                    Some((w, ni)) => {
-                        if s0 != NULL {
-                            self.vset(sp - 2, obj::small(ni));
-                        }
-                        push!(w);
-                    }
+                    Some(w) => push!(w),
                     None => {
-                        for _ in 0..4 {
-                            pop!();
-                        }
+                        sp -= 4;
                         ip += lab;
                     }
                 }
