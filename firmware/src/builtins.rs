@@ -557,6 +557,13 @@ impl Rt<'_> {
             R::FMpQstrInfo => {
                 let s = format!("qstr pool: n_total={}\n", self.st.qstrs.len());
                 self.io.write(s.as_bytes());
+                if a.n >= 1 {
+                    // qstr_dump_data: the dynamic qstrs (here oldest first)
+                    for q in 571..self.st.qstrs.len() {
+                        let line = format!("Q({})\n", self.qstr_string(q as u16));
+                        self.io.write(line.as_bytes());
+                    }
+                }
                 Ok(NONE)
             }
             R::FMpHeapLock => {
