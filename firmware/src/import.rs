@@ -100,28 +100,28 @@ impl Rt<'_> {
             compile::compile(source, &file_name, kind, &mut i)
         };
         // mp_parse frees its stacks, then mp_lexer_free: reader, vstr, indent stack, lexer
-        for i in [4, 5, 0, 3, 2, 1] {
-            if let Some(p) = temps.get(i) {
-                self.st.heap.free(*p);
-            }
-        }
+        // (after the parse-time constants, which load_raw_code makes first)
+        let lexer: Vec<Word> = [4, 5, 0, 3, 2, 1]
+            .iter()
+            .filter_map(|i| temps.get(*i).copied())
+            .collect();
         let chunk = temps.get(6).copied();
         self.st.heap.truncate_roots(depth0);
         let rc = match rc {
             Ok(rc) => rc,
             Err(e) => {
-                if let Some(p) = chunk {
-                    self.st.heap.free(p);
+                for p in lexer.iter().chain(chunk.iter()) {
+                    self.st.heap.free(*p);
                 }
                 return Err(self.compile_error(&e, file));
             }
         };
         let depth = self.st.heap.root_depth();
-        if let Some(p) = chunk {
-            self.st.heap.push_root(p);
+        for p in lexer.iter().chain(chunk.iter()) {
+            self.st.heap.push_root(*p);
         }
         let r = (|| {
-            let code = self.load_raw_code(&rc)?;
+            let code = self.load_raw_code(&rc, &lexer)?;
             self.make_function(code, NULL, NULL)
         })();
         self.release(depth);
@@ -146,7 +146,7 @@ impl Rt<'_> {
     /// Copies a compiled module into the arena in 1.9.4's order: parse-time constant objects,
     /// the raw-code headers of every scope, then per scope its bytecode and const table.
     /// Everything allocated stays on the temporary root stack until the caller releases it.
-    fn load_raw_code(&mut self, rc: &RawCode) -> PR<Word> {
+    fn load_raw_code(&mut self, rc: &RawCode, lexer: &[Word]) -> PR<Word> {
         let mut scopes: Vec<&RawCode> = Vec::new();
         fn walk<'a>(rc: &'a RawCode, out: &mut Vec<&'a RawCode>) {
             out.push(rc);
@@ -172,6 +172,10 @@ impl Rt<'_> {
                 self.hold(w);
                 objs[i].push(w);
             }
+        }
+        // the parser is done: its stacks and the lexer go
+        for p in lexer {
+            self.st.heap.free(*p);
         }
         // raw-code headers
         let mut heads: Vec<Word> = alloc::vec![0; scopes.len()];
