@@ -146,6 +146,7 @@ impl Rt<'_> {
     /// Copies a compiled module into the arena in 1.9.4's order: parse-time constant objects,
     /// the raw-code headers of every scope, then per scope its bytecode and const table.
     /// Everything allocated stays on the temporary root stack until the caller releases it.
+    /// `lexer` are the lexer/parser scratch blocks, freed once the constants are made.
     fn load_raw_code(&mut self, rc: &RawCode, lexer: &[Word]) -> PR<Word> {
         let mut scopes: Vec<&RawCode> = Vec::new();
         fn walk<'a>(rc: &'a RawCode, out: &mut Vec<&'a RawCode>) {
