@@ -263,7 +263,8 @@ impl FileSystem for RamFs {
             .collect();
         for old in moved {
             let entry = self.entries.remove(&old).expect("listed above");
-            self.entries.insert(alloc::format!("{to}{}", &old[from.len()..]), entry);
+            self.entries
+                .insert(alloc::format!("{to}{}", &old[from.len()..]), entry);
         }
         Ok(())
     }
