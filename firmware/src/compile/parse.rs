@@ -563,6 +563,16 @@ impl Parser<'_, '_> {
         Ok(false)
     }
 
+    /// Would trying rule `r` on the current token certainly fail cleanly (see [`Lookahead`])?
+    /// Only answered yes while the rule stack is far enough from its limit that trying it could
+    /// not have raised the recursion error either.
+    fn cannot_start(&self, r: R) -> bool {
+        let k = r as usize;
+        self.rule_stack.len() + FAIL_DEPTH < MAX_RULE_DEPTH
+            && LOOKAHEAD.strict[k]
+            && LOOKAHEAD.first[k] & tok_bit(self.lex.tok_kind) == 0
+    }
+
     fn push_rule(&mut self, line: u32, rule: R, arg_i: usize) -> Result<(), CompileError> {
         if self.rule_stack.len() >= MAX_RULE_DEPTH {
             return Err(self.error("RuntimeError", "maximum recursion depth exceeded"));
@@ -598,6 +608,11 @@ impl Parser<'_, '_> {
                                 }
                             }
                             Arg::Rule(r) | Arg::Opt(r) => {
+                                if self.cannot_start(r) {
+                                    // the alternative fails: go on with the next one
+                                    i += 1;
+                                    continue;
+                                }
                                 if i + 1 < n {
                                     self.push_rule(rule_src_line, rule, i + 1)?;
                                 }
@@ -638,6 +653,18 @@ impl Parser<'_, '_> {
                                     backtrack = true;
                                     continue 'next_rule;
                                 }
+                            }
+                            Arg::Opt(r) if self.cannot_start(r) => {
+                                // an absent optional part: a blank node, as after its failure
+                                self.results.push(Node::Null);
+                            }
+                            Arg::Rule(r) if self.cannot_start(r) => {
+                                // what the continuation does when the child fails
+                                if i > 0 {
+                                    return Err(self.syntax_error());
+                                }
+                                backtrack = true;
+                                continue 'next_rule;
                             }
                             Arg::Rule(r) | Arg::Opt(r) => {
                                 self.push_rule(rule_src_line, rule, i + 1)?;
@@ -722,6 +749,13 @@ impl Parser<'_, '_> {
                                         failed = true;
                                         break;
                                     }
+                                }
+                                Arg::Rule(r) | Arg::Opt(r) if self.cannot_start(r) => {
+                                    // the item fails, as a separator mismatch does
+                                    i += 1;
+                                    backtrack = true;
+                                    failed = true;
+                                    break;
                                 }
                                 Arg::Rule(r) | Arg::Opt(r) => {
                                     self.push_rule(rule_src_line, rule, i + 1)?;
@@ -829,6 +863,278 @@ const MODULE_CONSTS: &[(&str, &str, i64)] = &[
     ("uctypes", "UINT8", 0),
     ("uctypes", "VOID", 0),
 ];
+
+/// Number of grammar rules.
+const N_RULES: usize = R::const_object as usize + 1;
+
+/// Every rule, in declaration order (index = `R as usize`).
+const ALL_RULES: [R; N_RULES] = [
+    R::single_input,
+    R::file_input,
+    R::file_input_2,
+    R::file_input_3,
+    R::eval_input,
+    R::eval_input_2,
+    R::decorator,
+    R::decorators,
+    R::decorated,
+    R::decorated_body,
+    R::async_funcdef,
+    R::funcdef,
+    R::funcdefrettype,
+    R::typedargslist,
+    R::typedargslist_item,
+    R::typedargslist_name,
+    R::typedargslist_star,
+    R::typedargslist_dbl_star,
+    R::typedargslist_colon,
+    R::typedargslist_equal,
+    R::tfpdef,
+    R::varargslist,
+    R::varargslist_item,
+    R::varargslist_name,
+    R::varargslist_star,
+    R::varargslist_dbl_star,
+    R::varargslist_equal,
+    R::vfpdef,
+    R::stmt,
+    R::simple_stmt,
+    R::simple_stmt_2,
+    R::small_stmt,
+    R::expr_stmt,
+    R::expr_stmt_2,
+    R::expr_stmt_augassign,
+    R::expr_stmt_assign_list,
+    R::expr_stmt_assign,
+    R::expr_stmt_6,
+    R::testlist_star_expr,
+    R::testlist_star_expr_2,
+    R::augassign,
+    R::del_stmt,
+    R::pass_stmt,
+    R::flow_stmt,
+    R::break_stmt,
+    R::continue_stmt,
+    R::return_stmt,
+    R::yield_stmt,
+    R::raise_stmt,
+    R::raise_stmt_arg,
+    R::raise_stmt_from,
+    R::import_stmt,
+    R::import_name,
+    R::import_from,
+    R::import_from_2,
+    R::import_from_2b,
+    R::import_from_3,
+    R::import_as_names_paren,
+    R::one_or_more_period_or_ellipsis,
+    R::period_or_ellipsis,
+    R::import_as_name,
+    R::dotted_as_name,
+    R::as_name,
+    R::import_as_names,
+    R::dotted_as_names,
+    R::dotted_name,
+    R::global_stmt,
+    R::nonlocal_stmt,
+    R::name_list,
+    R::assert_stmt,
+    R::assert_stmt_extra,
+    R::compound_stmt,
+    R::async_stmt,
+    R::async_stmt_2,
+    R::if_stmt,
+    R::if_stmt_elif_list,
+    R::if_stmt_elif,
+    R::while_stmt,
+    R::for_stmt,
+    R::try_stmt,
+    R::try_stmt_2,
+    R::try_stmt_except_and_more,
+    R::try_stmt_except,
+    R::try_stmt_as_name,
+    R::try_stmt_except_list,
+    R::try_stmt_finally,
+    R::else_stmt,
+    R::with_stmt,
+    R::with_stmt_list,
+    R::with_item,
+    R::with_item_as,
+    R::suite,
+    R::suite_block,
+    R::suite_block_stmts,
+    R::test,
+    R::test_if_expr,
+    R::test_if_else,
+    R::test_nocond,
+    R::lambdef,
+    R::lambdef_nocond,
+    R::or_test,
+    R::and_test,
+    R::not_test,
+    R::not_test_2,
+    R::comparison,
+    R::comp_op,
+    R::comp_op_not_in,
+    R::comp_op_is,
+    R::comp_op_is_not,
+    R::star_expr,
+    R::expr,
+    R::xor_expr,
+    R::and_expr,
+    R::shift_expr,
+    R::shift_op,
+    R::arith_expr,
+    R::arith_op,
+    R::term,
+    R::term_op,
+    R::factor,
+    R::factor_2,
+    R::factor_op,
+    R::power,
+    R::atom_expr,
+    R::atom_expr_await,
+    R::atom_expr_normal,
+    R::atom_expr_trailers,
+    R::power_dbl_star,
+    R::atom,
+    R::atom_paren,
+    R::atom_2b,
+    R::atom_bracket,
+    R::atom_brace,
+    R::testlist_comp,
+    R::testlist_comp_2,
+    R::testlist_comp_3,
+    R::testlist_comp_3b,
+    R::testlist_comp_3c,
+    R::trailer,
+    R::trailer_paren,
+    R::trailer_bracket,
+    R::trailer_period,
+    R::subscriptlist,
+    R::subscript,
+    R::subscript_2,
+    R::subscript_3,
+    R::subscript_3b,
+    R::subscript_3c,
+    R::subscript_3d,
+    R::sliceop,
+    R::exprlist,
+    R::exprlist_2,
+    R::testlist,
+    R::dictorsetmaker,
+    R::dictorsetmaker_item,
+    R::dictorsetmaker_colon,
+    R::dictorsetmaker_tail,
+    R::dictorsetmaker_list,
+    R::dictorsetmaker_list2,
+    R::classdef,
+    R::classdef_2,
+    R::arglist,
+    R::arglist_2,
+    R::arglist_star,
+    R::arglist_dbl_star,
+    R::argument,
+    R::argument_2,
+    R::argument_3,
+    R::comp_iter,
+    R::comp_for,
+    R::comp_if,
+    R::yield_expr,
+    R::yield_arg,
+    R::yield_arg_from,
+    R::const_object,
+];
+
+/// Lookahead facts derived from the grammar once, at compile time.
+///
+/// A rule is *strict* when, started on a token outside its `first` set, it fails without
+/// consuming a token, pushing a result, interning or raising: its first element is a token or
+/// a strict rule (an `Or` needs every alternative to be one). The parser skips trying such a
+/// rule when the current token cannot start it, which is exactly what trying it would have
+/// done, minus the rule-stack traffic.
+struct Lookahead {
+    strict: [bool; N_RULES],
+    first: [u128; N_RULES],
+}
+
+const fn tok_bit(t: Tok) -> u128 {
+    1u128 << (t as u32)
+}
+
+const fn compute_lookahead() -> Lookahead {
+    let mut strict = [false; N_RULES];
+    let mut first = [0u128; N_RULES];
+    let mut k = 0;
+    while k < N_RULES {
+        assert!(ALL_RULES[k] as usize == k);
+        k += 1;
+    }
+    // least fixed point: a rule becomes strict only once its first elements are known strict
+    loop {
+        let mut changed = false;
+        let mut k = 0;
+        while k < N_RULES {
+            if !strict[k] {
+                let (act, args) = rule_def(ALL_RULES[k]);
+                let mut ok = false;
+                let mut set = 0u128;
+                match act {
+                    Act::Or(n) => {
+                        ok = n > 0;
+                        let mut i = 0;
+                        while i < n {
+                            match args[i] {
+                                Arg::Tok(t) => set |= tok_bit(t),
+                                Arg::Rule(r) | Arg::Opt(r) => {
+                                    if strict[r as usize] {
+                                        set |= first[r as usize];
+                                    } else {
+                                        ok = false;
+                                    }
+                                }
+                            }
+                            i += 1;
+                        }
+                    }
+                    Act::And(n, _, _) | Act::List(n) => {
+                        if n > 0 {
+                            match args[0] {
+                                Arg::Tok(t) => {
+                                    ok = true;
+                                    set = tok_bit(t);
+                                }
+                                Arg::Rule(r) => {
+                                    if strict[r as usize] {
+                                        ok = true;
+                                        set = first[r as usize];
+                                    }
+                                }
+                                Arg::Opt(_) => {}
+                            }
+                        }
+                    }
+                }
+                if ok {
+                    strict[k] = true;
+                    first[k] = set;
+                    changed = true;
+                }
+            }
+            k += 1;
+        }
+        if !changed {
+            break;
+        }
+    }
+    Lookahead { strict, first }
+}
+
+static LOOKAHEAD: Lookahead = compute_lookahead();
+
+/// Deepest the rule stack grows while a strict rule fails on its first token: two entries
+/// (continuation and child) per level of a chain in which no rule repeats.
+const FAIL_DEPTH: usize = 2 * N_RULES + 2;
 
 /// Parses `source` into MicroPython's parse tree, interning like `mp_parse`.
 /// Also returns the objects the parser created for lonely constant statements (doc strings)
@@ -1034,7 +1340,7 @@ pub enum R {
     yield_arg_from,
     const_object,
 }
-pub(crate) fn rule_def(r: R) -> (Act, &'static [Arg]) {
+pub(crate) const fn rule_def(r: R) -> (Act, &'static [Arg]) {
     match r {
         R::single_input => (
             Act::Or(3),
