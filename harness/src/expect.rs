@@ -3,7 +3,7 @@
 //! declared ones and errors, and sets the status (SCENARIOS.md, "What a run produces").
 
 use crate::outcome::{ExpectationResult, Observation, Outcome, Status, StepError};
-use crate::scenario::{Expectation, Membership, Reclaims, Scenario, Share, Step};
+use crate::scenario::{Expectation, Field, Membership, Reclaims, Scenario, Share, Step};
 use crate::targets::Execution;
 
 /// The target name whose claims are opt-in (`cpython_expect: true`): the `expect` block and
@@ -35,9 +35,15 @@ pub fn finish(scenario: &Scenario, target: &str, execution: Execution) -> Outcom
         }
     }
 
+    for e in expectations.iter_mut().filter(|e| !e.ok) {
+        e.declared = declared_reason(scenario, target, e);
+    }
+
     let (status, detail) = match failure {
         Some(why) => (Status::Error, Some(why)),
-        None if expectations.iter().any(|e| !e.ok) => (Status::Failed, None),
+        None if expectations.iter().any(|e| !e.ok && e.declared.is_none()) => {
+            (Status::Failed, None)
+        }
         None => (Status::Ok, None),
     };
     Outcome {
@@ -52,6 +58,31 @@ pub fn finish(scenario: &Scenario, target: &str, execution: Execution) -> Outcom
         detail,
         transfer,
     }
+}
+
+/// The reason of a divergence the scenario declares for `target` that covers a failed
+/// claim: the same field (`reclaims` is memory, `raises` is errors) at the same place (an
+/// observation label, a memory pair ending there, `step N`), or anywhere.
+fn declared_reason(scenario: &Scenario, target: &str, e: &ExpectationResult) -> Option<String> {
+    let field = match e.check.as_str() {
+        "modules" => Field::Modules,
+        "names" => Field::Names,
+        "eval" => Field::Eval,
+        "reclaims" => Field::Memory,
+        "raises" => Field::Errors,
+        _ => return None,
+    };
+    scenario
+        .divergences
+        .iter()
+        .find(|d| {
+            d.target == target
+                && d.field == field
+                && d.at.as_deref().is_none_or(|at| {
+                    at == e.at || at.rsplit_once("..").is_some_and(|(_, end)| end == e.at)
+                })
+        })
+        .map(|d| d.reason.clone())
 }
 
 /// One `raises` result per run step that declares one; every exception that its step did
@@ -83,6 +114,7 @@ fn raises(
             check: "raises".to_string(),
             ok,
             detail,
+            declared: None,
         });
     }
     for e in exceptions {
@@ -106,6 +138,7 @@ fn claims(exp: &Expectation, observations: &[Observation], out: &mut Vec<Expecta
             check: check.to_string(),
             ok,
             detail,
+            declared: None,
         });
     };
     let unreached = |label: &str| format!("observation `{label}` was not reached");
@@ -517,5 +550,23 @@ mod tests {
         // Other targets always check it.
         let s = scenario(EXAMPLE);
         assert_eq!(finish(&s, "rust", ex).status, Status::Failed);
+    }
+
+    #[test]
+    fn a_declared_divergence_covers_a_failed_claim_on_its_target_only() {
+        let mut ex = example_execution();
+        ex.observations[2].names.push("module".into());
+        let text = format!(
+            "{EXAMPLE}divergences:\n  - target: rust\n    field: names\n    at: deleted\n    reason: kept on purpose\n"
+        );
+        let s = scenario(&text);
+        let o = finish(&s, "rust", ex.clone());
+        let names = o.expectations.iter().find(|e| e.check == "names").unwrap();
+        assert!(!names.ok);
+        assert_eq!(names.declared.as_deref(), Some("kept on purpose"));
+        assert_eq!(o.status, Status::Ok);
+        let o = finish(&s, "unix32", ex);
+        assert_eq!(o.status, Status::Failed);
+        assert!(o.expectations.iter().all(|e| e.declared.is_none()));
     }
 }

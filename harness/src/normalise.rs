@@ -34,6 +34,9 @@ pub enum Filter {
     /// becomes `a.py` and a bare `ROOT` becomes the empty string (the current folder),
     /// which is how a target importing from its current folder spells the same paths.
     StripTreeRoot,
+    /// Replaces the hex digits of ` at 0x...` in eval values and exception messages by
+    /// `[ADDR]`: the address in a default object repr.
+    MaskAddresses,
 }
 
 /// A filter and why it exists.
@@ -91,6 +94,10 @@ pub const CPYTHON: &[Rule] = &[
         why: "CPython imports the tree from a fresh temporary folder whose absolute path \
               shows in __file__ and module reprs and changes on every run",
     },
+    Rule {
+        filter: Filter::MaskAddresses,
+        why: "a default CPython repr shows the object's address, which changes on every run",
+    },
 ];
 
 impl Filter {
@@ -136,8 +143,39 @@ impl Filter {
                     strip(&mut e.message);
                 }
             }
+            Filter::MaskAddresses => {
+                for obs in &mut execution.observations {
+                    for value in obs.eval.values_mut() {
+                        *value = mask_addresses(value);
+                    }
+                }
+                for e in &mut execution.exceptions {
+                    e.message = mask_addresses(&e.message);
+                }
+            }
         }
     }
+}
+
+/// `text` with the hex digits after every ` at 0x` replaced by `[ADDR]`.
+fn mask_addresses(text: &str) -> String {
+    const AT: &str = " at 0x";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(AT) {
+        out.push_str(&rest[..i + AT.len()]);
+        rest = &rest[i + AT.len()..];
+        let digits = rest.len()
+            - rest
+                .trim_start_matches(|c: char| c.is_ascii_hexdigit())
+                .len();
+        if digits > 0 {
+            out.push_str("[ADDR]");
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Applies `rules` in order.
@@ -217,6 +255,24 @@ mod tests {
         assert_eq!(e["b"], "<raised ImportError>");
         assert_eq!(e["c"], "<raised ModuleNotFoundErrorX>");
         assert_eq!(e["d"], "'ModuleNotFoundError'");
+    }
+
+    #[test]
+    fn mask_addresses_hides_only_the_hex_digits_of_an_address() {
+        let mut ex = Execution {
+            observations: vec![obs(
+                &[],
+                &[
+                    ("o", "'<object object at 0x7f97435a0570>'"),
+                    ("t", "'at 0x at 0xZ'"),
+                ],
+            )],
+            ..Execution::default()
+        };
+        Filter::MaskAddresses.apply(&Context::default(), &mut ex);
+        let eval = &ex.observations[0].eval;
+        assert_eq!(eval["o"], "'<object object at 0x[ADDR]>'");
+        assert_eq!(eval["t"], "'at 0x at 0xZ'");
     }
 
     #[test]

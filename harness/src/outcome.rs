@@ -71,6 +71,11 @@ pub struct ExpectationResult {
     pub ok: bool,
     /// A human-readable account of what was found.
     pub detail: String,
+    /// When the claim failed on a target that the scenario declares a divergence for (same
+    /// target, field and observation): the declared reason. Such a failure is shown, never
+    /// dropped, but does not make the status `failed` (extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared: Option<String>,
 }
 
 /// The overall status of an outcome.
