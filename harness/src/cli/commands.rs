@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Parser;
+use rayon::prelude::*;
 
 use mpdiff::compare::{Comparison, compare};
 use mpdiff::fidelity::Fidelity;
@@ -81,13 +82,22 @@ fn load(paths: &PathsArg, exit: &mut Exit) -> Vec<Arc<Scenario>> {
         }
     };
     let mut names = BTreeSet::new();
-    let mut scenarios = Vec::new();
+    let mut wanted = Vec::new();
     for f in found {
         let name = contract_name(&f.file).unwrap_or(f.name);
-        if !names.insert(name.clone()) {
-            continue;
+        if names.insert(name.clone()) {
+            wanted.push((f.file, name));
         }
-        match load_file(&f.file, &name) {
+    }
+    // Parsing the YAML is most of the harness's own work: spread it over the CPUs, then
+    // report in the order the files were found.
+    let loaded: Vec<_> = wanted
+        .par_iter()
+        .map(|(file, name)| load_file(file, name))
+        .collect();
+    let mut scenarios = Vec::new();
+    for result in loaded {
+        match result {
             Ok(s) => scenarios.push(Arc::new(s)),
             Err(e) => {
                 err(|w| report::scenario_error(w, &e));

@@ -11,11 +11,17 @@
 //! - address-space layout: the collector scans the C stack conservatively, so a stale
 //!   word that happens to look like a heap pointer keeps a block alive; `setarch -R`
 //!   (no randomisation) makes the addresses the same on every run where it is allowed.
+//!
+//! The unix port's standard output is unbuffered: every record line is one `write`.
+//! Through a pipe each would be one wake-up and one `read` here, so the child writes its
+//! standard output and error to unnamed files in the scratch parent instead (memory on
+//! `/dev/shm`), read once after it ends. A file-size limit in the child
+//! ([`OUTPUT_LIMIT`]) keeps a script that prints forever from filling that memory.
 
-use std::io::{BufRead, BufReader, Read};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use wait_timeout::ChildExt;
@@ -29,6 +35,9 @@ pub enum End {
     Signal(i32),
     /// Still running at the time limit; killed.
     TimedOut,
+    /// Stopped by the system for writing more than this many bytes to standard output
+    /// or error ([`OUTPUT_LIMIT`]).
+    OutputExceeded(u64),
 }
 
 /// What a run printed and how it ended.
@@ -47,6 +56,11 @@ pub struct Finished {
 
 /// How much of standard error is kept.
 pub const STDERR_KEEP: usize = 8 * 1024;
+
+/// The most a run may write to standard output, and to standard error: past it the
+/// system stops the child (`SIGXFSZ`; its writes fail instead where that signal is
+/// ignored) and the run ends with [`End::OutputExceeded`].
+pub const OUTPUT_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// How `micropython` is started.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +93,8 @@ impl Launcher {
         cmd
     }
 
-    /// Runs the script, killing it after `timeout`.
+    /// Runs the script, killing it after `timeout`. Its output goes to unnamed files
+    /// (gone when closed), capped at [`OUTPUT_LIMIT`] bytes each.
     pub fn run(
         &self,
         heap: u64,
@@ -87,49 +102,105 @@ impl Launcher {
         cwd: &Path,
         timeout: Duration,
     ) -> std::io::Result<Finished> {
-        let child = self.command(heap, script, cwd).spawn()?;
-        collect(child, timeout)
-    }
-}
-
-/// Waits for a child while two threads drain its pipes (so a full pipe cannot block it).
-fn collect(mut child: Child, timeout: Duration) -> std::io::Result<Finished> {
-    let (out_tx, out_rx) = mpsc::channel();
-    let (err_tx, err_rx) = mpsc::channel();
-    if let Some(out) = child.stdout.take() {
-        std::thread::spawn(move || {
-            let _ = out_tx.send(read_records(out));
-        });
-    }
-    if let Some(err) = child.stderr.take() {
-        std::thread::spawn(move || {
-            let _ = err_tx.send(read_tail(err, STDERR_KEEP));
-        });
-    }
-    let status = match child.wait_timeout(timeout) {
-        Ok(Some(status)) => Some(status),
-        Ok(None) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            None
-        }
-        Err(e) => {
+        let mut out = output_file()?;
+        let mut err = output_file()?;
+        let mut cmd = self.command(heap, script, cwd);
+        cmd.stdout(out.try_clone()?).stderr(err.try_clone()?);
+        let mut child = cmd.spawn()?;
+        // The parent's copies of the files stay here; the child's went with `cmd`.
+        drop(cmd);
+        if let Err(e) = limit_output(&child) {
             let _ = child.kill();
             let _ = child.wait();
             return Err(e);
         }
+        let status = wait(child, timeout)?;
+        out.seek(SeekFrom::Start(0))?;
+        let (records, stdout_bytes) = read_records(&out);
+        // Reaching the limit counts even if the child went on after EFBIG somehow.
+        let full = stdout_bytes >= OUTPUT_LIMIT || err.metadata()?.len() >= OUTPUT_LIMIT;
+        // Only the tail is kept: start reading near it.
+        let err_len = err.metadata()?.len();
+        err.seek(SeekFrom::Start(err_len.saturating_sub(STDERR_KEEP as u64)))?;
+        let stderr_tail = read_tail(&err, STDERR_KEEP);
+        let end = match status {
+            None => End::TimedOut,
+            Some(status) => match end_of(status) {
+                End::Signal(libc::SIGXFSZ) => End::OutputExceeded(OUTPUT_LIMIT),
+                _ if full => End::OutputExceeded(OUTPUT_LIMIT),
+                end => end,
+            },
+        };
+        Ok(Finished {
+            records,
+            stdout_bytes,
+            stderr_tail,
+            end,
+        })
+    }
+}
+
+/// An unnamed file for a child's output, in memory where that is possible.
+fn output_file() -> std::io::Result<File> {
+    for parent in SCRATCH_PARENTS {
+        let fixed = Path::new(parent);
+        if std::fs::symlink_metadata(fixed).is_ok_and(|m| m.is_dir())
+            && let Ok(file) = tempfile::tempfile_in(fixed)
+        {
+            return Ok(file);
+        }
+    }
+    tempfile::tempfile()
+}
+
+/// Lowers the child's file-size limit to [`OUTPUT_LIMIT`], so writing past it stops the
+/// child instead of filling the output file's memory.
+///
+/// It is set from here just after the start rather than in the child before `exec`:
+/// a pre-exec hook makes the standard library `fork` the whole harness instead of
+/// spawning (several times dearer per scenario). The child cannot have written anything
+/// by then: it is still starting `setarch` and then `micropython`, which reads and
+/// compiles the script before running it. A child that went past the limit all the
+/// same is still reported, from the size of its output.
+fn limit_output(child: &Child) -> std::io::Result<()> {
+    let pid = libc::pid_t::try_from(child.id())
+        .map_err(|_| std::io::Error::other("process id out of range"))?;
+    let limit = libc::rlim_t::try_from(OUTPUT_LIMIT).unwrap_or(libc::RLIM_INFINITY);
+    let mut current = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
     };
-    // A process the script started could keep the pipes open after the child is gone:
-    // wait a little for the readers, then go on with what they have not sent (nothing).
-    let grace = Duration::from_secs(2);
-    let (records, stdout_bytes) = out_rx.recv_timeout(grace).unwrap_or_default();
-    let stderr_tail = err_rx.recv_timeout(grace).unwrap_or_default();
-    Ok(Finished {
-        records,
-        stdout_bytes,
-        stderr_tail,
-        end: status.map_or(End::TimedOut, end_of),
-    })
+    // SAFETY: plain system calls on stack values; `pid` is our own child, not reaped yet.
+    unsafe {
+        if libc::prlimit(pid, libc::RLIMIT_FSIZE, std::ptr::null(), &mut current) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let wanted = libc::rlimit {
+            rlim_cur: current.rlim_cur.min(limit),
+            rlim_max: current.rlim_max,
+        };
+        if libc::prlimit(pid, libc::RLIMIT_FSIZE, &wanted, std::ptr::null_mut()) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Waits for the child until `timeout`, then kills it; `None` when it timed out.
+fn wait(mut child: Child, timeout: Duration) -> std::io::Result<Option<ExitStatus>> {
+    match child.wait_timeout(timeout) {
+        Ok(Some(status)) => Ok(Some(status)),
+        Ok(None) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Ok(None)
+        }
+        Err(e) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(e)
+        }
+    }
 }
 
 fn end_of(status: ExitStatus) -> End {
@@ -264,6 +335,61 @@ mod tests {
         let tail = read_tail(text.as_bytes(), 100);
         assert_eq!(tail.len(), 100);
         assert!(tail.ends_with("the end"));
+    }
+
+    fn launcher(binary: &str) -> Option<Launcher> {
+        let binary = PathBuf::from(binary);
+        binary.exists().then_some(Launcher {
+            binary,
+            setarch: None,
+        })
+    }
+
+    #[test]
+    fn reads_what_the_child_wrote() {
+        // `echo` prints its arguments: the very command line the launcher builds.
+        let Some(echo) = launcher("/bin/echo") else {
+            return;
+        };
+        let done = echo
+            .run(
+                7,
+                Path::new("x.py"),
+                Path::new("/"),
+                Duration::from_secs(30),
+            )
+            .unwrap();
+        assert_eq!(done.end, End::Exited(0));
+        assert_eq!(done.stdout_bytes, "-X heapsize=7 x.py\n".len() as u64);
+        assert_eq!(done.records, "");
+        assert_eq!(done.stderr_tail, "");
+    }
+
+    #[test]
+    fn endless_output_is_stopped_at_the_limit() {
+        use std::os::unix::fs::PermissionsExt;
+        // A stand-in for micropython that prints its arguments forever.
+        if !Path::new("/usr/bin/yes").exists() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let binary = dir.path().join("forever");
+        std::fs::write(&binary, "#!/bin/sh\nexec /usr/bin/yes -- \"$@\"\n").unwrap();
+        std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let forever = Launcher {
+            binary,
+            setarch: None,
+        };
+        let done = forever
+            .run(7, Path::new("x.py"), dir.path(), Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(done.end, End::OutputExceeded(OUTPUT_LIMIT), "{done:?}");
+        assert!(done.stdout_bytes <= OUTPUT_LIMIT, "{}", done.stdout_bytes);
+        assert!(
+            done.stdout_bytes > OUTPUT_LIMIT / 2,
+            "{}",
+            done.stdout_bytes
+        );
     }
 
     #[test]

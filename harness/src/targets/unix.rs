@@ -196,6 +196,7 @@ fn failure(
     let place = where_(steps, report);
     match finished.end {
         End::TimedOut => Some(format!("timed out after {} {place}", secs(timeout))),
+        End::OutputExceeded(limit) => Some(format!("output exceeded {limit} bytes {place}")),
         End::Signal(sig) => Some(format!(
             "micropython crashed with {} {place}{}",
             signal_name(sig),
