@@ -101,6 +101,8 @@ pub enum Tok {
     DelMinusMore,
 }
 
+/// The keywords, as `mp_lexer` lists them (the reference for [`keyword`]).
+#[cfg(test)]
 const KEYWORDS: &[(&str, Tok)] = &[
     ("False", Tok::KwFalse),
     ("None", Tok::KwNone),
@@ -139,6 +141,50 @@ const KEYWORDS: &[(&str, Tok)] = &[
     ("with", Tok::KwWith),
     ("yield", Tok::KwYield),
 ];
+
+/// The keyword spelled `text`, if any: the `KEYWORDS` table as a `match`, which compiles to a few
+/// length and byte comparisons instead of a scan of every entry for each identifier.
+fn keyword(text: &[u8]) -> Option<Tok> {
+    Some(match text {
+        b"False" => Tok::KwFalse,
+        b"None" => Tok::KwNone,
+        b"True" => Tok::KwTrue,
+        b"__debug__" => Tok::KwTrue,
+        b"and" => Tok::KwAnd,
+        b"as" => Tok::KwAs,
+        b"assert" => Tok::KwAssert,
+        b"async" => Tok::KwAsync,
+        b"await" => Tok::KwAwait,
+        b"break" => Tok::KwBreak,
+        b"class" => Tok::KwClass,
+        b"continue" => Tok::KwContinue,
+        b"def" => Tok::KwDef,
+        b"del" => Tok::KwDel,
+        b"elif" => Tok::KwElif,
+        b"else" => Tok::KwElse,
+        b"except" => Tok::KwExcept,
+        b"finally" => Tok::KwFinally,
+        b"for" => Tok::KwFor,
+        b"from" => Tok::KwFrom,
+        b"global" => Tok::KwGlobal,
+        b"if" => Tok::KwIf,
+        b"import" => Tok::KwImport,
+        b"in" => Tok::KwIn,
+        b"is" => Tok::KwIs,
+        b"lambda" => Tok::KwLambda,
+        b"nonlocal" => Tok::KwNonlocal,
+        b"not" => Tok::KwNot,
+        b"or" => Tok::KwOr,
+        b"pass" => Tok::KwPass,
+        b"raise" => Tok::KwRaise,
+        b"return" => Tok::KwReturn,
+        b"try" => Tok::KwTry,
+        b"while" => Tok::KwWhile,
+        b"with" => Tok::KwWith,
+        b"yield" => Tok::KwYield,
+        _ => return None,
+    })
+}
 
 const EOF: u32 = u32::MAX;
 const TAB_SIZE: u32 = 8;
@@ -531,11 +577,8 @@ impl<'a> Lexer<'a> {
                 self.add_byte(self.chr0);
                 self.next_char();
             }
-            if let Some((_, k)) = KEYWORDS
-                .iter()
-                .find(|(s, _)| s.as_bytes() == self.text.as_slice())
-            {
-                self.tok_kind = *k;
+            if let Some(k) = keyword(&self.text) {
+                self.tok_kind = k;
             }
         } else if self.is_digit() || (self.is(b'.') && self.is_following_digit()) {
             let mut forced_integer = false;
@@ -706,6 +749,26 @@ impl<'a> Lexer<'a> {
             }
         } else {
             plain
+        }
+    }
+}
+
+#[cfg(test)]
+mod keyword_tests {
+    use super::*;
+
+    #[test]
+    fn keyword_match_agrees_with_the_table() {
+        for (s, k) in KEYWORDS {
+            assert_eq!(keyword(s.as_bytes()), Some(*k), "{s}");
+            // one byte short and one byte long are plain names
+            assert_eq!(keyword(&s.as_bytes()[..s.len() - 1]), None, "{s}");
+            let mut longer = alloc::vec::Vec::from(s.as_bytes());
+            longer.push(b'_');
+            assert_eq!(keyword(&longer), None, "{s}");
+        }
+        for name in ["false", "none", "print", "_", "x", "selfie", "classes"] {
+            assert_eq!(keyword(name.as_bytes()), None, "{name}");
         }
     }
 }
