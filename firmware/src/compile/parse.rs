@@ -2226,3 +2226,85 @@ pub(crate) const fn rule_def(r: R) -> (Act, &'static [Arg]) {
         R::const_object => (Act::And(0, false, false), &[]),
     }
 }
+
+#[cfg(test)]
+mod lookahead_tests {
+    use super::*;
+
+    fn first_has(r: R, t: Tok) -> bool {
+        LOOKAHEAD.first[r as usize] & tok_bit(t) != 0
+    }
+
+    #[test]
+    fn statements_and_atoms_have_their_first_tokens() {
+        let k = R::compound_stmt as usize;
+        assert!(LOOKAHEAD.strict[k]);
+        for t in [
+            Tok::KwIf,
+            Tok::KwWhile,
+            Tok::KwFor,
+            Tok::KwTry,
+            Tok::KwDef,
+            Tok::DelAt,
+        ] {
+            assert!(first_has(R::compound_stmt, t), "{t:?}");
+        }
+        assert!(!first_has(R::compound_stmt, Tok::Name));
+        assert!(LOOKAHEAD.strict[R::atom as usize]);
+        for t in [
+            Tok::Name,
+            Tok::Integer,
+            Tok::String,
+            Tok::DelParenOpen,
+            Tok::KwNone,
+        ] {
+            assert!(first_has(R::atom, t), "{t:?}");
+        }
+        assert!(!first_has(R::atom, Tok::DelColon));
+        // an expression can start with a unary operator, `not` or `lambda`
+        for t in [
+            Tok::OpMinus,
+            Tok::OpTilde,
+            Tok::KwNot,
+            Tok::KwLambda,
+            Tok::Name,
+        ] {
+            assert!(first_has(R::test, t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn rules_that_can_match_nothing_are_never_skipped() {
+        // file_input accepts an empty file; its only element is optional
+        assert!(!LOOKAHEAD.strict[R::file_input as usize]);
+        // const_object has no elements at all
+        assert!(!LOOKAHEAD.strict[R::const_object as usize]);
+    }
+
+    #[test]
+    fn skipping_keeps_errors_and_trees() {
+        struct Plain(Vec<String>);
+        impl Interner for Plain {
+            fn intern(&mut self, s: &str) -> Result<u16, CompileError> {
+                let at = self.lookup(s).unwrap_or_else(|| {
+                    self.0.push(String::from(s));
+                    (self.0.len() - 1) as u16
+                });
+                Ok(at)
+            }
+            fn lookup(&self, s: &str) -> Option<u16> {
+                self.0.iter().position(|x| x == s).map(|i| i as u16)
+            }
+            fn resolve(&self, q: u16) -> &str {
+                &self.0[q as usize]
+            }
+        }
+        let mut i = Plain(Vec::new());
+        let (root, _) = parse("x = -a.b(1)[2:]\n", "<t>", InputKind::File, &mut i)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(root.is_kind(R::expr_stmt), "{root:?}");
+        let e = parse("def f(:\n", "<t>", InputKind::File, &mut i).err();
+        let e = e.unwrap_or_else(|| panic!("no error"));
+        assert_eq!((e.kind, e.line, e.column), ("SyntaxError", 1, 7));
+    }
+}
