@@ -1479,7 +1479,11 @@ impl Rt<'_> {
                     return Err(self.type_error("function takes 2 or 3 positional arguments"));
                 }
                 let src = a.w[start];
-                let value = if a.n == start + 2 { a.w[start + 1] } else { NONE };
+                let value = if a.n == start + 2 {
+                    a.w[start + 1]
+                } else {
+                    NONE
+                };
                 let n = self.len_of(src).unwrap_or(0);
                 let keys = self.collect_iter(src)?;
                 let base = self.vlen();
@@ -1521,7 +1525,13 @@ impl Rt<'_> {
                 if self.is_user_type(t)
                     && let Some(nr) = R::from_addr(native).filter(|r| *r != R::TObject)
                 {
-                    let sub = self.make_new_rom(nr, Args { w: &a.w[1..], n: a.n - 1 })?;
+                    let sub = self.make_new_rom(
+                        nr,
+                        Args {
+                            w: &a.w[1..],
+                            n: a.n - 1,
+                        },
+                    )?;
                     self.wf(s, 4, sub);
                 }
                 Ok(NONE)

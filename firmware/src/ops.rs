@@ -1180,10 +1180,10 @@ impl Rt<'_> {
                 let name = binop_name(orig);
                 let (na, nb) = (self.type_name(a), self.type_name(b));
                 Err(self.exc_varg(
-            R::ETypeError,
-            "unsupported types for %q: '%s', '%s'",
-            &[name, &na, &nb],
-        ))
+                    R::ETypeError,
+                    "unsupported types for %q: '%s', '%s'",
+                    &[name, &na, &nb],
+                ))
             }
         }
     }
@@ -1215,10 +1215,10 @@ impl Rt<'_> {
                 let name = binop_name(orig);
                 let (na, nb) = (self.type_name(a), self.type_name(b));
                 Err(self.exc_varg(
-            R::ETypeError,
-            "unsupported types for %q: '%s', '%s'",
-            &[name, &na, &nb],
-        ))
+                    R::ETypeError,
+                    "unsupported types for %q: '%s', '%s'",
+                    &[name, &na, &nb],
+                ))
             }
         }
     }
@@ -1487,7 +1487,11 @@ impl Rt<'_> {
         let (alloc, len) = (self.f(l, 1) as usize, self.f(l, 2) as usize);
         if alloc > 4 && alloc > 2 * len {
             let it = self.f(l, 3);
-            if let Some(p) = self.st.heap.realloc(it, alloc / 2 * crate::heap::WORD_BYTES, true) {
+            if let Some(p) = self
+                .st
+                .heap
+                .realloc(it, alloc / 2 * crate::heap::WORD_BYTES, true)
+            {
                 self.wf(l, 3, p);
                 self.wf(l, 1, (alloc / 2) as Word);
             }
@@ -1533,7 +1537,11 @@ impl Rt<'_> {
         let alloc = self.f(l, 1) as usize;
         if items.len() > alloc {
             let it = self.f(l, 3);
-            match self.st.heap.realloc(it, items.len() * crate::heap::WORD_BYTES, true) {
+            match self
+                .st
+                .heap
+                .realloc(it, items.len() * crate::heap::WORD_BYTES, true)
+            {
                 Some(p) => {
                     self.wf(l, 3, p);
                     self.wf(l, 1, items.len() as Word);
@@ -1618,9 +1626,17 @@ impl Rt<'_> {
         }
         let n = self.type_name(o);
         if v == NULL {
-            Err(self.exc_varg(R::ETypeError, "'%s' object does not support item deletion", &[&n]))
+            Err(self.exc_varg(
+                R::ETypeError,
+                "'%s' object does not support item deletion",
+                &[&n],
+            ))
         } else {
-            Err(self.exc_varg(R::ETypeError, "'%s' object does not support item assignment", &[&n]))
+            Err(self.exc_varg(
+                R::ETypeError,
+                "'%s' object does not support item assignment",
+                &[&n],
+            ))
         }
     }
 
