@@ -17,20 +17,20 @@ use crate::driver::{self, MICROPYTHON_PRELUDE};
 use crate::scenario::{Scenario, Step};
 use crate::targets::{Execution, RunOptions, Target, TargetError};
 
-/// Where the scenario tree lives in the firmware's filesystem.
-const ROOT: &str = "/mpdiff";
+/// Where the scenario tree lives in the firmware's filesystem (also the board target's folder).
+pub const ROOT: &str = "/mpdiff";
 
 /// `sys.path` of the unix port started with an empty environment (`HOME` unset, so
 /// `~/.micropython/lib` stays a qstr). Interning the same start-up strings as the reference
 /// puts the qstr pools and chunks in the same state, so later qstr growth costs the same.
-const UNIX_PATH: [&str; 3] = ["", "~/.micropython/lib", "/usr/lib/micropython"];
+pub const UNIX_PATH: [&str; 3] = ["", "~/.micropython/lib", "/usr/lib/micropython"];
 
 /// A folder name as long as the unix target's scratch folders (`/tmp/mpdiff-` + 8 chars),
 /// which the unix port interns as `sys.path[0]`.
-const SCRIPT_DIR: &str = "/tmp/mpdiff-xxxxxxxx";
+pub const SCRIPT_DIR: &str = "/tmp/mpdiff-xxxxxxxx";
 
 /// The driver's name as the unix target passes it (`sys.argv[0]` and `__file__`).
-const DRIVER: &str = "../driver.py";
+pub const DRIVER: &str = "../driver.py";
 
 /// Stack for the thread that runs the interpreter: its frames are Rust calls.
 const STACK_BYTES: usize = 256 * 1024 * 1024;

@@ -11,6 +11,8 @@ use mpfw::repl::serve::{ServeOptions, StopFlag, serve};
 use mpfw::repl::{BoardInfo, Engine, Repl};
 use serialport::{SerialPort, TTYPort};
 
+use crate::targets::rust;
+
 /// A board served on a pseudo-terminal. Dropping it stops the server thread and closes
 /// the terminal; nothing is left behind.
 pub struct PtyBoard {
@@ -56,14 +58,10 @@ impl Drop for PtyBoard {
 pub fn rust_target_engine(heap_bytes: usize) -> MachineEngine {
     MachineEngine::with_config(EngineConfig {
         heap_bytes,
-        path: vec![
-            String::new(),
-            "~/.micropython/lib".into(),
-            "/usr/lib/micropython".into(),
-        ],
-        script_dir: Some("/tmp/mpdiff-xxxxxxxx".into()),
-        argv: vec!["../driver.py".into()],
-        source_file: "../driver.py".into(),
+        path: rust::UNIX_PATH.iter().map(|s| s.to_string()).collect(),
+        script_dir: Some(rust::SCRIPT_DIR.to_string()),
+        argv: vec![rust::DRIVER.to_string()],
+        source_file: rust::DRIVER.to_string(),
     })
 }
 
