@@ -142,19 +142,8 @@ fn serve_pty(
     options: &ServeOptions,
     stop: &StopFlag,
 ) -> io::Result<()> {
-    use serialport::{SerialPort, TTYPort};
-    use std::time::Duration;
-    let (mut master, slave) = TTYPort::pair().map_err(io::Error::other)?;
-    let path = slave
-        .name()
-        .ok_or_else(|| io::Error::other("the pseudo-terminal has no name"))?;
-    let mut reader = master.try_clone_native().map_err(io::Error::other)?;
-    reader
-        .set_timeout(Duration::from_millis(100))
-        .map_err(io::Error::other)?;
-    master
-        .set_timeout(Duration::from_millis(100))
-        .map_err(io::Error::other)?;
+    let pty = mpfw::repl::serve::open_pty(std::time::Duration::from_millis(100))?;
+    let (path, reader, mut master, slave) = (pty.path, pty.reader, pty.writer, pty.slave);
     let mut out = io::stdout();
     writeln!(out, "{path}")?;
     out.flush()?;

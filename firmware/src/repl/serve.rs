@@ -213,3 +213,39 @@ fn read_loop<R: Read>(mut input: R, tx: mpsc::Sender<u8>, stop: StopFlag) {
         }
     }
 }
+
+/// A new pseudo-terminal pair, ready to be served: the path a client opens, the server's
+/// two handles on the master side (one to read, one to write), and the terminal side,
+/// which the server keeps open so that a client closing and reopening the path does not
+/// end the session.
+#[cfg(all(unix, feature = "serve"))]
+pub struct Pty {
+    /// The path of the terminal side, e.g. `/dev/pts/7`.
+    pub path: String,
+    /// The master side, for reading (its time-out is the `poll` given to [`open_pty`]).
+    pub reader: serialport::TTYPort,
+    /// The master side, for writing.
+    pub writer: serialport::TTYPort,
+    /// The terminal side; keep it alive while serving.
+    pub slave: serialport::TTYPort,
+}
+
+/// Opens a pseudo-terminal pair whose master side reads with a `poll` time-out, so a
+/// server loop notices its stop flag that often.
+#[cfg(all(unix, feature = "serve"))]
+pub fn open_pty(poll: Duration) -> io::Result<Pty> {
+    use serialport::{SerialPort, TTYPort};
+    let (mut writer, slave) = TTYPort::pair().map_err(io::Error::other)?;
+    let path = slave
+        .name()
+        .ok_or_else(|| io::Error::other("the pseudo-terminal has no name"))?;
+    let mut reader = writer.try_clone_native().map_err(io::Error::other)?;
+    reader.set_timeout(poll).map_err(io::Error::other)?;
+    writer.set_timeout(poll).map_err(io::Error::other)?;
+    Ok(Pty {
+        path,
+        reader,
+        writer,
+        slave,
+    })
+}

@@ -7,9 +7,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use mpfw::repl::machine::{EngineConfig, MachineEngine};
-use mpfw::repl::serve::{ServeOptions, StopFlag, serve};
+use mpfw::repl::serve::{ServeOptions, StopFlag, open_pty, serve};
 use mpfw::repl::{BoardInfo, Engine, Repl};
-use serialport::{SerialPort, TTYPort};
 
 use crate::targets::rust;
 
@@ -85,18 +84,9 @@ pub fn spawn_pty_board_with<E>(
 where
     E: Engine + Send + 'static,
 {
-    let (mut master, slave) = TTYPort::pair().map_err(io::Error::other)?;
-    let path = slave
-        .name()
-        .ok_or_else(|| io::Error::other("the pseudo-terminal has no name"))?;
     // A short read time-out lets the reader notice the stop flag.
-    let mut reader = master.try_clone_native().map_err(io::Error::other)?;
-    reader
-        .set_timeout(Duration::from_millis(50))
-        .map_err(io::Error::other)?;
-    master
-        .set_timeout(Duration::from_millis(50))
-        .map_err(io::Error::other)?;
+    let pty = open_pty(Duration::from_millis(50))?;
+    let (path, reader, mut master, slave) = (pty.path, pty.reader, pty.writer, pty.slave);
     let stop = StopFlag::new();
     let thread_stop = stop.clone();
     let thread = std::thread::Builder::new()
