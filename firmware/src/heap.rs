@@ -38,6 +38,23 @@ const AT_HEAD: u8 = 1;
 const AT_TAIL: u8 = 2;
 const AT_MARK: u8 = 3;
 
+/// For each allocation-table byte, how many of its four blocks are free.
+static FREE_IN_ATB: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut a = 0;
+    while a < 256 {
+        let mut j = 0;
+        while j < BLOCKS_PER_ATB {
+            if (a >> (2 * j)) & 3 == AT_FREE as usize {
+                t[a] += 1;
+            }
+            j += 1;
+        }
+        a += 1;
+    }
+    t
+};
+
 /// An access outside the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BadAddress(pub Word);
@@ -329,6 +346,19 @@ impl Heap {
         let mut n_free = 0;
         for i in self.last_free_atb..self.atb.len() {
             let a = self.atb[i];
+            // Whole bytes first: four free blocks that do not complete the run, or none free.
+            // Both leave the run count where the block-by-block walk would.
+            match FREE_IN_ATB[usize::from(a)] {
+                4 if n_free + BLOCKS_PER_ATB < n => {
+                    n_free += BLOCKS_PER_ATB;
+                    continue;
+                }
+                0 => {
+                    n_free = 0;
+                    continue;
+                }
+                _ => {}
+            }
             for j in 0..BLOCKS_PER_ATB {
                 if (a >> (2 * j)) & 3 == AT_FREE {
                     n_free += 1;
@@ -572,14 +602,23 @@ impl Heap {
         info
     }
 
-    /// `gc.mem_free()`: free blocks × 16.
-    pub fn mem_free(&self) -> usize {
-        self.info().free_blocks * BLOCK
+    /// Free blocks in the pool (what [`Heap::info`] counts, without the walk over runs).
+    fn free_blocks(&self) -> usize {
+        self.atb
+            .iter()
+            .map(|a| usize::from(FREE_IN_ATB[usize::from(*a)]))
+            .sum()
     }
 
-    /// `gc.mem_alloc()`: head and tail blocks × 16.
+    /// `gc.mem_free()`: free blocks × 16.
+    pub fn mem_free(&self) -> usize {
+        self.free_blocks() * BLOCK
+    }
+
+    /// `gc.mem_alloc()`: head and tail blocks × 16 (every block is free, a head or a tail;
+    /// marks exist only during a collection).
     pub fn mem_alloc(&self) -> usize {
-        self.info().used_blocks * BLOCK
+        (self.total_blocks() - self.free_blocks()) * BLOCK
     }
 
     /// The block map `gc_dump_alloc_table` prints (`micropython.mem_info(1)`): a header, then
@@ -722,6 +761,51 @@ mod tests {
         let h = Heap::new(36 * 1024);
         assert_eq!(h.mem_free() + h.mem_alloc(), 35968);
         assert_eq!(h.mem_free(), 35968);
+    }
+
+    /// The first fit of gc.c, one block at a time: what `find`'s whole-byte steps must equal.
+    fn first_fit_block_by_block(h: &Heap, n: usize) -> Option<usize> {
+        let mut run = 0;
+        for b in h.last_free_atb * BLOCKS_PER_ATB..h.total_blocks() {
+            if h.kind(b) == AT_FREE {
+                run += 1;
+                if run == n {
+                    return Some(b + 1 - n);
+                }
+            } else {
+                run = 0;
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn fast_search_and_counts_agree_with_the_block_walk() {
+        let mut h = Heap::new(8 * 1024);
+        let mut live: Vec<Word> = Vec::new();
+        // A fixed pseudo-random mix of sizes and frees that fragments the heap.
+        let mut x: u32 = 12345;
+        for step in 0..4000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let r = (x >> 16) as usize;
+            if r % 3 == 0 && !live.is_empty() {
+                let p = live.swap_remove(r % live.len());
+                h.free(p);
+            } else {
+                let n_bytes = 1 + (r % 7) * (1 + r % 40);
+                let expect = first_fit_block_by_block(&h, n_bytes.div_ceil(BLOCK));
+                match h.alloc_no_collect(n_bytes) {
+                    Some(p) => {
+                        assert_eq!(Some(h.block_of(p).unwrap()), expect, "step {step}");
+                        live.push(p);
+                    }
+                    None => assert_eq!(expect, None, "step {step}"),
+                }
+            }
+            let info = h.info();
+            assert_eq!(h.mem_free(), info.free_blocks * BLOCK);
+            assert_eq!(h.mem_alloc(), info.used_blocks * BLOCK);
+        }
     }
 
     #[test]

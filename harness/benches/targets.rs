@@ -9,8 +9,9 @@
 //! rust) after one warm-up round; the median round gives scenarios per second, and the
 //! ratio of the two medians is printed. Outcomes are checked to match the warm-up round,
 //! so a target that stops doing the work cannot look fast. `MPDIFF_BENCH_SLOWEST=N` also
-//! lists each target's N costliest scenarios (fastest run of each). `--bench` and other
-//! flags cargo passes are ignored.
+//! lists each target's N costliest scenarios (fastest run of each). `MPDIFF_BENCH_ONLY=rust`
+//! runs the rust target alone (for profiling it). `--bench` and other flags cargo passes are
+//! ignored.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +62,13 @@ fn main() -> ExitCode {
     };
 
     let rust = RustTarget::new();
+    if std::env::var("MPDIFF_BENCH_ONLY").as_deref() == Ok("rust") {
+        println!("{} scenarios", scenarios.len());
+        return match measure(&rust, &scenarios, rounds(20)) {
+            Some(_) => ExitCode::SUCCESS,
+            None => ExitCode::FAILURE,
+        };
+    }
     let unix32 = UnixTarget::new(Word::W32);
     if let Err(e) = unix32.prepare() {
         eprintln!("targets bench: {e}");

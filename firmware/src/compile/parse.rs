@@ -591,7 +591,7 @@ impl Parser<'_, '_> {
         self.push_rule(line, top, 0)?;
         let mut backtrack = false;
         'next_rule: while let Some((rule, mut i, rule_src_line)) = self.rule_stack.pop() {
-            let (act, args) = rule_def(rule);
+            let (act, args) = RULE_DEFS[rule as usize];
             match act {
                 Act::Or(n) => {
                     if i > 0 && !backtrack {
@@ -1131,6 +1131,18 @@ const fn compute_lookahead() -> Lookahead {
 }
 
 static LOOKAHEAD: Lookahead = compute_lookahead();
+
+/// [`rule_def`] of every rule, indexed by rule number: one load per rule the parser enters
+/// instead of a walk through the `match`.
+static RULE_DEFS: [(Act, &[Arg]); N_RULES] = {
+    let mut defs: [(Act, &[Arg]); N_RULES] = [(Act::Or(0), &[]); N_RULES];
+    let mut k = 0;
+    while k < N_RULES {
+        defs[k] = rule_def(ALL_RULES[k]);
+        k += 1;
+    }
+    defs
+};
 
 /// Deepest the rule stack grows while a strict rule fails on its first token: two entries
 /// (continuation and child) per level of a chain in which no rule repeats.
