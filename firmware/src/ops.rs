@@ -98,8 +98,18 @@ impl Rt<'_> {
     /// `mp_load_method_maybe`: `Some((fun, self_or_NULL))` if the attribute exists.
     pub fn load_method_maybe(&mut self, o: Word, attr: u16) -> PR<Option<(Word, Word)>> {
         let t = self.type_of(o);
-        let name = self.qstr_string(attr);
-        if name == "__class__" {
+        // The few names looked at here, compared in place: `dir()` calls this once per qstr.
+        let name = self.st.qstrs.text(attr);
+        let is = |n: &str| name == n.as_bytes();
+        let (is_class, is_name, is_bases, is_args, is_dict, is_getattr) = (
+            is("__class__"),
+            is("__name__"),
+            is("__bases__"),
+            is("args"),
+            is("__dict__"),
+            is("__getattr__"),
+        );
+        if is_class {
             return Ok(Some((t, NULL)));
         }
         // modules
@@ -108,18 +118,19 @@ impl Rt<'_> {
                 return Ok(self.dict_getq(g, attr).map(|v| (v, NULL)));
             }
             if let Some(r) = R::from_addr(o) {
+                let name = self.qstr_string(attr);
                 return Ok(self.rom_module_attr(r, &name)?.map(|v| (v, NULL)));
             }
             return Ok(None);
         }
         // type objects
         if t == rom(R::TType) {
-            if name == "__name__" {
+            if is_name {
                 let n = self.type_name_of_type(o);
                 let q = self.intern(n.as_bytes())?;
                 return Ok(Some((obj::qstr_obj(q), NULL)));
             }
-            if name == "__bases__" && self.is_user_type(o) {
+            if is_bases && self.is_user_type(o) {
                 let b = self.type_bases(o);
                 let tup = self.new_tuple(&b)?;
                 return Ok(Some((tup, NULL)));
@@ -155,7 +166,7 @@ impl Rt<'_> {
         }
         // exceptions
         if let Some(n) = self.exc_native(o)
-            && name == "args"
+            && is_args
         {
             if self.st.heap.contains(n) {
                 let a = self.f(n, 3);
@@ -174,7 +185,7 @@ impl Rt<'_> {
             {
                 return Ok(Some((v, NULL)));
             }
-            if name == "__dict__" {
+            if is_dict {
                 // a new dict with a copy of the members (read-only view, like 1.9.4's)
                 let h = crate::map::MapHeader::load(&self.st.heap, o + 4);
                 let mut items = Vec::new();
@@ -202,7 +213,7 @@ impl Rt<'_> {
                 }
                 return Ok(Some(self.convert_member(o, t, m)));
             }
-            if name != "__getattr__" {
+            if !is_getattr {
                 let ga = q!(self, "__getattr__");
                 if let Some(m) = self.class_lookup(t, ga) {
                     let v = self.call_method_with_self(m, o, &[obj::qstr_obj(attr)])?;
@@ -212,7 +223,7 @@ impl Rt<'_> {
             return Ok(None);
         }
         // functions
-        if (t == rom(R::TFunction) || t == rom(R::TClosure)) && name == "__name__" {
+        if (t == rom(R::TFunction) || t == rom(R::TClosure)) && is_name {
             let f = if t == rom(R::TClosure) {
                 self.f(o, 1)
             } else {

@@ -16,7 +16,7 @@
 //! which [`Qstrs::new`] registers as a heap root slot. Nothing here is ever freed.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
+
 use alloc::vec::Vec;
 
 use once_cell::race::OnceBox;
@@ -152,7 +152,7 @@ impl StaticTable {
         for id in 1..table.entries.len() {
             // A text listed twice is found as its first id.
             let entry = &table.entries[id];
-            if table.find(&entry.text).is_none() {
+            if table.find(&entry.text, entry.hash).is_none() {
                 let mut pos = table.home(entry.hash);
                 while table.slots[pos] != 0 {
                     pos = (pos + 1) & (table.slots.len() - 1);
@@ -168,9 +168,8 @@ impl StaticTable {
         usize::from(hash) & (self.slots.len() - 1)
     }
 
-    /// The id of `s` among the static qstrs.
-    fn find(&self, s: &[u8]) -> Option<u16> {
-        let hash = qstr_hash(s);
+    /// The id of `s` (whose [`qstr_hash`] is `hash`) among the static qstrs.
+    fn find(&self, s: &[u8], hash: u16) -> Option<u16> {
         let mut pos = self.home(hash);
         loop {
             let id = self.slots[pos];
@@ -193,9 +192,13 @@ pub struct Qstrs {
     statics: &'static StaticTable,
     /// The ids after the static ones, in interning order.
     entries: Vec<Entry>,
-    /// Text -> id for the dynamic strings that qstr.c's search can find again (never one
-    /// the static table already has).
-    index: BTreeMap<Box<[u8]>, u16>,
+    /// Open-addressing index (by [`qstr_hash`], linear probing) of the dynamic strings that
+    /// qstr.c's search can find again (never one the static table already has): each slot
+    /// holds 1 + the position in `entries`, or 0 when empty. Its length is a power of two at
+    /// least twice the number of entries, or 0 before the first one.
+    index: Vec<u16>,
+    /// Entries in `index`.
+    indexed: usize,
     /// `last_pool`: 0 while only the ROM pool exists.
     last_pool: Word,
     pool_alloc: usize,
@@ -214,7 +217,8 @@ impl Qstrs {
         Qstrs {
             statics: static_table(),
             entries: Vec::with_capacity(64),
-            index: BTreeMap::new(),
+            index: Vec::new(),
+            indexed: 0,
             last_pool: 0,
             pool_alloc: ROM_POOL_ALLOC,
             pool_len: STATIC_COUNT,
@@ -266,13 +270,56 @@ impl Qstrs {
 
     /// [`Qstrs::lookup`] without a heap (the Rust index mirrors the arena).
     pub fn find(&self, s: &[u8]) -> Option<u16> {
-        self.statics.find(s).or_else(|| self.index.get(s).copied())
+        self.find_hashed(s, qstr_hash(s))
+    }
+
+    fn find_hashed(&self, s: &[u8], hash: u16) -> Option<u16> {
+        if let Some(q) = self.statics.find(s, hash) {
+            return Some(q);
+        }
+        if self.index.is_empty() {
+            return None;
+        }
+        let mask = self.index.len() - 1;
+        let mut pos = usize::from(hash) & mask;
+        loop {
+            let slot = usize::from(self.index[pos]);
+            let e = self.entries.get(slot.checked_sub(1)?)?;
+            if e.hash == hash && *e.text == *s {
+                return u16::try_from(self.statics.entries.len() + slot - 1).ok();
+            }
+            pos = (pos + 1) & mask;
+        }
+    }
+
+    /// Adds `entries[position]` to the index, doubling the index when half full.
+    fn index_entry(&mut self, position: usize) {
+        if 2 * (self.indexed + 1) > self.index.len() {
+            let size = (self.index.len() * 2).max(64);
+            let old = core::mem::replace(&mut self.index, alloc::vec![0; size]);
+            for slot in old.into_iter().filter(|s| *s != 0) {
+                self.place(usize::from(slot) - 1);
+            }
+        }
+        self.place(position);
+        self.indexed += 1;
+    }
+
+    fn place(&mut self, position: usize) {
+        let mask = self.index.len() - 1;
+        let mut pos = usize::from(self.entries[position].hash) & mask;
+        while self.index[pos] != 0 {
+            pos = (pos + 1) & mask;
+        }
+        // Positions stay below 2^16: ids are u16 and every entry has one.
+        self.index[pos] = (position + 1) as u16;
     }
 
     /// `qstr_from_strn`: the id of `s`, interning it if needed. `None` means out of memory,
     /// where qstr.c raises MemoryError; the table stays consistent.
     pub fn intern(&mut self, heap: &mut Heap, s: &[u8]) -> Option<u16> {
-        if let Some(q) = self.find(s) {
+        let hash = qstr_hash(s);
+        if let Some(q) = self.find_hashed(s, hash) {
             return Some(q);
         }
         let n_bytes = s.len() + 4;
@@ -299,7 +346,6 @@ impl Qstrs {
         }
         let addr = self.chunk + self.chunk_used as Word;
         self.chunk_used += n_bytes;
-        let hash = qstr_hash(s);
         // qstr.c stores the length in one byte (MICROPY_QSTR_BYTES_IN_LEN = 1).
         let mut rec = Vec::with_capacity(n_bytes);
         rec.extend_from_slice(&hash.to_le_bytes());
@@ -333,10 +379,10 @@ impl Qstrs {
         let text: Box<[u8]> = s.into();
         // A string of 256+ bytes is stored with a truncated length byte, so qstr.c can never
         // find it again; mirror that.
-        if s.len() < 256 {
-            self.index.insert(text.clone(), id16);
-        }
         self.entries.push(Entry { text, hash, addr });
+        if s.len() < 256 {
+            self.index_entry(self.entries.len() - 1);
+        }
         Some(id16)
     }
 
@@ -420,7 +466,32 @@ impl Qstrs {
 mod tests {
     use super::*;
     use crate::heap::{BLOCK, HEAP_BASE};
+    use alloc::collections::BTreeMap;
     use alloc::format;
+
+    #[test]
+    fn dynamic_strings_are_found_again_through_index_growth() {
+        let mut heap = Heap::new(256 * 1024);
+        let mut q = Qstrs::new(&mut heap);
+        let texts: Vec<Vec<u8>> = (0..700).map(|i| format!("name_{i}").into_bytes()).collect();
+        let ids: Vec<u16> = texts
+            .iter()
+            .map(|t| q.intern(&mut heap, t).unwrap())
+            .collect();
+        for (i, (t, id)) in texts.iter().zip(&ids).enumerate() {
+            assert_eq!(usize::from(*id), STATIC_COUNT + i);
+            assert_eq!(q.find(t), Some(*id));
+            // interning again gives the same id and adds nothing
+            assert_eq!(q.intern(&mut heap, t), Some(*id));
+        }
+        assert_eq!(q.len(), STATIC_COUNT + texts.len());
+        assert_eq!(q.find(b"name_700"), None);
+        // A 256-byte string is stored but can never be found again, as in qstr.c.
+        let long = [b'x'; 256];
+        let first = q.intern(&mut heap, &long).unwrap();
+        assert_eq!(q.find(&long), None);
+        assert_ne!(q.intern(&mut heap, &long), Some(first));
+    }
 
     #[test]
     fn every_static_text_is_found_at_its_first_id() {

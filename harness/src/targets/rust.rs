@@ -5,9 +5,8 @@
 //! relative, as on the unix targets). The driver script runs as `File` input with its output
 //! captured; a deadline from [`RunOptions::timeout`] interrupts it through [`Io::interrupted`].
 
-use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use mpfw::fs::{FileSystem, RamFs};
@@ -39,17 +38,12 @@ const STACK_BYTES: usize = 256 * 1024 * 1024;
 type Job = Box<dyn FnOnce() -> Execution + Send>;
 
 /// A long-lived thread with a [`STACK_BYTES`] stack that runs jobs one at a time. Starting
-/// such a thread for every scenario cost about as much as running a small scenario, so
-/// each thread that calls [`RustTarget::execute`] keeps one (rayon's workers, the test
-/// threads); it ends when that thread ends and drops its end of the channels.
+/// such a thread for every scenario cost about as much as running a small scenario (a fresh
+/// stack is page-faulted in again), so idle workers wait in a [`Pool`] for the next job.
 struct Worker {
     jobs: mpsc::Sender<Job>,
     /// The job's execution, or the text of its panic.
     results: mpsc::Receiver<Result<Execution, String>>,
-}
-
-thread_local! {
-    static WORKER: RefCell<Option<Worker>> = const { RefCell::new(None) };
 }
 
 impl Worker {
@@ -73,41 +67,68 @@ impl Worker {
     }
 }
 
-/// Runs `job` on this thread's worker, starting one if there is none (or it is gone).
-fn on_worker(job: Job) -> Execution {
-    WORKER.with(|cell| {
-        let mut slot = cell.borrow_mut();
+/// Idle workers. A caller takes one (or starts one when none is idle), runs its job and puts
+/// it back, so there are never more workers than callers running at once (the runner's jobs).
+struct Pool {
+    idle: Mutex<Vec<Worker>>,
+}
+
+/// The workers of this process.
+static POOL: Pool = Pool::new();
+
+impl Pool {
+    const fn new() -> Pool {
+        Pool {
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn take(&self) -> Option<Worker> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    }
+
+    fn put(&self, worker: Worker) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(worker);
+    }
+
+    /// Runs `job` on an idle worker, starting one if there is none.
+    fn run(&self, job: Job) -> Execution {
         let mut job = job;
-        // A second try only when the worker was gone before it took the job.
+        // A second try only when an idle worker was gone before it took the job.
         for _ in 0..2 {
-            let worker = match slot.take() {
+            let worker = match self.take() {
                 Some(w) => w,
                 None => match Worker::spawn() {
                     Ok(w) => w,
                     Err(e) => return failed(format!("could not start the firmware thread: {e}")),
                 },
             };
-            match worker.jobs.send(job) {
-                Ok(()) => {}
-                Err(mpsc::SendError(back)) => {
-                    job = back;
-                    continue;
-                }
+            if let Err(mpsc::SendError(back)) = worker.jobs.send(job) {
+                job = back;
+                continue;
             }
             return match worker.results.recv() {
                 Ok(Ok(execution)) => {
-                    *slot = Some(worker);
+                    self.put(worker);
                     execution
                 }
                 Ok(Err(panic)) => {
-                    *slot = Some(worker);
+                    self.put(worker);
                     failed(format!("the firmware panicked: {panic}"))
                 }
                 Err(_) => failed("the firmware thread ended during the run".to_string()),
             };
         }
         failed("could not hand the scenario to the firmware thread".to_string())
-    })
+    }
+}
+
+/// Runs `job` on one of the process's workers.
+fn on_worker(job: Job) -> Execution {
+    POOL.run(job)
 }
 
 fn failed(why: String) -> Execution {
@@ -268,20 +289,36 @@ mod tests {
     }
 
     #[test]
-    fn jobs_run_on_one_big_stack_thread_per_caller() {
+    fn idle_workers_are_reused_and_busy_ones_are_not_shared() {
+        let pool = Pool::new();
         let name = || Execution {
             target_info: format!("{:?}", std::thread::current().id()),
             ..Execution::default()
         };
-        let first = on_worker(Box::new(name)).target_info;
-        let second = on_worker(Box::new(name)).target_info;
-        assert_eq!(first, second, "the worker is reused");
+        let first = pool.run(Box::new(name)).target_info;
+        let second = pool.run(Box::new(name)).target_info;
+        assert_eq!(first, second, "the idle worker is reused");
         let caller = format!("{:?}", std::thread::current().id());
         assert_ne!(first, caller, "jobs do not run on the calling thread");
-        // Another calling thread gets its own worker.
-        let other = std::thread::spawn(move || on_worker(Box::new(name)).target_info)
-            .join()
-            .unwrap();
-        assert_ne!(other, first);
+        // Two callers at once need two workers: hold one busy until the other has run.
+        let (started_tx, started_rx) = mpsc::channel::<()>();
+        let (go_tx, go_rx) = mpsc::channel::<()>();
+        let go_rx = Mutex::new(go_rx);
+        std::thread::scope(|s| {
+            let busy = s.spawn(|| {
+                pool.run(Box::new(move || {
+                    let _ = started_tx.send(());
+                    let _ = go_rx.lock().unwrap().recv();
+                    name()
+                }))
+                .target_info
+            });
+            started_rx.recv().unwrap();
+            let other = pool.run(Box::new(name)).target_info;
+            go_tx.send(()).unwrap();
+            let busy = busy.join().unwrap();
+            assert_ne!(busy, other, "a busy worker does not take a second job");
+        });
+        assert_eq!(pool.idle.lock().unwrap().len(), 2);
     }
 }
