@@ -59,6 +59,55 @@ static FREE_IN_ATB: [u8; 256] = {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BadAddress(pub Word);
 
+/// Whether heaps made from now on record a trace from their first allocation (see
+/// [`Heap::set_trace`]); for tools that compare a whole run with an instrumented gc.c.
+static TRACE_NEW_HEAPS: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Makes every [`Heap`] created afterwards start with tracing on (or off again).
+pub fn trace_new_heaps(on: bool) {
+    TRACE_NEW_HEAPS.store(on, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// One heap operation, as an instrumented gc.c reports it. Blocks are counted from the pool
+/// start; sizes are the requested bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceEvent {
+    /// `gc_alloc(bytes)` returned block `Some(b)`, or failed.
+    Alloc(usize, Option<usize>),
+    /// `gc_free` of the allocation headed at this block.
+    Free(usize),
+    /// `gc_realloc(block, bytes, allow_move)` was called (a real resize: neither null nor 0 bytes).
+    Realloc(usize, usize, bool),
+    /// The result of the realloc just above (the block, or failure).
+    ReallocDone(Option<usize>),
+    /// A collection started.
+    Collect,
+}
+
+impl fmt::Display for TraceEvent {
+    /// The instrumented gc.c's line format: `A n blk|FAIL`, `F blk`, `R blk n move`,
+    /// `r blk|FAIL`, `C`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = |f: &mut fmt::Formatter<'_>, x: &Option<usize>| match x {
+            Some(x) => write!(f, "{x}"),
+            None => write!(f, "FAIL"),
+        };
+        match self {
+            TraceEvent::Alloc(n, r) => {
+                write!(f, "A {n} ")?;
+                b(f, r)
+            }
+            TraceEvent::Free(x) => write!(f, "F {x}"),
+            TraceEvent::Realloc(x, n, m) => write!(f, "R {x} {n} {}", u8::from(*m)),
+            TraceEvent::ReallocDone(r) => {
+                write!(f, "r ")?;
+                b(f, r)
+            }
+            TraceEvent::Collect => write!(f, "C"),
+        }
+    }
+}
+
 impl fmt::Display for BadAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "bad heap address {:#010x}", self.0)
@@ -113,6 +162,9 @@ pub struct Heap {
     stack: Vec<Word>,
     /// Number of collections run so far (diagnostics and tests).
     collections: usize,
+    /// The operations recorded while tracing is on; `None` (the normal case) costs one test
+    /// per operation.
+    trace: Option<Vec<TraceEvent>>,
 }
 
 impl Heap {
@@ -132,6 +184,26 @@ impl Heap {
             slots: Vec::new(),
             stack: Vec::new(),
             collections: 0,
+            trace: TRACE_NEW_HEAPS
+                .load(core::sync::atomic::Ordering::Relaxed)
+                .then(Vec::new),
+        }
+    }
+
+    /// Starts (with an empty record) or stops recording heap operations.
+    pub fn set_trace(&mut self, on: bool) {
+        self.trace = on.then(Vec::new);
+    }
+
+    /// The operations recorded since tracing started or since the last call; empty when off.
+    pub fn take_trace(&mut self) -> Vec<TraceEvent> {
+        self.trace.as_mut().map(core::mem::take).unwrap_or_default()
+    }
+
+    #[inline]
+    fn record(&mut self, e: TraceEvent) {
+        if let Some(t) = &mut self.trace {
+            t.push(e);
         }
     }
 
@@ -310,6 +382,15 @@ impl Heap {
     /// unless automatic collection is disabled. `None` for 0 bytes, when locked, or when out of
     /// memory.
     pub fn alloc(&mut self, n_bytes: usize) -> Option<Word> {
+        let r = self.alloc_inner(n_bytes);
+        if self.trace.is_some() && n_bytes > 0 {
+            let b = r.and_then(|p| self.block_of(p));
+            self.record(TraceEvent::Alloc(n_bytes, b));
+        }
+        r
+    }
+
+    fn alloc_inner(&mut self, n_bytes: usize) -> Option<Word> {
         let n_blocks = n_bytes.div_ceil(BLOCK);
         if n_blocks == 0 || self.is_locked() {
             return None;
@@ -333,11 +414,19 @@ impl Heap {
     /// Like [`Heap::alloc`] but never collects (gc.c's search with collection already tried).
     pub fn alloc_no_collect(&mut self, n_bytes: usize) -> Option<Word> {
         let n_blocks = n_bytes.div_ceil(BLOCK);
-        if n_blocks == 0 || self.is_locked() {
+        if n_blocks == 0 {
             return None;
         }
-        let start = self.find(n_blocks)?;
-        Some(self.claim(start, n_blocks))
+        let r = if self.is_locked() {
+            None
+        } else {
+            self.find(n_blocks).map(|start| self.claim(start, n_blocks))
+        };
+        if self.trace.is_some() {
+            let b = r.and_then(|p| self.block_of(p));
+            self.record(TraceEvent::Alloc(n_bytes, b));
+        }
+        r
     }
 
     /// First fit: returns the start block of the first run of `n` free blocks at or after the
@@ -400,6 +489,7 @@ impl Heap {
         if self.kind(block) != AT_HEAD {
             return;
         }
+        self.record(TraceEvent::Free(block));
         if block / BLOCKS_PER_ATB < self.last_free_atb {
             self.last_free_atb = block / BLOCKS_PER_ATB;
         }
@@ -420,6 +510,18 @@ impl Heap {
             self.free(p);
             return None;
         }
+        if self.trace.is_none() {
+            return self.realloc_inner(p, n_bytes, allow_move);
+        }
+        let old = self.block_of(p).unwrap_or(usize::MAX);
+        self.record(TraceEvent::Realloc(old, n_bytes, allow_move));
+        let r = self.realloc_inner(p, n_bytes, allow_move);
+        let b = r.and_then(|p| self.block_of(p));
+        self.record(TraceEvent::ReallocDone(b));
+        r
+    }
+
+    fn realloc_inner(&mut self, p: Word, n_bytes: usize, allow_move: bool) -> Option<Word> {
         if self.is_locked() {
             return None;
         }
@@ -480,6 +582,7 @@ impl Heap {
     /// of every marked block that is the exact address of an allocated head, sweeps, resets the
     /// last-free index and returns the number of freed heads.
     pub fn collect(&mut self, extra_roots: &[Word]) -> usize {
+        self.record(TraceEvent::Collect);
         self.lock_depth += 1;
         self.alloc_amount = 0;
         let mut overflow = false;
@@ -788,7 +891,7 @@ mod tests {
         for step in 0..4000 {
             x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
             let r = (x >> 16) as usize;
-            if r % 3 == 0 && !live.is_empty() {
+            if r.is_multiple_of(3) && !live.is_empty() {
                 let p = live.swap_remove(r % live.len());
                 h.free(p);
             } else {

@@ -6,55 +6,318 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::compile::{self, CompileError, Const, InputKind, Interner, RawCode};
+use crate::compile::{self, CompileError, Const, InputKind, Interner, MemOp, RawCode};
 use crate::fs::FileKind;
 use crate::heap::{Heap, WORD_BYTES, Word};
 use crate::obj::{self, NONE, NULL, R, layout, rom};
-use crate::qstr::Qstrs;
 use crate::runtime::{PR, Rt, q};
 
-/// The front end's view of the qstr table.
-struct Interning<'a> {
-    heap: &'a mut Heap,
-    qstrs: &'a mut Qstrs,
+/// A block the front end holds on the heap, with its temporary-root index (so freeing it
+/// can also drop the root: a stale root would keep whatever lands there later alive).
+#[derive(Debug, Clone, Copy, Default)]
+struct Held {
+    addr: Word,
+    root: usize,
 }
 
-impl Interner for Interning<'_> {
-    fn intern(&mut self, s: &str) -> Result<u16, CompileError> {
-        if let Some(q) = self.qstrs.find(s.as_bytes()) {
-            return Ok(q);
+/// The GC heap blocks of 1.9.4's lexer, parser and compiler during one compilation, in the
+/// order `mp_lexer_new`, `mp_parse` and `mp_compile_to_raw_code` make them. All are rooted
+/// until freed; the raw codes, code blocks, const tables and constant objects stay rooted
+/// until the caller releases them.
+#[derive(Debug, Default)]
+struct FrontMem {
+    reader: Held,
+    lexer: Held,
+    indent: Held,
+    vstr: Held,
+    rule_stack: Held,
+    result_stack: Held,
+    /// The chunk parse nodes go to (`parser->cur_chunk`), its capacity and use in bytes.
+    chunk: Held,
+    chunk_alloc: usize,
+    chunk_used: usize,
+    /// Finished chunks, oldest first (`mp_parse_tree_clear` frees them newest first).
+    chunks: Vec<Held>,
+    /// The `const()` table's hash table and its slot count.
+    consts: Held,
+    consts_alloc: usize,
+    /// Per scope in creation order: `scope_t`, its id table, its raw code.
+    scopes: Vec<(Held, Held, Word)>,
+    emitter: Held,
+    labels: Held,
+    /// Per scope: its code block and const table (0 when empty), set in the code-size pass.
+    code: Vec<(Word, Word)>,
+}
+
+/// The front end's view of the runtime: the qstr table, and the heap its allocations of
+/// 1.9.4's lexer, parser and compiler are replayed on.
+struct Interning<'r, 'a> {
+    rt: &'r mut Rt<'a>,
+    mem: &'r mut FrontMem,
+}
+
+fn memory_error() -> CompileError {
+    CompileError {
+        kind: "MemoryError",
+        message: String::new(),
+        file: String::new(),
+        line: 0,
+        column: 0,
+    }
+}
+
+impl Interning<'_, '_> {
+    fn alloc(&mut self, n: usize) -> Result<Held, CompileError> {
+        match self.rt.st.heap.alloc(n) {
+            Some(addr) => Ok(Held {
+                addr,
+                root: self.rt.st.heap.push_root(addr),
+            }),
+            None => {
+                self.rt.st.alloc_fail = n;
+                Err(memory_error())
+            }
         }
-        self.qstrs
-            .intern(self.heap, s.as_bytes())
-            .ok_or_else(|| CompileError {
-                kind: "MemoryError",
-                message: String::new(),
-                file: String::new(),
-                line: 0,
-                column: 0,
-            })
+    }
+
+    fn free(&mut self, h: &mut Held) {
+        if h.addr != NULL {
+            self.rt.st.heap.free(h.addr);
+            self.rt.st.heap.set_root(h.root, NULL);
+            h.addr = NULL;
+        }
+    }
+
+    /// `m_renew` (`allow_move`, raising on failure) or `m_renew_maybe` (`false` on failure).
+    fn realloc(&mut self, h: &mut Held, n: usize, allow_move: bool) -> Result<bool, CompileError> {
+        match self.rt.st.heap.realloc(h.addr, n, allow_move) {
+            Some(p) => {
+                h.addr = p;
+                self.rt.st.heap.set_root(h.root, p);
+                Ok(true)
+            }
+            None if allow_move => {
+                self.rt.st.alloc_fail = n;
+                Err(memory_error())
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// `parser_alloc`: grow the current chunk in place, else shrink it to its use, retire it
+    /// and start a new one of at least 128 bytes (plus its 8-byte header).
+    fn parser_alloc(&mut self, n: usize) -> Result<(), CompileError> {
+        let m = &mut *self.mem;
+        if m.chunk.addr != NULL && m.chunk_used + n > m.chunk_alloc {
+            let mut c = m.chunk;
+            let (alloc, used) = (m.chunk_alloc, m.chunk_used);
+            if self.realloc(&mut c, 8 + alloc + n, false)? {
+                self.mem.chunk_alloc += n;
+            } else {
+                self.realloc(&mut c, 8 + used, false)?;
+                self.mem.chunks.push(c);
+                self.mem.chunk = Held::default();
+            }
+            if self.mem.chunk.addr != NULL {
+                self.mem.chunk = c;
+            }
+        }
+        if self.mem.chunk.addr == NULL {
+            let alloc = n.max(128);
+            self.mem.chunk = self.alloc(8 + alloc)?;
+            self.mem.chunk_alloc = alloc;
+            self.mem.chunk_used = 0;
+        }
+        self.mem.chunk_used += n;
+        Ok(())
+    }
+
+    fn parse_end(&mut self) -> Result<(), CompileError> {
+        let mut consts = self.mem.consts;
+        self.free(&mut consts);
+        self.mem.consts = consts;
+        let mut c = self.mem.chunk;
+        if c.addr != NULL {
+            let used = self.mem.chunk_used;
+            self.realloc(&mut c, 8 + used, false)?;
+            self.mem.chunks.push(c);
+            self.mem.chunk = Held::default();
+        }
+        let mut blocks = [
+            self.mem.rule_stack,
+            self.mem.result_stack,
+            self.mem.reader,
+            self.mem.vstr,
+            self.mem.indent,
+            self.mem.lexer,
+        ];
+        for b in &mut blocks {
+            self.free(b);
+        }
+        self.mem.rule_stack = blocks[0];
+        self.mem.result_stack = blocks[1];
+        self.mem.reader = blocks[2];
+        self.mem.vstr = blocks[3];
+        self.mem.indent = blocks[4];
+        self.mem.lexer = blocks[5];
+        Ok(())
+    }
+
+    /// `mp_obj_new_str_copy` as the parser and compiler call it: the 4-word header first, then
+    /// the `len + 1` data bytes.
+    fn str_copy(&mut self, ty: R, data: &[u8]) -> PR<Word> {
+        let o = self.rt.alloc_obj(rom(ty), layout::STR_WORDS)?;
+        let h = self.rt.hold(o);
+        let d = self.rt.alloc(data.len() + 1);
+        self.rt.release(h);
+        let d = d?;
+        let _ = self.rt.st.heap.write_bytes(d, data);
+        let hash = u32::from(crate::qstr::qstr_hash(data));
+        self.rt.wf(o, 1, hash);
+        self.rt.wf(o, 2, data.len() as Word);
+        self.rt.wf(o, 3, d);
+        Ok(o)
+    }
+
+    fn compile_end(&mut self) {
+        let (mut labels, mut emitter) = (self.mem.labels, self.mem.emitter);
+        self.free(&mut labels);
+        self.free(&mut emitter);
+        self.mem.labels = labels;
+        self.mem.emitter = emitter;
+        let mut chunks = core::mem::take(&mut self.mem.chunks);
+        for c in chunks.iter_mut().rev() {
+            self.free(c);
+        }
+        let mut scopes = core::mem::take(&mut self.mem.scopes);
+        for (scope, ids, _) in &mut scopes {
+            self.free(ids);
+            self.free(scope);
+        }
+        self.mem.scopes = scopes;
+    }
+}
+
+impl Interner for Interning<'_, '_> {
+    fn intern(&mut self, s: &str) -> Result<u16, CompileError> {
+        self.intern_bytes(s.as_bytes())
     }
     fn lookup(&self, s: &str) -> Option<u16> {
-        self.qstrs.find(s.as_bytes())
+        self.rt.st.qstrs.find(s.as_bytes())
     }
     fn resolve(&self, q: u16) -> &str {
-        self.qstrs.str(q)
+        self.rt.st.qstrs.str(q)
     }
     fn resolve_bytes(&self, q: u16) -> &[u8] {
-        self.qstrs.text(q)
+        self.rt.st.qstrs.text(q)
     }
     fn intern_bytes(&mut self, b: &[u8]) -> Result<u16, CompileError> {
         // the qstr table is byte-clean: a bytes literal that is not UTF-8 is interned as is
-        if let Some(q) = self.qstrs.find(b) {
+        if let Some(q) = self.rt.st.qstrs.find(b) {
             return Ok(q);
         }
-        self.qstrs.intern(self.heap, b).ok_or_else(|| CompileError {
-            kind: "MemoryError",
-            message: String::new(),
-            file: String::new(),
-            line: 0,
-            column: 0,
-        })
+        let st = &mut *self.rt.st;
+        st.qstrs.intern(&mut st.heap, b).ok_or_else(memory_error)
+    }
+    fn mem(&mut self, op: MemOp) -> Result<(), CompileError> {
+        match op {
+            MemOp::TokenGrow(n) => {
+                let mut h = self.mem.vstr;
+                if h.addr != NULL {
+                    self.realloc(&mut h, n, true)?;
+                }
+                self.mem.vstr = h;
+            }
+            MemOp::IndentGrow(n) => {
+                let mut h = self.mem.indent;
+                if h.addr != NULL {
+                    self.realloc(&mut h, 2 * n, true)?;
+                }
+                self.mem.indent = h;
+            }
+            MemOp::ParseStart => {
+                self.mem.rule_stack = self.alloc(64 * 8)?;
+                self.mem.result_stack = self.alloc(32 * WORD_BYTES)?;
+            }
+            MemOp::RuleStackGrow(n) => {
+                let mut h = self.mem.rule_stack;
+                self.realloc(&mut h, 8 * n, true)?;
+                self.mem.rule_stack = h;
+            }
+            MemOp::ResultStackGrow(n) => {
+                let mut h = self.mem.result_stack;
+                self.realloc(&mut h, WORD_BYTES * n, true)?;
+                self.mem.result_stack = h;
+            }
+            MemOp::Node(n) => self.parser_alloc(n)?,
+            MemOp::ConstsAdd(n) => {
+                if n > self.mem.consts_alloc {
+                    // mp_map_rehash: a new zeroed table, then the old one freed
+                    let new_alloc = crate::map::next_size(self.mem.consts_alloc + 1);
+                    let fresh = self.alloc(new_alloc * 2 * WORD_BYTES)?;
+                    let mut old = self.mem.consts;
+                    self.free(&mut old);
+                    self.mem.consts = fresh;
+                    self.mem.consts_alloc = new_alloc;
+                }
+            }
+            MemOp::ParseEnd => self.parse_end()?,
+            MemOp::ScopeNew => {
+                let scope = self.alloc(48)?;
+                // mp_raw_code_t is 16 bytes on the unix32 build (one block, like the 3 words used)
+                let raw = self.alloc(16)?;
+                let ids = self.alloc(4 * 8)?;
+                self.mem.scopes.push((scope, ids, raw.addr));
+            }
+            MemOp::IdGrow(si, n) => {
+                if let Some(&(_, ids, _)) = self.mem.scopes.get(si) {
+                    let mut h = ids;
+                    self.realloc(&mut h, 8 * n, true)?;
+                    self.mem.scopes[si].1 = h;
+                }
+            }
+            MemOp::EmitterNew => self.mem.emitter = self.alloc(64)?,
+            MemOp::Labels(n) => {
+                if n > 0 {
+                    self.mem.labels = self.alloc(n * WORD_BYTES)?;
+                }
+            }
+            MemOp::Code {
+                scope,
+                bytes,
+                words,
+            } => {
+                let code = if bytes > 0 {
+                    self.alloc(bytes)?.addr
+                } else {
+                    NULL
+                };
+                let ct = if words > 0 {
+                    self.alloc(words * WORD_BYTES)?.addr
+                } else {
+                    NULL
+                };
+                if self.mem.code.len() <= scope {
+                    self.mem.code.resize(scope + 1, (NULL, NULL));
+                }
+                self.mem.code[scope] = (code, ct);
+            }
+            MemOp::CompileEnd => self.compile_end(),
+        }
+        Ok(())
+    }
+    fn make_const(&mut self, c: &Const) -> Result<u32, CompileError> {
+        let w = match c {
+            Const::Str(s) => self.str_copy(R::TStr, s.as_bytes()),
+            Const::Bytes(b) => self.str_copy(R::TBytes, b),
+            Const::Int(v) => self.rt.new_int(*v),
+            Const::BigInt(z) => self.rt.new_big_const(z),
+            Const::Float(f) => self.rt.new_float(*f),
+            Const::Ellipsis => Ok(rom(R::Ellipsis)),
+        }
+        .map_err(|_| memory_error())?;
+        self.rt.hold(w);
+        Ok(w)
     }
 }
 
@@ -72,63 +335,68 @@ impl Rt<'_> {
     /// Parses and compiles `source`, loads the code into the arena and returns the module-level
     /// function (`mp_compile`), made with the current globals.
     pub fn compile_to_fun(&mut self, source: &str, file: u16, kind: InputKind) -> PR<Word> {
-        let file_name = self.qstr_string(file);
-        // 1.9.4's lexer and parser work on the GC heap: their blocks are live while the names
-        // are interned and are freed (explicitly) before the code is emitted, which decides
-        // where the qstr chunks and the code land. Their fixed-size parts are replayed here:
-        // the reader (a 36-byte POSIX file reader, or 16 bytes over a str), the lexer (84 B),
-        // its indent stack (20 B) and token vstr (32 B), the parser's rule stack (64 x 8 B)
-        // and result stack (32 x 4 B), and a first parse-node chunk (128 B) that lives
-        // until the code is loaded.
+        let name = self.qstr_string(file);
+        self.compile_named(source, &name, kind, None)
+    }
+
+    /// [`Rt::compile_to_fun`] for a source named `file_name`, doing on the heap what 1.9.4's
+    /// lexer, parser and compiler do there, in their order: the reader (a 36-byte POSIX file
+    /// reader for a `.py` file, else 16 bytes over a str), the file name's qstr, the lexer
+    /// (84 B), its indent stack (20 B) and token buffer (32 B); then `__file__` is stored in
+    /// `file_dict` if given (as the unix main and `do_load` do once the lexer exists); then
+    /// the parser's and compiler's own traffic (see [`MemOp`]). The raw codes, code blocks,
+    /// const tables and constant objects are made when 1.9.4 makes them and filled at the end.
+    fn compile_named(
+        &mut self,
+        source: &str,
+        file_name: &str,
+        kind: InputKind,
+        file_dict: Option<Word>,
+    ) -> PR<Word> {
+        let depth = self.st.heap.root_depth();
+        let r = self.compile_named_held(source, file_name, kind, file_dict);
+        self.release(depth);
+        r
+    }
+
+    fn compile_named_held(
+        &mut self,
+        source: &str,
+        file_name: &str,
+        kind: InputKind,
+        file_dict: Option<Word>,
+    ) -> PR<Word> {
+        let mut mem = FrontMem::default();
         let from_file = file_name.ends_with(".py");
-        let mut temps: Vec<Word> = Vec::new();
-        for n in [if from_file { 36 } else { 16 }, 84, 20, 32, 512, 128, 128] {
-            match self.st.heap.alloc(n) {
-                Some(p) => {
-                    self.st.heap.push_root(p);
-                    temps.push(p);
-                }
-                None => break,
-            }
-        }
-        let depth0 = self.st.heap.root_depth() - temps.len();
         let rc = {
             let mut i = Interning {
-                heap: &mut self.st.heap,
-                qstrs: &mut self.st.qstrs,
+                rt: self,
+                mem: &mut mem,
             };
-            compile::compile(source, &file_name, kind, &mut i)
-        };
-        // mp_parse frees its stacks, then mp_lexer_free: reader, vstr, indent stack, lexer
-        // (after the parse-time constants, which load_raw_code makes first)
-        let lexer: Vec<Word> = [4, 5, 0, 3, 2, 1]
-            .iter()
-            .filter_map(|i| temps.get(*i).copied())
-            .collect();
-        let chunk = temps.get(6).copied();
-        self.st.heap.truncate_roots(depth0);
-        let rc = match rc {
-            Ok(rc) => rc,
-            Err(e) => {
-                for p in lexer.iter().chain(chunk.iter()) {
-                    self.st.heap.free(*p);
+            (|| -> Result<Option<RawCode>, CompileError> {
+                i.mem.reader = i.alloc(if from_file { 36 } else { 16 })?;
+                i.intern(file_name)?;
+                i.mem.lexer = i.alloc(84)?;
+                i.mem.indent = i.alloc(10 * 2)?;
+                i.mem.vstr = i.alloc(32)?;
+                if let Some(d) = file_dict {
+                    let fq = i.intern(file_name)?;
+                    let fileq = q!(i.rt, "__file__");
+                    if i.rt.dict_setq(d, fileq, obj::qstr_obj(fq)).is_err() {
+                        return Ok(None);
+                    }
                 }
-                return Err(self.compile_error(&e, file));
-            }
+                compile::compile(source, file_name, kind, &mut i).map(Some)
+            })()
         };
-        let depth = self.st.heap.root_depth();
-        for p in lexer.iter().chain(chunk.iter()) {
-            self.st.heap.push_root(*p);
-        }
-        let r = (|| {
-            let code = self.load_raw_code(&rc, &lexer)?;
-            self.make_function(code, NULL, NULL)
-        })();
-        self.release(depth);
-        if let Some(p) = chunk {
-            self.st.heap.free(p);
-        }
-        r
+        let file = self.intern(file_name.as_bytes())?;
+        let rc = match rc {
+            Ok(Some(rc)) => rc,
+            Ok(None) => return Err(rom(R::MemoryErrorObj)),
+            Err(e) => return Err(self.compile_error(&e, file)),
+        };
+        let code = self.load_raw_code(&rc, &mem)?;
+        self.make_function(code, NULL, NULL)
     }
 
     fn compile_error(&mut self, e: &CompileError, file: u16) -> Word {
@@ -143,11 +411,10 @@ impl Rt<'_> {
         ex
     }
 
-    /// Copies a compiled module into the arena in 1.9.4's order: parse-time constant objects,
-    /// the raw-code headers of every scope, then per scope its bytecode and const table.
-    /// Everything allocated stays on the temporary root stack until the caller releases it.
-    /// `lexer` are the lexer/parser scratch blocks, freed once the constants are made.
-    fn load_raw_code(&mut self, rc: &RawCode, lexer: &[Word]) -> PR<Word> {
+    /// Fills the raw codes, code blocks and const tables the compilation made (`mem`) from the
+    /// compiled module; objects not made during compilation are made now. Everything made here
+    /// stays on the temporary root stack until the caller releases it.
+    fn load_raw_code(&mut self, rc: &RawCode, mem: &FrontMem) -> PR<Word> {
         let mut scopes: Vec<&RawCode> = Vec::new();
         fn walk<'a>(rc: &'a RawCode, out: &mut Vec<&'a RawCode>) {
             out.push(rc);
@@ -158,45 +425,62 @@ impl Rt<'_> {
         walk(rc, &mut scopes);
         let mut order: Vec<usize> = (0..scopes.len()).collect();
         order.sort_by_key(|i| scopes[*i].scope_index);
-        // constant objects
+        // constant objects the compilation did not make
         let mut objs: Vec<Vec<Word>> = alloc::vec![Vec::new(); scopes.len()];
         for &i in &order {
-            for c in &scopes[i].objects {
-                let w = match c {
-                    Const::Str(s) => self.new_str_heap(R::TStr, s.as_bytes())?,
-                    Const::Bytes(b) => self.new_str_heap(R::TBytes, b)?,
-                    Const::Int(v) => self.new_int(*v)?,
-                    Const::BigInt(z) => self.new_big_const(z)?,
-                    Const::Float(f) => self.new_float(*f)?,
-                    Const::Ellipsis => rom(R::Ellipsis),
+            let s = scopes[i];
+            for (k, c) in s.objects.iter().enumerate() {
+                let made = s.object_handles.get(k).copied().unwrap_or(0);
+                let w = if made != 0 {
+                    made
+                } else {
+                    let w = match c {
+                        Const::Str(s) => self.new_str_heap(R::TStr, s.as_bytes())?,
+                        Const::Bytes(b) => self.new_str_heap(R::TBytes, b)?,
+                        Const::Int(v) => self.new_int(*v)?,
+                        Const::BigInt(z) => self.new_big_const(z)?,
+                        Const::Float(f) => self.new_float(*f)?,
+                        Const::Ellipsis => rom(R::Ellipsis),
+                    };
+                    self.hold(w);
+                    w
                 };
-                self.hold(w);
                 objs[i].push(w);
             }
         }
-        // the parser is done: its stacks and the lexer go
-        for p in lexer {
-            self.st.heap.free(*p);
-        }
-        // raw-code headers
+        // raw-code heads, code and const tables: those the compilation made, else new ones
         let mut heads: Vec<Word> = alloc::vec![0; scopes.len()];
         for &i in &order {
-            let h = self.alloc(layout::RAW_CODE_WORDS * WORD_BYTES)?;
-            self.hold(h);
             let s = scopes[i];
+            let h = match mem.scopes.get(s.scope_index) {
+                Some(&(_, _, raw)) if raw != NULL => raw,
+                _ => {
+                    let h = self.alloc(layout::RAW_CODE_WORDS * WORD_BYTES)?;
+                    self.hold(h);
+                    h
+                }
+            };
             let w0 = (u32::from(s.scope_flags) << 3) | (u32::from(s.n_pos_args) << 10);
             self.wf(h, 0, w0);
             heads[i] = h;
         }
-        // bytecode and const tables
         for &i in &order {
             let s = scopes[i];
-            let bc = self.alloc(s.bytecode.len())?;
+            let (mut bc, mut ct) = mem.code.get(s.scope_index).copied().unwrap_or((NULL, NULL));
+            if bc == NULL || self.st.heap.blocks(bc) * crate::heap::BLOCK < s.bytecode.len() {
+                bc = self.alloc(s.bytecode.len())?;
+                self.hold(bc);
+            }
             let _ = self.st.heap.write_bytes(bc, &s.bytecode);
             self.wf(heads[i], 1, bc);
             let n = s.arg_names.len() + s.objects.len() + s.children.len();
+            if n > 0
+                && (ct == NULL || self.st.heap.blocks(ct) * crate::heap::BLOCK < n * WORD_BYTES)
+            {
+                ct = self.alloc(n * WORD_BYTES)?;
+                self.hold(ct);
+            }
             if n > 0 {
-                let ct = self.alloc(n * WORD_BYTES)?;
                 self.wf(heads[i], 2, ct);
             }
         }
@@ -238,12 +522,28 @@ impl Rt<'_> {
         globals: Word,
         locals: Word,
     ) -> PR<Word> {
+        let name = self.qstr_string(file);
+        self.exec_in_file(source, &name, kind, globals, locals, None)
+    }
+
+    /// [`Rt::exec_in`] for a source named `file_name`; `file_dict` gets `__file__` once the
+    /// lexer exists (the unix main for `__main__`, `do_load` for a module), which is where
+    /// 1.9.4 stores it.
+    pub fn exec_in_file(
+        &mut self,
+        source: &str,
+        file_name: &str,
+        kind: InputKind,
+        globals: Word,
+        locals: Word,
+        file_dict: Option<Word>,
+    ) -> PR<Word> {
         let (og, ol) = (self.globals(), self.locals());
         self.set_globals(globals);
         self.set_locals(locals);
         self.st.depth += crate::runtime::EXEC_COST;
         let r = (|| {
-            let f = self.compile_to_fun(source, file, kind)?;
+            let f = self.compile_named(source, file_name, kind, file_dict)?;
             let base = self.vlen();
             self.vpush(f);
             let r = self.call_n(f, &[]);
@@ -500,13 +800,10 @@ impl Rt<'_> {
             Ok(d) => d,
             Err(_) => return Err(self.new_exc(rom(R::EOSError), &[obj::small(2)])),
         };
-        // mp_lexer_new_from_file interns the file name
-        let fq = self.intern(path.as_bytes())?;
-        let fileq = q!(self, "__file__");
-        self.store_attr(module, fileq, obj::qstr_obj(fq))?;
+        // mp_lexer_new_from_file interns the file name, then do_load stores `__file__`
         let g = self.f(module, 1);
         let src = String::from_utf8_lossy(&data).into_owned();
-        self.exec_in(&src, fq, InputKind::File, g, g)?;
+        self.exec_in_file(&src, path, InputKind::File, g, g, Some(g))?;
         Ok(())
     }
 

@@ -153,14 +153,11 @@ impl Machine {
         };
         let r = (|| -> PR<()> {
             let main = rt.main_dict();
-            let file = rt.intern(source_file.as_bytes())?;
-            if kind == InputKind::File {
-                let fq = q!(rt, "__file__");
-                rt.dict_setq(main, fq, obj::qstr_obj(file))?;
-            }
             rt.set_globals(main);
             rt.set_locals(main);
-            let v = rt.exec_in(source, file, kind, main, main)?;
+            // `__file__` is stored once the lexer exists, as the unix main does
+            let file_dict = (kind == InputKind::File).then_some(main);
+            let v = rt.exec_in_file(source, source_file, kind, main, main, file_dict)?;
             if kind == InputKind::Eval && v != NONE {
                 let s = rt.repr(v);
                 rt.io.write(s.as_bytes());
@@ -191,6 +188,11 @@ impl Machine {
     /// `gc.mem_alloc()`.
     pub fn mem_alloc(&self) -> usize {
         self.st.heap.mem_alloc()
+    }
+
+    /// The GC heap, for diagnostics such as [`crate::heap::Heap::take_trace`].
+    pub fn heap_mut(&mut self) -> &mut crate::heap::Heap {
+        &mut self.st.heap
     }
 
     /// Runs a full collection (`gc.collect()`).

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use super::lexer::Tok;
 use super::opcodes as op;
 use super::parse::{Node, PNode, R, extract_list};
-use super::{CodeKind, CompileError, Const, InputKind, Interner, RawCode};
+use super::{CodeKind, CompileError, Const, InputKind, Interner, MemOp, RawCode};
 
 /// Deepest compile recursion accepted before reporting an error instead of overflowing the stack.
 const MAX_COMPILE_DEPTH: usize = 200;
@@ -75,8 +75,12 @@ struct Scope<'t> {
     stack_size: usize,
     exc_stack_size: usize,
     id_info: Vec<IdInfo>,
+    /// Entries of 1.9.4's id table (`id_info_alloc`): 4, then 6 more each time it is full.
+    id_alloc: usize,
     bytecode: Vec<u8>,
     objects: Vec<Const>,
+    /// [`Interner::make_const`] handles of `objects`.
+    handles: Vec<u32>,
     children: Vec<usize>,
     arg_names: Vec<u16>,
 }
@@ -160,6 +164,9 @@ struct Compiler<'t, 'i> {
     ct_cur_obj: usize,
     ct_num_obj: usize,
     ct_cur_raw_code: usize,
+    /// The first failure of an [`Interner::mem`] call made where no error can be returned;
+    /// reported at the end of the pass.
+    mem_err: Option<CompileError>,
 }
 
 type CResult<T = ()> = Result<T, CompileError>;
@@ -376,6 +383,7 @@ impl<'t> Compiler<'t, '_> {
         self.ct_cur_raw_code = 0;
         if pass == Pass::Emit {
             self.scopes[self.cur].objects.clear();
+            self.scopes[self.cur].handles.clear();
             self.scopes[self.cur].children.clear();
             let s = &self.scopes[self.cur];
             let mut names = Vec::new();
@@ -400,6 +408,15 @@ impl<'t> Compiler<'t, '_> {
         self.ct_num_obj = self.ct_cur_obj;
         if self.pass == Pass::CodeSize {
             self.code_info_size = self.ci.len();
+            let (bytes, words) = (
+                self.ci.len() + self.bc.len(),
+                self.const_base() + self.ct_cur_obj + self.ct_cur_raw_code,
+            );
+            self.mem(MemOp::Code {
+                scope: self.cur,
+                bytes,
+                words,
+            });
         } else if self.pass == Pass::Emit {
             while self.ci.len() < self.code_info_size {
                 self.ci.push(0);
@@ -415,11 +432,12 @@ impl<'t> Compiler<'t, '_> {
         s.num_pos_args + s.num_kwonly_args
     }
 
-    fn load_const_obj(&mut self, c: Const) {
+    fn load_const_obj(&mut self, c: Const, handle: u32) {
         let idx = self.const_base() + self.ct_cur_obj;
         self.ct_cur_obj += 1;
         if self.pass == Pass::Emit {
             self.scopes[self.cur].objects.push(c);
+            self.scopes[self.cur].handles.push(handle);
         }
         self.op_uint(1, op::LOAD_CONST_OBJ, idx);
     }
@@ -438,7 +456,7 @@ impl<'t> Compiler<'t, '_> {
             Tok::KwFalse => self.op(1, op::LOAD_CONST_FALSE),
             Tok::KwNone => self.op(1, op::LOAD_CONST_NONE),
             Tok::KwTrue => self.op(1, op::LOAD_CONST_TRUE),
-            _ => self.load_const_obj(Const::Ellipsis),
+            _ => self.load_const_obj(Const::Ellipsis, 0),
         }
     }
 
@@ -703,7 +721,7 @@ impl<'t> Compiler<'t, '_> {
     fn close_over_in_parents(&mut self, scope: usize, q: u16) {
         let mut s = self.scopes[scope].parent;
         while let Some(si) = s {
-            let (i, added) = self.scopes[si].find_or_add(q);
+            let (i, added) = self.find_or_add(si, q);
             if added {
                 self.scopes[si].id_info[i].kind = IdKind::Free;
             } else {
@@ -748,7 +766,7 @@ impl<'t> Compiler<'t, '_> {
     fn load_id(&mut self, q: u16) -> CResult {
         if self.pass == Pass::Scope {
             let cur = self.cur;
-            let (i, added) = self.scopes[cur].find_or_add(q);
+            let (i, added) = self.find_or_add(cur, q);
             if added {
                 self.find_local_and_close_over(cur, i, q);
             }
@@ -761,7 +779,7 @@ impl<'t> Compiler<'t, '_> {
     fn modify_id(&mut self, q: u16) {
         let cur = self.cur;
         let func_like = self.scopes[cur].kind.is_func_like();
-        let (i, added) = self.scopes[cur].find_or_add(q);
+        let (i, added) = self.find_or_add(cur, q);
         let id = &mut self.scopes[cur].id_info[i];
         if added {
             id.kind = if func_like {
@@ -816,6 +834,7 @@ impl<'t> Compiler<'t, '_> {
         } else {
             Some(self.cur)
         };
+        self.mem(MemOp::ScopeNew);
         self.scopes.push(Scope {
             kind,
             pns,
@@ -829,12 +848,34 @@ impl<'t> Compiler<'t, '_> {
             stack_size: 0,
             exc_stack_size: 0,
             id_info: Vec::new(),
+            id_alloc: 4,
             bytecode: Vec::new(),
             objects: Vec::new(),
+            handles: Vec::new(),
             children: Vec::new(),
             arg_names: Vec::new(),
         });
         self.scopes.len() - 1
+    }
+
+    /// Reports a heap operation; a failure is kept for the end of the pass.
+    fn mem(&mut self, op: MemOp) {
+        if self.mem_err.is_none()
+            && let Err(e) = self.interner.mem(op)
+        {
+            self.mem_err = Some(e);
+        }
+    }
+
+    /// `scope_find_or_add_id`, growing the id table like 1.9.4 (by 6 entries when full).
+    fn find_or_add(&mut self, si: usize, q: u16) -> (usize, bool) {
+        let (i, added) = self.scopes[si].find_or_add(q);
+        if added && self.scopes[si].id_info.len() > self.scopes[si].id_alloc {
+            self.scopes[si].id_alloc += 6;
+            let n = self.scopes[si].id_alloc;
+            self.mem(MemOp::IdGrow(si, n));
+        }
+        (i, added)
     }
 
     fn next_label(&mut self) -> usize {
@@ -886,7 +927,14 @@ impl<'t> Compiler<'t, '_> {
             }
             Node::Bytes(q) => {
                 let data = Vec::from(self.interner.resolve_bytes(*q));
-                self.load_const_obj(Const::Bytes(data));
+                // 1.9.4 makes the bytes object in the emit pass only
+                let c = Const::Bytes(data);
+                let h = if self.pass == Pass::Emit {
+                    self.interner.make_const(&c)?
+                } else {
+                    0
+                };
+                self.load_const_obj(c, h);
                 Ok(())
             }
             Node::Tok(Tok::Newline) => Ok(()),
@@ -1232,7 +1280,7 @@ impl<'t> Compiler<'t, '_> {
     #[inline(never)]
     fn arm_const_object(&mut self, p: &'t PNode) -> CResult {
         let c = p.konst.clone().unwrap_or(Const::Ellipsis);
-        self.load_const_obj(c);
+        self.load_const_obj(c, p.obj);
         Ok(())
     }
 
@@ -1874,7 +1922,7 @@ impl<'t> Compiler<'t, '_> {
 
     fn declare_global(&mut self, q: u16) -> CResult {
         let cur = self.cur;
-        let (i, added) = self.scopes[cur].find_or_add(q);
+        let (i, added) = self.find_or_add(cur, q);
         if !added && self.scopes[cur].id_info[i].kind != IdKind::GlobalExplicit {
             return Err(self.syntax_error(None, "identifier redefined as global"));
         }
@@ -1891,7 +1939,7 @@ impl<'t> Compiler<'t, '_> {
 
     fn declare_nonlocal(&mut self, q: u16) -> CResult {
         let cur = self.cur;
-        let (i, added) = self.scopes[cur].find_or_add(q);
+        let (i, added) = self.find_or_add(cur, q);
         if added {
             self.find_local_and_close_over(cur, i, q);
             if self.scopes[cur].id_info[i].kind == IdKind::GlobalImplicit {
@@ -2919,7 +2967,7 @@ impl<'t> Compiler<'t, '_> {
             _ => return Err(self.syntax_error(Some(pn), "invalid syntax")),
         }
         if let Some(q) = name {
-            let (i, added) = self.scopes[cur].find_or_add(q);
+            let (i, added) = self.find_or_add(cur, q);
             if !added {
                 return Err(self.syntax_error(Some(pn), "name reused for argument"));
             }
@@ -3040,7 +3088,7 @@ impl<'t> Compiler<'t, '_> {
                 };
                 let arg = self.q.empty;
                 if pass == Pass::Scope {
-                    let (i, _) = self.scopes[si].find_or_add(arg);
+                    let (i, _) = self.find_or_add(si, arg);
                     self.scopes[si].id_info[i].kind = IdKind::Local;
                     self.scopes[si].num_pos_args = 1;
                 }
@@ -3068,7 +3116,7 @@ impl<'t> Compiler<'t, '_> {
             (ScopeKind::Class, Some(p)) => {
                 let cls = self.q.class;
                 if pass == Pass::Scope {
-                    let (i, _) = self.scopes[si].find_or_add(cls);
+                    let (i, _) = self.find_or_add(si, cls);
                     self.scopes[si].id_info[i].kind = IdKind::Local;
                 }
                 let (name, module, qualname) = (self.q.name, self.q.modname, self.q.qualname);
@@ -3157,6 +3205,47 @@ impl<'t> Compiler<'t, '_> {
         }
     }
 
+    /// The scope pass over every scope (finding new ones), then per scope the stack-size,
+    /// code-size and emit passes, as `mp_compile_to_raw_code`.
+    fn run_passes(&mut self, root: &'t Node, eval: bool) -> CResult {
+        self.check_mem()?;
+        let mut max_labels = 0;
+        let mut i = 0;
+        while i < self.scopes.len() {
+            let r = self.compile_scope(root, i, Pass::Scope, eval);
+            self.check_mem()?;
+            max_labels = max_labels.max(self.next_label);
+            if let Err(e) = r {
+                // 1.9.4 sizes the label table even when the scope pass failed
+                if e.kind != "MemoryError" {
+                    self.interner.mem(MemOp::Labels(max_labels))?;
+                }
+                return Err(e);
+            }
+            i += 1;
+        }
+        for si in 0..self.scopes.len() {
+            self.scope_compute_things(si);
+        }
+        self.label_offsets = alloc::vec![0; max_labels];
+        self.interner.mem(MemOp::Labels(max_labels))?;
+        for si in 0..self.scopes.len() {
+            self.compile_scope(root, si, Pass::StackSize, eval)?;
+            self.compile_scope(root, si, Pass::CodeSize, eval)?;
+            self.check_mem()?;
+            self.compile_scope(root, si, Pass::Emit, eval)?;
+        }
+        let _ = uint_len;
+        Ok(())
+    }
+
+    fn check_mem(&mut self) -> CResult {
+        match self.mem_err.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     fn build_raw_code(&mut self, si: usize) -> RawCode {
         let children_idx = core::mem::take(&mut self.scopes[si].children);
         let children = children_idx
@@ -3173,6 +3262,7 @@ impl<'t> Compiler<'t, '_> {
             bytecode: core::mem::take(&mut s.bytecode),
             arg_names: core::mem::take(&mut s.arg_names),
             objects: core::mem::take(&mut s.objects),
+            object_handles: core::mem::take(&mut s.handles),
             children,
             fixups: Vec::new(),
             scope_index: si,
@@ -3253,25 +3343,19 @@ pub fn compile_tree(
         ct_cur_obj: 0,
         ct_num_obj: 0,
         ct_cur_raw_code: 0,
+        mem_err: None,
     };
     let eval = kind == InputKind::Eval;
     c.new_scope(ScopeKind::Module, None);
-    let mut max_labels = 0;
-    let mut i = 0;
-    while i < c.scopes.len() {
-        c.compile_scope(root, i, Pass::Scope, eval)?;
-        max_labels = max_labels.max(c.next_label);
-        i += 1;
+    c.mem(MemOp::EmitterNew);
+    if let Err(e) = c.run_passes(root, eval) {
+        // A failed allocation unwinds at once in 1.9.4 (nlr_raise from m_malloc); any other
+        // compile error frees the emitter, the tree and the scopes first.
+        if e.kind != "MemoryError" {
+            c.interner.mem(MemOp::CompileEnd)?;
+        }
+        return Err(e);
     }
-    for si in 0..c.scopes.len() {
-        c.scope_compute_things(si);
-    }
-    c.label_offsets = alloc::vec![0; max_labels];
-    for si in 0..c.scopes.len() {
-        c.compile_scope(root, si, Pass::StackSize, eval)?;
-        c.compile_scope(root, si, Pass::CodeSize, eval)?;
-        c.compile_scope(root, si, Pass::Emit, eval)?;
-    }
-    let _ = uint_len;
+    c.interner.mem(MemOp::CompileEnd)?;
     Ok(c.build_raw_code(0))
 }

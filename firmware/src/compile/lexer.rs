@@ -495,6 +495,11 @@ impl<'a> Lexer<'a> {
         had_physical_newline
     }
 
+    /// Entries on the indent stack (1 at the outermost level), for modelling its allocation.
+    pub fn indent_depth(&self) -> usize {
+        self.indent_level.len()
+    }
+
     /// Advances to the next token (`mp_lexer_to_next`).
     pub fn to_next(&mut self) {
         self.text.clear();

@@ -30,6 +30,58 @@ pub mod lexer;
 pub mod opcodes;
 pub mod parse;
 
+/// A point where MicroPython 1.9.4's lexer, parser or compiler allocates, resizes or frees
+/// GC heap memory (see [`Interner::mem`]). The front end itself keeps its data in Rust memory;
+/// a runtime that models the heap replays these operations so that everything else lands
+/// where it lands on 1.9.4. Sizes are B32 bytes unless stated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemOp {
+    /// The lexer's token buffer (`vstr`, 32 bytes at first) grows to this many bytes
+    /// (`vstr_ensure_extra`).
+    TokenGrow(usize),
+    /// The lexer's indent stack (10 entries of 2 bytes at first) grows to this many entries.
+    IndentGrow(usize),
+    /// `mp_parse` starts: the rule stack (64 entries of 8 bytes), then the result stack
+    /// (32 entries of 4 bytes).
+    ParseStart,
+    /// The rule stack grows to this many entries (`push_rule`, `m_renew`).
+    RuleStackGrow(usize),
+    /// The result stack grows to this many entries (`push_result_node`, `m_renew`).
+    ResultStackGrow(usize),
+    /// `parser_alloc(bytes)`: room for a parse node in the current chunk (grown in place when
+    /// possible, else a new chunk).
+    Node(usize),
+    /// The `const()` table (`parser.consts`) receives its entry number `n` (1-based), which may
+    /// grow its hash table.
+    ConstsAdd(usize),
+    /// `mp_parse` succeeded: the `const()` table is freed, the last chunk shrunk to its use,
+    /// both stacks and then the lexer (reader, token buffer, indent stack, lexer) freed.
+    ParseEnd,
+    /// `scope_new`: the scope (48 bytes), its raw code (16 bytes, kept) and its id table
+    /// (4 entries of 8 bytes).
+    ScopeNew,
+    /// The id table of scope `.0` (creation order) grows to `.1` entries.
+    IdGrow(usize, usize),
+    /// `emit_bc_new`: the emitter (64 bytes).
+    EmitterNew,
+    /// `emit_bc_set_max_num_labels`: the label table (this many 4-byte entries).
+    Labels(usize),
+    /// End of the code-size pass of scope `scope`: its code (`bytes`) and its const table
+    /// (`words` entries), both kept.
+    Code {
+        /// The scope, in creation order.
+        scope: usize,
+        /// Code info plus bytecode.
+        bytes: usize,
+        /// Const table entries.
+        words: usize,
+    },
+    /// End of `mp_compile_to_raw_code` (also after a compile error): the emitter and its label
+    /// table, the parse tree's chunks (newest first) and every scope (id table, then scope)
+    /// are freed.
+    CompileEnd,
+}
+
 /// Where strings become qstrs. The front end calls [`Interner::intern`] at exactly the points
 /// where MicroPython 1.9.4 interns, in the same order.
 pub trait Interner {
@@ -43,6 +95,20 @@ pub trait Interner {
     /// uses [`Interner::resolve`]; override it together with [`Interner::intern_bytes`].
     fn resolve_bytes(&self, q: u16) -> &[u8] {
         self.resolve(q).as_bytes()
+    }
+    /// Performs heap operation `op` of 1.9.4's front end (see [`MemOp`]) at the moment the C
+    /// code does it. The default does nothing (for users without a modelled heap); `Err` with
+    /// kind `MemoryError` when the heap is full.
+    fn mem(&mut self, op: MemOp) -> Result<(), CompileError> {
+        let _ = op;
+        Ok(())
+    }
+    /// Makes the heap object of constant `c` now (a parse-time literal or folded value, or a
+    /// bytes object at emit time) and returns a handle for [`RawCode::object_handles`]; 0 (the
+    /// default) means "not made, make it when loading".
+    fn make_const(&mut self, c: &Const) -> Result<u32, CompileError> {
+        let _ = c;
+        Ok(0)
     }
     /// Interns a str or bytes literal's content (<= 10 bytes). The default handles UTF-8 content
     /// and reports other content as not implemented; a byte-clean qstr table should override it.
@@ -135,6 +201,9 @@ pub struct RawCode {
     pub arg_names: Vec<u16>,
     /// Second part of the const table: the objects loaded by `LOAD_CONST_OBJ`, in emission order.
     pub objects: Vec<Const>,
+    /// For each of `objects`, the handle [`Interner::make_const`] returned when the object was
+    /// made during compilation (0: none was made).
+    pub object_handles: Vec<u32>,
     /// Third part of the const table: the raw codes of nested functions, lambdas, classes and
     /// comprehensions made by `MAKE_FUNCTION*`/`MAKE_CLOSURE*`, in emission order.
     ///

@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use core::cell::Cell;
 
 use super::lexer::{Lexer, Tok};
-use super::{CompileError, Const, InputKind, Interner};
+use super::{CompileError, Const, InputKind, Interner, MemOp};
 use crate::mpz::{IntVal, Op as IntOp};
 
 /// Deepest rule nesting accepted; deeper input is reported instead of exhausting the stack.
@@ -66,6 +66,8 @@ pub struct PNode {
     pub konst: Option<Const>,
     /// Scope index stored by the compiler in place of the blank node (usize::MAX if none).
     pub scope: Cell<usize>,
+    /// The [`Interner::make_const`] handle of `konst` (0 if none was made).
+    pub obj: u32,
 }
 
 impl Node {
@@ -134,22 +136,13 @@ pub fn fits_small(n: i64) -> bool {
     (SMALL_MIN..=SMALL_MAX).contains(&n)
 }
 
-fn int_node(n: IntVal, line: u32) -> Node {
+/// What a folded or literal int becomes: a small-int leaf, or a long int object.
+fn int_const(n: IntVal) -> Result<i64, Const> {
     match n {
-        IntVal::Small(v) if fits_small(v) => Node::Int(v),
-        IntVal::Small(v) => const_node(Const::BigInt(crate::mpz::from_ll(v)), line),
-        IntVal::Big(z) => const_node(Const::BigInt(z), line),
+        IntVal::Small(v) if fits_small(v) => Ok(v),
+        IntVal::Small(v) => Err(Const::BigInt(crate::mpz::from_ll(v))),
+        IntVal::Big(z) => Err(Const::BigInt(z)),
     }
-}
-
-fn const_node(c: Const, line: u32) -> Node {
-    Node::Struct(Box::new(PNode {
-        rule: R::const_object,
-        line,
-        nodes: Vec::new(),
-        konst: Some(c),
-        scope: Cell::new(usize::MAX),
-    }))
 }
 
 struct Parser<'a, 'i> {
@@ -157,8 +150,17 @@ struct Parser<'a, 'i> {
     interner: &'i mut dyn Interner,
     file: &'a str,
     rule_stack: Vec<(R, usize, u32)>,
+    /// Entries of 1.9.4's rule stack allocation (64, then 16 more each time it is full).
+    rule_alloc: usize,
     results: Vec<Node>,
-    consts: Vec<(u16, IntVal)>,
+    /// Entries of 1.9.4's result stack allocation (32, then 16 more each time it is full).
+    result_alloc: usize,
+    /// Bytes of the lexer's token buffer (`vstr`) allocation.
+    vstr_alloc: usize,
+    /// Entries of the lexer's indent stack allocation.
+    indent_alloc: usize,
+    /// `const()` names, their values and the handles of their objects (0 for small ints).
+    consts: Vec<(u16, IntVal, u32)>,
     input_kind: InputKind,
     garbage: Vec<Const>,
 }
@@ -186,7 +188,90 @@ impl Parser<'_, '_> {
 
     fn advance(&mut self) -> Result<(), CompileError> {
         self.lex.to_next();
+        self.lexer_mem()?;
         self.check_lexer()
+    }
+
+    /// The lexer's allocations for the token just read: its token buffer grows like
+    /// `vstr_ensure_extra` (to `(len + 17) & !7 + 8` when one more byte does not fit), its
+    /// indent stack by 8 entries when full.
+    fn lexer_mem(&mut self) -> Result<(), CompileError> {
+        while self.lex.text.len() > self.vstr_alloc {
+            self.vstr_alloc = ((self.vstr_alloc + 17) & !7) + 8;
+            self.interner
+                .mem(MemOp::TokenGrow(self.vstr_alloc))
+                .map_err(|e| self.located(e))?;
+        }
+        while self.lex.indent_depth() > self.indent_alloc {
+            self.indent_alloc += 8;
+            self.interner
+                .mem(MemOp::IndentGrow(self.indent_alloc))
+                .map_err(|e| self.located(e))?;
+        }
+        Ok(())
+    }
+
+    /// `push_result_node`: the result stack grows by 16 entries when full.
+    fn push_node(&mut self, n: Node) -> Result<(), CompileError> {
+        if self.results.len() >= self.result_alloc {
+            self.result_alloc += 16;
+            self.interner
+                .mem(MemOp::ResultStackGrow(self.result_alloc))
+                .map_err(|e| self.located(e))?;
+        }
+        self.results.push(n);
+        Ok(())
+    }
+
+    /// Makes the node of a constant object (`make_node_const_object`): the object first, then
+    /// its 12-byte node in the current chunk.
+    fn const_node(&mut self, c: Const, line: u32) -> Result<Node, CompileError> {
+        let obj = self.interner.make_const(&c).map_err(|e| self.located(e))?;
+        self.const_node_with(c, line, obj)
+    }
+
+    fn const_node_with(&mut self, c: Const, line: u32, obj: u32) -> Result<Node, CompileError> {
+        self.interner
+            .mem(MemOp::Node(12))
+            .map_err(|e| self.located(e))?;
+        Ok(Node::Struct(Box::new(PNode {
+            rule: R::const_object,
+            line,
+            nodes: Vec::new(),
+            konst: Some(c),
+            scope: Cell::new(usize::MAX),
+            obj,
+        })))
+    }
+
+    fn int_node(&mut self, n: IntVal, line: u32) -> Result<Node, CompileError> {
+        match int_const(n) {
+            Ok(v) => Ok(Node::Int(v)),
+            Err(c) => self.const_node(c, line),
+        }
+    }
+
+    /// The rule stack is about to hold `n` entries: grow it like `push_rule` would on the way.
+    fn rule_room(&mut self, n: usize) -> Result<(), CompileError> {
+        while n > self.rule_alloc {
+            self.rule_alloc += 16;
+            self.interner
+                .mem(MemOp::RuleStackGrow(self.rule_alloc))
+                .map_err(|e| self.located(e))?;
+        }
+        Ok(())
+    }
+
+    /// Rule `r` is skipped because it fails on the current token; 1.9.4 tries it, pushing
+    /// `cont` continuation entries and `r`, then `r`'s own failing descent: the rule stack
+    /// must grow as it would there.
+    fn skip_room(&mut self, cont: usize, r: R) -> Result<(), CompileError> {
+        let d = self.rule_stack.len() + cont;
+        let peak = d + FAIL_PEAK[r as usize].max(1);
+        if peak > self.rule_alloc {
+            self.rule_room(peak)?;
+        }
+        Ok(())
     }
 
     fn check_lexer(&self) -> Result<(), CompileError> {
@@ -220,18 +305,28 @@ impl Parser<'_, '_> {
                 let konst = if rule == R::atom {
                     self.consts
                         .iter()
-                        .find(|(q, _)| *q == id)
-                        .map(|(_, v)| v.clone())
+                        .find(|(q, _, _)| *q == id)
+                        .map(|(_, v, h)| (v.clone(), *h))
                 } else {
                     None
                 };
                 match konst {
-                    Some(v) => int_node(v, line),
+                    // the table's object itself, in a new node
+                    Some((v, h)) => match int_const(v) {
+                        Ok(v) => Node::Int(v),
+                        Err(c) => self.const_node_with(c, line, h)?,
+                    },
                     None => Node::Id(id),
                 }
             }
-            Tok::Integer => int_node(self.parse_integer(&text)?, line),
-            Tok::FloatOrImag => const_node(Const::Float(self.parse_float(&text)?), line),
+            Tok::Integer => {
+                let v = self.parse_integer(&text)?;
+                self.int_node(v, line)?
+            }
+            Tok::FloatOrImag => {
+                let f = self.parse_float(&text)?;
+                self.const_node(Const::Float(f), line)?
+            }
             Tok::String | Tok::Bytes => {
                 let is_str = self.lex.tok_kind == Tok::String;
                 let q = if text.len() <= 10 {
@@ -250,7 +345,7 @@ impl Parser<'_, '_> {
                     Some(q) if is_str => Node::Str(q),
                     Some(q) => Node::Bytes(q),
                     None if is_str => match String::from_utf8(text.clone()) {
-                        Ok(s) => const_node(Const::Str(s), line),
+                        Ok(s) => self.const_node(Const::Str(s), line)?,
                         Err(_) => {
                             return Err(self.error(
                                 "NotImplementedError",
@@ -258,14 +353,13 @@ impl Parser<'_, '_> {
                             ));
                         }
                     },
-                    None => const_node(Const::Bytes(text.clone()), line),
+                    None => self.const_node(Const::Bytes(text.clone()), line)?,
                 }
             }
             k => Node::Tok(k),
         };
         self.lex.text = text;
-        self.results.push(node);
-        Ok(())
+        self.push_node(node)
     }
 
     fn located(&self, mut e: CompileError) -> CompileError {
@@ -330,16 +424,19 @@ impl Parser<'_, '_> {
         if self.fold_constants(rule, num_args)? {
             return Ok(());
         }
+        self.interner
+            .mem(MemOp::Node(8 + 4 * num_args))
+            .map_err(|e| self.located(e))?;
         let at = self.results.len().saturating_sub(num_args);
         let nodes = self.results.split_off(at);
-        self.results.push(Node::Struct(Box::new(PNode {
+        self.push_node(Node::Struct(Box::new(PNode {
             rule,
             line: src_line,
             nodes,
             konst: None,
             scope: Cell::new(usize::MAX),
-        })));
-        Ok(())
+            obj: 0,
+        })))
     }
 
     fn fold_logical_constants(&mut self, rule: R, num_args: &mut usize) -> bool {
@@ -490,8 +587,17 @@ impl Parser<'_, '_> {
             }
             _ => return Ok(false),
         }
+        // the folded value's object (if not small) exists before its node is made
+        let node = match int_const(arg0) {
+            Ok(v) => Node::Int(v),
+            Err(c) => {
+                let obj = self.interner.make_const(&c).map_err(|e| self.located(e))?;
+                self.results.truncate(base);
+                self.const_node_with(c, 0, obj)?
+            }
+        };
         self.results.truncate(base);
-        self.results.push(int_node(arg0, 0));
+        self.push_node(node)?;
         Ok(true)
     }
 
@@ -541,8 +647,16 @@ impl Parser<'_, '_> {
                 1,
             ));
         };
-        if !self.consts.iter().any(|(q, _)| *q == id) {
-            self.consts.push((id, value));
+        let obj = match &paren.nodes[0] {
+            Node::Struct(c) => c.obj,
+            _ => 0,
+        };
+        if !self.consts.iter().any(|(q, _, _)| *q == id) {
+            self.consts.push((id, value, obj));
+            let n = self.consts.len();
+            self.interner
+                .mem(MemOp::ConstsAdd(n))
+                .map_err(|e| self.located(e))?;
         }
         if self.interner.resolve(id).starts_with('_') {
             self.pop();
@@ -559,7 +673,7 @@ impl Parser<'_, '_> {
             },
             _ => Node::Null,
         };
-        self.results.push(value_node);
+        self.push_node(value_node)?;
         Ok(false)
     }
 
@@ -576,6 +690,9 @@ impl Parser<'_, '_> {
     fn push_rule(&mut self, line: u32, rule: R, arg_i: usize) -> Result<(), CompileError> {
         if self.rule_stack.len() >= MAX_RULE_DEPTH {
             return Err(self.error("RuntimeError", "maximum recursion depth exceeded"));
+        }
+        if self.rule_stack.len() >= self.rule_alloc {
+            self.rule_room(self.rule_stack.len() + 1)?;
         }
         self.rule_stack.push((rule, arg_i, line));
         Ok(())
@@ -610,6 +727,7 @@ impl Parser<'_, '_> {
                             Arg::Rule(r) | Arg::Opt(r) => {
                                 if self.cannot_start(r) {
                                     // the alternative fails: go on with the next one
+                                    self.skip_room(usize::from(i + 1 < n), r)?;
                                     i += 1;
                                     continue;
                                 }
@@ -631,7 +749,7 @@ impl Parser<'_, '_> {
                             continue 'next_rule;
                         }
                         if matches!(args[i - 1], Arg::Opt(_)) {
-                            self.results.push(Node::Null);
+                            self.push_node(Node::Null)?;
                             backtrack = false;
                         } else if i > 1 {
                             return Err(self.syntax_error());
@@ -655,10 +773,12 @@ impl Parser<'_, '_> {
                                 }
                             }
                             Arg::Opt(r) if self.cannot_start(r) => {
+                                self.skip_room(1, r)?;
                                 // an absent optional part: a blank node, as after its failure
-                                self.results.push(Node::Null);
+                                self.push_node(Node::Null)?;
                             }
                             Arg::Rule(r) if self.cannot_start(r) => {
+                                self.skip_room(1, r)?;
                                 // what the continuation does when the child fails
                                 if i > 0 {
                                     return Err(self.syntax_error());
@@ -720,10 +840,10 @@ impl Parser<'_, '_> {
                                 pn = pn2;
                             }
                         }
-                        self.results.push(pn);
+                        self.push_node(pn)?;
                     } else {
                         if blank {
-                            self.results.push(Node::Null);
+                            self.push_node(Node::Null)?;
                             count += 1;
                         }
                         self.push_result_rule(rule_src_line, rule, count)?;
@@ -751,6 +871,7 @@ impl Parser<'_, '_> {
                                     }
                                 }
                                 Arg::Rule(r) | Arg::Opt(r) if self.cannot_start(r) => {
+                                    self.skip_room(1, r)?;
                                     // the item fails, as a separator mismatch does
                                     i += 1;
                                     backtrack = true;
@@ -1148,6 +1269,62 @@ static RULE_DEFS: [(Act, &[Arg]); N_RULES] = {
 /// (continuation and child) per level of a chain in which no rule repeats.
 const FAIL_DEPTH: usize = 2 * N_RULES + 2;
 
+/// For each strict rule, how many rule-stack entries 1.9.4's parser holds at most above the
+/// stack it found while the rule fails on a token outside its first set: it tries every
+/// alternative, pushing (continuation, child) pairs down the chain of first elements. The
+/// parser here skips such attempts (see [`Lookahead`]) but still grows the stack allocation
+/// to this height, as 1.9.4 does.
+static FAIL_PEAK: [usize; N_RULES] = {
+    let mut peak = [0usize; N_RULES];
+    let mut done = [false; N_RULES];
+    let mut k = 0;
+    while k < N_RULES {
+        fail_peak(k, &mut peak, &mut done, 0);
+        k += 1;
+    }
+    peak
+};
+
+const fn fail_peak(
+    k: usize,
+    peak: &mut [usize; N_RULES],
+    done: &mut [bool; N_RULES],
+    depth: usize,
+) -> usize {
+    if done[k] || depth > N_RULES || !LOOKAHEAD.strict[k] {
+        return peak[k];
+    }
+    let (act, args) = RULE_DEFS[k];
+    let mut best = 0;
+    match act {
+        Act::Or(n) => {
+            let mut i = 0;
+            while i < n {
+                if let Arg::Rule(r) | Arg::Opt(r) = args[i] {
+                    let cont = if i + 1 < n { 1 } else { 0 };
+                    let sub = fail_peak(r as usize, peak, done, depth + 1);
+                    let h = cont + if sub > 1 { sub } else { 1 };
+                    if h > best {
+                        best = h;
+                    }
+                }
+                i += 1;
+            }
+        }
+        Act::And(n, _, _) | Act::List(n) => {
+            if n > 0
+                && let Arg::Rule(r) | Arg::Opt(r) = args[0]
+            {
+                let sub = fail_peak(r as usize, peak, done, depth + 1);
+                best = 1 + if sub > 1 { sub } else { 1 };
+            }
+        }
+    }
+    peak[k] = best;
+    done[k] = true;
+    best
+}
+
 /// Parses `source` into MicroPython's parse tree, interning like `mp_parse`.
 /// Also returns the objects the parser created for lonely constant statements (doc strings)
 /// and then dropped.
@@ -1163,13 +1340,21 @@ pub fn parse(
         interner,
         file,
         rule_stack: Vec::new(),
+        rule_alloc: 64,
         results: Vec::new(),
+        result_alloc: 32,
+        vstr_alloc: 32,
+        indent_alloc: 10,
         consts: Vec::new(),
         input_kind: kind,
         garbage: Vec::new(),
     };
+    // mp_lexer_new reads the first token; mp_parse then makes its two stacks
+    p.lexer_mem()?;
+    p.interner.mem(MemOp::ParseStart)?;
     p.check_lexer()?;
     let root = p.run()?;
+    p.interner.mem(MemOp::ParseEnd)?;
     Ok((root, p.garbage))
 }
 
