@@ -38,6 +38,43 @@ const AT_HEAD: u8 = 1;
 const AT_TAIL: u8 = 2;
 const AT_MARK: u8 = 3;
 
+/// gc.c's sweep of one allocation-table byte, given whether the tail blocks met are to be
+/// freed (`free_tail`, the index): the new byte, the heads freed and the new `free_tail`.
+/// A head frees itself and its tail, a mark becomes a head again and keeps its tail, a free
+/// block changes nothing.
+static SWEEP: [[(u8, u8, bool); 256]; 2] = {
+    let mut t = [[(0u8, 0u8, false); 256]; 2];
+    let mut f = 0;
+    while f < 2 {
+        let mut a = 0;
+        while a < 256 {
+            let mut free_tail = f == 1;
+            let mut new = a as u8;
+            let mut freed = 0u8;
+            let mut j = 0;
+            while j < BLOCKS_PER_ATB {
+                let shift = 2 * j;
+                let kind = ((a >> shift) & 3) as u8;
+                if kind == AT_HEAD {
+                    freed += 1;
+                    free_tail = true;
+                    new &= !(3 << shift);
+                } else if kind == AT_TAIL && free_tail {
+                    new &= !(3 << shift);
+                } else if kind == AT_MARK {
+                    new = (new & !(3 << shift)) | (AT_HEAD << shift);
+                    free_tail = false;
+                }
+                j += 1;
+            }
+            t[f][a] = (new, freed, free_tail);
+            a += 1;
+        }
+        f += 1;
+    }
+    t
+};
+
 /// For each allocation-table byte, how many of its four blocks are free.
 static FREE_IN_ATB: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -621,21 +658,23 @@ impl Heap {
     /// pushes them on a bounded stack; a full stack sets `overflow` for a later rescan.
     fn mark_subtree(&mut self, mut block: usize, stack: &mut Vec<usize>, overflow: &mut bool) {
         stack.clear();
+        let pool_len = self.pool.len();
         loop {
             let n = self.run_len(block);
-            let start = block * BLOCK;
-            for i in 0..n * BLOCK / WORD_BYTES {
-                let at = start + i * WORD_BYTES;
-                let w = u32::from_le_bytes([
-                    self.pool[at],
-                    self.pool[at + 1],
-                    self.pool[at + 2],
-                    self.pool[at + 3],
-                ]);
-                if let Some(child) = self.block_of(w)
-                    && self.kind(child) == AT_HEAD
-                {
-                    self.set_kind(child, AT_MARK);
+            let (pool, atb) = (&self.pool, &mut self.atb);
+            for word in pool[block * BLOCK..(block + n) * BLOCK].chunks_exact(WORD_BYTES) {
+                let w = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+                // VERIFY_PTR: a block-aligned address inside the pool (below the base wraps
+                // to a huge offset)
+                let off = w.wrapping_sub(HEAP_BASE) as usize;
+                if !off.is_multiple_of(BLOCK) || off >= pool_len {
+                    continue;
+                }
+                let child = off / BLOCK;
+                let (byte, shift) = (child / BLOCKS_PER_ATB, 2 * (child % BLOCKS_PER_ATB));
+                if (atb[byte] >> shift) & 3 == AT_HEAD {
+                    // head (1) to mark (3)
+                    atb[byte] |= AT_MARK << shift;
                     if stack.len() < MARK_STACK {
                         stack.push(child);
                     } else {
@@ -650,23 +689,16 @@ impl Heap {
         }
     }
 
+    /// gc.c's `gc_sweep`, four blocks (one allocation-table byte) at a time through
+    /// [`SWEEP`].
     fn sweep(&mut self) -> usize {
         let mut freed = 0;
         let mut free_tail = false;
-        for b in 0..self.total_blocks() {
-            match self.kind(b) {
-                AT_HEAD => {
-                    freed += 1;
-                    free_tail = true;
-                    self.set_kind(b, AT_FREE);
-                }
-                AT_TAIL if free_tail => self.set_kind(b, AT_FREE),
-                AT_MARK => {
-                    self.set_kind(b, AT_HEAD);
-                    free_tail = false;
-                }
-                _ => {}
-            }
+        for a in self.atb.iter_mut() {
+            let (new, n, tail) = SWEEP[usize::from(free_tail)][usize::from(*a)];
+            *a = new;
+            freed += usize::from(n);
+            free_tail = tail;
         }
         freed
     }
@@ -908,6 +940,77 @@ mod tests {
             let info = h.info();
             assert_eq!(h.mem_free(), info.free_blocks * BLOCK);
             assert_eq!(h.mem_alloc(), info.used_blocks * BLOCK);
+        }
+    }
+
+    #[test]
+    fn collection_frees_exactly_what_roots_cannot_reach() {
+        let mut x: u32 = 99;
+        let mut next = || {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 16) as usize
+        };
+        for round in 0..20 {
+            let mut h = Heap::new(16 * 1024);
+            let mut objs: Vec<Word> = Vec::new();
+            while let Some(p) = h.alloc_no_collect(4 + next() % 70) {
+                objs.push(p);
+                if objs.len() > 200 + round * 10 {
+                    break;
+                }
+            }
+            // Each object points at a few others (some at their interior, which keeps
+            // nothing alive); one object points at 100 others, past the 64-entry mark stack.
+            let mut edges: Vec<Vec<usize>> = vec![Vec::new(); objs.len()];
+            for (i, &p) in objs.iter().enumerate() {
+                let words = h.blocks(p) * BLOCK / WORD_BYTES;
+                for k in 0..words.min(1 + next() % 3) {
+                    let j = next() % objs.len();
+                    let interior = next() % 5 == 0;
+                    let w = objs[j] + if interior { 4 } else { 0 };
+                    h.write_word(p + (k * WORD_BYTES) as Word, w).unwrap();
+                    if !interior {
+                        edges[i].push(j);
+                    }
+                }
+            }
+            let big = h.alloc_no_collect(100 * WORD_BYTES);
+            if let Some(big) = big {
+                let mut hub_edges = Vec::new();
+                for k in 0..100 {
+                    let j = next() % objs.len();
+                    h.write_word(big + (k * WORD_BYTES) as Word, objs[j])
+                        .unwrap();
+                    hub_edges.push(j);
+                }
+                objs.push(big);
+                edges.push(hub_edges);
+            }
+            let roots: Vec<Word> = (0..3).map(|_| objs[next() % objs.len()]).collect();
+            // reachability by a plain graph walk
+            let mut seen = vec![false; objs.len()];
+            let mut todo: Vec<usize> = roots
+                .iter()
+                .map(|r| objs.iter().position(|o| o == r).unwrap())
+                .collect();
+            while let Some(i) = todo.pop() {
+                if !seen[i] {
+                    seen[i] = true;
+                    todo.extend(edges[i].iter().copied());
+                }
+            }
+            let blocks_before: Vec<usize> = objs.iter().map(|p| h.blocks(*p)).collect();
+            let freed = h.collect(&roots);
+            assert_eq!(freed, seen.iter().filter(|s| !**s).count(), "round {round}");
+            let mut live_blocks = 0;
+            for (i, p) in objs.iter().enumerate() {
+                assert_eq!(h.is_head(*p), seen[i], "round {round} object {i}");
+                if seen[i] {
+                    assert_eq!(h.blocks(*p), blocks_before[i]);
+                    live_blocks += blocks_before[i];
+                }
+            }
+            assert_eq!(h.mem_alloc(), live_blocks * BLOCK, "round {round}");
         }
     }
 

@@ -37,14 +37,31 @@ pub mod it {
     pub const GETITEM: i32 = 10;
 }
 
+/// The method `name` of built-in type `r` or of its built-in bases.
+fn rom_method(r: R, name: &[u8]) -> Option<Word> {
+    let mut t = Some(r);
+    while let Some(tt) = t {
+        if let Some((_, _, m)) = obj::METHODS
+            .iter()
+            .find(|(ty, nm, _)| *ty == tt && nm.as_bytes() == name)
+        {
+            return Some(rom(*m));
+        }
+        t = obj::rom_type_info(tt).and_then(|i| i.1);
+    }
+    None
+}
+
 impl Rt<'_> {
     // ------------------------------------------------------------------ attributes
 
     /// Looks `attr` up in a class and its bases (`mp_obj_class_lookup`, depth first).
     pub fn class_lookup(&mut self, t: Word, attr: u16) -> Option<Word> {
-        let mut todo = vec![t];
+        // Depth first, bases left to right; `todo` only allocates for a class with bases.
+        let mut todo: Vec<Word> = Vec::new();
+        let mut x = t;
         let mut n = 0;
-        while let Some(x) = todo.pop() {
+        loop {
             n += 1;
             if n > 1000 {
                 return None;
@@ -56,24 +73,15 @@ impl Rt<'_> {
                 {
                     return Some(v);
                 }
-                let mut b = self.type_bases(x);
-                b.reverse();
-                todo.extend(b);
-            } else if let Some(r) = R::from_addr(x) {
-                let name = self.qstr_string(attr);
-                let mut t = Some(r);
-                while let Some(tt) = t {
-                    if let Some((_, _, m)) = obj::METHODS
-                        .iter()
-                        .find(|(ty, nm, _)| *ty == tt && *nm == name)
-                    {
-                        return Some(rom(*m));
-                    }
-                    t = obj::rom_type_info(tt).and_then(|i| i.1);
-                }
+                let b = self.type_bases(x);
+                todo.extend(b.into_iter().rev());
+            } else if let Some(r) = R::from_addr(x)
+                && let Some(m) = rom_method(r, self.st.qstrs.text(attr))
+            {
+                return Some(m);
             }
+            x = todo.pop()?;
         }
-        None
     }
 
     /// `mp_convert_member_lookup`: binds functions found in a class to `slf`.
