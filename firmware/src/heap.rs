@@ -119,6 +119,9 @@ pub enum TraceEvent {
     ReallocDone(Option<usize>),
     /// A collection started.
     Collect,
+    /// A marker the runtime put in the trace (1: a source is about to be read, 2: it has
+    /// been compiled), matching markers of the instrumented reference.
+    Mark(u8),
 }
 
 impl fmt::Display for TraceEvent {
@@ -141,6 +144,7 @@ impl fmt::Display for TraceEvent {
                 b(f, r)
             }
             TraceEvent::Collect => write!(f, "C"),
+            TraceEvent::Mark(m) => write!(f, "M {m}"),
         }
     }
 }
@@ -235,6 +239,17 @@ impl Heap {
     /// The operations recorded since tracing started or since the last call; empty when off.
     pub fn take_trace(&mut self) -> Vec<TraceEvent> {
         self.trace.as_mut().map(core::mem::take).unwrap_or_default()
+    }
+
+    /// Whether operations are being recorded (callers may skip work whose only visible effect
+    /// would be a trace line).
+    pub fn tracing(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    /// Puts marker `m` in the trace (nothing when tracing is off).
+    pub fn trace_mark(&mut self, m: u8) {
+        self.record(TraceEvent::Mark(m));
     }
 
     #[inline]

@@ -211,6 +211,13 @@ pub struct Lexer<'a> {
     pub text: Vec<u8>,
     /// Set when the token used an escape the front end does not support (`\N{...}`).
     pub unsupported: Option<&'static str>,
+    /// Bytes 1.9.4's token buffer (`lex->vstr`) would have allocated by now: 32 at first,
+    /// grown as `vstr_ensure_extra` does (never shrunk; `text` shrinks when end quotes are
+    /// cut off, the allocation does not).
+    pub vstr_alloc: usize,
+    /// The sizes that allocation grew to while reading the current token, in order (for a
+    /// caller that replays them on a modelled heap; it may clear this).
+    pub vstr_grow: Vec<usize>,
 }
 
 impl<'a> Lexer<'a> {
@@ -232,6 +239,8 @@ impl<'a> Lexer<'a> {
             tok_column: 1,
             text: Vec::new(),
             unsupported: None,
+            vstr_alloc: 32,
+            vstr_grow: Vec::new(),
         };
         lex.next_char();
         lex.next_char();
@@ -333,7 +342,18 @@ impl<'a> Lexer<'a> {
         self.is_head_of_identifier() || self.is_digit()
     }
 
+    /// `vstr_ensure_extra(n)`: when `n` more bytes do not fit, 1.9.4 reallocates to
+    /// `ROUND_ALLOC(len + n + 16)`.
+    fn reserve(&mut self, n: usize) {
+        let need = self.text.len() + n;
+        if need > self.vstr_alloc {
+            self.vstr_alloc = ((need + 16) & !7) + 8;
+            self.vstr_grow.push(self.vstr_alloc);
+        }
+    }
+
     fn add_byte(&mut self, c: u32) {
+        self.reserve(1);
         self.text.push(c as u8);
     }
 
@@ -341,8 +361,9 @@ impl<'a> Lexer<'a> {
         match char::from_u32(c) {
             Some(ch) => {
                 let mut buf = [0u8; 4];
-                self.text
-                    .extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                let bytes = ch.encode_utf8(&mut buf).as_bytes();
+                self.reserve(bytes.len());
+                self.text.extend_from_slice(bytes);
             }
             None => {
                 // A surrogate: MicroPython stores its 3-byte encoding, which is not valid UTF-8.
@@ -581,6 +602,11 @@ impl<'a> Lexer<'a> {
             while !self.is_end() && self.is_tail_of_identifier() {
                 self.add_byte(self.chr0);
                 self.next_char();
+            }
+            // vstr_null_terminated_str: one more byte when the name fills the buffer
+            if self.text.len() == self.vstr_alloc {
+                self.vstr_alloc += 1;
+                self.vstr_grow.push(self.vstr_alloc);
             }
             if let Some(k) = keyword(&self.text) {
                 self.tok_kind = k;

@@ -155,8 +155,6 @@ struct Parser<'a, 'i> {
     results: Vec<Node>,
     /// Entries of 1.9.4's result stack allocation (32, then 16 more each time it is full).
     result_alloc: usize,
-    /// Bytes of the lexer's token buffer (`vstr`) allocation.
-    vstr_alloc: usize,
     /// Entries of the lexer's indent stack allocation.
     indent_alloc: usize,
     /// `const()` names, their values and the handles of their objects (0 for small ints).
@@ -192,16 +190,25 @@ impl Parser<'_, '_> {
         self.check_lexer()
     }
 
-    /// The lexer's allocations for the token just read: its token buffer grows like
-    /// `vstr_ensure_extra` (to `(len + 17) & !7 + 8` when one more byte does not fit), its
-    /// indent stack by 8 entries when full.
+    /// The lexer's allocations for the token just read: the growths of its token buffer (see
+    /// [`Lexer::vstr_alloc`]), and its indent stack's by 8 entries when full.
+    #[inline]
     fn lexer_mem(&mut self) -> Result<(), CompileError> {
-        while self.lex.text.len() > self.vstr_alloc {
-            self.vstr_alloc = ((self.vstr_alloc + 17) & !7) + 8;
+        if self.lex.vstr_grow.is_empty() && self.lex.indent_depth() <= self.indent_alloc {
+            return Ok(());
+        }
+        self.lexer_mem_slow()
+    }
+
+    #[inline(never)]
+    fn lexer_mem_slow(&mut self) -> Result<(), CompileError> {
+        for k in 0..self.lex.vstr_grow.len() {
+            let n = self.lex.vstr_grow[k];
             self.interner
-                .mem(MemOp::TokenGrow(self.vstr_alloc))
+                .mem(MemOp::TokenGrow(n))
                 .map_err(|e| self.located(e))?;
         }
+        self.lex.vstr_grow.clear();
         while self.lex.indent_depth() > self.indent_alloc {
             self.indent_alloc += 8;
             self.interner
@@ -1343,7 +1350,6 @@ pub fn parse(
         rule_alloc: 64,
         results: Vec::new(),
         result_alloc: 32,
-        vstr_alloc: 32,
         indent_alloc: 10,
         consts: Vec::new(),
         input_kind: kind,
