@@ -920,6 +920,22 @@ mod tests {
     }
 
     #[test]
+    fn a_long_string_literal_grows_the_token_buffer_then_makes_its_object_and_node() {
+        // Traced on unix32 for `s = '<56 x>'`: the 32-byte token buffer moves to 56 bytes at
+        // the 33rd byte, grows in place to 80 for the closing quote (added, then cut off),
+        // then the str object (header 16, data 57) and its node's first chunk (136) come.
+        let src = alloc::format!("s = '{}'\n", "x".repeat(56));
+        let got = compile_traffic(&src);
+        let expected = [
+            "A 512", "A 128", "R 56 1", "A 56", "F", "r", "R 80 1", "r", "A 16", "A 57", "A 136",
+            "R 36 0", "r",
+        ];
+        let at = got.iter().position(|o| o == "A 512").unwrap_or(got.len());
+        assert!(got.len() >= at + expected.len(), "{got:?}");
+        assert_eq!(&got[at..at + expected.len()], &expected[..]);
+    }
+
+    #[test]
     fn the_rule_stack_grows_by_16_entries_when_nesting_needs_it() {
         // 1.9.4's rule stack starts with 64 entries of 8 bytes and grows by m_renew to 80
         // entries (640 bytes) when nesting needs it: the instrumented unix32 build does so
