@@ -471,6 +471,38 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TObject, "__init__", R::MObjectInit),
 ];
 
+/// [`METHODS`] by type: `METHODS_BY_TYPE.1[t as usize]` is the range of `METHODS_BY_TYPE.0`
+/// that lists, in table order, the indices in [`METHODS`] of type `t`'s methods.
+#[allow(clippy::type_complexity)]
+static METHODS_BY_TYPE: ([u16; METHODS.len()], [(u16, u16); ALL.len()]) = {
+    let mut order = [0u16; METHODS.len()];
+    let mut ranges = [(0u16, 0u16); ALL.len()];
+    let mut n = 0;
+    let mut t = 0;
+    while t < ALL.len() {
+        let start = n;
+        let mut i = 0;
+        while i < METHODS.len() {
+            if METHODS[i].0 as usize == t {
+                order[n] = i as u16;
+                n += 1;
+            }
+            i += 1;
+        }
+        ranges[t] = (start as u16, n as u16);
+        t += 1;
+    }
+    (order, ranges)
+};
+
+/// The methods [`METHODS`] lists for type `t`, in table order.
+pub fn methods_of(t: R) -> impl Iterator<Item = &'static (R, &'static str, R)> {
+    let (start, end) = METHODS_BY_TYPE.1[t as usize];
+    METHODS_BY_TYPE.0[usize::from(start)..usize::from(end)]
+        .iter()
+        .map(|i| &METHODS[usize::from(*i)])
+}
+
 /// Name of a ROM function/method, for messages.
 pub fn rom_fun_name(r: R) -> &'static str {
     if let Some((n, _)) = BUILTINS.iter().find(|(_, x)| *x == r) {
@@ -524,4 +556,22 @@ pub mod layout {
     pub const EXC_WORDS: usize = 4;
     /// raw code: `kind|flags|n_pos_args, bytecode, const_table`.
     pub const RAW_CODE_WORDS: usize = 3;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn methods_by_type_list_each_types_methods_in_table_order() {
+        let mut seen = 0;
+        for &t in ALL {
+            let indexed: Vec<_> = methods_of(t).collect();
+            let scanned: Vec<_> = METHODS.iter().filter(|(ty, _, _)| *ty == t).collect();
+            assert_eq!(indexed, scanned, "{t:?}");
+            seen += indexed.len();
+        }
+        assert_eq!(seen, METHODS.len());
+    }
 }

@@ -41,10 +41,7 @@ pub mod it {
 fn rom_method(r: R, name: &[u8]) -> Option<Word> {
     let mut t = Some(r);
     while let Some(tt) = t {
-        if let Some((_, _, m)) = obj::METHODS
-            .iter()
-            .find(|(ty, nm, _)| *ty == tt && nm.as_bytes() == name)
-        {
+        if let Some((_, _, m)) = obj::methods_of(tt).find(|(_, nm, _)| nm.as_bytes() == name) {
             return Some(rom(*m));
         }
         t = obj::rom_type_info(tt).and_then(|i| i.1);
