@@ -553,22 +553,27 @@ impl Rt<'_> {
     pub fn iter_step(&mut self, o: Word, kind: i32, i: i32) -> PR<Option<(Word, i32)>> {
         let iu = i as usize;
         match kind {
-            it::SEQ => {
-                let items = self.seq_items(o);
-                Ok(items.get(iu).map(|w| (*w, i + 1)))
-            }
+            it::SEQ => Ok(self.seq_item(o, iu).map(|w| (w, i + 1))),
             it::STR => {
-                let b = self.str_bytes(o).unwrap_or_default();
-                if iu >= b.len() {
+                // only the one character is copied out of the string
+                let ch: Option<Vec<u8>> =
+                    crate::runtime::str_data(&self.st.qstrs, &self.st.heap, o).and_then(
+                        |(_, b)| {
+                            let start = b.get(iu..)?;
+                            let n = 1 + start
+                                .iter()
+                                .skip(1)
+                                .take_while(|c| (**c & 0xC0) == 0x80)
+                                .count();
+                            start.get(..n).map(|c| c.to_vec())
+                        },
+                    );
+                let Some(ch) = ch else {
                     return Ok(None);
-                }
-                let mut end = iu + 1;
-                while end < b.len() && (b[end] & 0xC0) == 0x80 {
-                    end += 1;
-                }
+                };
                 // str_it_iternext interns each character (mp_obj_new_str_via_qstr)
-                let q = self.intern(&b[iu..end])?;
-                Ok(Some((obj::qstr_obj(q), end as i32)))
+                let q = self.intern(&ch)?;
+                Ok(Some((obj::qstr_obj(q), (iu + ch.len()) as i32)))
             }
             it::BYTES => {
                 let b = if self.type_of(o) == rom(R::TBytearray) {

@@ -751,6 +751,22 @@ impl Rt<'_> {
         Ok(())
     }
 
+    /// Item `i` of a tuple or list (`None` past the end or for other objects): what
+    /// `seq_items(w).get(i)` gives, without copying the sequence.
+    pub fn seq_item(&self, w: Word, i: usize) -> Option<Word> {
+        if w == rom(R::EmptyTuple) {
+            return None;
+        }
+        let t = self.type_of(w);
+        if t == rom(R::TTuple) {
+            return (i < self.f(w, 1) as usize).then(|| self.f(w, 2 + i));
+        }
+        if t == rom(R::TList) {
+            return (i < self.f(w, 2) as usize).then(|| self.f(self.f(w, 3), i));
+        }
+        None
+    }
+
     /// The items of a tuple or list (or the bytes of str/bytes as ints are not included).
     pub fn seq_items(&self, w: Word) -> Vec<Word> {
         if w == rom(R::EmptyTuple) {
