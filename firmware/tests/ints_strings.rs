@@ -279,3 +279,16 @@ fn three_argument_pow() {
         ),
     ]);
 }
+
+#[test]
+fn iteration_over_strs_tuples_and_lists_yields_each_item_once() {
+    check(&[
+        // as the 1.9.4 unix binary prints it
+        ("[c for c in 'aé€x']", r"['a', '\xe9', '\u20ac', 'x']"),
+        ("[c for c in '']", "[]"),
+        ("[x for x in (1, 'b', None)]", "[1, 'b', None]"),
+        ("[x for x in ()]", "[]"),
+        ("[x * 2 for x in [3, 4]]", "[6, 8]"),
+        ("list(iter('ab'))", "['a', 'b']"),
+    ]);
+}
