@@ -6,9 +6,10 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::compile::{self, CompileError, Const, InputKind, Interner, MemOp, RawCode};
+use crate::compile::{self, CompileError, Const, FoldOp, InputKind, Interner, MemOp, RawCode};
 use crate::fs::FileKind;
 use crate::heap::{Heap, WORD_BYTES, Word};
+use crate::mpz::IntVal;
 use crate::obj::{self, NONE, NULL, R, layout, rom};
 use crate::runtime::{PR, Rt, q};
 
@@ -47,6 +48,12 @@ struct FrontMem {
     labels: Held,
     /// Per scope: its code block and const table (0 when empty), set in the code-size pass.
     code: Vec<(Word, Word)>,
+    /// The dict that gets `__file__` (the source's name, `file`) once the lexer exists.
+    file_dict: Option<(Word, u16)>,
+    /// The source's name.
+    file: u16,
+    /// The exception of a compile error, made before the compiler's clean-up as in 1.9.4.
+    exc: Option<Word>,
 }
 
 /// The front end's view of the runtime: the qstr table, and the heap its allocations of
@@ -169,6 +176,17 @@ impl Interning<'_, '_> {
         Ok(())
     }
 
+    /// The object of a folding operand: a small int, or its long int object (made now if the
+    /// parser has none).
+    fn int_word(&mut self, v: (&IntVal, u32)) -> Result<Word, CompileError> {
+        match v {
+            (_, h) if h != 0 => Ok(h),
+            (IntVal::Small(x), _) if compile::parse::fits_small(*x) => Ok(obj::small(*x as i32)),
+            (IntVal::Small(x), _) => self.make_const(&Const::BigInt(crate::mpz::from_ll(*x))),
+            (IntVal::Big(z), _) => self.make_const(&Const::BigInt(z.clone())),
+        }
+    }
+
     /// `mp_obj_new_str_copy` as the parser and compiler call it: the 4-word header first, then
     /// the `len + 1` data bytes.
     fn str_copy(&mut self, ty: R, data: &[u8]) -> PR<Word> {
@@ -241,6 +259,14 @@ impl Interner for Interning<'_, '_> {
                 }
                 self.mem.indent = h;
             }
+            MemOp::LexerReady => {
+                if let Some((d, fq)) = self.mem.file_dict.take() {
+                    let fileq = q!(self.rt, "__file__");
+                    if self.rt.dict_setq(d, fileq, obj::qstr_obj(fq)).is_err() {
+                        return Err(memory_error());
+                    }
+                }
+            }
             MemOp::ParseStart => {
                 self.mem.rule_stack = self.alloc(64 * 8)?;
                 self.mem.result_stack = self.alloc(32 * WORD_BYTES)?;
@@ -312,6 +338,43 @@ impl Interner for Interning<'_, '_> {
         }
         Ok(())
     }
+    fn compile_failed(&mut self, e: &CompileError) {
+        let ex = self.rt.compile_error(e, self.mem.file);
+        self.rt.hold(ex);
+        self.mem.exc = Some(ex);
+    }
+    fn fold_int(
+        &mut self,
+        op: FoldOp,
+        a: (&IntVal, u32),
+        b: Option<(&IntVal, u32)>,
+    ) -> Result<u32, CompileError> {
+        let wa = self.int_word(a)?;
+        let h = self.rt.hold(wa);
+        let r = match (op, b) {
+            (FoldOp::Binary(op), Some(b)) => match self.int_word(b) {
+                Ok(wb) => self.rt.int_binary(op, wa, wb).map_err(|_| memory_error()),
+                Err(e) => Err(e),
+            },
+            (FoldOp::Negate, _) => self
+                .rt
+                .unary_op(crate::compile::opcodes::unary::NEGATIVE, wa)
+                .map_err(|_| memory_error()),
+            (FoldOp::Invert, _) => self
+                .rt
+                .unary_op(crate::compile::opcodes::unary::INVERT, wa)
+                .map_err(|_| memory_error()),
+            _ => Ok(obj::small(0)),
+        };
+        self.rt.release(h);
+        let w = r?;
+        if obj::is_small(w) {
+            return Ok(0);
+        }
+        // the result lives (at least) as long as the parse tree refers to it
+        self.rt.hold(w);
+        Ok(w)
+    }
     fn make_const(&mut self, c: &Const) -> Result<u32, CompileError> {
         let w = match c {
             Const::Str(s) => self.str_copy(R::TStr, s.as_bytes()),
@@ -380,27 +443,28 @@ impl Rt<'_> {
                 rt: self,
                 mem: &mut mem,
             };
-            (|| -> Result<Option<RawCode>, CompileError> {
+            (|| -> Result<RawCode, CompileError> {
                 i.mem.reader = i.alloc(if from_file { 36 } else { 16 })?;
                 i.intern(file_name)?;
                 i.mem.lexer = i.alloc(84)?;
                 i.mem.indent = i.alloc(10 * 2)?;
                 i.mem.vstr = i.alloc(32)?;
+                i.mem.file = i.intern(file_name)?;
                 if let Some(d) = file_dict {
-                    let fq = i.intern(file_name)?;
-                    let fileq = q!(i.rt, "__file__");
-                    if i.rt.dict_setq(d, fileq, obj::qstr_obj(fq)).is_err() {
-                        return Ok(None);
-                    }
+                    i.mem.file_dict = Some((d, i.mem.file));
                 }
-                compile::compile(source, file_name, kind, &mut i).map(Some)
+                compile::compile(source, file_name, kind, &mut i)
             })()
         };
         let file = self.intern(file_name.as_bytes())?;
         let rc = match rc {
-            Ok(Some(rc)) => rc,
-            Ok(None) => return Err(rom(R::MemoryErrorObj)),
-            Err(e) => return Err(self.compile_error(&e, file)),
+            Ok(rc) => rc,
+            Err(e) => {
+                return Err(match mem.exc {
+                    Some(ex) if e.kind != "MemoryError" => ex,
+                    _ => self.compile_error(&e, file),
+                });
+            }
         };
         self.st.heap.trace_mark(2);
         let code = self.load_raw_code(&rc, &mem)?;

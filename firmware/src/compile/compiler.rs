@@ -3352,6 +3352,7 @@ pub fn compile_tree(
         // A failed allocation unwinds at once in 1.9.4 (nlr_raise from m_malloc); any other
         // compile error frees the emitter, the tree and the scopes first.
         if e.kind != "MemoryError" {
+            c.interner.compile_failed(&e);
             c.interner.mem(MemOp::CompileEnd)?;
         }
         return Err(e);

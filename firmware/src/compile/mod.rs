@@ -41,6 +41,9 @@ pub enum MemOp {
     TokenGrow(usize),
     /// The lexer's indent stack (10 entries of 2 bytes at first) grows to this many entries.
     IndentGrow(usize),
+    /// `mp_lexer_new` has returned (it read the first token); its caller may now use the heap
+    /// (the unix main and `do_load` store `__file__` here).
+    LexerReady,
     /// `mp_parse` starts: the rule stack (64 entries of 8 bytes), then the result stack
     /// (32 entries of 4 bytes).
     ParseStart,
@@ -82,6 +85,17 @@ pub enum MemOp {
     CompileEnd,
 }
 
+/// A constant-folding operation of 1.9.4's parser on ints (`mp_binary_op`/`mp_unary_op`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FoldOp {
+    /// A binary operation.
+    Binary(crate::mpz::Op),
+    /// Unary `-`.
+    Negate,
+    /// Unary `~`.
+    Invert,
+}
+
 /// Where strings become qstrs. The front end calls [`Interner::intern`] at exactly the points
 /// where MicroPython 1.9.4 interns, in the same order.
 pub trait Interner {
@@ -109,6 +123,26 @@ pub trait Interner {
     fn make_const(&mut self, c: &Const) -> Result<u32, CompileError> {
         let _ = c;
         Ok(0)
+    }
+    /// Performs folding step `op` on the heap as 1.9.4's parser does (`mp_binary_op` makes a
+    /// long int operand or result object, with its digits, exactly when the operation needs
+    /// one). Operands are given by value and by the handle of their object (0 for a small
+    /// int); returns the result's handle (0: a small int, or nothing was made — the default).
+    /// The parser has already computed the value and checked the operation is valid.
+    fn fold_int(
+        &mut self,
+        op: FoldOp,
+        a: (&crate::mpz::IntVal, u32),
+        b: Option<(&crate::mpz::IntVal, u32)>,
+    ) -> Result<u32, CompileError> {
+        let _ = (op, a, b);
+        Ok(0)
+    }
+    /// The compiler (not the parser) failed with `e`: 1.9.4 makes the exception object, with
+    /// its traceback entry, before it frees the emitter, the tree and the scopes; a runtime
+    /// that models the heap makes it now. The default does nothing.
+    fn compile_failed(&mut self, e: &CompileError) {
+        let _ = e;
     }
     /// Interns a str or bytes literal's content (<= 10 bytes). The default handles UTF-8 content
     /// and reports other content as not implemented; a byte-clean qstr table should override it.

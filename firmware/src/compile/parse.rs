@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use core::cell::Cell;
 
 use super::lexer::{Lexer, Tok};
-use super::{CompileError, Const, InputKind, Interner, MemOp};
+use super::{CompileError, Const, FoldOp, InputKind, Interner, MemOp};
 use crate::mpz::{IntVal, Op as IntOp};
 
 /// Deepest rule nesting accepted; deeper input is reported instead of exhausting the stack.
@@ -485,38 +485,67 @@ impl Parser<'_, '_> {
         false
     }
 
+    /// One step of a folded chain: the value, and the heap objects `mp_binary_op` makes for
+    /// it at parse time (see [`Interner::fold_int`]); returns the value and its object's
+    /// handle (0 when small). Objects of all but the last step become garbage, as in 1.9.4.
+    fn fold_step(
+        &mut self,
+        op: IntOp,
+        a: (&IntVal, u32),
+        b: (&IntVal, u32),
+    ) -> Result<(IntVal, u32), CompileError> {
+        let v = self.fold_op(op, a.0, b.0)?;
+        let h = self
+            .interner
+            .fold_int(FoldOp::Binary(op), a, Some(b))
+            .map_err(|e| self.located(e))?;
+        Ok((v, h))
+    }
+
+    /// The handle of the object of an int node (0 for a small int).
+    fn int_obj(&self, k: usize) -> u32 {
+        match &self.results[k] {
+            Node::Struct(p) => p.obj,
+            _ => 0,
+        }
+    }
+
     fn fold_constants(&mut self, rule: R, num_args: usize) -> Result<bool, CompileError> {
         let base = self.results.len() - num_args;
-        let args = &self.results[base..];
         let arg0: IntVal;
+        // the handle of arg0's object when the last step made one
+        let mut made = 0;
         match rule {
             R::expr | R::xor_expr | R::and_expr => {
-                let Some(mut acc) = args[0].get_int() else {
+                let Some(mut acc) = self.results[base].get_int() else {
                     return Ok(false);
                 };
+                made = self.int_obj(base);
                 let op = match rule {
                     R::expr => IntOp::Or,
                     R::xor_expr => IntOp::Xor,
                     _ => IntOp::And,
                 };
-                for a in &args[1..] {
-                    let Some(v) = a.get_int() else {
+                for k in base + 1..self.results.len() {
+                    let Some(v) = self.results[k].get_int() else {
                         return Ok(false);
                     };
-                    acc = self.fold_op(op, &acc, &v)?;
+                    let vh = self.int_obj(k);
+                    (acc, made) = self.fold_step(op, (&acc, made), (&v, vh))?;
                 }
                 arg0 = acc;
             }
             R::shift_expr | R::arith_expr | R::term => {
-                let Some(mut acc) = args[0].get_int() else {
+                let Some(mut acc) = self.results[base].get_int() else {
                     return Ok(false);
                 };
+                made = self.int_obj(base);
                 let mut i = 1;
-                while i + 1 < args.len() {
-                    let Some(v) = args[i + 1].get_int() else {
+                while i + 1 < num_args {
+                    let Some(v) = self.results[base + i + 1].get_int() else {
                         return Ok(false);
                     };
-                    let Node::Tok(tok) = args[i] else {
+                    let Node::Tok(tok) = self.results[base + i] else {
                         return Ok(false);
                     };
                     let sign = match &v {
@@ -553,22 +582,39 @@ impl Parser<'_, '_> {
                         }
                         _ => return Ok(false),
                     };
-                    acc = self.fold_op(op, &acc, &v)?;
+                    let vh = self.int_obj(base + i + 1);
+                    (acc, made) = self.fold_step(op, (&acc, made), (&v, vh))?;
                     i += 2;
                 }
                 arg0 = acc;
             }
             R::factor_2 => {
-                let Some(v) = args[1].get_int() else {
+                let Some(v) = self.results[base + 1].get_int() else {
                     return Ok(false);
                 };
-                let Node::Tok(tok) = args[0] else {
+                let Node::Tok(tok) = self.results[base] else {
                     return Ok(false);
                 };
-                arg0 = match tok {
-                    Tok::OpPlus => v,
-                    Tok::OpMinus => crate::mpz::fold_unary(&v, false),
-                    _ => crate::mpz::fold_unary(&v, true),
+                let vh = self.int_obj(base + 1);
+                let op = match tok {
+                    Tok::OpPlus => None,
+                    Tok::OpMinus => Some(FoldOp::Negate),
+                    _ => Some(FoldOp::Invert),
+                };
+                arg0 = match op {
+                    // `+` gives its operand back (the same object)
+                    None => {
+                        made = vh;
+                        v
+                    }
+                    Some(op) => {
+                        let r = crate::mpz::fold_unary(&v, op == FoldOp::Invert);
+                        made = self
+                            .interner
+                            .fold_int(op, (&v, vh), None)
+                            .map_err(|e| self.located(e))?;
+                        r
+                    }
                 };
             }
             R::expr_stmt => {
@@ -576,17 +622,19 @@ impl Parser<'_, '_> {
             }
             R::atom_expr_normal => {
                 // MICROPY_COMP_MODULE_CONST: errno.X and uctypes.X become ints at parse time
-                let (Node::Id(base), Some(tr)) = (&args[0], args[1].as_kind(R::trailer_period))
-                else {
+                let (Node::Id(q_base), Some(tr)) = (
+                    &self.results[base],
+                    self.results[base + 1].as_kind(R::trailer_period),
+                ) else {
                     return Ok(false);
                 };
                 let Node::Id(attr) = tr.nodes[0] else {
                     return Ok(false);
                 };
-                let (base, attr) = (self.interner.resolve(*base), self.interner.resolve(attr));
+                let (mname, attr) = (self.interner.resolve(*q_base), self.interner.resolve(attr));
                 match MODULE_CONSTS
                     .iter()
-                    .find(|(m, a, _)| *m == base && *a == attr)
+                    .find(|(m, a, _)| *m == mname && *a == attr)
                 {
                     Some((_, _, v)) => arg0 = IntVal::Small(*v),
                     None => return Ok(false),
@@ -598,7 +646,11 @@ impl Parser<'_, '_> {
         let node = match int_const(arg0) {
             Ok(v) => Node::Int(v),
             Err(c) => {
-                let obj = self.interner.make_const(&c).map_err(|e| self.located(e))?;
+                let obj = if made != 0 {
+                    made
+                } else {
+                    self.interner.make_const(&c).map_err(|e| self.located(e))?
+                };
                 self.results.truncate(base);
                 self.const_node_with(c, 0, obj)?
             }
@@ -1357,6 +1409,7 @@ pub fn parse(
     };
     // mp_lexer_new reads the first token; mp_parse then makes its two stacks
     p.lexer_mem()?;
+    p.interner.mem(MemOp::LexerReady)?;
     p.interner.mem(MemOp::ParseStart)?;
     p.check_lexer()?;
     let root = p.run()?;
