@@ -999,6 +999,47 @@ mod tests {
         assert_eq!(&got[at..at + expected.len()], &expected[..]);
     }
 
+    fn ops(list: &str) -> Vec<&str> {
+        list.split(';').filter(|o| !o.is_empty()).collect()
+    }
+
+    #[test]
+    fn folding_a_shift_makes_the_promoted_operand_then_the_result() {
+        // Traced on unix32 for `x = 1 << 40`: mp_binary_op turns 1 into a long int (object
+        // 16, digits 8), then makes the result (16, 8), before the node's chunk.
+        let got = compile_traffic("x = 1 << 40\n");
+        let expected = ops(
+            "A 36;A 84;A 20;A 32;A 16;F;A 512;A 128;A 16;A 8;A 16;A 8;A 136;R 36 0;r;F;F;F;F;F;F;\
+             A 48;A 16;A 32;A 64;A 21;A 4;F;F;F;F",
+        );
+        assert_eq!(&got[..expected.len().min(got.len())], &expected[..]);
+    }
+
+    #[test]
+    fn a_leading_doc_string_grows_the_token_buffer_before_file_is_stored() {
+        // Traced on unix32: mp_lexer_new reads the first token (the doc string) and grows
+        // its buffer in place to 56 bytes before main stores `__file__` (16, old 8 freed);
+        // the doc string's object (16 + 42) is made and then dropped by the parser.
+        let got = compile_traffic("\"\"\"a doc string longer than thirty-two bytes\"\"\"\nx = 1\n");
+        let expected = ops(
+            "A 36;A 84;A 20;A 32;R 56 1;r;A 16;F;A 512;A 128;A 16;A 42;A 136;R 60 0;r;F;F;F;F;F;F;\
+             A 48;A 16;A 32;A 64;A 21;F;F;F;F",
+        );
+        assert_eq!(&got[..expected.len().min(got.len())], &expected[..]);
+    }
+
+    #[test]
+    fn a_compile_error_makes_its_exception_before_the_clean_up() {
+        // Traced on unix32 for a repeated parameter name: the SyntaxError (16 + 25) and its
+        // traceback (16, 12, 12) come before the emitter, the chunk and both scopes are freed.
+        let got = compile_traffic("def f(a, a):\n    pass\n");
+        let expected = ops(
+            "A 36;A 84;A 20;A 32;A 16;F;A 512;A 128;A 136;R 60 0;r;F;F;F;F;F;F;\
+             A 48;A 16;A 32;A 64;A 48;A 16;A 32;A 16;A 25;A 16;A 12;A 12;F;F;F;F;F;F",
+        );
+        assert_eq!(&got[..expected.len().min(got.len())], &expected[..]);
+    }
+
     #[test]
     fn the_rule_stack_grows_by_16_entries_when_nesting_needs_it() {
         // 1.9.4's rule stack starts with 64 entries of 8 bytes and grows by m_renew to 80
