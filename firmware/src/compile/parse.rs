@@ -746,7 +746,35 @@ impl Parser<'_, '_> {
             && LOOKAHEAD.first[k] & tok_bit(self.lex.tok_kind) == 0
     }
 
+    /// Pushes a rule-stack entry; the depth limit and the growth of 1.9.4's rule stack are
+    /// handled out of line, as they are rare.
+    #[inline(always)]
     fn push_rule(&mut self, line: u32, rule: R, arg_i: usize) -> Result<(), CompileError> {
+        let n = self.rule_stack.len();
+        if n >= MAX_RULE_DEPTH || n >= self.rule_alloc {
+            return self.push_rule_slow(line, rule, arg_i);
+        }
+        self.rule_stack.push((rule, arg_i, line));
+        Ok(())
+    }
+
+    /// Starts rule `r` at the current token: what pushing it with [`Parser::push_rule`] and
+    /// popping it straight away does, checks and stack growth included.
+    #[inline(always)]
+    fn enter(&mut self, r: R) -> Result<(R, usize, u32), CompileError> {
+        let n = self.rule_stack.len();
+        if n >= MAX_RULE_DEPTH {
+            return Err(self.error("RuntimeError", "maximum recursion depth exceeded"));
+        }
+        if n >= self.rule_alloc {
+            self.rule_room(n + 1)?;
+        }
+        Ok((r, 0, self.lex.tok_line))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_rule_slow(&mut self, line: u32, rule: R, arg_i: usize) -> Result<(), CompileError> {
         if self.rule_stack.len() >= MAX_RULE_DEPTH {
             return Err(self.error("RuntimeError", "maximum recursion depth exceeded"));
         }
@@ -766,7 +794,17 @@ impl Parser<'_, '_> {
         let line = self.lex.tok_line;
         self.push_rule(line, top, 0)?;
         let mut backtrack = false;
-        'next_rule: while let Some((rule, mut i, rule_src_line)) = self.rule_stack.pop() {
+        // The child a rule has just entered: processed next without a trip through the
+        // stack, which it would leave again at once (the stack depth seen is the same).
+        let mut entered: Option<(R, usize, u32)> = None;
+        'next_rule: loop {
+            let (rule, mut i, rule_src_line) = match entered.take() {
+                Some(frame) => frame,
+                None => match self.rule_stack.pop() {
+                    Some(frame) => frame,
+                    None => break,
+                },
+            };
             let (act, args) = RULE_DEFS[rule as usize];
             match act {
                 Act::Or(n) => {
@@ -793,8 +831,7 @@ impl Parser<'_, '_> {
                                 if i + 1 < n {
                                     self.push_rule(rule_src_line, rule, i + 1)?;
                                 }
-                                let l = self.lex.tok_line;
-                                self.push_rule(l, r, 0)?;
+                                entered = Some(self.enter(r)?);
                                 continue 'next_rule;
                             }
                         }
@@ -847,8 +884,7 @@ impl Parser<'_, '_> {
                             }
                             Arg::Rule(r) | Arg::Opt(r) => {
                                 self.push_rule(rule_src_line, rule, i + 1)?;
-                                let l = self.lex.tok_line;
-                                self.push_rule(l, r, 0)?;
+                                entered = Some(self.enter(r)?);
                                 continue 'next_rule;
                             }
                         }
@@ -939,8 +975,7 @@ impl Parser<'_, '_> {
                                 }
                                 Arg::Rule(r) | Arg::Opt(r) => {
                                     self.push_rule(rule_src_line, rule, i + 1)?;
-                                    let l = self.lex.tok_line;
-                                    self.push_rule(l, r, 0)?;
+                                    entered = Some(self.enter(r)?);
                                     continue 'next_rule;
                                 }
                             }
@@ -1398,7 +1433,7 @@ pub fn parse(
         lex,
         interner,
         file,
-        rule_stack: Vec::new(),
+        rule_stack: Vec::with_capacity(MAX_RULE_DEPTH.min(256)),
         rule_alloc: 64,
         results: Vec::new(),
         result_alloc: 32,
