@@ -35,16 +35,17 @@ trap 'rm -rf "$work"' EXIT
 "$CARGO_TARGET_DIR/release/examples/dump_drivers" "$work/d" "${paths[@]}"
 count=$(wc -l <"$work/d/manifest.tsv")
 
-# floor.sh DIR K I: runs every K-th scenario starting at the I-th (0-based), one bare
-# micropython process each; prints how many exited with a non-zero code.
+# floor.sh DIR K I [SCRIPT]: runs every K-th scenario starting at the I-th (0-based), one
+# bare micropython process each, on its driver (or on SCRIPT); prints how many exited with a
+# non-zero code.
 cat >"$work/floor.sh" <<'EOF'
-d=$1 k=$2 i=$3
+d=$1 k=$2 i=$3 script=${4:-../driver.py}
 mapfile -t launcher <"$d/launcher"
 bad=0 line=0
 while IFS=$'\t' read -r n heap _; do
     if [ $((line % k)) -eq "$i" ]; then
         cd "$d/$n/tree"
-        "${launcher[@]}" -X "heapsize=$heap" ../driver.py </dev/null >/dev/null 2>&1 || bad=$((bad + 1))
+        "${launcher[@]}" -X "heapsize=$heap" "$script" </dev/null >/dev/null 2>&1 || bad=$((bad + 1))
     fi
     line=$((line + 1))
 done <"$d/manifest.tsv"
@@ -59,15 +60,20 @@ EOF
 bad=$(env -i bash "$work/floor.sh" "$work/d" 1 0)
 echo "bench-floor: $count scenarios; $bad of them exited with a non-zero code in the floor loop"
 
+# The start-up floor: the same processes on an empty script, so the floor minus this is
+# what 1.9.4 itself spends running the scenarios (what an in-process target competes with).
+: >"$work/empty.py"
+
 # Commands run interleaved (one of each per round), so a change in the machine's load
 # shifts all of them alike; bash's `time` gives wall and CPU (user + system) seconds.
-names=(floor-1 mpdiff-jobs-1 floor-2 mpdiff-jobs-2 mpdiff-default)
+names=(floor-1 mpdiff-jobs-1 floor-2 mpdiff-jobs-2 mpdiff-default startup-1)
 cmds=(
     "env -i bash $work/floor.sh $work/d 1 0"
-    "$mpdiff run -t unix32 --jobs 1 ${args[*]}"
+    "$mpdiff run -t unix32 --jobs 1 ${paths[*]}"
     "env -i bash $work/pfloor.sh $work/d"
-    "$mpdiff run -t unix32 --jobs 2 ${args[*]}"
-    "$mpdiff run -t unix32 ${args[*]}"
+    "$mpdiff run -t unix32 --jobs 2 ${paths[*]}"
+    "$mpdiff run -t unix32 ${paths[*]}"
+    "env -i bash $work/floor.sh $work/d 1 0 $work/empty.py"
 )
 echo "bench-floor: load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 TIMEFORMAT='%R %U %S'
@@ -100,3 +106,8 @@ report() {
 echo "median of $runs interleaved runs, $count scenarios on unix32"
 report 1 "wall time"
 report 4 "CPU time (user + system, all processes)"
+s1=$(median startup-1 1) f1=$(median floor-1 1)
+awk -v s="$s1" -v f="$f1" -v n="$count" 'BEGIN {
+    printf "start-up floor (one loop, empty script)  %7.3f s\n", s
+    printf "1.9.4 running the scenarios (floor - start-up)  %7.3f s, %.2f ms a scenario\n", f - s, (f - s) * 1000 / n
+}'
