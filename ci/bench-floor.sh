@@ -13,7 +13,9 @@
 # every process it started, which moves less with the machine's load), and the harness
 # overhead: `mpdiff --jobs 1` over the one-loop floor, `mpdiff --jobs 2` and the default
 # (one job per CPU) over the floor run as two shell loops at once (scenarios dealt
-# round-robin).
+# round-robin). Last, the start-up floor (the same processes on an empty script) and the
+# floor minus it: the CPU-free estimate of what 1.9.4 itself spends running the scenarios,
+# which is what the in-process `rust` target is up against once process start-up is gone.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
