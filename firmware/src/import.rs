@@ -405,12 +405,13 @@ impl Rt<'_> {
     /// function (`mp_compile`), made with the current globals.
     pub fn compile_to_fun(&mut self, source: &str, file: u16, kind: InputKind) -> PR<Word> {
         let name = self.qstr_string(file);
-        self.compile_named(source, &name, kind, None)
+        // exec(), eval() and compile() read from a str (mp_lexer_new_from_str_len)
+        self.compile_named(source, &name, kind, None, false)
     }
 
     /// [`Rt::compile_to_fun`] for a source named `file_name`, doing on the heap what 1.9.4's
     /// lexer, parser and compiler do there, in their order: the reader (a 36-byte POSIX file
-    /// reader for a `.py` file, else 16 bytes over a str), the file name's qstr, the lexer
+    /// reader if `from_file`, else 16 bytes over a str), the file name's qstr, the lexer
     /// (84 B), its indent stack (20 B) and token buffer (32 B); then `__file__` is stored in
     /// `file_dict` if given (as the unix main and `do_load` do once the lexer exists); then
     /// the parser's and compiler's own traffic (see [`MemOp`]). The raw codes, code blocks,
@@ -421,9 +422,10 @@ impl Rt<'_> {
         file_name: &str,
         kind: InputKind,
         file_dict: Option<Word>,
+        from_file: bool,
     ) -> PR<Word> {
         let depth = self.st.heap.root_depth();
-        let r = self.compile_named_held(source, file_name, kind, file_dict);
+        let r = self.compile_named_held(source, file_name, kind, file_dict, from_file);
         self.release(depth);
         r
     }
@@ -434,9 +436,9 @@ impl Rt<'_> {
         file_name: &str,
         kind: InputKind,
         file_dict: Option<Word>,
+        from_file: bool,
     ) -> PR<Word> {
         let mut mem = FrontMem::default();
-        let from_file = file_name.ends_with(".py");
         self.st.heap.trace_mark(1);
         let rc = {
             let mut i = Interning {
@@ -615,7 +617,9 @@ impl Rt<'_> {
         self.set_locals(locals);
         self.st.depth += crate::runtime::EXEC_COST;
         let r = (|| {
-            let f = self.compile_named(source, file_name, kind, file_dict)?;
+            // a module or a script is read from its file; anything else from a str
+            let from_file = file_name.ends_with(".py");
+            let f = self.compile_named(source, file_name, kind, file_dict, from_file)?;
             let base = self.vlen();
             self.vpush(f);
             let r = self.call_n(f, &[]);
