@@ -23,6 +23,10 @@ use mpdiff::targets::rust::RustTarget;
 use mpdiff::targets::unix::UnixTarget;
 use mpdiff::targets::{Execution, RunOptions, Target};
 
+/// The allocator the `mpdiff` command uses, so the bench times what the command does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let mut paths: Vec<PathBuf> = std::env::args()
         .skip(1)
