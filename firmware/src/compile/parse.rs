@@ -8,6 +8,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::Cell;
 
+use once_cell::race::OnceBox;
+
 use super::lexer::{Lexer, Tok};
 use super::{CompileError, Const, FoldOp, InputKind, Interner, MemOp};
 use crate::mpz::{IntVal, Op as IntOp};
@@ -772,6 +774,30 @@ impl Parser<'_, '_> {
         Ok((r, 0, self.lex.tok_line))
     }
 
+    /// Starts rule `r` at the current token like [`Parser::enter`], then follows the
+    /// [`Descent`] the grammar fixes for that rule and token: the continuation entries the
+    /// rules on the way push, the stack growth they cause, and the rule where the walk stops
+    /// being fixed, which is returned to be processed next. Near the depth limit, where the
+    /// lookahead shortcut is off, it only enters `r`.
+    #[inline]
+    fn descend(&mut self, r: R) -> Result<(R, usize, u32), CompileError> {
+        let plan = descent(r, self.lex.tok_kind);
+        let n = self.rule_stack.len();
+        if plan.frames.is_empty() || n + plan.frames.len() + FAIL_DEPTH + 1 >= MAX_RULE_DEPTH {
+            return self.enter(r);
+        }
+        if n + plan.peak > self.rule_alloc {
+            self.rule_room(n + plan.peak)?;
+        }
+        let line = self.lex.tok_line;
+        self.rule_stack.extend(
+            plan.frames
+                .iter()
+                .map(|&(rule, i)| (rule, usize::from(i), line)),
+        );
+        Ok((plan.last, 0, line))
+    }
+
     #[cold]
     #[inline(never)]
     fn push_rule_slow(&mut self, line: u32, rule: R, arg_i: usize) -> Result<(), CompileError> {
@@ -831,7 +857,7 @@ impl Parser<'_, '_> {
                                 if i + 1 < n {
                                     self.push_rule(rule_src_line, rule, i + 1)?;
                                 }
-                                entered = Some(self.enter(r)?);
+                                entered = Some(self.descend(r)?);
                                 continue 'next_rule;
                             }
                         }
@@ -884,7 +910,7 @@ impl Parser<'_, '_> {
                             }
                             Arg::Rule(r) | Arg::Opt(r) => {
                                 self.push_rule(rule_src_line, rule, i + 1)?;
-                                entered = Some(self.enter(r)?);
+                                entered = Some(self.descend(r)?);
                                 continue 'next_rule;
                             }
                         }
@@ -975,7 +1001,7 @@ impl Parser<'_, '_> {
                                 }
                                 Arg::Rule(r) | Arg::Opt(r) => {
                                     self.push_rule(rule_src_line, rule, i + 1)?;
-                                    entered = Some(self.enter(r)?);
+                                    entered = Some(self.descend(r)?);
                                     continue 'next_rule;
                                 }
                             }
@@ -1346,6 +1372,100 @@ const fn compute_lookahead() -> Lookahead {
 }
 
 static LOOKAHEAD: Lookahead = compute_lookahead();
+
+/// What the parser's loop does, token fixed, from entering a rule until it reaches a rule
+/// whose first step consumes the token, pushes a result or fails: each rule on the way only
+/// skips alternatives the token cannot start (growing the stack as trying them would, see
+/// [`FAIL_PEAK`]), pushes its continuation and enters a child. [`Parser::descend`] replays it
+/// in one step.
+#[derive(Debug)]
+struct Descent {
+    /// Continuation entries pushed on the way, bottom first.
+    frames: Vec<(R, u8)>,
+    /// The rule reached, entered but not yet processed.
+    last: R,
+    /// The deepest the rule stack gets on the way, above where it started.
+    peak: usize,
+}
+
+/// Token kinds the lexer has (the lookahead sets are `u128` bit sets of them).
+const N_TOKS: usize = 128;
+
+/// Descents, computed on first use: one per rule and token kind.
+static DESCENTS: [OnceBox<Descent>; N_RULES * N_TOKS] =
+    [const { OnceBox::new() }; N_RULES * N_TOKS];
+
+/// The [`Descent`] from rule `r` on token `t`.
+fn descent(r: R, t: Tok) -> &'static Descent {
+    DESCENTS[r as usize * N_TOKS + (t as usize % N_TOKS)]
+        .get_or_init(|| Box::new(plan_descent(r, t)))
+}
+
+/// Walks the grammar as [`Parser::run`] does on entering `r` with token `t` and nothing
+/// backtracking, far from the depth limit.
+fn plan_descent(r: R, t: Tok) -> Descent {
+    let cannot_start =
+        |c: R| LOOKAHEAD.strict[c as usize] && LOOKAHEAD.first[c as usize] & tok_bit(t) == 0;
+    let mut plan = Descent {
+        frames: Vec::new(),
+        last: r,
+        peak: 1,
+    };
+    let mut rule = r;
+    loop {
+        let depth = plan.frames.len();
+        let (act, args) = RULE_DEFS[rule as usize];
+        let next = match act {
+            Act::Or(n) => {
+                let mut chosen = None;
+                for (i, arg) in args.iter().enumerate().take(n) {
+                    match *arg {
+                        // the token is taken here: the loop does that
+                        Arg::Tok(tt) if tt == t => break,
+                        Arg::Tok(_) => continue,
+                        Arg::Rule(c) | Arg::Opt(c) => {
+                            if cannot_start(c) {
+                                let cont = usize::from(i + 1 < n);
+                                plan.peak =
+                                    plan.peak.max(depth + cont + FAIL_PEAK[c as usize].max(1));
+                                continue;
+                            }
+                            chosen = Some((i, c));
+                            break;
+                        }
+                    }
+                }
+                match chosen {
+                    Some((i, c)) => {
+                        if i + 1 < n {
+                            plan.frames.push((rule, (i + 1) as u8));
+                        }
+                        Some(c)
+                    }
+                    None => None,
+                }
+            }
+            Act::And(n, _, _) | Act::List(n) => match args.first() {
+                Some(Arg::Rule(c)) | Some(Arg::Opt(c)) if n > 0 && !cannot_start(*c) => {
+                    plan.frames.push((rule, 1));
+                    Some(*c)
+                }
+                _ => None,
+            },
+        };
+        match next {
+            Some(c) => {
+                rule = c;
+                plan.peak = plan.peak.max(plan.frames.len() + 1);
+            }
+            None => {
+                // `rule` does something the token decides: the parser's loop takes over
+                plan.last = rule;
+                return plan;
+            }
+        }
+    }
+}
 
 /// [`rule_def`] of every rule, indexed by rule number: one load per rule the parser enters
 /// instead of a walk through the `match`.
