@@ -1190,30 +1190,10 @@ impl Rt<'_> {
             R::TBytes => self.make_bytes(a),
             R::TBytearray => self.make_bytearray(a),
             R::TList => {
-                let l = self.new_list(&[])?;
                 if a.n == 0 {
-                    return Ok(l);
+                    return self.new_list(&[]);
                 }
-                let base = self.vlen();
-                self.vpush(l);
-                let r = (|| {
-                    let src = p(0);
-                    let (obj_, k, mut i) = self.iter_start(src)?;
-                    self.vpush(obj_);
-                    loop {
-                        self.poll()?;
-                        match self.iter_step(obj_, k, i)? {
-                            Some((w, ni)) => {
-                                self.list_append(l, w)?;
-                                i = ni;
-                            }
-                            None => break,
-                        }
-                    }
-                    Ok(l)
-                })();
-                self.vtrunc(base);
-                r
+                self.list_from_iter(p(0))
             }
             R::TTuple => {
                 if a.n == 0 {
@@ -1222,8 +1202,7 @@ impl Rt<'_> {
                 if self.type_of(p(0)) == rom(R::TTuple) {
                     return Ok(p(0));
                 }
-                let items = self.collect_iter(p(0))?;
-                self.new_tuple(&items)
+                self.tuple_from_iter(p(0))
             }
             R::TDict => {
                 let d = self.new_dict(0)?;
@@ -1231,21 +1210,7 @@ impl Rt<'_> {
                 self.vpush(d);
                 let r = (|| {
                     if a.n >= 1 {
-                        if self.is_dict(p(0)) {
-                            for (k, v) in self.dict_items(p(0)) {
-                                self.dict_set(d, k, v)?;
-                            }
-                        } else {
-                            for kv in self.collect_iter(p(0))? {
-                                let pair = self.collect_iter(kv)?;
-                                if pair.len() != 2 {
-                                    return Err(
-                                        self.value_error("dict update sequence has wrong length")
-                                    );
-                                }
-                                self.dict_set(d, pair[0], pair[1])?;
-                            }
-                        }
+                        self.dict_update_from(d, p(0))?;
                     }
                     for k in 0..a.n_kw() {
                         self.dict_set(d, a.w[a.n + 2 * k], a.w[a.n + 2 * k + 1])?;
@@ -1256,26 +1221,20 @@ impl Rt<'_> {
                 r
             }
             R::TSet | R::TFrozenset => {
-                // set_make_new: an empty set, then each item stored in turn
-                let items = if a.n == 0 {
-                    vec![]
-                } else {
-                    self.collect_iter(p(0))?
-                };
-                let base = self.vlen();
-                for w in &items {
-                    self.vpush(*w);
-                }
-                let s = self.new_set(&[]);
-                let r = s.and_then(|s| {
+                // set_make_new: an empty set, then each item from a heap iterator stored in
+                // turn, then the type set
+                let s = self.new_set(&[])?;
+                if a.n == 0 {
                     self.wf(s, 0, rom(r));
-                    let h = self.hold(s);
-                    let r = items.iter().try_for_each(|w| self.set_add(s, *w));
-                    self.release(h);
-                    r.map(|()| s)
-                });
+                    return Ok(s);
+                }
+                let base = self.vlen();
+                self.vpush(s);
+                let res = self.iter_each(p(0), true, |rt, w| rt.set_add(s, w).map(|()| true));
                 self.vtrunc(base);
-                r
+                res?;
+                self.wf(s, 0, rom(r));
+                Ok(s)
             }
             R::TMap => {
                 // mp_obj_map_t: base, n_iters, fun, iterators
@@ -1484,22 +1443,21 @@ impl Rt<'_> {
                 } else {
                     NONE
                 };
-                let n = self.len_of(src).unwrap_or(0);
-                let keys = self.collect_iter(src)?;
+                // dict_fromkeys: the heap iterator first, then the dict sized by len()
                 let base = self.vlen();
-                for k in &keys {
-                    self.vpush(*k);
-                }
-                let d = self.new_dict(n);
-                let r = d.and_then(|d| {
-                    let h = self.hold(d);
-                    let r = keys.iter().try_for_each(|k| {
-                        self.hash(*k)?;
-                        self.dict_set(d, *k, value)
-                    });
-                    self.release(h);
-                    r.map(|()| d)
-                });
+                self.vpush(src);
+                let r = (|| {
+                    let b = self.heap_iter_buf(src)?;
+                    self.vpush(b);
+                    let n = self.len_of(src).unwrap_or(0);
+                    let d = self.new_dict(n)?;
+                    self.vpush(d);
+                    self.iter_each(src, false, |rt, k| {
+                        rt.hash(k)?;
+                        rt.dict_set(d, k, value).map(|()| true)
+                    })?;
+                    Ok(d)
+                })();
                 self.vtrunc(base);
                 r
             }
@@ -1715,18 +1673,7 @@ impl Rt<'_> {
             }
             R::MDictUpdate => {
                 if a.n >= 2 {
-                    if self.is_dict(p(1)) {
-                        for (k, v) in self.dict_items(p(1)) {
-                            self.dict_set(s, k, v)?;
-                        }
-                    } else {
-                        for kv in self.collect_iter(p(1))? {
-                            let pair = self.collect_iter(kv)?;
-                            if pair.len() == 2 {
-                                self.dict_set(s, pair[0], pair[1])?;
-                            }
-                        }
-                    }
+                    self.dict_update_from(s, p(1))?;
                 }
                 for k in 0..a.n_kw() {
                     self.dict_set(s, a.w[a.n + 2 * k], a.w[a.n + 2 * k + 1])?;

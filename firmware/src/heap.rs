@@ -11,6 +11,10 @@
 //! ([`Heap::push_root`]) for temporaries a Rust caller holds while it allocates again. An
 //! allocation that finds no room collects once (like `gc_alloc`) using those roots, so anything
 //! the runtime holds only in Rust locals must be on the root stack across an allocation.
+//!
+//! A few objects live outside the pool, in a small static area right below it (see
+//! [`STATIC_BASE`]), because 1.9.4 keeps them in `mp_state_vm`: they cost no block, and every
+//! word in them is a root, as gc.c's scan of `mp_state_ctx` makes them.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -27,6 +31,18 @@ pub const WORD_BYTES: usize = 4;
 
 /// Address of the first pool byte. 16-aligned, and looks like ESP8266 RAM.
 pub const HEAP_BASE: Word = 0x3FFE_0000;
+
+/// Bytes of static object storage, room for [`STATIC_OBJECTS`] objects of 16 bytes.
+pub const STATIC_BYTES: usize = STATIC_OBJECTS * BLOCK;
+
+/// Objects that 1.9.4 keeps in its static state (`mp_state_vm`) rather than on the GC heap:
+/// the `sys.modules` and `__main__` dicts and the `sys.path` / `sys.argv` lists. Only their
+/// headers are static; their tables and item arrays are heap blocks.
+pub const STATIC_OBJECTS: usize = 4;
+
+/// Address of the static object storage, right below the pool so that one range test
+/// ([`Heap::contains`]) covers "an object in RAM" for both.
+pub const STATIC_BASE: Word = HEAP_BASE - STATIC_BYTES as Word;
 
 /// Entries of the mark stack (`MICROPY_ALLOC_GC_STACK_SIZE`); deeper structures are finished by
 /// rescanning the heap, as gc.c does, so marking never recurses.
@@ -206,6 +222,8 @@ pub struct Heap {
     /// The operations recorded while tracing is on; `None` (the normal case) costs one test
     /// per operation.
     trace: Option<Vec<TraceEvent>>,
+    /// Static object storage at [`STATIC_BASE`] (outside the pool, scanned as roots).
+    statics: [u8; STATIC_BYTES],
 }
 
 impl Heap {
@@ -228,7 +246,15 @@ impl Heap {
             trace: TRACE_NEW_HEAPS
                 .load(core::sync::atomic::Ordering::Relaxed)
                 .then(Vec::new),
+            statics: [0; STATIC_BYTES],
         }
+    }
+
+    /// Address of static object `i` (< [`STATIC_OBJECTS`]): 16 zeroed bytes outside the pool
+    /// that [`Heap::free`] and the sweep never touch and whose words the collector treats as
+    /// roots.
+    pub fn static_obj(i: usize) -> Word {
+        STATIC_BASE + (i.min(STATIC_OBJECTS - 1) * BLOCK) as Word
     }
 
     /// Starts (with an empty record) or stops recording heap operations.
@@ -314,10 +340,11 @@ impl Heap {
             .is_some_and(|b| matches!(self.kind(b), AT_HEAD | AT_MARK))
     }
 
-    /// Whether `w` lies anywhere inside the pool (allocated or not).
+    /// Whether `w` lies anywhere inside the pool (allocated or not) or the static objects
+    /// just below it: whether it can be the address of an object in RAM.
+    #[inline]
     pub fn contains(&self, w: Word) -> bool {
-        w.checked_sub(HEAP_BASE)
-            .is_some_and(|o| (o as usize) < self.pool.len())
+        (w.wrapping_sub(STATIC_BASE) as usize) < STATIC_BYTES + self.pool.len()
     }
 
     /// Blocks of the allocation headed at `p` (0 if `p` is not a head), like `gc_nbytes / 16`.
@@ -639,12 +666,15 @@ impl Heap {
         self.alloc_amount = 0;
         let mut overflow = false;
         let mut stack: Vec<usize> = Vec::with_capacity(MARK_STACK);
-        let roots: Vec<Word> = self
-            .slots
-            .iter()
-            .chain(self.stack.iter())
-            .chain(extra_roots.iter())
-            .copied()
+        // gc_collect_start scans the root part of mp_state_ctx, where the static objects are
+        let statics = self
+            .statics
+            .chunks_exact(WORD_BYTES)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        let roots: Vec<Word> = statics
+            .chain(self.slots.iter().copied())
+            .chain(self.stack.iter().copied())
+            .chain(extra_roots.iter().copied())
             .collect();
         for w in roots {
             if let Some(b) = self.block_of(w)
@@ -876,16 +906,42 @@ impl Heap {
         Ok(())
     }
 
-    /// `len` bytes at `addr`, if they are all inside the pool.
+    /// `len` bytes at `addr`, if they are all inside the pool or all inside the static objects.
+    #[inline]
     pub fn bytes(&self, addr: Word, len: usize) -> Option<&[u8]> {
-        let r = self.range(addr, len)?;
-        self.pool.get(r)
+        match self.range(addr, len) {
+            Some(r) => self.pool.get(r),
+            None => self.static_bytes(addr, len),
+        }
     }
 
-    /// Mutable `len` bytes at `addr`, if they are all inside the pool.
+    /// Mutable `len` bytes at `addr`, if they are all inside the pool or all inside the static
+    /// objects.
+    #[inline]
     pub fn bytes_mut(&mut self, addr: Word, len: usize) -> Option<&mut [u8]> {
-        let r = self.range(addr, len)?;
-        self.pool.get_mut(r)
+        match self.range(addr, len) {
+            Some(r) => self.pool.get_mut(r),
+            None => self.static_bytes_mut(addr, len),
+        }
+    }
+
+    /// The static-object range of `len` bytes at `addr`, kept out of line: pool accesses are
+    /// the hot path and pay only for the failed pool test.
+    #[cold]
+    fn static_range(addr: Word, len: usize) -> Option<core::ops::Range<usize>> {
+        let off = addr.checked_sub(STATIC_BASE)? as usize;
+        let end = off.checked_add(len)?;
+        (end <= STATIC_BYTES).then_some(off..end)
+    }
+
+    #[cold]
+    fn static_bytes(&self, addr: Word, len: usize) -> Option<&[u8]> {
+        self.statics.get(Self::static_range(addr, len)?)
+    }
+
+    #[cold]
+    fn static_bytes_mut(&mut self, addr: Word, len: usize) -> Option<&mut [u8]> {
+        self.statics.get_mut(Self::static_range(addr, len)?)
     }
 
     /// Copies `data` to `addr`.

@@ -13,6 +13,8 @@ use crate::mpz::IntVal;
 use crate::obj::{self, NONE, NULL, R, layout, rom};
 use crate::runtime::{PR, Rt, q};
 
+const KEEP_RC: bool = true;
+
 /// A block the front end holds on the heap, with its temporary-root index (so freeing it
 /// can also drop the root: a stale root would keep whatever lands there later alive).
 #[derive(Debug, Clone, Copy, Default)]
@@ -470,6 +472,7 @@ impl Rt<'_> {
         };
         self.st.heap.trace_mark(2);
         let code = self.load_raw_code(&rc, &mem)?;
+        self.st.last_raw_code = code;
         self.make_function(code, NULL, NULL)
     }
 
@@ -622,6 +625,10 @@ impl Rt<'_> {
             let f = self.compile_named(source, file_name, kind, file_dict, from_file)?;
             let base = self.vlen();
             self.vpush(f);
+            if KEEP_RC {
+                let rc = self.st.last_raw_code;
+                self.vpush(rc);
+            }
             let r = self.call_n(f, &[]);
             self.vtrunc(base);
             r

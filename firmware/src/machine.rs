@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use crate::compile::InputKind;
 use crate::fs::{FileSystem, RamFs};
-use crate::heap::Word;
+use crate::heap::{Heap, Word};
 use crate::obj::{self, NONE, NULL, R, rom};
 use crate::runtime::{Io, PR, Rt, State, q};
 
@@ -103,16 +103,21 @@ impl Machine {
             io: &mut io,
         };
         let _ = (|| -> PR<()> {
-            let modules = rt.new_dict(3)?;
+            // mp_state_vm's mp_loaded_modules_dict, dict_main, mp_sys_path_obj and
+            // mp_sys_argv_obj: static headers, heap tables/items
+            let modules = Heap::static_obj(0);
+            rt.init_static_dict(modules, 3)?;
             rt.set_modules(modules);
-            let main = rt.new_dict(1)?;
+            let main = Heap::static_obj(1);
+            rt.init_static_dict(main, 1)?;
             rt.set_main(main);
             let nq = q!(rt, "__name__");
             let mq = q!(rt, "__main__");
             rt.dict_setq(main, nq, obj::qstr_obj(mq))?;
             rt.set_globals(main);
             rt.set_locals(main);
-            let l = rt.new_list(&[])?;
+            let l = Heap::static_obj(2);
+            rt.init_static_list(l)?;
             rt.set_path(l);
             for p in &path {
                 let q = rt.intern(p.as_bytes())?;
@@ -127,7 +132,8 @@ impl Machine {
                     rt.list_append(l, obj::qstr_obj(q))?;
                 }
             }
-            let argv = rt.new_list(&[])?;
+            let argv = Heap::static_obj(3);
+            rt.init_static_list(argv)?;
             rt.set_argv(argv);
             for a in &argv_items {
                 let q = rt.intern(a.as_bytes())?;

@@ -13,6 +13,9 @@ use crate::heap::Word;
 use crate::obj::{self, FALSE, NONE, NULL, R, TRUE, layout, py_bool, rom};
 use crate::runtime::{Args, PR, Rt, q, range_len, str_data};
 
+/// `sizeof(mp_obj_iter_buf_t)` on the 32-bit build: a base and 3 words, one GC block.
+pub const ITER_BUF_BYTES: usize = 16;
+
 /// Iteration kinds kept in iterator state (heap iterators and for-loop stack slots).
 pub mod it {
     /// list or tuple
@@ -474,29 +477,268 @@ impl Rt<'_> {
 
     // ------------------------------------------------------------------ iteration
 
-    /// `mp_getiter` into a heap iterator object (`GET_ITER`, `iter()`).
-    pub fn get_iter(&mut self, o: Word) -> PR<Word> {
-        let (a, k, i) = self.iter_start(o)?;
-        if k == it::OBJ && a != o {
-            return Ok(a);
+    /// Whether `o`'s type is its own iterator (1.9.4's `getiter == mp_identity_getiter`:
+    /// generators, map, filter, zip, enumerate, reversed, the sequence/range iterators,
+    /// files), for which `mp_getiter` returns `o` and needs no buffer.
+    pub fn is_own_iter(&self, o: Word) -> bool {
+        matches!(
+            R::from_addr(self.type_of(o)),
+            Some(
+                R::TMap
+                    | R::TFilter
+                    | R::TRangeIter
+                    | R::TReversed
+                    | R::TIterator
+                    | R::TEnumerate
+                    | R::TZip
+                    | R::TFile
+                    | R::TGenInstance
+            )
+        )
+    }
+
+    /// `mp_getiter(o, NULL)`'s `m_new_obj(mp_obj_iter_buf_t)`: C callers without a buffer of
+    /// their own (`list(x)`, `tuple(x)`, `dict(x)`, `set(x)`, `list.extend`, `a, *b = x`, ...)
+    /// get one from the heap whenever `o` is not its own iterator, before `o`'s `getiter`
+    /// runs (so even when `o` turns out not to be iterable). The 16 bytes become the
+    /// iterator or stay unused, and are garbage once the caller is done either way.
+    /// `NULL` when no buffer is needed.
+    pub fn heap_iter_buf(&mut self, o: Word) -> PR<Word> {
+        if self.is_own_iter(o) {
+            return Ok(NULL);
         }
+        let h = self.hold(o);
+        let b = self.alloc(ITER_BUF_BYTES);
+        self.release(h);
+        b
+    }
+
+    /// `mp_getiter(o, NULL)` into a heap iterator object (`GET_ITER`, `iter()`, `map`, `zip`,
+    /// `enumerate`, `filter`): `o` itself when it is its own iterator, else the iterator
+    /// built in a fresh heap buffer (or whatever a user `__iter__` returns, the buffer then
+    /// being garbage).
+    pub fn get_iter(&mut self, o: Word) -> PR<Word> {
+        if self.is_own_iter(o) {
+            return Ok(o);
+        }
+        let buf = self.heap_iter_buf(o)?;
+        // the buffer is in a C local while getiter runs (a user __iter__ may collect)
+        let h = self.hold(buf);
+        let r = self.iter_start(o);
+        self.release(h);
+        let (a, k, i) = r?;
         if k == it::OBJ {
             return Ok(a);
         }
         if k == it::RANGE {
             // range_it: base, cur, stop, step (it does not refer to the range)
-            let p = self.alloc_obj(rom(R::TRangeIter), 4)?;
+            self.wf(buf, 0, rom(R::TRangeIter));
             for j in 1..4 {
                 let w = self.f(a, j);
-                self.wf(p, j, w);
+                self.wf(buf, j, w);
             }
-            return Ok(p);
+            return Ok(buf);
         }
-        let p = self.alloc_obj(rom(R::TIterator), 4)?;
-        self.wf(p, 1, a);
-        self.wf(p, 2, obj::small(i));
-        self.wf(p, 3, obj::small(k));
-        Ok(p)
+        self.wf(buf, 0, rom(R::TIterator));
+        self.wf(buf, 1, a);
+        self.wf(buf, 2, obj::small(i));
+        self.wf(buf, 3, obj::small(k));
+        Ok(buf)
+    }
+
+    /// Runs `f` on each item of `o` until it returns `false`, the way 1.9.4's C loops over
+    /// `mp_iternext` do: each item is produced just before `f` sees it. With `heap_buf` the
+    /// iterator comes from `mp_getiter(o, NULL)` (see [`Rt::heap_iter_buf`]), otherwise from
+    /// a buffer on the C stack. `o` and the current item stay rooted meanwhile.
+    pub fn iter_each(
+        &mut self,
+        o: Word,
+        heap_buf: bool,
+        mut f: impl FnMut(&mut Self, Word) -> PR<bool>,
+    ) -> PR<()> {
+        let base = self.vlen();
+        self.vpush(o);
+        let r = (|| {
+            if heap_buf {
+                let b = self.heap_iter_buf(o)?;
+                self.vpush(b);
+            }
+            let (a, k, mut i) = self.iter_start(o)?;
+            self.vpush(a);
+            let top = self.vlen();
+            loop {
+                self.poll()?;
+                match self.iter_step(a, k, i)? {
+                    Some((w, ni)) => {
+                        i = ni;
+                        self.vpush(w);
+                        let go = f(self, w);
+                        self.vtrunc(top);
+                        if !go? {
+                            break;
+                        }
+                    }
+                    None => break,
+                }
+            }
+            Ok(())
+        })();
+        self.vtrunc(base);
+        r
+    }
+
+    /// `list(o)`: `mp_obj_new_list(0, NULL)` then `list_extend_from_iter`, one append per item
+    /// from a heap iterator.
+    pub fn list_from_iter(&mut self, o: Word) -> PR<Word> {
+        let l = self.new_list(&[])?;
+        let base = self.vlen();
+        self.vpush(l);
+        let r = self.iter_each(o, true, |rt, w| rt.list_append(l, w).map(|()| true));
+        self.vtrunc(base);
+        r.map(|()| l)
+    }
+
+    /// `tuple(o)` for a non-tuple (`mp_obj_tuple_make_new`): a 4-slot scratch array, then a
+    /// heap iterator, the array doubled by `m_renew` as items come, the tuple built from it
+    /// and the array freed.
+    pub fn tuple_from_iter(&mut self, o: Word) -> PR<Word> {
+        let mut alloc = 4;
+        let mut items = self.alloc(alloc * crate::heap::WORD_BYTES)?;
+        let base = self.vlen();
+        self.vpush(o);
+        let slot = self.vpush(items);
+        let r = (|| {
+            let mut len = 0;
+            self.iter_each(o, true, |rt, w| {
+                if len >= alloc {
+                    let bytes = alloc * 2 * crate::heap::WORD_BYTES;
+                    match rt.st.heap.realloc(items, bytes, true) {
+                        Some(p) => {
+                            items = p;
+                            rt.vset(slot, p);
+                            alloc *= 2;
+                        }
+                        None => {
+                            rt.st.alloc_fail = bytes;
+                            return Err(rom(R::MemoryErrorObj));
+                        }
+                    }
+                }
+                rt.wf(items, len, w);
+                len += 1;
+                Ok(true)
+            })?;
+            let ws: Vec<Word> = (0..len).map(|i| self.f(items, i)).collect();
+            let t = self.new_tuple(&ws)?;
+            self.st.heap.free(items);
+            Ok(t)
+        })();
+        self.vtrunc(base);
+        r
+    }
+
+    /// `dict_update`'s positional argument: another dict is copied entry by entry (nothing
+    /// when it is `d` itself); anything else is iterated from a heap iterator, each item
+    /// through a heap iterator of its own that must give exactly two values.
+    pub fn dict_update_from(&mut self, d: Word, src: Word) -> PR<()> {
+        if self.is_dict(src) {
+            if src != d {
+                for (k, v) in self.dict_items(src) {
+                    self.dict_set(d, k, v)?;
+                }
+            }
+            return Ok(());
+        }
+        self.iter_each(src, true, |rt, kv| {
+            let base = rt.vlen();
+            let r = (|| {
+                let b = rt.heap_iter_buf(kv)?;
+                rt.vpush(b);
+                let (a, k, mut i) = rt.iter_start(kv)?;
+                rt.vpush(a);
+                // key, value, then the end
+                let mut got = [NULL; 2];
+                let mut n = 0;
+                while n < 3 {
+                    match rt.iter_step(a, k, i)? {
+                        Some((w, ni)) => {
+                            i = ni;
+                            if let Some(g) = got.get_mut(n) {
+                                *g = w;
+                                rt.vpush(w);
+                            }
+                            n += 1;
+                        }
+                        None => break,
+                    }
+                }
+                if n != 2 {
+                    return Err(rt.value_error("dict update sequence has wrong length"));
+                }
+                rt.dict_set(d, got[0], got[1])
+            })();
+            rt.vtrunc(base);
+            r.map(|()| true)
+        })
+    }
+
+    /// `mp_unpack_ex` of an iterable that is not a tuple or list: a heap iterator, the
+    /// `nl` left items, then every other item appended to a fresh list whose last `nr`
+    /// items are the right side (they stay in its array, as `mp_obj_list_set_len` only
+    /// shortens the length). Returns (left, starred list, right).
+    pub fn unpack_ex_iter(
+        &mut self,
+        s: Word,
+        nl: usize,
+        nr: usize,
+    ) -> PR<(Vec<Word>, Word, Vec<Word>)> {
+        let base = self.vlen();
+        self.vpush(s);
+        let r = (|| {
+            let b = self.heap_iter_buf(s)?;
+            self.vpush(b);
+            let (a, k, mut i) = self.iter_start(s)?;
+            self.vpush(a);
+            let mut left = Vec::with_capacity(nl);
+            while left.len() < nl {
+                match self.iter_step(a, k, i)? {
+                    Some((w, ni)) => {
+                        i = ni;
+                        self.vpush(w);
+                        left.push(w);
+                    }
+                    None => {
+                        return Err(self.value_error(&format!(
+                            "need more than {} values to unpack",
+                            left.len()
+                        )));
+                    }
+                }
+            }
+            let rest = self.new_list(&[])?;
+            self.vpush(rest);
+            loop {
+                self.poll()?;
+                match self.iter_step(a, k, i)? {
+                    Some((w, ni)) => {
+                        i = ni;
+                        self.list_append(rest, w)?;
+                    }
+                    None => break,
+                }
+            }
+            let len = self.f(rest, 2) as usize;
+            if len < nr {
+                // seq_len is left at the count of left items
+                return Err(self.value_error(&format!("need more than {nl} values to unpack")));
+            }
+            let items = self.f(rest, 3);
+            let right = (len - nr..len).map(|j| self.f(items, j)).collect();
+            self.wf(rest, 2, (len - nr) as Word);
+            Ok((left, rest, right))
+        })();
+        self.vtrunc(base);
+        r
     }
 
     /// What to iterate over: (object, kind, start index). Objects with their own iterator
@@ -536,10 +778,8 @@ impl Rt<'_> {
                 let r = self.call_method_with_self(m, o, &[])?;
                 return Ok((r, it::OBJ, 0));
             }
-            let nq = q!(self, "__next__");
-            if self.class_lookup(t, nq).is_some() {
-                return Ok((o, it::OBJ, 0));
-            }
+            // instance_getiter knows only __iter__: a class with just __next__ is not
+            // iterable
             let gq = q!(self, "__getitem__");
             if self.class_lookup(t, gq).is_some() {
                 return Ok((o, it::GETITEM, 0));
@@ -897,6 +1137,13 @@ impl Rt<'_> {
         };
         let h = self.hold(out);
         let r = (|| {
+            // set_update_int, set_symmetric_difference_update, set_intersect_int and
+            // set_diff_int walk the right side through mp_getiter(b, NULL), except when both
+            // sides are the same set for `&` and `-`
+            if !(a == b && matches!(base_op, bop::AND | bop::SUBTRACT)) {
+                let buf = self.heap_iter_buf(b)?;
+                self.hold(buf);
+            }
             match base_op {
                 bop::OR => {
                     for w in lb {

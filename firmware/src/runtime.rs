@@ -88,6 +88,8 @@ pub struct State {
     /// `sys.modules`-like ROM module attribute values created lazily (sys.implementation...).
     pub(crate) sys_impl: RootSlot,
     pub(crate) sys_version_info: RootSlot,
+    /// The outer raw code of the last compilation (see [`Rt::exec_in_file`]).
+    pub(crate) last_raw_code: Word,
 }
 
 /// A file opened with `open()`: its data lives outside the heap, like a file descriptor.
@@ -222,6 +224,7 @@ impl State {
             files: Vec::new(),
             sys_impl,
             sys_version_info,
+            last_raw_code: 0,
         }
     }
 }
@@ -677,6 +680,18 @@ impl Rt<'_> {
         Ok(l)
     }
 
+    /// `mp_obj_list_init(o, 0)` on the static list header at `l` (a [`Heap::static_obj`]):
+    /// an empty list whose 4-slot item array is the only allocation.
+    pub(crate) fn init_static_list(&mut self, l: Word) -> PR<()> {
+        let alloc = 4;
+        let it = self.alloc(alloc * WORD_BYTES)?;
+        self.wf(l, 0, rom(R::TList));
+        self.wf(l, 1, alloc as Word);
+        self.wf(l, 2, 0);
+        self.wf(l, 3, it);
+        Ok(())
+    }
+
     /// `mp_obj_new_list(n, items)`: alloc = max(4, n).
     pub fn new_list(&mut self, items: &[Word]) -> PR<Word> {
         self.new_list_alloc(items, items.len().max(4))
@@ -685,11 +700,8 @@ impl Rt<'_> {
     /// `list.extend` and `list += x` (`list_extend`): from a list the array is sized at once.
     pub fn list_extend(&mut self, l: Word, src: Word) -> PR<()> {
         if self.type_of(src) != rom(R::TList) {
-            // list_extend_from_iter: one append per item
-            for w in self.collect_iter(src)? {
-                self.list_append(l, w)?;
-            }
-            return Ok(());
+            // list_extend_from_iter: one append per item from a heap iterator
+            return self.iter_each(src, true, |rt, w| rt.list_append(l, w).map(|()| true));
         }
         let items = self.seq_items(src);
         let (alloc, len) = (self.f(l, 1) as usize, self.f(l, 2) as usize);
@@ -798,6 +810,17 @@ impl Rt<'_> {
             return Err(rom(R::MemoryErrorObj));
         }
         Ok(d)
+    }
+
+    /// `mp_obj_dict_init` on the static dict header at `d` (a [`Heap::static_obj`]): only the
+    /// table of `n` slots is allocated.
+    pub(crate) fn init_static_dict(&mut self, d: Word, n: usize) -> PR<()> {
+        self.wf(d, 0, rom(R::TDict));
+        if map::map_init(&mut self.st.heap, d + 4, n).is_err() {
+            self.st.alloc_fail = n * 8;
+            return Err(rom(R::MemoryErrorObj));
+        }
+        Ok(())
     }
 
     /// Whether `w` is a dict.

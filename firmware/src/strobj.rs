@@ -164,8 +164,17 @@ impl Rt<'_> {
         match r {
             R::MStrJoin => {
                 self.arg_count(a, 2, 2)?;
-                let items = self.collect_iter(p(1))?;
+                // str_join turns anything but a list or tuple into a list first
+                let seq = p(1);
+                let ts = self.type_of(seq);
                 let base = self.vlen();
+                let seq = if ts == rom(R::TList) || ts == rom(R::TTuple) {
+                    seq
+                } else {
+                    self.list_from_iter(seq)?
+                };
+                self.vpush(seq);
+                let items = self.seq_items(seq);
                 for w in &items {
                     self.vpush(*w);
                 }
@@ -814,7 +823,14 @@ impl Rt<'_> {
             for w in self.collect_iter(x)? {
                 v.push(crate::ops::int_of(w).unwrap_or(0) as u8);
             }
-            v
+            // array_construct makes the array (sized by len()) and then takes a heap
+            // iterator; items of a sized iterable are stored without allocating
+            let o = self.new_bytearray(&v)?;
+            let h = self.hold(o);
+            let b = self.heap_iter_buf(x);
+            self.release(h);
+            b?;
+            return Ok(o);
         };
         self.new_bytearray(&data)
     }

@@ -252,6 +252,12 @@ impl Rt<'_> {
         } else {
             None
         };
+        // the heap state is a root while the call runs: 1.9.4's fun_bc_call holds its address
+        // on the C stack, which the collector scans
+        let outer = self.vlen();
+        if let Some(p) = heap_state {
+            self.vpush(p);
+        }
         let base = self.vlen();
         // state, one saved-exception word per handler record, then the frame's last caught
         // exception (`nlr_buf.ret_val` of `mp_execute_bytecode`'s C frame)
@@ -267,7 +273,7 @@ impl Rt<'_> {
             r
         })();
         self.set_globals(old_globals);
-        self.vtrunc(base);
+        self.vtrunc(outer);
         if let Some(p) = heap_state {
             self.st.heap.free(p);
         }
@@ -1084,21 +1090,33 @@ impl Rt<'_> {
             op::UNPACK_EX => {
                 let n = read_uint(b, &mut ip);
                 commit!();
-                let (nl, nr) = (n & 0xff, n >> 8);
+                let (nl, nr) = (n & 0xff, (n >> 8) & 0xff);
                 let s = top!();
-                let items = self.collect_iter(s)?;
-                if items.len() < nl + nr {
-                    return Err(self
-                        .value_error(&format!("need more than {} values to unpack", items.len())));
-                }
-                let mid =
-                    self.new_list_alloc(&items[nl..items.len() - nr], items.len() - nl - nr)?;
+                let ts = self.type_of(s);
+                let (left, mid, right) = if ts == rom(R::TTuple) || ts == rom(R::TList) {
+                    let items = self.seq_items(s);
+                    if items.len() < nl + nr {
+                        return Err(self.value_error(&format!(
+                            "need more than {} values to unpack",
+                            items.len()
+                        )));
+                    }
+                    // mp_obj_new_list(n, items): at least 4 slots
+                    let mid = self.new_list(&items[nl..items.len() - nr])?;
+                    (
+                        items[..nl].to_vec(),
+                        mid,
+                        items[items.len() - nr..].to_vec(),
+                    )
+                } else {
+                    self.unpack_ex_iter(s, nl, nr)?
+                };
                 pop!();
-                for w in items[items.len() - nr..].iter().rev() {
+                for w in right.iter().rev() {
                     push!(*w);
                 }
                 push!(mid);
-                for w in items[..nl].iter().rev() {
+                for w in left.iter().rev() {
                     push!(*w);
                 }
             }
