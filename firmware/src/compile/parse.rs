@@ -220,16 +220,24 @@ impl Parser<'_, '_> {
         Ok(())
     }
 
-    /// `push_result_node`: the result stack grows by 16 entries when full.
+    /// `push_result_node`: the result stack grows by 16 entries when full (out of line, as
+    /// it is rare).
+    #[inline(always)]
     fn push_node(&mut self, n: Node) -> Result<(), CompileError> {
         if self.results.len() >= self.result_alloc {
-            self.result_alloc += 16;
-            self.interner
-                .mem(MemOp::ResultStackGrow(self.result_alloc))
-                .map_err(|e| self.located(e))?;
+            self.grow_results()?;
         }
         self.results.push(n);
         Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow_results(&mut self) -> Result<(), CompileError> {
+        self.result_alloc += 16;
+        self.interner
+            .mem(MemOp::ResultStackGrow(self.result_alloc))
+            .map_err(|e| self.located(e))
     }
 
     /// Makes the node of a constant object (`make_node_const_object`): the object first, then
@@ -1555,7 +1563,7 @@ pub fn parse(
         file,
         rule_stack: Vec::with_capacity(MAX_RULE_DEPTH.min(256)),
         rule_alloc: 64,
-        results: Vec::new(),
+        results: Vec::with_capacity(64),
         result_alloc: 32,
         indent_alloc: 10,
         consts: Vec::new(),
