@@ -987,30 +987,34 @@ mod tests {
 
     #[test]
     fn fast_search_and_counts_agree_with_the_block_walk() {
-        let mut h = Heap::new(8 * 1024);
-        let mut live: Vec<Word> = Vec::new();
-        // A fixed pseudo-random mix of sizes and frees that fragments the heap.
-        let mut x: u32 = 12345;
-        for step in 0..4000 {
-            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            let r = (x >> 16) as usize;
-            if r.is_multiple_of(3) && !live.is_empty() {
-                let p = live.swap_remove(r % live.len());
-                h.free(p);
-            } else {
-                let n_bytes = 1 + (r % 7) * (1 + r % 40);
-                let expect = first_fit_block_by_block(&h, n_bytes.div_ceil(BLOCK));
-                match h.alloc_no_collect(n_bytes) {
-                    Some(p) => {
-                        assert_eq!(Some(h.block_of(p).unwrap()), expect, "step {step}");
-                        live.push(p);
+        // Small and large requests on a small and an ESP8266-sized heap, so whole bytes and
+        // eight-byte stretches of the table are both skipped, used and free.
+        for (heap, big, steps) in [(8 * 1024, 40, 4000), (36 * 1024, 400, 6000)] {
+            let mut h = Heap::new(heap);
+            let mut live: Vec<Word> = Vec::new();
+            // A fixed pseudo-random mix of sizes and frees that fragments the heap.
+            let mut x: u32 = 12345;
+            for step in 0..steps {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let r = (x >> 16) as usize;
+                if r.is_multiple_of(3) && !live.is_empty() {
+                    let p = live.swap_remove(r % live.len());
+                    h.free(p);
+                } else {
+                    let n_bytes = 1 + (r % 7) * (1 + r % big);
+                    let expect = first_fit_block_by_block(&h, n_bytes.div_ceil(BLOCK));
+                    match h.alloc_no_collect(n_bytes) {
+                        Some(p) => {
+                            assert_eq!(Some(h.block_of(p).unwrap()), expect, "{heap}: step {step}");
+                            live.push(p);
+                        }
+                        None => assert_eq!(expect, None, "{heap}: step {step}"),
                     }
-                    None => assert_eq!(expect, None, "step {step}"),
                 }
+                let info = h.info();
+                assert_eq!(h.mem_free(), info.free_blocks * BLOCK);
+                assert_eq!(h.mem_alloc(), info.used_blocks * BLOCK);
             }
-            let info = h.info();
-            assert_eq!(h.mem_free(), info.free_blocks * BLOCK);
-            assert_eq!(h.mem_alloc(), info.used_blocks * BLOCK);
         }
     }
 
