@@ -385,8 +385,8 @@ impl Rt<'_> {
             }
             R::FRepr => {
                 self.arg_count(a, 1, 1)?;
-                let s = self.repr(p(0));
-                self.new_str_vstr(s.as_bytes())
+                let (s, pieces) = self.repr_with_pieces(p(0));
+                self.new_str_printed(s.as_bytes(), &pieces)
             }
             R::FSorted => {
                 self.arg_count(a, 1, 1)?;

@@ -13,8 +13,6 @@ use crate::mpz::IntVal;
 use crate::obj::{self, NONE, NULL, R, layout, rom};
 use crate::runtime::{PR, Rt, q};
 
-const KEEP_RC: bool = true;
-
 /// A block the front end holds on the heap, with its temporary-root index (so freeing it
 /// can also drop the root: a stale root would keep whatever lands there later alive).
 #[derive(Debug, Clone, Copy, Default)]
@@ -615,6 +613,32 @@ impl Rt<'_> {
         locals: Word,
         file_dict: Option<Word>,
     ) -> PR<Word> {
+        self.exec_compiled(source, file_name, kind, (globals, locals), file_dict, false)
+    }
+
+    /// [`Rt::exec_in_file`] for the unix main's script: there 1.9.4 keeps the script's outer
+    /// raw code (16 B) reachable while the script runs (the reference's collections mark it
+    /// from the C stack of `execute_from_lexer`, and sweep it for imports and `exec`).
+    pub(crate) fn exec_script(
+        &mut self,
+        source: &str,
+        file_name: &str,
+        kind: InputKind,
+        main: Word,
+        file_dict: Option<Word>,
+    ) -> PR<Word> {
+        self.exec_compiled(source, file_name, kind, (main, main), file_dict, true)
+    }
+
+    fn exec_compiled(
+        &mut self,
+        source: &str,
+        file_name: &str,
+        kind: InputKind,
+        (globals, locals): (Word, Word),
+        file_dict: Option<Word>,
+        keep_raw_code: bool,
+    ) -> PR<Word> {
         let (og, ol) = (self.globals(), self.locals());
         self.set_globals(globals);
         self.set_locals(locals);
@@ -625,7 +649,7 @@ impl Rt<'_> {
             let f = self.compile_named(source, file_name, kind, file_dict, from_file)?;
             let base = self.vlen();
             self.vpush(f);
-            if KEEP_RC {
+            if keep_raw_code {
                 let rc = self.st.last_raw_code;
                 self.vpush(rc);
             }

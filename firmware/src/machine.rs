@@ -163,7 +163,7 @@ impl Machine {
             rt.set_locals(main);
             // `__file__` is stored once the lexer exists, as the unix main does
             let file_dict = (kind == InputKind::File).then_some(main);
-            let v = rt.exec_in_file(source, source_file, kind, main, main, file_dict)?;
+            let v = rt.exec_script(source, source_file, kind, main, file_dict)?;
             if kind == InputKind::Eval && v != NONE {
                 let s = rt.repr(v);
                 rt.io.write(s.as_bytes());

@@ -1933,6 +1933,92 @@ impl Rt<'_> {
     }
 
     /// `repr(w)` as text.
+    /// The repr of `w` together with the lengths of the writes 1.9.4's print functions make
+    /// to produce it (`mp_obj_print_helper` with `PRINT_REPR`): strs and bytes character by
+    /// character, containers piece by piece, anything else as one write.
+    pub fn repr_with_pieces(&mut self, w: Word) -> (String, Vec<usize>) {
+        let text = self.repr(w);
+        let mut pieces = Vec::new();
+        self.repr_pieces(w, &mut pieces, 0);
+        if pieces.iter().sum::<usize>() != text.len() {
+            // a shape the piece model does not know: one write
+            pieces = vec![text.len()];
+        }
+        (text, pieces)
+    }
+
+    fn repr_pieces(&mut self, w: Word, out: &mut Vec<usize>, depth: usize) {
+        if depth > 20 {
+            out.push(self.repr(w).len());
+            return;
+        }
+        if let Some((t, d)) =
+            str_data(&self.st.qstrs, &self.st.heap, w).map(|(t, d)| (t, d.to_vec()))
+        {
+            let is_bytes = t != rom(R::TStr);
+            if is_bytes {
+                out.push(1);
+            }
+            quoted_pieces(&d, is_bytes, out);
+            return;
+        }
+        let t = self.type_of(w);
+        match R::from_addr(t) {
+            Some(tr @ (R::TList | R::TTuple)) if w != rom(R::EmptyTuple) => {
+                let items = self.seq_items(w);
+                out.push(1);
+                for (i, x) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(2);
+                    }
+                    self.repr_pieces(*x, out, depth + 1);
+                }
+                if tr == R::TTuple && items.len() == 1 {
+                    out.push(1);
+                }
+                out.push(1);
+            }
+            Some(R::TDict) => {
+                out.push(1);
+                for (i, (k, v)) in self.dict_items(w).into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(2);
+                    }
+                    self.repr_pieces(k, out, depth + 1);
+                    out.push(2);
+                    self.repr_pieces(v, out, depth + 1);
+                }
+                out.push(1);
+            }
+            Some(R::TSet | R::TFrozenset) => {
+                let frozen = t == rom(R::TFrozenset);
+                let items = self.set_items(w);
+                if items.is_empty() {
+                    if frozen {
+                        out.push(6);
+                    }
+                    out.push(5);
+                    return;
+                }
+                if frozen {
+                    out.push(10);
+                }
+                out.push(1);
+                for (i, x) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(2);
+                    }
+                    self.repr_pieces(*x, out, depth + 1);
+                }
+                out.push(1);
+                if frozen {
+                    out.push(1);
+                }
+            }
+            _ => out.push(self.repr(w).len()),
+        }
+    }
+
     pub fn repr(&mut self, w: Word) -> String {
         let mut out = String::new();
         self.repr_into(w, &mut out, 0);
@@ -2242,6 +2328,57 @@ fn binop_method(op: u8) -> Option<&'static str> {
 }
 
 /// MicroPython's str repr: `'` unless the text has `'` and no `"`.
+/// The writes `mp_printf`'s `%0Nx` makes for `v`: the zero padding (when shorter than
+/// `width`), then the digits.
+fn hex_pieces(v: u32, width: usize, out: &mut Vec<usize>) {
+    let n = format!("{v:x}").len();
+    if n < width {
+        out.push(width - n);
+    }
+    out.push(n);
+}
+
+/// The lengths of the successive writes 1.9.4's `uni_print_quoted` (a str) or
+/// `mp_str_print_quoted` (bytes, `is_bytes`) makes into its printer: one per character, two
+/// for an escaped quote, and the escape sequences in their parts. A vstr being printed into
+/// grows at write boundaries, so the sizes its buffer takes depend on them.
+pub fn quoted_pieces(d: &[u8], is_bytes: bool, out: &mut Vec<usize>) {
+    let q = if d.contains(&b'\'') && !d.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    out.push(1);
+    let emit = |ch: u32, out: &mut Vec<usize>| match ch {
+        c if c == u32::from(q) => out.extend([1, 1]),
+        0x5c | 0x0a | 0x0d | 0x09 => out.push(2),
+        32..=126 => out.push(1),
+        c if is_bytes && c != 0x7f && (0x80..0x100).contains(&c) => out.push(1),
+        c if c < 0x100 => {
+            out.push(2);
+            hex_pieces(c, 2, out);
+        }
+        c if c < 0x10000 => {
+            out.push(2);
+            hex_pieces(c, 4, out);
+        }
+        c => {
+            out.push(2);
+            hex_pieces(c, 8, out);
+        }
+    };
+    if is_bytes {
+        for b in d {
+            emit(u32::from(*b), out);
+        }
+    } else {
+        for c in String::from_utf8_lossy(d).chars() {
+            emit(c as u32, out);
+        }
+    }
+    out.push(1);
+}
+
 pub fn repr_str(s: &str, out: &mut String) {
     let q = if s.contains('\'') && !s.contains('"') {
         '"'

@@ -617,12 +617,13 @@ impl Rt<'_> {
         Ok(o)
     }
 
-    /// `mp_obj_new_str`: the existing qstr if the text is interned, else a heap str.
+    /// `mp_obj_new_str`: the existing qstr if the text is interned, else a heap str made by
+    /// `mp_obj_new_str_copy` (header first, then the data).
     pub fn new_str(&mut self, data: &[u8]) -> PR<Word> {
         if let Some(q) = self.st.qstrs.find(data) {
             return Ok(obj::qstr_obj(q));
         }
-        self.new_str_heap(R::TStr, data)
+        self.new_str_copy(R::TStr, data)
     }
 
     /// A str from a vstr (`mp_obj_new_str_from_vstr`): the qstr if interned, else a heap str.
@@ -632,6 +633,65 @@ impl Rt<'_> {
             return Ok(obj::qstr_obj(q));
         }
         self.new_str_heap(R::TStr, data)
+    }
+
+    /// A str printed into a fresh vstr and made into a str object, the way 1.9.4's `repr()`
+    /// and `str()` do (`vstr_init_print(&vstr, 16)`, the printer's writes, then
+    /// `mp_obj_new_str_from_vstr`): a 16-byte buffer grown by `m_renew` to
+    /// `ROUND_ALLOC(len + n + 16)` whenever a write of `n` bytes does not fit, then either the
+    /// existing qstr (the buffer freed) or a str header with the buffer shrunk to `len + 1`.
+    /// `pieces` are the write lengths; they add up to `data.len()`.
+    pub fn new_str_printed(&mut self, data: &[u8], pieces: &[usize]) -> PR<Word> {
+        let mut alloc = 16;
+        let buf = self.alloc(alloc)?;
+        let base = self.vlen();
+        let slot = self.vpush(buf);
+        let r = (|| {
+            let mut buf = buf;
+            let mut len = 0;
+            for n in pieces {
+                if len + n > alloc {
+                    let new_alloc = ((len + n + 16) & !7) + 8;
+                    match self.st.heap.realloc(buf, new_alloc, true) {
+                        Some(p) => {
+                            buf = p;
+                            self.vset(slot, p);
+                            alloc = new_alloc;
+                        }
+                        None => {
+                            self.st.alloc_fail = new_alloc;
+                            return Err(rom(R::MemoryErrorObj));
+                        }
+                    }
+                }
+                len += n;
+            }
+            if let Some(q) = self.st.qstrs.find(data) {
+                self.st.heap.free(buf);
+                return Ok(obj::qstr_obj(q));
+            }
+            let o = self.alloc_obj(rom(R::TStr), layout::STR_WORDS)?;
+            let d = if data.len() + 1 == alloc {
+                buf
+            } else {
+                match self.st.heap.realloc(buf, data.len() + 1, true) {
+                    Some(p) => p,
+                    None => {
+                        self.st.alloc_fail = data.len() + 1;
+                        return Err(rom(R::MemoryErrorObj));
+                    }
+                }
+            };
+            let _ = self.st.heap.write_bytes(d, data);
+            let _ = self.st.heap.write_u8(d + data.len() as Word, 0);
+            let hash = u32::from(crate::qstr::qstr_hash(data));
+            self.wf(o, 1, hash);
+            self.wf(o, 2, data.len() as Word);
+            self.wf(o, 3, d);
+            Ok(o)
+        })();
+        self.vtrunc(base);
+        r
     }
 
     /// `mp_obj_str_get_qstr`: interns a str value.

@@ -164,6 +164,60 @@ except TypeError:
     assert_eq!(lines(&all[run_from..]), expected);
 }
 
+/// `repr()` prints into a 16-byte vstr that grows by `m_renew` to `ROUND_ALLOC(len + n + 16)`
+/// at the write that does not fit (one write per character of a str), then gets a str header
+/// and is shrunk to the text; a text that is already a qstr gives the qstr and frees the vstr.
+#[test]
+fn repr_grows_a_vstr_like_1_9_4() {
+    let script = "s = 'it' 's a string of more than forty characters, quoted'
+r = repr(s)
+q = repr('__name__')
+l = repr([s, (1,), b'\\x00'])
+";
+    let mut m = traced_machine(36 * 1024);
+    let r = m.exec(script, "../driver.py", InputKind::File, &mut Sink);
+    assert!(r.is_ok(), "{r:?}");
+    let all = m.heap_mut().take_trace();
+    let run_from = all
+        .iter()
+        .rposition(|e| *e == TraceEvent::Mark(2))
+        .expect("compile marker")
+        + 1;
+    let expected = [
+        "A 16 19",
+        "A 32 20",
+        "F 32",
+        "A 16 25",
+        "R 25 40 1",
+        "r 25",
+        "R 25 64 1",
+        "r 25",
+        "A 16 30",
+        "R 25 53 1",
+        "r 25",
+        "A 16 31",
+        "A 16 32",
+        "R 31 11 1",
+        "r 31",
+        "A 48 33",
+        "F 20",
+        "A 12 20",
+        "A 16 21",
+        "A 16 36",
+        "A 16 37",
+        "R 37 40 1",
+        "r 37",
+        "R 37 64 1",
+        "r 37",
+        "R 37 88 1",
+        "r 37",
+        "A 16 43",
+        "R 37 70 1",
+        "r 37",
+    ];
+    assert_eq!(lines(&all[run_from..]), expected);
+}
+
 /// A class with `__next__` but no `__iter__` is not iterable in 1.9.4 (`instance_getiter`
 /// looks up `__iter__` only).
 #[test]
