@@ -1947,6 +1947,58 @@ impl Rt<'_> {
         (text, pieces)
     }
 
+    /// `str(w)`'s text together with the lengths of the writes 1.9.4's print functions make
+    /// with `PRINT_STR`: a str in one write, an exception as its only argument (or its
+    /// argument tuple), anything else as its repr (containers print their items as reprs).
+    pub fn str_with_pieces(&mut self, w: Word) -> (Vec<u8>, Vec<usize>) {
+        let text = if self.is_str(w) {
+            self.str_bytes(w).unwrap_or_default()
+        } else {
+            self.to_str(w).into_bytes()
+        };
+        let mut pieces = Vec::new();
+        self.str_pieces(w, &mut pieces, 0);
+        if pieces.iter().sum::<usize>() != text.len() {
+            pieces = vec![text.len()];
+        }
+        (text, pieces)
+    }
+
+    fn str_pieces(&mut self, w: Word, out: &mut Vec<usize>, depth: usize) {
+        if self.is_str(w) {
+            let n = self.str_bytes(w).map_or(0, |b| b.len());
+            if n > 0 {
+                out.push(n);
+            }
+        } else if self.is_exception(w) && !self.is_user_type(self.type_of(w)) {
+            let args = self.exc_args(w);
+            match args.len() {
+                0 => {}
+                1 if depth < 20 => self.str_pieces(args[0], out, depth + 1),
+                _ => self.seq_pieces(&args, true, out, depth + 1),
+            }
+        } else if self.is_int(w) || self.is_user_type(self.type_of(w)) {
+            out.push(self.to_str(w).len());
+        } else {
+            self.repr_pieces(w, out, depth);
+        }
+    }
+
+    /// `list_print` / `mp_obj_tuple_print`'s writes for `items`.
+    fn seq_pieces(&mut self, items: &[Word], tuple: bool, out: &mut Vec<usize>, depth: usize) {
+        out.push(1);
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(2);
+            }
+            self.repr_pieces(*x, out, depth + 1);
+        }
+        if tuple && items.len() == 1 {
+            out.push(1);
+        }
+        out.push(1);
+    }
+
     fn repr_pieces(&mut self, w: Word, out: &mut Vec<usize>, depth: usize) {
         if depth > 20 {
             out.push(self.repr(w).len());
@@ -1966,17 +2018,7 @@ impl Rt<'_> {
         match R::from_addr(t) {
             Some(tr @ (R::TList | R::TTuple)) if w != rom(R::EmptyTuple) => {
                 let items = self.seq_items(w);
-                out.push(1);
-                for (i, x) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(2);
-                    }
-                    self.repr_pieces(*x, out, depth + 1);
-                }
-                if tr == R::TTuple && items.len() == 1 {
-                    out.push(1);
-                }
-                out.push(1);
+                self.seq_pieces(&items, tr == R::TTuple, out, depth);
             }
             Some(R::TDict) => {
                 out.push(1);

@@ -718,12 +718,9 @@ impl Rt<'_> {
         match a.n {
             0 => Ok(obj::qstr_obj(1)),
             1 => {
-                let t = if self.is_str(a.w[0]) {
-                    self.str_bytes(a.w[0]).unwrap_or_default()
-                } else {
-                    self.to_str(a.w[0]).into_bytes()
-                };
-                self.new_str_vstr(&t)
+                // mp_obj_str_make_new prints the object into a 16-byte vstr
+                let (t, pieces) = self.str_with_pieces(a.w[0]);
+                self.new_str_printed(&t, &pieces)
             }
             _ => {
                 let src = a.w[0];
