@@ -669,7 +669,8 @@ impl Rt<'_> {
     pub fn module_get(&mut self, q: u16) -> Option<Word> {
         let m = self.modules();
         if let Some(v) = self.dict_getq(m, q) {
-            return Some(v);
+            // a slot left NULL by a module whose creation failed counts as not loaded
+            return (v != NULL).then_some(v);
         }
         let name = self.st.qstrs.text(q);
         obj::BUILTIN_MODULES

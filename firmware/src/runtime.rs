@@ -939,8 +939,12 @@ impl Rt<'_> {
     pub fn new_module(&mut self, name: u16) -> PR<Word> {
         let modules = self.modules();
         let key = obj::qstr_obj(name);
-        if let Some(m) = self.dict_get(modules, key) {
-            return Ok(m);
+        match self.dict_get(modules, key) {
+            Some(m) if m != NULL => return Ok(m),
+            Some(_) => {}
+            // mp_obj_new_module adds the sys.modules slot (which may grow the table) before
+            // making the module; the slot's value stays NULL until the module is stored
+            None => self.dict_set(modules, key, NULL)?,
         }
         let m = self.alloc_obj(rom(R::TModule), layout::MODULE_WORDS)?;
         let h = self.hold(m);
