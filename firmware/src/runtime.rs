@@ -642,6 +642,11 @@ impl Rt<'_> {
     /// existing qstr (the buffer freed) or a str header with the buffer shrunk to `len + 1`.
     /// `pieces` are the write lengths; they add up to `data.len()`.
     pub fn new_str_printed(&mut self, data: &[u8], pieces: &[usize]) -> PR<Word> {
+        self.new_printed(R::TStr, data, pieces)
+    }
+
+    /// [`Rt::new_str_printed`] for a str or bytes (`ty`); only a str is looked up as a qstr.
+    pub fn new_printed(&mut self, ty: R, data: &[u8], pieces: &[usize]) -> PR<Word> {
         let mut alloc = 16;
         let buf = self.alloc(alloc)?;
         let base = self.vlen();
@@ -666,11 +671,13 @@ impl Rt<'_> {
                 }
                 len += n;
             }
-            if let Some(q) = self.st.qstrs.find(data) {
+            if ty == R::TStr
+                && let Some(q) = self.st.qstrs.find(data)
+            {
                 self.st.heap.free(buf);
                 return Ok(obj::qstr_obj(q));
             }
-            let o = self.alloc_obj(rom(R::TStr), layout::STR_WORDS)?;
+            let o = self.alloc_obj(rom(ty), layout::STR_WORDS)?;
             let d = if data.len() + 1 == alloc {
                 buf
             } else {
@@ -723,9 +730,10 @@ impl Rt<'_> {
         Ok(t)
     }
 
-    /// A list with `alloc` item slots (`base, alloc, len, items`).
+    /// A list with `alloc` item slots (`base, alloc, len, items`), never fewer than 4:
+    /// `mp_obj_list_init` gives every new list at least `LIST_MIN_ALLOC` slots.
     pub fn new_list_alloc(&mut self, items: &[Word], alloc: usize) -> PR<Word> {
-        let alloc = alloc.max(items.len());
+        let alloc = alloc.max(items.len()).max(4);
         let l = self.alloc_obj(rom(R::TList), layout::LIST_WORDS)?;
         let h = self.hold(l);
         let it = self.alloc(alloc * WORD_BYTES);

@@ -546,11 +546,9 @@ impl Rt<'_> {
         let r = self.percent_format_inner(&pat, &args, dict, is_bytes);
         self.vtrunc(base);
         let out = r?;
-        if is_bytes {
-            self.new_str_heap(R::TBytes, &out)
-        } else {
-            self.new_str_vstr(&out)
-        }
+        // str_modulo_format prints into a 16-byte vstr (its writes taken as one here)
+        let ty = if is_bytes { R::TBytes } else { R::TStr };
+        self.new_printed(ty, &out, &[out.len()])
     }
 
     fn percent_format_inner(
@@ -730,7 +728,8 @@ impl Rt<'_> {
         let pat = self.str_bytes(a.w[0]).unwrap_or_default();
         let mut arg_i: i32 = 0;
         let out = self.format_helper(&pat, &mut arg_i, a)?;
-        self.new_str_vstr(&out)
+        // mp_obj_str_format prints into a 16-byte vstr (its writes taken as one here)
+        self.new_str_printed(&out, &[out.len()])
     }
 
     fn format_helper(&mut self, s: &[u8], arg_i: &mut i32, a: Args<'_>) -> PR<Vec<u8>> {
