@@ -490,7 +490,8 @@ impl Rt<'_> {
                 self.arg_count(a, 1, 1)?;
                 let mut out = String::new();
                 self.json_dump(p(0), &mut out, 0)?;
-                self.new_str_vstr(out.as_bytes())
+                // mod_ujson_dumps prints into an 8-byte vstr (its writes taken as one here)
+                self.new_printed_init(R::TStr, 8, out.as_bytes(), &[out.len()])
             }
             // ---------------------------------------------------------------- gc
             R::FGcCollect => {

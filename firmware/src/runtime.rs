@@ -647,7 +647,18 @@ impl Rt<'_> {
 
     /// [`Rt::new_str_printed`] for a str or bytes (`ty`); only a str is looked up as a qstr.
     pub fn new_printed(&mut self, ty: R, data: &[u8], pieces: &[usize]) -> PR<Word> {
-        let mut alloc = 16;
+        self.new_printed_init(ty, 16, data, pieces)
+    }
+
+    /// [`Rt::new_printed`] with a vstr of `init` bytes to start with (`ujson.dumps` uses 8).
+    pub fn new_printed_init(
+        &mut self,
+        ty: R,
+        init: usize,
+        data: &[u8],
+        pieces: &[usize],
+    ) -> PR<Word> {
+        let mut alloc = init.max(1);
         let buf = self.alloc(alloc)?;
         let base = self.vlen();
         let slot = self.vpush(buf);

@@ -304,9 +304,12 @@ impl Rt<'_> {
             if !varargs {
                 let name = self.fun_name(f);
                 let name = self.qstr_string(name);
-                return Err(self.type_error(&format!(
-                    "{name}() takes {n_pos} positional arguments but {n_args} were given"
-                )));
+                // fun_pos_args_mismatch: the message buffer is sized from the C format
+                return Err(self.exc_varg(
+                    R::ETypeError,
+                    "%q() takes %d positional arguments but %d were given",
+                    &[&name, &format!("{n_pos}"), &format!("{n_args}")],
+                ));
             }
             let t = self.new_tuple(&a.w[n_pos..a.n])?;
             self.vset(fast(n_pos + n_kwonly), t);
@@ -326,10 +329,15 @@ impl Rt<'_> {
         if n_kw == 0 && !has_kw_defaults && n_args + n_def.min(n_pos) < n_pos {
             let name = self.fun_name(f);
             let name = self.qstr_string(name);
-            return Err(self.type_error(&format!(
-                "{name}() takes {} positional arguments but {n_args} were given",
-                n_pos - n_def.min(n_pos)
-            )));
+            return Err(self.exc_varg(
+                R::ETypeError,
+                "%q() takes %d positional arguments but %d were given",
+                &[
+                    &name,
+                    &format!("{}", n_pos - n_def.min(n_pos)),
+                    &format!("{n_args}"),
+                ],
+            ));
         }
         if n_kw > 0 || n_args < n_pos || n_kwonly > 0 {
             for k in 0..n_kw {
