@@ -449,7 +449,23 @@ impl Rt<'_> {
                 let mut w = Vec::with_capacity(a.w.len() + 1);
                 w.push(o);
                 w.extend_from_slice(a.w);
+                // with arguments, 1.9.4 copies (method, self, args...) into a heap array
+                // for the call and frees it after a normal return
+                let args2 = if a.w.is_empty() {
+                    None
+                } else {
+                    let p = self.alloc((2 + a.w.len()) * crate::heap::WORD_BYTES)?;
+                    self.wf(p, 0, init);
+                    for (i, x) in w.iter().enumerate() {
+                        self.wf(p, 1 + i, *x);
+                    }
+                    Some((p, self.vpush(p)))
+                };
                 let r = self.call(init, Args { w: &w, n: a.n + 1 })?;
+                if let Some((p, slot)) = args2 {
+                    self.st.heap.free(p);
+                    self.vset(slot, NULL);
+                }
                 if r != NONE {
                     let n = self.type_name(r);
                     return Err(
