@@ -66,7 +66,7 @@ impl Rt<'_> {
             },
             None => {
                 let n = self.type_name(w);
-                Err(self.type_error(&format!("can't convert {n} to int")))
+                Err(self.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]))
             }
         }
     }
@@ -76,7 +76,11 @@ impl Rt<'_> {
             Some(b) => Ok(b),
             None => {
                 let n = self.type_name(w);
-                Err(self.type_error(&format!("can't convert '{n}' object to str implicitly")))
+                Err(self.exc_varg(
+                    R::ETypeError,
+                    "can't convert '%s' object to str implicitly",
+                    &[&n],
+                ))
             }
         }
     }
@@ -291,7 +295,7 @@ impl Rt<'_> {
                     }
                 }
                 let n = self.type_name(p(0));
-                Err(self.type_error(&format!("object of type '{n}' has no len()")))
+                Err(self.exc_varg(R::ETypeError, "object of type '%s' has no len()", &[&n]))
             }
             R::FMax | R::FMin => {
                 let items = if a.n == 1 {
@@ -425,7 +429,7 @@ impl Rt<'_> {
                 self.arg_count(a, 1, 1)?;
                 if !self.is_int(p(0)) {
                     let n = self.type_name(p(0));
-                    return Err(self.type_error(&format!("can't convert {n} to int")));
+                    return Err(self.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]));
                 }
                 let (base, prefix) = match r {
                     R::FHex => (16, "0x"),
@@ -1170,7 +1174,7 @@ impl Rt<'_> {
                     return self.parse_int(&b, radix);
                 }
                 let n = self.type_name(x);
-                Err(self.type_error(&format!("can't convert {n} to int")))
+                Err(self.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]))
             }
             R::TFloat => {
                 if a.n == 0 {
@@ -1351,7 +1355,7 @@ impl Rt<'_> {
             }
             _ => {
                 let n = obj::rom_type_info(r).map_or("?", |i| i.0);
-                Err(self.type_error(&format!("cannot create '{n}' instances")))
+                Err(self.exc_varg(R::ETypeError, "cannot create '%q' instances", &[&n]))
             }
         }
     }

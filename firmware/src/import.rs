@@ -2,7 +2,6 @@
 //! `mp_import_from`, `mp_import_all`), plus loading compiled code into the arena and running
 //! it in a context (`mp_parse_compile_execute`).
 
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -752,7 +751,11 @@ impl Rt<'_> {
         }
         let Some(mut mod_bytes) = self.str_bytes(module_name) else {
             let n = self.type_name(module_name);
-            return Err(self.type_error(&format!("can't convert '{n}' object to str implicitly")));
+            return Err(self.exc_varg(
+                R::ETypeError,
+                "can't convert '%s' object to str implicitly",
+                &[&n],
+            ));
         };
         let mut module_name = module_name;
         if level != 0 {
@@ -924,7 +927,7 @@ impl Rt<'_> {
             Some((v, s)) if s == NULL => return Ok(v),
             Some(_) => {
                 let n = self.qstr_string(name);
-                return Err(self.exc_msg(R::EImportError, &format!("cannot import name {n}")));
+                return Err(self.exc_varg(R::EImportError, "cannot import name %q", &[&n]));
             }
             None => {}
         }
@@ -932,7 +935,7 @@ impl Rt<'_> {
         let is_pkg = self.load_method_maybe(m, pq)?.is_some();
         if !is_pkg {
             let n = self.qstr_string(name);
-            return Err(self.exc_msg(R::EImportError, &format!("cannot import name {n}")));
+            return Err(self.exc_varg(R::EImportError, "cannot import name %q", &[&n]));
         }
         let nq = q!(self, "__name__");
         let (pkg, _) = self.load_method(m, nq)?;

@@ -468,9 +468,11 @@ impl Rt<'_> {
                 }
                 if r != NONE {
                     let n = self.type_name(r);
-                    return Err(
-                        self.type_error(&format!("__init__() should return None, not '{n}'"))
-                    );
+                    return Err(self.exc_varg(
+                        R::ETypeError,
+                        "__init__() should return None, not '%s'",
+                        &[&n],
+                    ));
                 }
             } else if !has_native && !a.w.is_empty() {
                 let iq = q!(self, "__init__");
@@ -746,7 +748,11 @@ impl Rt<'_> {
             let len = self.f(rest, 2) as usize;
             if len < nr {
                 // seq_len is left at the count of left items
-                return Err(self.value_error(&format!("need more than {nl} values to unpack")));
+                return Err(self.exc_varg(
+                    R::EValueError,
+                    "need more than %d values to unpack",
+                    &[&format!("{nl}")],
+                ));
             }
             let items = self.f(rest, 3);
             let right = (len - nr..len).map(|j| self.f(items, j)).collect();
@@ -1033,7 +1039,7 @@ impl Rt<'_> {
             }
         }
         let n = self.type_name(o);
-        Err(self.type_error(&format!("'{n}' object is not an iterator")))
+        Err(self.exc_varg(R::ETypeError, "'%s' object is not an iterator", &[&n]))
     }
 
     /// Collects every item of an iterable (values kept on the value stack while iterating).
@@ -1115,7 +1121,7 @@ impl Rt<'_> {
             _ => "__invert__",
         };
         let n = self.type_name(a);
-        self.type_error(&format!("unsupported type for {name}: '{n}'"))
+        self.exc_varg(R::ETypeError, "unsupported type for %q: '%s'", &[name, &n])
     }
 
     fn is_set_like(&self, w: Word) -> bool {
@@ -1659,12 +1665,16 @@ impl Rt<'_> {
             },
             None => {
                 let n = self.type_name(idx);
-                return Err(self.type_error(&format!("{what} indices must be integers, not {n}")));
+                return Err(self.exc_varg(
+                    R::ETypeError,
+                    "%q indices must be integers, not %s",
+                    &[what, &n],
+                ));
             }
         };
         let j = if i < 0 { i + len as i64 } else { i };
         if j < 0 || j >= len as i64 {
-            return Err(self.exc_msg(R::EIndexError, &format!("{what} index out of range")));
+            return Err(self.exc_varg(R::EIndexError, "%q index out of range", &[what]));
         }
         Ok(j as usize)
     }

@@ -488,7 +488,7 @@ impl Rt<'_> {
             };
         }
         let n = self.type_name(w);
-        Err(self.type_error(&format!("can't convert {n} to int")))
+        Err(self.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]))
     }
 
     /// The int an argument stands for in `%d`/`%x` (`arg_as_int`: floats are truncated).
@@ -510,7 +510,7 @@ impl Rt<'_> {
             Some(f) => Ok(f),
             None => {
                 let n = self.type_name(w);
-                Err(self.type_error(&format!("can't convert {n} to float")))
+                Err(self.exc_varg(R::ETypeError, "can't convert %s to float", &[&n]))
             }
         }
     }

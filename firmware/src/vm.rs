@@ -363,7 +363,11 @@ impl Rt<'_> {
                         self.dict_set(dict, name, val)?;
                     } else {
                         let nm = self.to_str(name);
-                        return Err(self.type_error(&format!("unexpected keyword argument '{nm}'")));
+                        return Err(self.exc_varg(
+                            R::ETypeError,
+                            "unexpected keyword argument '%q'",
+                            &[&nm],
+                        ));
                     }
                 }
             }
@@ -1086,9 +1090,11 @@ impl Rt<'_> {
                         .value_error(&format!("need more than {} values to unpack", items.len())));
                 }
                 if items.len() > n {
-                    return Err(
-                        self.value_error(&format!("too many values to unpack (expected {n})"))
-                    );
+                    return Err(self.exc_varg(
+                        R::EValueError,
+                        "too many values to unpack (expected %d)",
+                        &[&format!("{n}")],
+                    ));
                 }
                 pop!();
                 for w in items.iter().rev() {
