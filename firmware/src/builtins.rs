@@ -1355,7 +1355,7 @@ impl Rt<'_> {
             }
             _ => {
                 let n = obj::rom_type_info(r).map_or("?", |i| i.0);
-                Err(self.exc_varg(R::ETypeError, "cannot create '%q' instances", &[&n]))
+                Err(self.exc_varg(R::ETypeError, "cannot create '%q' instances", &[n]))
             }
         }
     }
