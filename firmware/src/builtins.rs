@@ -1778,11 +1778,22 @@ impl Rt<'_> {
                     f.pos = end;
                     (f.data[start..end].to_vec(), f.binary)
                 };
-                if binary {
-                    self.new_str_heap(R::TBytes, &d)
+                let ty = if binary { R::TBytes } else { R::TStr };
+                let sizes = if n < 0 {
+                    // stream_readall: a 256-byte vstr, extended by 256 after each read that
+                    // filled what was asked
+                    let mut sizes = vec![256];
+                    let mut full = d.len() / 256;
+                    while full > 0 {
+                        sizes.push(sizes[sizes.len() - 1] + 256);
+                        full -= 1;
+                    }
+                    sizes
                 } else {
-                    self.new_str_vstr(&d)
-                }
+                    // stream_read: vstr_init_len(n) allocates n + 1 bytes
+                    vec![n as usize + 1]
+                };
+                self.new_str_from_vstr_sizes(ty, &sizes, &d)
             }
             _ => {
                 let h = self.file_of(s)?;

@@ -2083,6 +2083,22 @@ impl Rt<'_> {
                     out.push(1);
                 }
             }
+            Some(R::TModule) if self.st.heap.contains(w) => {
+                // module_print: mp_printf("<module '%s' from '%s'>") or "<module '%s'>"
+                let g = self.f(w, 1);
+                let nq = q!(self, "__name__");
+                let fq = q!(self, "__file__");
+                let name = self
+                    .dict_getq(g, nq)
+                    .map(|n| self.to_str(n))
+                    .unwrap_or_default();
+                out.extend([9, name.len()]);
+                if let Some(f) = self.dict_getq(g, fq) {
+                    let f = self.to_str(f);
+                    out.extend([8, f.len()]);
+                }
+                out.push(2);
+            }
             _ => out.push(self.repr(w).len()),
         }
     }

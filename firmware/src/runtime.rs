@@ -658,29 +658,42 @@ impl Rt<'_> {
         data: &[u8],
         pieces: &[usize],
     ) -> PR<Word> {
-        let mut alloc = init.max(1);
+        // the buffer sizes the printing goes through
+        let mut sizes = vec![init.max(1)];
+        let mut len = 0;
+        for n in pieces {
+            let alloc = sizes[sizes.len() - 1];
+            if len + n > alloc {
+                sizes.push(((len + n + 16) & !7) + 8);
+            }
+            len += n;
+        }
+        self.new_str_from_vstr_sizes(ty, &sizes, data)
+    }
+
+    /// `mp_obj_new_str_from_vstr` for a vstr whose buffer was allocated at `sizes[0]` bytes
+    /// and then renewed (moving if need be) to each following size: then the qstr if `ty` is
+    /// str and the text is interned (the buffer freed), else a header, with the buffer
+    /// shrunk to `len + 1` unless it is exactly that.
+    pub fn new_str_from_vstr_sizes(&mut self, ty: R, sizes: &[usize], data: &[u8]) -> PR<Word> {
+        let mut alloc = sizes.first().copied().unwrap_or(1).max(1);
         let buf = self.alloc(alloc)?;
         let base = self.vlen();
         let slot = self.vpush(buf);
         let r = (|| {
             let mut buf = buf;
-            let mut len = 0;
-            for n in pieces {
-                if len + n > alloc {
-                    let new_alloc = ((len + n + 16) & !7) + 8;
-                    match self.st.heap.realloc(buf, new_alloc, true) {
-                        Some(p) => {
-                            buf = p;
-                            self.vset(slot, p);
-                            alloc = new_alloc;
-                        }
-                        None => {
-                            self.st.alloc_fail = new_alloc;
-                            return Err(rom(R::MemoryErrorObj));
-                        }
+            for &new_alloc in sizes.iter().skip(1) {
+                match self.st.heap.realloc(buf, new_alloc, true) {
+                    Some(p) => {
+                        buf = p;
+                        self.vset(slot, p);
+                        alloc = new_alloc;
+                    }
+                    None => {
+                        self.st.alloc_fail = new_alloc;
+                        return Err(rom(R::MemoryErrorObj));
                     }
                 }
-                len += n;
             }
             if ty == R::TStr
                 && let Some(q) = self.st.qstrs.find(data)
