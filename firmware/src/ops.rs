@@ -1964,13 +1964,63 @@ impl Rt<'_> {
     /// character, containers piece by piece, anything else as one write.
     pub fn repr_with_pieces(&mut self, w: Word) -> (String, Vec<usize>) {
         let text = self.repr(w);
-        let mut pieces = Vec::new();
-        self.repr_pieces(w, &mut pieces, 0);
-        if pieces.iter().sum::<usize>() != text.len() {
-            // a shape the piece model does not know: one write
-            pieces = vec![text.len()];
-        }
+        let pieces = self.printed_pieces(w, text.len(), true);
         (text, pieces)
+    }
+
+    /// Whether printing `w` runs no Python code (no user `__repr__`/`__str__` anywhere in
+    /// it), so that its print pieces can be worked out without calling anything twice.
+    fn pure_print(&self, w: Word, depth: usize) -> bool {
+        if depth > 20 {
+            return false;
+        }
+        if obj::is_small(w) || obj::is_qstr(w) || R::from_addr(w).is_some() {
+            return true;
+        }
+        let t = self.type_of(w);
+        if self.is_user_type(t) {
+            return false;
+        }
+        match R::from_addr(t) {
+            Some(R::TList | R::TTuple) => {
+                let n = self.seq_items(w);
+                n.iter().all(|x| self.pure_print(*x, depth + 1))
+            }
+            Some(R::TDict) => self
+                .dict_items(w)
+                .iter()
+                .all(|(k, v)| self.pure_print(*k, depth + 1) && self.pure_print(*v, depth + 1)),
+            Some(R::TSet | R::TFrozenset) => self
+                .set_items(w)
+                .iter()
+                .all(|x| self.pure_print(*x, depth + 1)),
+            _ if self.is_exception(w) => self
+                .exc_args(w)
+                .iter()
+                .all(|x| self.pure_print(*x, depth + 1)),
+            _ => true,
+        }
+    }
+
+    /// The write lengths for printing `w` (`repr`: `PRINT_REPR`, else `PRINT_STR`) whose text
+    /// is `len` bytes; one write when the model does not know the shape or printing would
+    /// run Python code.
+    pub fn printed_pieces(&mut self, w: Word, len: usize, repr: bool) -> Vec<usize> {
+        if !self.pure_print(w, 0) {
+            return vec![len];
+        }
+        let mut pieces = Vec::new();
+        if repr {
+            self.repr_pieces(w, &mut pieces, 0);
+        } else {
+            self.str_pieces(w, &mut pieces, 0);
+        }
+        if pieces.iter().sum::<usize>() != len {
+            // a shape the piece model does not know: one write
+            // a shape the piece model does not know: one write
+            pieces = vec![len];
+        }
+        pieces
     }
 
     /// `str(w)`'s text together with the lengths of the writes 1.9.4's print functions make
@@ -1982,11 +2032,7 @@ impl Rt<'_> {
         } else {
             self.to_str(w).into_bytes()
         };
-        let mut pieces = Vec::new();
-        self.str_pieces(w, &mut pieces, 0);
-        if pieces.iter().sum::<usize>() != text.len() {
-            pieces = vec![text.len()];
-        }
+        let pieces = self.printed_pieces(w, text.len(), false);
         (text, pieces)
     }
 
@@ -2003,7 +2049,7 @@ impl Rt<'_> {
                 1 if depth < 20 => self.str_pieces(args[0], out, depth + 1),
                 _ => self.seq_pieces(&args, true, out, depth + 1),
             }
-        } else if self.is_int(w) || self.is_user_type(self.type_of(w)) {
+        } else if self.is_int(w) {
             out.push(self.to_str(w).len());
         } else {
             self.repr_pieces(w, out, depth);

@@ -865,7 +865,9 @@ impl Rt<'_> {
             let base = self.vlen();
             if conversion != 0 {
                 let t = self.fmt_text(arg, conversion == b'r', false);
-                arg = self.new_str_vstr(&t)?;
+                // str_format prints the argument into a 16-byte vstr of its own
+                let pieces = self.printed_pieces(arg, t.len(), conversion == b'r');
+                arg = self.new_str_printed(&t, &pieces)?;
                 self.vpush(arg);
             }
             let r = self.format_one(s, spec, arg, arg_i, a, &mut out);
