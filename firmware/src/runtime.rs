@@ -229,6 +229,15 @@ impl State {
     }
 }
 
+/// A `vstr_t` on the heap that text is being printed into (see [`Rt::vstr_new`]).
+#[derive(Debug)]
+pub(crate) struct VstrSim {
+    buf: Word,
+    alloc: usize,
+    len: usize,
+    slot: usize,
+}
+
 /// The runtime at work: the state plus the I/O of the current `exec`.
 pub struct Rt<'a> {
     /// The interpreter state.
@@ -723,6 +732,76 @@ impl Rt<'_> {
         })();
         self.vtrunc(base);
         r
+    }
+
+    /// `vstr_init(vstr, init)`: a buffer being printed into, rooted on the value stack (the
+    /// caller truncates the value stack afterwards).
+    pub(crate) fn vstr_new(&mut self, init: usize) -> PR<VstrSim> {
+        let alloc = init.max(1);
+        let buf = self.alloc(alloc)?;
+        let slot = self.vpush(buf);
+        Ok(VstrSim {
+            buf,
+            alloc,
+            len: 0,
+            slot,
+        })
+    }
+
+    /// A write of `n` bytes into `v`: `vstr_ensure_extra` renews the buffer to
+    /// `ROUND_ALLOC(len + n + 16)` when it does not fit.
+    pub(crate) fn vstr_write(&mut self, v: &mut VstrSim, n: usize) -> PR<()> {
+        if v.len + n > v.alloc {
+            let new_alloc = ((v.len + n + 16) & !7) + 8;
+            match self.st.heap.realloc(v.buf, new_alloc, true) {
+                Some(p) => {
+                    v.buf = p;
+                    v.alloc = new_alloc;
+                    self.vset(v.slot, p);
+                }
+                None => {
+                    self.st.alloc_fail = new_alloc;
+                    return Err(rom(R::MemoryErrorObj));
+                }
+            }
+        }
+        v.len += n;
+        Ok(())
+    }
+
+    /// `vstr_clear`: the buffer is freed.
+    pub(crate) fn vstr_free(&mut self, v: VstrSim) {
+        self.st.heap.free(v.buf);
+        self.vset(v.slot, NULL);
+    }
+
+    /// `mp_obj_new_str_from_vstr(ty, v)` with `data` the text printed into `v`.
+    pub(crate) fn vstr_finish(&mut self, v: VstrSim, ty: R, data: &[u8]) -> PR<Word> {
+        if ty == R::TStr
+            && let Some(q) = self.st.qstrs.find(data)
+        {
+            self.vstr_free(v);
+            return Ok(obj::qstr_obj(q));
+        }
+        let o = self.alloc_obj(rom(ty), layout::STR_WORDS)?;
+        let d = if data.len() + 1 == v.alloc {
+            v.buf
+        } else {
+            match self.st.heap.realloc(v.buf, data.len() + 1, true) {
+                Some(p) => p,
+                None => {
+                    self.st.alloc_fail = data.len() + 1;
+                    return Err(rom(R::MemoryErrorObj));
+                }
+            }
+        };
+        let _ = self.st.heap.write_bytes(d, data);
+        let _ = self.st.heap.write_u8(d + data.len() as Word, 0);
+        let hash = u32::from(crate::qstr::qstr_hash(data));
+        self.wf(o, 1, hash);
+        self.wf(o, 2, data.len() as Word);
+        self.wf(o, 3, d);
+        Ok(o)
     }
 
     /// `mp_obj_str_get_qstr`: interns a str value.

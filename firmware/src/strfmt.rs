@@ -4,12 +4,13 @@
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::heap::Word;
 use crate::mpz::Mpz;
 use crate::obj::{self, R, rom};
-use crate::runtime::{Args, PR, Rt};
+use crate::runtime::{Args, PR, Rt, VstrSim};
 
 /// `PF_FLAG_LEFT_ADJUST`
 pub const LEFT: u32 = 0x001;
@@ -543,12 +544,15 @@ impl Rt<'_> {
         for w in &args {
             self.vpush(*w);
         }
-        let r = self.percent_format_inner(&pat, &args, dict, is_bytes);
+        // str_modulo_format prints into a 16-byte vstr: byte by byte for the literal text,
+        // one write per directive here
+        let r = self.vstr_new(16).and_then(|mut v| {
+            let out = self.percent_format_inner(&pat, &args, dict, is_bytes, &mut v)?;
+            let ty = if is_bytes { R::TBytes } else { R::TStr };
+            self.vstr_finish(v, ty, &out)
+        });
         self.vtrunc(base);
-        let out = r?;
-        // str_modulo_format prints into a 16-byte vstr (its writes taken as one here)
-        let ty = if is_bytes { R::TBytes } else { R::TStr };
-        self.new_printed(ty, &out, &[out.len()])
+        r
     }
 
     fn percent_format_inner(
@@ -557,8 +561,11 @@ impl Rt<'_> {
         args: &[Word],
         dict: Option<Word>,
         is_bytes: bool,
+        v: &mut VstrSim,
     ) -> PR<Vec<u8>> {
         let mut out = Vec::new();
+        // bytes of `out` already written into `v`
+        let mut written = 0usize;
         let mut ai = 0usize;
         let top = s.len();
         let mut i = 0;
@@ -567,6 +574,8 @@ impl Rt<'_> {
         while i < top {
             if s[i] != b'%' {
                 out.push(s[i]);
+                self.vstr_write(v, 1)?;
+                written += 1;
                 i += 1;
                 continue;
             }
@@ -576,6 +585,8 @@ impl Rt<'_> {
             }
             if s[i] == b'%' {
                 out.push(b'%');
+                self.vstr_write(v, 1)?;
+                written += 1;
                 i += 1;
                 continue;
             }
@@ -693,7 +704,18 @@ impl Rt<'_> {
                 }
                 b'r' | b's' => {
                     let raw = c == b's' && is_bytes && self.type_of(arg) == rom(R::TBytes);
+                    // the argument is printed into a 16-byte vstr of its own, cleared after
+                    let mut tmp = self.vstr_new(16)?;
                     let t = self.fmt_text(arg, c == b'r', raw);
+                    let pieces = if raw {
+                        vec![t.len()]
+                    } else {
+                        self.printed_pieces(arg, t.len(), c == b'r')
+                    };
+                    for p in pieces {
+                        self.vstr_write(&mut tmp, p)?;
+                    }
+                    self.vstr_free(tmp);
                     let mut n = t.len();
                     if prec >= 0 && (prec as usize) < n {
                         n = prec as usize;
@@ -715,6 +737,10 @@ impl Rt<'_> {
                     ));
                 }
             }
+            // the directive's output, as one write
+            let n = out.len() - written;
+            self.vstr_write(v, n)?;
+            written = out.len();
             i += 1;
         }
         if ai != args.len() {
@@ -727,9 +753,16 @@ impl Rt<'_> {
     pub fn str_format(&mut self, a: Args<'_>) -> PR<Word> {
         let pat = self.str_bytes(a.w[0]).unwrap_or_default();
         let mut arg_i: i32 = 0;
-        let out = self.format_helper(&pat, &mut arg_i, a)?;
-        // mp_obj_str_format prints into a 16-byte vstr (its writes taken as one here)
-        self.new_str_printed(&out, &[out.len()])
+        // mp_obj_str_format prints into a 16-byte vstr made first (the writes are taken as
+        // one here)
+        let base = self.vlen();
+        let r = self.vstr_new(16).and_then(|mut v| {
+            let out = self.format_helper(&pat, &mut arg_i, a)?;
+            self.vstr_write(&mut v, out.len())?;
+            self.vstr_finish(v, R::TStr, &out)
+        });
+        self.vtrunc(base);
+        r
     }
 
     fn format_helper(&mut self, s: &[u8], arg_i: &mut i32, a: Args<'_>) -> PR<Vec<u8>> {
