@@ -20,8 +20,6 @@ use mpfw::{Config, InputKind, Io, Machine};
 
 /// The tree's place in the RAM filesystem (as in the harness's rust target).
 const ROOT: &str = "/mpdiff";
-/// `sys.path` of the unix port.
-const UNIX_PATH: [&str; 3] = ["", "~/.micropython/lib", "/usr/lib/micropython"];
 /// Where the unix target's driver script lives.
 const SCRIPT_DIR: &str = "/tmp/mpdiff-xxxxxxxx";
 /// How the unix target names the driver.
@@ -68,13 +66,7 @@ fn run() -> Result<(), String> {
     add_tree(&mut fs, Path::new(tree), ROOT)?;
     fs.chdir(ROOT).map_err(|e| format!("{e:?}"))?;
     mpfw::heap::trace_new_heaps(true);
-    let mut machine = Machine::new(Config {
-        heap_bytes: heap,
-        fs: Box::new(fs),
-        path: UNIX_PATH.iter().map(|s| s.to_string()).collect(),
-        script_dir: Some(SCRIPT_DIR.to_string()),
-        argv: vec![DRIVER.to_string()],
-    });
+    let mut machine = Machine::new(Config::unix_port(heap, Box::new(fs), SCRIPT_DIR, DRIVER));
     let result = machine.exec(&source, DRIVER, InputKind::File, &mut Stderr);
     let mut out = std::io::stdout().lock();
     for e in machine.heap_mut().take_trace() {

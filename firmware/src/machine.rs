@@ -28,6 +28,34 @@ pub struct Config {
     pub argv: Vec<String>,
 }
 
+impl Config {
+    /// `sys.path` of 1.9.4's unix port started with an empty environment (`HOME` unset, so
+    /// `~/.micropython/lib` stays as it is).
+    pub const UNIX_PORT_PATH: [&'static str; 3] =
+        ["", "~/.micropython/lib", "/usr/lib/micropython"];
+
+    /// The start-up of 1.9.4's unix port running `script` from the folder `script_dir` with
+    /// an empty environment: [`Config::UNIX_PORT_PATH`], then the folder, then `script` as
+    /// `sys.argv[0]`, interned in that order as the port does.
+    pub fn unix_port(
+        heap_bytes: usize,
+        fs: Box<dyn FileSystem + Send>,
+        script_dir: &str,
+        script: &str,
+    ) -> Config {
+        Config {
+            heap_bytes,
+            fs,
+            path: Self::UNIX_PORT_PATH
+                .iter()
+                .map(|s| String::from(*s))
+                .collect(),
+            script_dir: Some(String::from(script_dir)),
+            argv: vec![String::from(script)],
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {

@@ -704,31 +704,14 @@ impl Rt<'_> {
                     }
                 }
             }
-            if ty == R::TStr
-                && let Some(q) = self.st.qstrs.find(data)
-            {
-                self.st.heap.free(buf);
-                return Ok(obj::qstr_obj(q));
-            }
-            let o = self.alloc_obj(rom(ty), layout::STR_WORDS)?;
-            let d = if data.len() + 1 == alloc {
-                buf
-            } else {
-                match self.st.heap.realloc(buf, data.len() + 1, true) {
-                    Some(p) => p,
-                    None => {
-                        self.st.alloc_fail = data.len() + 1;
-                        return Err(rom(R::MemoryErrorObj));
-                    }
-                }
+            // the rest is what finishing a printed vstr does
+            let v = VstrSim {
+                buf,
+                alloc,
+                len: data.len(),
+                slot,
             };
-            let _ = self.st.heap.write_bytes(d, data);
-            let _ = self.st.heap.write_u8(d + data.len() as Word, 0);
-            let hash = u32::from(crate::qstr::qstr_hash(data));
-            self.wf(o, 1, hash);
-            self.wf(o, 2, data.len() as Word);
-            self.wf(o, 3, d);
-            Ok(o)
+            self.vstr_finish(v, ty, data)
         })();
         self.vtrunc(base);
         r

@@ -22,7 +22,7 @@ pub const ROOT: &str = "/mpdiff";
 /// `sys.path` of the unix port started with an empty environment (`HOME` unset, so
 /// `~/.micropython/lib` stays a qstr). Interning the same start-up strings as the reference
 /// puts the qstr pools and chunks in the same state, so later qstr growth costs the same.
-pub const UNIX_PATH: [&str; 3] = ["", "~/.micropython/lib", "/usr/lib/micropython"];
+pub const UNIX_PATH: [&str; 3] = Config::UNIX_PORT_PATH;
 
 /// A folder name as long as the unix target's scratch folders (`/tmp/mpdiff-` + 8 chars),
 /// which the unix port interns as `sys.path[0]`.
@@ -220,13 +220,7 @@ fn run(scenario: &Scenario, timeout: Duration) -> Execution {
         return execution;
     }
     let heap = usize::try_from(scenario.heap).unwrap_or(usize::MAX);
-    let mut machine = Machine::new(Config {
-        heap_bytes: heap,
-        fs: Box::new(fs),
-        path: UNIX_PATH.iter().map(|s| s.to_string()).collect(),
-        script_dir: Some(SCRIPT_DIR.to_string()),
-        argv: vec![DRIVER.to_string()],
-    });
+    let mut machine = Machine::new(Config::unix_port(heap, Box::new(fs), SCRIPT_DIR, DRIVER));
     let script = driver::script(scenario, MICROPYTHON_PRELUDE, "sys.path[0] = ''\n");
     let mut io = Capture {
         out: Vec::new(),
