@@ -1325,13 +1325,18 @@ impl Rt<'_> {
             // other operand
             return Err(self.bad_implicit_conversion(a));
         }
+        Err(self.unsupported_types(op, a, b))
+    }
+
+    /// The TypeError of an operator `op` has no meaning for: "unsupported types for %q".
+    fn unsupported_types(&mut self, op: u8, a: Word, b: Word) -> Word {
         let name = binop_name(op);
         let (na, nb) = (self.type_name(a), self.type_name(b));
-        Err(self.exc_varg(
+        self.exc_varg(
             R::ETypeError,
             "unsupported types for %q: '%s', '%s'",
             &[name, &na, &nb],
-        ))
+        )
     }
 
     /// `bad_implicit_conversion` of py/objstr.c.
@@ -1466,15 +1471,7 @@ impl Rt<'_> {
         }
         match mpz_op(op) {
             Some(m) => self.int_binary(m, a, b),
-            None => {
-                let name = binop_name(orig);
-                let (na, nb) = (self.type_name(a), self.type_name(b));
-                Err(self.exc_varg(
-                    R::ETypeError,
-                    "unsupported types for %q: '%s', '%s'",
-                    &[name, &na, &nb],
-                ))
-            }
+            None => Err(self.unsupported_types(orig, a, b)),
         }
     }
 
@@ -1501,15 +1498,7 @@ impl Rt<'_> {
         }
         match mpz_op(op) {
             Some(m) => self.int_binary(m, a, b),
-            None => {
-                let name = binop_name(orig);
-                let (na, nb) = (self.type_name(a), self.type_name(b));
-                Err(self.exc_varg(
-                    R::ETypeError,
-                    "unsupported types for %q: '%s', '%s'",
-                    &[name, &na, &nb],
-                ))
-            }
+            None => Err(self.unsupported_types(orig, a, b)),
         }
     }
 
@@ -1533,15 +1522,7 @@ impl Rt<'_> {
                 }
             }
             bop::POWER => x.powf(y),
-            _ => {
-                let name = binop_name(orig);
-                let (na, nb) = (self.type_name(a), self.type_name(b));
-                return Err(self.exc_varg(
-                    R::ETypeError,
-                    "unsupported types for %q: '%s', '%s'",
-                    &[name, &na, &nb],
-                ));
-            }
+            _ => return Err(self.unsupported_types(orig, a, b)),
         };
         self.new_float(r)
     }

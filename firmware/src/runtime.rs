@@ -862,21 +862,7 @@ impl Rt<'_> {
         let need = len + items.len();
         if need > alloc {
             // exactly what is needed plus 4 spare slots
-            let new_alloc = need + 4;
-            let old = self.f(l, 3);
-            match self.st.heap.realloc(old, new_alloc * WORD_BYTES, true) {
-                Some(p) => {
-                    for i in len..new_alloc {
-                        self.wf(p, i, 0);
-                    }
-                    self.wf(l, 3, p);
-                    self.wf(l, 1, new_alloc as Word);
-                }
-                None => {
-                    self.st.alloc_fail = new_alloc * WORD_BYTES;
-                    return Err(rom(R::MemoryErrorObj));
-                }
-            }
+            self.list_grow(l, need + 4)?;
         }
         let it = self.f(l, 3);
         for (i, w) in items.iter().enumerate() {
@@ -886,30 +872,37 @@ impl Rt<'_> {
         Ok(())
     }
 
+    /// Renews list `l`'s item array to `new_alloc` slots (moving it if need be) and clears the
+    /// slots past the old allocation (a moved block may hold old bytes); MemoryError if the
+    /// heap has no room.
+    fn list_grow(&mut self, l: Word, new_alloc: usize) -> PR<()> {
+        let alloc = self.f(l, 1) as usize;
+        let old = self.f(l, 3);
+        match self.st.heap.realloc(old, new_alloc * WORD_BYTES, true) {
+            Some(p) => {
+                for i in alloc..new_alloc {
+                    self.wf(p, i, 0);
+                }
+                self.wf(l, 3, p);
+                self.wf(l, 1, new_alloc as Word);
+                Ok(())
+            }
+            None => {
+                self.st.alloc_fail = new_alloc * WORD_BYTES;
+                Err(rom(R::MemoryErrorObj))
+            }
+        }
+    }
+
     /// `list.append` (the item array doubles when full).
     pub fn list_append(&mut self, l: Word, w: Word) -> PR<()> {
         let alloc = self.f(l, 1) as usize;
         let len = self.f(l, 2) as usize;
         if len >= alloc {
-            let new_alloc = (alloc * 2).max(4);
-            let old = self.f(l, 3);
             let h = self.hold(w);
-            let r = self.st.heap.realloc(old, new_alloc * WORD_BYTES, true);
+            let r = self.list_grow(l, (alloc * 2).max(4));
             self.release(h);
-            match r {
-                Some(p) => {
-                    // clear the new part (realloc may leave old bytes in a moved block)
-                    for i in alloc..new_alloc {
-                        self.wf(p, i, 0);
-                    }
-                    self.wf(l, 3, p);
-                    self.wf(l, 1, new_alloc as Word);
-                }
-                None => {
-                    self.st.alloc_fail = new_alloc * WORD_BYTES;
-                    return Err(rom(R::MemoryErrorObj));
-                }
-            }
+            r?;
         }
         let it = self.f(l, 3);
         self.wf(it, len, w);

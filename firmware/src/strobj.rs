@@ -133,7 +133,13 @@ impl Rt<'_> {
     }
 
     fn list_of(&mut self, items: Vec<Vec<u8>>, ty: Word) -> PR<Word> {
-        let l = self.new_list(&[])?;
+        self.list_of_alloc(items, ty, 4)
+    }
+
+    /// A list of new strs of type `ty` made from `items`, its item array first made for
+    /// `alloc` items (at least 4, as any new list).
+    fn list_of_alloc(&mut self, items: Vec<Vec<u8>>, ty: Word, alloc: usize) -> PR<Word> {
+        let l = self.new_list_alloc(&[], alloc)?;
         let base = self.vlen();
         self.vpush(l);
         let r = (|| {
@@ -578,19 +584,7 @@ impl Rt<'_> {
         }
         parts.reverse();
         // 1.9.4 makes the list with room for splits + 1 items up front
-        let l = self.new_list_alloc(&[], (splits + 1) as usize)?;
-        let base = self.vlen();
-        self.vpush(l);
-        let r = (|| {
-            for p in parts {
-                let w = self.new_str_of_type(ty, &p)?;
-                self.vpush(w);
-                self.list_append(l, w)?;
-            }
-            Ok(l)
-        })();
-        self.vtrunc(base);
-        r
+        self.list_of_alloc(parts, ty, (splits + 1) as usize)
     }
 
     /// `bytearray.append` / `bytearray.extend` (py/objarray.c): grows the items by 8 free

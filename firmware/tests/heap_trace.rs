@@ -20,20 +20,31 @@ fn traced_machine(heap: usize) -> Machine {
     fs.mkdir("/mpdiff").unwrap();
     fs.chdir("/mpdiff").unwrap();
     mpfw::heap::trace_new_heaps(true);
-    Machine::new(Config {
-        heap_bytes: heap,
-        fs: Box::new(fs),
-        path: ["", "~/.micropython/lib", "/usr/lib/micropython"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        script_dir: Some("/tmp/mpdiff-xxxxxxxx".to_string()),
-        argv: vec!["../driver.py".to_string()],
-    })
+    Machine::new(Config::unix_port(
+        heap,
+        Box::new(fs),
+        "/tmp/mpdiff-xxxxxxxx",
+        "../driver.py",
+    ))
 }
 
 fn lines(events: &[TraceEvent]) -> Vec<String> {
     events.iter().map(|e| e.to_string()).collect()
+}
+
+/// Runs `script` on a traced 36K machine and returns the trace of its run: what follows
+/// marker 2 (compilation done).
+fn run_trace(script: &str) -> Vec<String> {
+    let mut m = traced_machine(36 * 1024);
+    let r = m.exec(script, "../driver.py", InputKind::File, &mut Sink);
+    assert!(r.is_ok(), "{r:?}");
+    let all = m.heap_mut().take_trace();
+    let run_from = all
+        .iter()
+        .rposition(|e| *e == TraceEvent::Mark(2))
+        .expect("compile marker")
+        + 1;
+    lines(&all[run_from..])
 }
 
 /// Start-up puts nothing but tables and item arrays on the heap: `sys.modules`, `__main__`,
@@ -95,16 +106,6 @@ try:
 except TypeError:
     pass
 ";
-    let mut m = traced_machine(36 * 1024);
-    let r = m.exec(script, "../driver.py", InputKind::File, &mut Sink);
-    assert!(r.is_ok(), "{r:?}");
-    let all = m.heap_mut().take_trace();
-    // what follows marker 2 (compilation done): the script's run
-    let run_from = all
-        .iter()
-        .rposition(|e| *e == TraceEvent::Mark(2))
-        .expect("compile marker")
-        + 1;
     let expected = [
         "A 16 19",
         "A 16 20",
@@ -161,7 +162,7 @@ except TypeError:
         "A 12 79",
         "A 12 80",
     ];
-    assert_eq!(lines(&all[run_from..]), expected);
+    assert_eq!(run_trace(script), expected);
 }
 
 /// `repr()` prints into a 16-byte vstr that grows by `m_renew` to `ROUND_ALLOC(len + n + 16)`
@@ -174,15 +175,6 @@ r = repr(s)
 q = repr('__name__')
 l = repr([s, (1,), b'\\x00'])
 ";
-    let mut m = traced_machine(36 * 1024);
-    let r = m.exec(script, "../driver.py", InputKind::File, &mut Sink);
-    assert!(r.is_ok(), "{r:?}");
-    let all = m.heap_mut().take_trace();
-    let run_from = all
-        .iter()
-        .rposition(|e| *e == TraceEvent::Mark(2))
-        .expect("compile marker")
-        + 1;
     let expected = [
         "A 16 19",
         "A 32 20",
@@ -215,7 +207,7 @@ l = repr([s, (1,), b'\\x00'])
         "R 37 70 1",
         "r 37",
     ];
-    assert_eq!(lines(&all[run_from..]), expected);
+    assert_eq!(run_trace(script), expected);
 }
 
 /// A class with `__next__` but no `__iter__` is not iterable in 1.9.4 (`instance_getiter`

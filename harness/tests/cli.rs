@@ -294,20 +294,26 @@ fn help_shows_examples() {
     assert!(out.contains("Exit codes"), "{out}");
 }
 
-#[test]
-fn without_a_live_reference_the_golden_unix32_files_stand_in() {
-    let d = Dir::new(&[("seed/plain.yaml", PLAIN)]);
+/// Records `seed/plain` with the `fake:reference` target and renames its snapshot to the one
+/// of target `as_target` (file name spelling), so that target has a golden file.
+fn record_fake_reference_as(d: &Dir, as_target: &str) {
     let o = mpdiff(
         &["record", "-t", "fake:reference", "scenarios"],
         d.tmp.path(),
     );
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
-    // Pose the fake reference's snapshot as the unix32 one.
     std::fs::rename(
         d.path("golden/seed/plain@fake_reference.snap"),
-        d.path("golden/seed/plain@unix32.snap"),
+        d.path(&format!("golden/seed/plain@{as_target}.snap")),
     )
     .unwrap();
+}
+
+#[test]
+fn without_a_live_reference_the_golden_unix32_files_stand_in() {
+    let d = Dir::new(&[("seed/plain.yaml", PLAIN)]);
+    // Pose the fake reference's snapshot as the unix32 one.
+    record_fake_reference_as(&d, "unix32");
 
     let o = run(&d, &["-t", "fake"]);
     assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
@@ -337,16 +343,7 @@ fn diff_compares_with_golden_files_when_the_reference_cannot_run() {
     );
     assert_eq!(code(&o), 3, "no golden file: {}", text(&o.stderr));
 
-    let o = mpdiff(
-        &["record", "-t", "fake:reference", "scenarios"],
-        d.tmp.path(),
-    );
-    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
-    std::fs::rename(
-        d.path("golden/seed/plain@fake_reference.snap"),
-        d.path("golden/seed/plain@fake_unavailable.snap"),
-    )
-    .unwrap();
+    record_fake_reference_as(&d, "fake_unavailable");
     let o = mpdiff(
         &["diff", "fake:unavailable", "fake", "scenarios"],
         d.tmp.path(),
