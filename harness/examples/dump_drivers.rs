@@ -35,11 +35,16 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
+    const USAGE: &str = "usage: dump_drivers OUT [--word 32|64] [PATHS...]";
     let mut args = std::env::args_os().skip(1);
-    let out = PathBuf::from(
-        args.next()
-            .ok_or("usage: dump_drivers OUT [--word 32|64] [PATHS...]")?,
-    );
+    let out = PathBuf::from(args.next().ok_or(USAGE)?);
+    // An option where the output folder belongs is a mistake, not a folder to fill.
+    if out.to_str().is_some_and(|o| o.starts_with('-')) {
+        return Err(format!(
+            "{USAGE}\n(OUT must be a folder, not {})",
+            out.display()
+        ));
+    }
     let mut word = Word::W32;
     let mut paths = Vec::new();
     while let Some(a) = args.next() {
