@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use crate::normalise::same_repr;
 use crate::outcome::{Observation, Outcome, Status};
 pub use crate::scenario::Field;
 use crate::scenario::{Divergence, Scenario};
@@ -281,7 +282,11 @@ fn observation(scenario: &Scenario, r: &Observation, o: &Observation, c: &mut Co
     exprs.extend(o.eval.keys().filter(|k| !r.eval.contains_key(*k)));
     for expr in exprs {
         let (rv, ov) = (r.eval.get(expr), o.eval.get(expr));
-        if rv != ov {
+        let same = match (rv, ov) {
+            (Some(a), Some(b)) => same_repr(a, b),
+            _ => rv == ov,
+        };
+        if !same {
             let show = |v: Option<&String>| match v {
                 Some(v) => format!("{expr} = {v}"),
                 None => format!("{expr} not evaluated"),

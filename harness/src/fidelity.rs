@@ -5,6 +5,7 @@
 use std::fmt;
 
 use crate::compare::{classify, memory_deltas, memory_threshold};
+use crate::normalise::same_repr;
 use crate::outcome::{Observation, Outcome, Status};
 use crate::scenario::{Scenario, Step};
 
@@ -93,8 +94,10 @@ impl Fidelity {
             self.names_order
                 .count(o.is_some_and(|o| o.names == r.names));
             for (expr, repr) in &r.eval {
-                self.evals
-                    .count(o.and_then(|o| o.eval.get(expr)).is_some_and(|v| v == repr));
+                self.evals.count(
+                    o.and_then(|o| o.eval.get(expr))
+                        .is_some_and(|v| same_repr(v, repr)),
+                );
             }
         }
         for (i, step) in scenario.steps.iter().enumerate() {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::normalise::mask_addresses;
 use crate::outcome::{ExpectationResult, Observation, Outcome, Status, StepError};
 use crate::scenario::Scenario;
 
@@ -46,7 +47,7 @@ pub struct Normalised {
 pub type Filter = fn(&str) -> String;
 
 /// The filters, in order.
-pub const FILTERS: &[Filter] = &[temp_paths];
+pub const FILTERS: &[Filter] = &[temp_paths, mask_addresses];
 
 /// Replaces temporary folders (which differ on every run) with `[TMP]`.
 pub fn temp_paths(text: &str) -> String {
@@ -101,7 +102,20 @@ pub fn normalise(outcome: &Outcome) -> Normalised {
         target: outcome.target.clone(),
         target_info: outcome.target_info.clone(),
         baseline_modules: outcome.baseline_modules.clone(),
-        observations: outcome.observations.clone(),
+        // Object addresses change from run to run (and with the allocator), so reprs
+        // are kept with their addresses masked.
+        observations: outcome
+            .observations
+            .iter()
+            .map(|o| Observation {
+                eval: o
+                    .eval
+                    .iter()
+                    .map(|(k, v)| (k.clone(), mask_addresses(v)))
+                    .collect(),
+                ..o.clone()
+            })
+            .collect(),
         errors,
         expectations,
         status: outcome.status,
@@ -513,6 +527,19 @@ mod tests {
         let s = scenario(Path::new("/w"));
         assert_eq!(default_dir(&s), PathBuf::from("/w/golden"));
         assert_eq!(file_label("board:/dev/ttyUSB0"), "board_dev_ttyUSB0");
+    }
+
+    #[test]
+    fn addresses_in_reprs_are_masked_in_snapshots() {
+        let mut o = outcome();
+        o.observations[0]
+            .eval
+            .insert("m.f".into(), "<function f at 0x565a5840>".into());
+        o.errors[0].message = "<C object at 565a5cb0> is bad".into();
+        let n = normalise(&o);
+        assert_eq!(n.observations[0].eval["m.f"], "<function f at 0x[ADDR]>");
+        assert_eq!(n.observations[0].eval["1 + 1"], "2");
+        assert_eq!(n.errors[0].message, "<C object at [ADDR]> is bad");
     }
 
     #[test]

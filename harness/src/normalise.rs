@@ -34,8 +34,8 @@ pub enum Filter {
     /// becomes `a.py` and a bare `ROOT` becomes the empty string (the current folder),
     /// which is how a target importing from its current folder spells the same paths.
     StripTreeRoot,
-    /// Replaces the hex digits of ` at 0x...` in eval values and exception messages by
-    /// `[ADDR]`: the address in a default object repr.
+    /// Replaces the hex digits of object addresses in eval values and exception messages
+    /// by `[ADDR]` ([`mask_addresses`]).
     MaskAddresses,
 }
 
@@ -157,25 +157,63 @@ impl Filter {
     }
 }
 
-/// `text` with the hex digits after every ` at 0x` replaced by `[ADDR]`.
-fn mask_addresses(text: &str) -> String {
-    const AT: &str = " at 0x";
+/// Where an object's address shows in a default repr, as the text just before the hex
+/// digits and what may follow them. MicroPython 1.9.4 prints addresses with `%p`
+/// (`py/objfun.c`, `objtype.c`, `objboundmeth.c`, `objgenerator.c`, `objclosure.c`,
+/// `objcell.c`), CPython after ` at 0x`.
+const ADDRESS_SHAPES: &[(&str, &[char])] = &[
+    // <function f at 0x...>, CPython's <object object at 0x...>
+    (" at 0x", &['>', ' ', ',']),
+    // <C object at ...>, <generator object 'g' at ...>, <closure ... at ..., n_closed=1 ...>
+    (" at ", &['>', ',']),
+    // <bound_method ... <self>.<function>>
+    ("<bound_method ", &[' ']),
+    // <cell ... value>
+    ("<cell ", &[' ']),
+];
+
+/// The fewest hex digits taken for an address: shorter runs are ordinary text.
+const MIN_ADDRESS_DIGITS: usize = 6;
+
+/// `text` with the hex digits of every object address in it replaced by `[ADDR]`.
+///
+/// An address is where a target's allocator put an object: it differs between targets,
+/// word sizes and runs, so comparisons and golden files leave it out. Only the shapes
+/// of [`ADDRESS_SHAPES`] count, with at least [`MIN_ADDRESS_DIGITS`] hex digits followed
+/// by one of the shape's closing characters, so ordinary text such as `'look at face'`
+/// is kept.
+pub fn mask_addresses(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(i) = rest.find(AT) {
-        out.push_str(&rest[..i + AT.len()]);
-        rest = &rest[i + AT.len()..];
-        let digits = rest.len()
-            - rest
-                .trim_start_matches(|c: char| c.is_ascii_hexdigit())
-                .len();
-        if digits > 0 {
-            out.push_str("[ADDR]");
-            rest = &rest[digits..];
+    'scan: while !rest.is_empty() {
+        for (i, _) in rest.char_indices() {
+            for &(before, after) in ADDRESS_SHAPES {
+                let Some(tail) = rest[i..].strip_prefix(before) else {
+                    continue;
+                };
+                let digits = tail.len()
+                    - tail
+                        .trim_start_matches(|c: char| c.is_ascii_hexdigit())
+                        .len();
+                let closes = tail[digits..].starts_with(after);
+                if (MIN_ADDRESS_DIGITS..=16).contains(&digits) && closes {
+                    out.push_str(&rest[..i + before.len()]);
+                    out.push_str("[ADDR]");
+                    rest = &tail[digits..];
+                    continue 'scan;
+                }
+            }
         }
+        out.push_str(rest);
+        break;
     }
-    out.push_str(rest);
     out
+}
+
+/// Whether two reprs are the same once object addresses are masked
+/// ([`mask_addresses`]): how evals are compared between targets and with golden files.
+pub fn same_repr(a: &str, b: &str) -> bool {
+    a == b || mask_addresses(a) == mask_addresses(b)
 }
 
 /// Applies `rules` in order.
@@ -273,6 +311,55 @@ mod tests {
         let eval = &ex.observations[0].eval;
         assert_eq!(eval["o"], "'<object object at 0x[ADDR]>'");
         assert_eq!(eval["t"], "'at 0x at 0xZ'");
+    }
+
+    #[test]
+    fn mask_addresses_knows_micropython_repr_shapes() {
+        let cases = [
+            ("<function f at 0x565a5840>", "<function f at 0x[ADDR]>"),
+            ("<C object at 565a5cb0>", "<C object at [ADDR]>"),
+            (
+                "<bound_method 565a62a0 <C object at 565a5cb0>.<function meth at 0x565a5cc0>>",
+                "<bound_method [ADDR] <C object at [ADDR]>.<function meth at 0x[ADDR]>>",
+            ),
+            (
+                "<bound_method 3ffe1f10 [].<function>>",
+                "<bound_method [ADDR] [].<function>>",
+            ),
+            (
+                "<generator object '<genexpr>' at 565a6060>",
+                "<generator object '<genexpr>' at [ADDR]>",
+            ),
+            (
+                "<closure <function g at 0x3ffe0a10> at 3ffe0a40, n_closed=1 >",
+                "<closure <function g at 0x[ADDR]> at [ADDR], n_closed=1 >",
+            ),
+            ("<cell 3ffe0a20 1>", "<cell [ADDR] 1>"),
+            // ordinary text stays
+            ("'look at face'", "'look at face'"),
+            ("'at cafe>'", "'at cafe>'"),
+            ("'x at 123456789'", "'x at 123456789'"),
+        ];
+        for (text, masked) in cases {
+            assert_eq!(mask_addresses(text), masked, "{text}");
+        }
+    }
+
+    #[test]
+    fn same_repr_ignores_addresses_only() {
+        assert!(same_repr(
+            "<function f at 0x565a5840>",
+            "<function f at 0x3ffe0300>"
+        ));
+        assert!(!same_repr(
+            "<function f at 0x565a5840>",
+            "<function g at 0x565a5840>"
+        ));
+        assert!(!same_repr(
+            "<bound_method 565a62a0 <C object at 565a5cb0>.<function meth at 0x565a5cc0>>",
+            "<bound_method 3ffe0d60>"
+        ));
+        assert!(same_repr("2", "2"));
     }
 
     #[test]
