@@ -331,6 +331,9 @@ impl Rt<'_> {
                     if let Some(m) = self.class_lookup(t, lq) {
                         return self.call_method_with_self(m, p(0), &[]);
                     }
+                    if let Some(sub) = self.native_sub(p(0)) {
+                        return self.call_builtin(R::FLen, Args { w: &[sub], n: 1 });
+                    }
                 }
                 let n = self.type_name(p(0));
                 Err(self.exc_varg(R::ETypeError, "object of type '%s' has no len()", &[&n]))
@@ -1487,6 +1490,22 @@ impl Rt<'_> {
         if a.n == 0 {
             return Err(self.type_error("function takes at least 1 argument"));
         }
+        // mp_obj_class_lookup binds a native base's methods to the instance's native
+        // sub-object (subobj[0]), so they act on the list/dict/... inside
+        let t0 = self.type_of(a.w[0]);
+        if !matches!(r, R::MNativeInit | R::MObjectInit)
+            && self.is_user_type(t0)
+            && self.native_base(t0) != rom(R::TObject)
+            && !self.is_exception(a.w[0])
+        {
+            let sub = self.f(a.w[0], 4);
+            if sub == NULL {
+                return Err(self.type_error("native base not initialised"));
+            }
+            let mut w = a.w.to_vec();
+            w[0] = sub;
+            return self.call_method_builtin(r, Args { w: &w, n: a.n });
+        }
         let s = a.w[0];
         let p = |i: usize| a.w[i];
         match r {
@@ -1760,6 +1779,24 @@ impl Rt<'_> {
             R::MSetAdd => {
                 self.arg_count(a, 2, 2)?;
                 self.set_add(s, p(1))?;
+                Ok(NONE)
+            }
+            R::MSetContains => {
+                self.arg_count(a, 2, 2)?;
+                Ok(py_bool(self.contains(s, p(1))?))
+            }
+            R::MDictGetitem => {
+                self.arg_count(a, 2, 2)?;
+                self.subscr(s, p(1))
+            }
+            R::MDictSetitem => {
+                self.arg_count(a, 3, 3)?;
+                self.store_subscr(s, p(1), p(2))?;
+                Ok(NONE)
+            }
+            R::MDictDelitem => {
+                self.arg_count(a, 2, 2)?;
+                self.store_subscr(s, p(1), NULL)?;
                 Ok(NONE)
             }
             R::MSetClear => {

@@ -110,6 +110,7 @@ rom_objects! {
     MSetClear, MSetCopy, MSetDifference, MSetDifferenceUpdate, MSetIntersection,
     MSetIntersectionUpdate, MSetIsdisjoint, MSetIssubset, MSetIssuperset, MSetPop,
     MSetSymmetricDifference, MSetSymmetricDifferenceUpdate, MSetUnion, MSetUpdate,
+    MSetContains, MDictGetitem, MDictSetitem, MDictDelitem, NotImplementedObj,
 }
 
 impl R {
@@ -290,6 +291,8 @@ pub const BUILTINS: &[(&str, R)] = &[
     ("property", R::TProperty),
     ("super", R::TSuper),
     ("Ellipsis", R::Ellipsis),
+    ("NotImplemented", R::NotImplementedObj),
+    ("slice", R::TSlice),
     ("BaseException", R::EBaseException),
     ("SystemExit", R::ESystemExit),
     ("KeyboardInterrupt", R::EKeyboardInterrupt),
@@ -390,6 +393,9 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TList, "remove", R::MListRemove),
     (R::TList, "reverse", R::MListReverse),
     (R::TList, "sort", R::MListSort),
+    (R::TDict, "__delitem__", R::MDictDelitem),
+    (R::TDict, "__getitem__", R::MDictGetitem),
+    (R::TDict, "__setitem__", R::MDictSetitem),
     (R::TDict, "clear", R::MDictClear),
     (R::TDict, "copy", R::MDictCopy),
     (R::TDict, "fromkeys", R::MDictFromkeys),
@@ -461,6 +467,7 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TInt, "to_bytes", R::MIntToBytes),
     (R::TTuple, "count", R::MTupleCount),
     (R::TTuple, "index", R::MTupleIndex),
+    (R::TSet, "__contains__", R::MSetContains),
     (R::TSet, "add", R::MSetAdd),
     (R::TSet, "clear", R::MSetClear),
     (R::TSet, "copy", R::MSetCopy),
@@ -482,6 +489,7 @@ pub const METHODS: &[(R, &str, R)] = &[
     ),
     (R::TSet, "union", R::MSetUnion),
     (R::TSet, "update", R::MSetUpdate),
+    (R::TFrozenset, "__contains__", R::MSetContains),
     (R::TFrozenset, "copy", R::MSetCopy),
     (R::TFrozenset, "difference", R::MSetDifference),
     (R::TFrozenset, "intersection", R::MSetIntersection),

@@ -479,7 +479,8 @@ impl Rt<'_> {
             return rom(match r {
                 R::NoneObj => R::TNoneType,
                 R::False | R::True => R::TBool,
-                R::Ellipsis => R::TEllipsis,
+                // both singletons are of mp_type_singleton
+                R::Ellipsis | R::NotImplementedObj => R::TEllipsis,
                 R::MemoryErrorObj => R::EMemoryError,
                 R::KeyboardInterruptObj => R::EKeyboardInterrupt,
                 R::EmptyTuple => R::TTuple,
@@ -1370,6 +1371,9 @@ impl Rt<'_> {
                 let r = self.call_method_with_self(m, w, &[])?;
                 return Ok(r == TRUE);
             }
+            if let Some(sub) = self.native_sub(w) {
+                return self.is_true(sub);
+            }
             let lq = q!(self, "__len__");
             if let Some(m) = self.class_lookup(t, lq) {
                 let r = self.call_method_with_self(m, w, &[])?;
@@ -1503,6 +1507,9 @@ impl Rt<'_> {
                 let r = self.call_method_with_self(m, a, &[b])?;
                 return self.is_true(r);
             }
+            if let Some(sub) = self.native_sub(a) {
+                return self.equal(sub, b);
+            }
         }
         Ok(false)
     }
@@ -1516,6 +1523,22 @@ impl Rt<'_> {
             return self.mpz_of(w).map(|z| z.to_f64());
         }
         (self.type_of(w) == rom(R::TFloat)).then(|| self.float_value(w))
+    }
+
+    /// The native sub-object (`subobj[0]`) of an instance of a user class derived from a
+    /// built-in type other than object and the exceptions: 1.9.4's class lookup meets the
+    /// native type's slot after the user classes, and the operation then acts on it.
+    pub fn native_sub(&self, w: Word) -> Option<Word> {
+        let t = self.type_of(w);
+        if !self.is_user_type(t) {
+            return None;
+        }
+        let nb = self.native_base(t);
+        if nb == rom(R::TObject) || R::from_addr(nb).is_some_and(obj::is_exc_type) {
+            return None;
+        }
+        let sub = self.f(w, 4);
+        (sub != NULL).then_some(sub)
     }
 
     /// `hash(w)`: `mp_unary_op(MP_UNARY_OP_HASH, w)` of 1.9.4.
