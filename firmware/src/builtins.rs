@@ -1606,11 +1606,8 @@ impl Rt<'_> {
                 if len == 0 {
                     return Err(self.exc_msg(R::EIndexError, "pop from empty list"));
                 }
-                let i = if a.n >= 2 { self.get_int(p(1))? } else { -1 };
-                let i = if i < 0 { i + len as i64 } else { i };
-                if i < 0 || i >= len as i64 {
-                    return Err(self.exc_msg(R::EIndexError, "pop index out of range"));
-                }
+                let idx = if a.n >= 2 { p(1) } else { obj::small(-1) };
+                let i = self.index(idx, len, "list")? as i64;
                 let it = self.f(s, 3);
                 let v = self.f(it, i as usize);
                 for j in i as usize..len - 1 {
@@ -1640,10 +1637,36 @@ impl Rt<'_> {
                 Ok(NONE)
             }
             R::MListRemove | R::MListIndex | R::MListCount | R::MTupleIndex | R::MTupleCount => {
-                self.arg_count(a, 2, 2)?;
+                let is_index = matches!(r, R::MListIndex | R::MTupleIndex);
+                self.arg_count(a, 2, if is_index { 4 } else { 2 })?;
                 let items = self.seq_items(s);
+                // mp_seq_index_obj: start and stop bound like slice indexes
+                let what = if r == R::MTupleIndex { "tuple" } else { "list" };
+                let bound = |rt: &mut Self, i: usize, def: usize| -> PR<usize> {
+                    if i >= a.n {
+                        return Ok(def);
+                    }
+                    let v = match int_of(a.w[i]) {
+                        Some(v) => i64::from(v),
+                        None => {
+                            let n = rt.type_name(a.w[i]);
+                            return Err(rt.exc_varg(
+                                R::ETypeError,
+                                "%q indices must be integers, not %s",
+                                &[what, &n],
+                            ));
+                        }
+                    };
+                    let v = if v < 0 { v + items.len() as i64 } else { v };
+                    Ok(v.clamp(0, items.len() as i64) as usize)
+                };
+                let start = bound(self, 2, 0)?;
+                let stop = bound(self, 3, items.len())?;
                 let mut count = 0;
                 for (i, w) in items.iter().enumerate() {
+                    if is_index && (i < start || i >= stop) {
+                        continue;
+                    }
                     if self.equal(*w, p(1))? {
                         match r {
                             R::MListRemove => {

@@ -1686,7 +1686,8 @@ impl Rt<'_> {
         Err(self.exc_varg(R::ETypeError, "'%s' object is not subscriptable", &[&n]))
     }
 
-    fn index(&mut self, idx: Word, len: usize, what: &str) -> PR<usize> {
+    /// `mp_get_index` (not a slice): `idx` as a position in `len` items.
+    pub(crate) fn index(&mut self, idx: Word, len: usize, what: &str) -> PR<usize> {
         let i = match int_of(idx) {
             Some(i) => i64::from(i),
             None if self.is_big(idx) => match self.mpz_of(idx).and_then(|z| z.as_int_checked()) {

@@ -903,9 +903,11 @@ impl Rt<'_> {
             }
             op::UNWIND_JUMP => {
                 let off = read_slabel(b, &mut ip);
+                // the label is relative to the byte after it (the unwind count), like
+                // DECODE_SLABEL then `ip + slab` in vm.c
+                let dest = (ip as isize + off) as usize;
                 let n = b.get(ip).copied().unwrap_or(0);
                 ip += 1;
-                let dest = (ip as isize + off) as usize;
                 push!(obj::small(dest as i32));
                 commit!();
                 return self.unwind_jump(usize::from(n), ipr, spr, exc, in_except);
