@@ -29,19 +29,39 @@ fn errno_of(e: FsError) -> i32 {
 
 impl Rt<'_> {
     pub(crate) fn arg_count(&mut self, a: Args<'_>, min: usize, max: usize) -> PR<()> {
-        if a.n < min || a.n > max {
-            if min == max {
-                return Err(self.type_error(&format!(
-                    "function takes {} positional arguments but {} were given",
-                    min, a.n
-                )));
+        // mp_arg_check_num
+        let (mn, mx, n) = (format!("{min}"), format!("{max}"), format!("{}", a.n));
+        if min == max {
+            if a.n != min {
+                return Err(self.exc_varg(
+                    R::ETypeError,
+                    "function takes %d positional arguments but %d were given",
+                    &[&mn, &n],
+                ));
             }
-            return Err(self.type_error(&format!(
-                "function expected at most {} arguments, got {}",
-                max, a.n
-            )));
+        } else if a.n < min {
+            let missing = format!("{}", min - a.n);
+            return Err(self.exc_varg(
+                R::ETypeError,
+                "function missing %d required positional arguments",
+                &[&missing],
+            ));
+        } else if a.n > max {
+            return Err(self.exc_varg(
+                R::ETypeError,
+                "function expected at most %d arguments, got %d",
+                &[&mx, &n],
+            ));
         }
         Ok(())
+    }
+
+    /// `mp_arg_check_num` with `takes_kw` false: keyword arguments are refused first.
+    pub(crate) fn arg_count_no_kw(&mut self, a: Args<'_>, min: usize, max: usize) -> PR<()> {
+        if a.n_kw() > 0 {
+            return Err(self.type_error("function does not take keyword arguments"));
+        }
+        self.arg_count(a, min, max)
     }
 
     pub(crate) fn kwarg(&mut self, a: Args<'_>, name: &str) -> Option<Word> {
@@ -112,10 +132,28 @@ impl Rt<'_> {
                 if self.is_big(p(0)) {
                     return self.big_unary(p(0), 2);
                 }
-                match self.num_f64(p(0)) {
-                    Some(f) => self.new_float(f.abs()),
-                    None => Err(self.type_error("bad operand type for abs()")),
+                if self.type_of(p(0)) == rom(R::TFloat) {
+                    let f = self.float_value(p(0));
+                    // float_unary_op hands back the same object when it is not negative
+                    return if f < 0.0 {
+                        self.new_float(-f)
+                    } else {
+                        Ok(p(0))
+                    };
                 }
+                let t = self.type_of(p(0));
+                if self.is_user_type(t) {
+                    let aq = q!(self, "__abs__");
+                    if let Some(m) = self.class_lookup(t, aq) {
+                        return self.call_method_with_self(m, p(0), &[]);
+                    }
+                }
+                let n = self.type_name(p(0));
+                Err(self.exc_varg(
+                    R::ETypeError,
+                    "unsupported type for %q: '%s'",
+                    &["__abs__", &n],
+                ))
             }
             R::FAll | R::FAny => {
                 self.arg_count(a, 1, 1)?;
@@ -293,11 +331,15 @@ impl Rt<'_> {
                     if let Some(m) = self.class_lookup(t, lq) {
                         return self.call_method_with_self(m, p(0), &[]);
                     }
+                    if let Some(sub) = self.native_sub(p(0)) {
+                        return self.call_builtin(R::FLen, Args { w: &[sub], n: 1 });
+                    }
                 }
                 let n = self.type_name(p(0));
                 Err(self.exc_varg(R::ETypeError, "object of type '%s' has no len()", &[&n]))
             }
             R::FMax | R::FMin => {
+                self.arg_count(a, 1, usize::MAX)?;
                 let items = if a.n == 1 {
                     self.collect_iter(p(0))?
                 } else {
@@ -1147,15 +1189,20 @@ impl Rt<'_> {
                 }
                 Err(self.type_error("type takes 1 or 3 arguments"))
             }
-            R::TObject => self.alloc_obj(rom(R::TObject), 1),
+            R::TObject => {
+                self.arg_count_no_kw(a, 0, 0)?;
+                self.alloc_obj(rom(R::TObject), 1)
+            }
             R::TNoneType => Ok(NONE),
             R::TBool => {
+                self.arg_count_no_kw(a, 0, 1)?;
                 if a.n == 0 {
                     return Ok(FALSE);
                 }
                 Ok(py_bool(self.is_true(p(0))?))
             }
             R::TInt => {
+                self.arg_count_no_kw(a, 0, 2)?;
                 if a.n == 0 {
                     return Ok(obj::small(0));
                 }
@@ -1177,8 +1224,12 @@ impl Rt<'_> {
                 Err(self.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]))
             }
             R::TFloat => {
+                self.arg_count_no_kw(a, 0, 1)?;
                 if a.n == 0 {
                     return self.new_float(0.0);
+                }
+                if self.type_of(p(0)) == rom(R::TFloat) {
+                    return Ok(p(0));
                 }
                 if let Some(f) = self.num_f64(p(0)) {
                     return self.new_float(f);
@@ -1188,19 +1239,24 @@ impl Rt<'_> {
                     if let Ok(f) = s.trim().parse::<f64>() {
                         return self.new_float(f);
                     }
+                    return Err(self.value_error("invalid syntax for number"));
                 }
-                Err(self.value_error("invalid syntax for number"))
+                // mp_obj_get_float
+                let n = self.type_name(p(0));
+                Err(self.exc_varg(R::ETypeError, "can't convert %s to float", &[&n]))
             }
             R::TStr => self.make_str(a),
             R::TBytes => self.make_bytes(a),
             R::TBytearray => self.make_bytearray(a),
             R::TList => {
+                self.arg_count_no_kw(a, 0, 1)?;
                 if a.n == 0 {
                     return self.new_list(&[]);
                 }
                 self.list_from_iter(p(0))
             }
             R::TTuple => {
+                self.arg_count_no_kw(a, 0, 1)?;
                 if a.n == 0 {
                     return Ok(rom(R::EmptyTuple));
                 }
@@ -1228,6 +1284,7 @@ impl Rt<'_> {
             R::TSet | R::TFrozenset => {
                 // set_make_new: an empty set, then each item from a heap iterator stored in
                 // turn, then the type set
+                self.arg_count_no_kw(a, 0, 1)?;
                 let s = self.new_set(&[])?;
                 if a.n == 0 {
                     self.wf(s, 0, rom(r));
@@ -1273,6 +1330,7 @@ impl Rt<'_> {
                 Ok(o)
             }
             R::TRange => {
+                self.arg_count_no_kw(a, 1, 3)?;
                 let mut v = [0i64, 0, 1];
                 match a.n {
                     1 => v[1] = self.get_int(p(0))?,
@@ -1432,6 +1490,22 @@ impl Rt<'_> {
         if a.n == 0 {
             return Err(self.type_error("function takes at least 1 argument"));
         }
+        // mp_obj_class_lookup binds a native base's methods to the instance's native
+        // sub-object (subobj[0]), so they act on the list/dict/... inside
+        let t0 = self.type_of(a.w[0]);
+        if !matches!(r, R::MNativeInit | R::MObjectInit)
+            && self.is_user_type(t0)
+            && self.native_base(t0) != rom(R::TObject)
+            && !self.is_exception(a.w[0])
+        {
+            let sub = self.f(a.w[0], 4);
+            if sub == NULL {
+                return Err(self.type_error("native base not initialised"));
+            }
+            let mut w = a.w.to_vec();
+            w[0] = sub;
+            return self.call_method_builtin(r, Args { w: &w, n: a.n });
+        }
         let s = a.w[0];
         let p = |i: usize| a.w[i];
         match r {
@@ -1532,11 +1606,8 @@ impl Rt<'_> {
                 if len == 0 {
                     return Err(self.exc_msg(R::EIndexError, "pop from empty list"));
                 }
-                let i = if a.n >= 2 { self.get_int(p(1))? } else { -1 };
-                let i = if i < 0 { i + len as i64 } else { i };
-                if i < 0 || i >= len as i64 {
-                    return Err(self.exc_msg(R::EIndexError, "pop index out of range"));
-                }
+                let idx = if a.n >= 2 { p(1) } else { obj::small(-1) };
+                let i = self.index(idx, len, "list")? as i64;
                 let it = self.f(s, 3);
                 let v = self.f(it, i as usize);
                 for j in i as usize..len - 1 {
@@ -1566,10 +1637,36 @@ impl Rt<'_> {
                 Ok(NONE)
             }
             R::MListRemove | R::MListIndex | R::MListCount | R::MTupleIndex | R::MTupleCount => {
-                self.arg_count(a, 2, 2)?;
+                let is_index = matches!(r, R::MListIndex | R::MTupleIndex);
+                self.arg_count(a, 2, if is_index { 4 } else { 2 })?;
                 let items = self.seq_items(s);
+                // mp_seq_index_obj: start and stop bound like slice indexes
+                let what = if r == R::MTupleIndex { "tuple" } else { "list" };
+                let bound = |rt: &mut Self, i: usize, def: usize| -> PR<usize> {
+                    if i >= a.n {
+                        return Ok(def);
+                    }
+                    let v = match int_of(a.w[i]) {
+                        Some(v) => i64::from(v),
+                        None => {
+                            let n = rt.type_name(a.w[i]);
+                            return Err(rt.exc_varg(
+                                R::ETypeError,
+                                "%q indices must be integers, not %s",
+                                &[what, &n],
+                            ));
+                        }
+                    };
+                    let v = if v < 0 { v + items.len() as i64 } else { v };
+                    Ok(v.clamp(0, items.len() as i64) as usize)
+                };
+                let start = bound(self, 2, 0)?;
+                let stop = bound(self, 3, items.len())?;
                 let mut count = 0;
                 for (i, w) in items.iter().enumerate() {
+                    if is_index && (i < start || i >= stop) {
+                        continue;
+                    }
                     if self.equal(*w, p(1))? {
                         match r {
                             R::MListRemove => {
@@ -1706,6 +1803,100 @@ impl Rt<'_> {
                 self.arg_count(a, 2, 2)?;
                 self.set_add(s, p(1))?;
                 Ok(NONE)
+            }
+            R::MSetContains => {
+                self.arg_count(a, 2, 2)?;
+                Ok(py_bool(self.contains(s, p(1))?))
+            }
+            R::MDictGetitem => {
+                self.arg_count(a, 2, 2)?;
+                self.subscr(s, p(1))
+            }
+            R::MDictSetitem => {
+                self.arg_count(a, 3, 3)?;
+                self.store_subscr(s, p(1), p(2))?;
+                Ok(NONE)
+            }
+            R::MDictDelitem => {
+                self.arg_count(a, 2, 2)?;
+                self.store_subscr(s, p(1), NULL)?;
+                Ok(NONE)
+            }
+            R::MSetClear => {
+                self.arg_count(a, 1, 1)?;
+                self.set_clear(s);
+                Ok(NONE)
+            }
+            R::MSetCopy => {
+                self.arg_count(a, 1, 1)?;
+                self.set_copy(s)
+            }
+            R::MSetPop => {
+                self.arg_count(a, 1, 1)?;
+                let mut hd = crate::map::SetHeader::load(&self.st.heap, s + 4);
+                let v = hd.remove_first(&mut self.st.heap);
+                hd.store(&mut self.st.heap, s + 4);
+                match v {
+                    Some(v) => Ok(v),
+                    None => Err(self.exc_msg(R::EKeyError, "pop from an empty set")),
+                }
+            }
+            R::MSetDifference | R::MSetDifferenceUpdate => {
+                self.arg_count(a, 1, usize::MAX)?;
+                let out = self.set_diff_int(&a.w[..a.n], r == R::MSetDifferenceUpdate)?;
+                Ok(if r == R::MSetDifference { out } else { NONE })
+            }
+            R::MSetUpdate => {
+                self.arg_count(a, 1, usize::MAX)?;
+                for i in 1..a.n {
+                    self.set_update_int(s, p(i))?;
+                }
+                Ok(NONE)
+            }
+            R::MSetUnion => {
+                self.arg_count(a, 2, 2)?;
+                let out = self.set_copy(s)?;
+                let h = self.hold(out);
+                let r = self.set_update_int(out, p(1));
+                self.release(h);
+                r.map(|()| out)
+            }
+            R::MSetIntersection | R::MSetIntersectionUpdate => {
+                self.arg_count(a, 2, 2)?;
+                self.set_intersect_int(s, p(1), r == R::MSetIntersectionUpdate)
+            }
+            R::MSetSymmetricDifference => {
+                self.arg_count(a, 2, 2)?;
+                let out = self.set_copy(s)?;
+                let h = self.hold(out);
+                let r = self.set_symmetric_difference_update(out, p(1));
+                self.release(h);
+                r.map(|()| out)
+            }
+            R::MSetSymmetricDifferenceUpdate => {
+                self.arg_count(a, 2, 2)?;
+                self.set_symmetric_difference_update(s, p(1))?;
+                Ok(NONE)
+            }
+            R::MSetIsdisjoint => {
+                self.arg_count(a, 2, 2)?;
+                let mut disjoint = true;
+                self.iter_each(p(1), false, |rt, w| {
+                    if rt.contains(s, w)? {
+                        disjoint = false;
+                        return Ok(false);
+                    }
+                    Ok(true)
+                })?;
+                Ok(py_bool(disjoint))
+            }
+            R::MSetIssubset => {
+                self.arg_count(a, 2, 2)?;
+                self.set_issubset(s, p(1), false)
+            }
+            R::MSetIssuperset => {
+                self.arg_count(a, 2, 2)?;
+                self.set_issubset(p(1), s, false)
             }
             R::MSetDiscard | R::MSetRemove => {
                 self.arg_count(a, 2, 2)?;

@@ -1226,6 +1226,9 @@ impl Rt<'_> {
             };
             if op == Op::Pow && r.neg && !r.is_zero() {
                 let (fl, fr) = (l.to_f64(), r.to_f64());
+                if fl == 0.0 {
+                    return Err(self.exc_msg(R::EZeroDivisionError, "division by zero"));
+                }
                 return self.new_float(fl.powf(fr));
             }
             if matches!(op, Op::FloorDiv | Op::Mod) && r.is_zero() {

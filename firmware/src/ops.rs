@@ -109,10 +109,9 @@ impl Rt<'_> {
         // The few names looked at here, compared in place: `dir()` calls this once per qstr.
         let name = self.st.qstrs.text(attr);
         let is = |n: &str| name == n.as_bytes();
-        let (is_class, is_name, is_bases, is_args, is_dict, is_getattr) = (
+        let (is_class, is_name, is_args, is_dict, is_getattr) = (
             is("__class__"),
             is("__name__"),
-            is("__bases__"),
             is("args"),
             is("__dict__"),
             is("__getattr__"),
@@ -138,12 +137,11 @@ impl Rt<'_> {
                 let q = self.intern(n.as_bytes())?;
                 return Ok(Some((obj::qstr_obj(q), NULL)));
             }
-            if is_bases && self.is_user_type(o) {
-                let b = self.type_bases(o);
-                let tup = self.new_tuple(&b)?;
-                return Ok(Some((tup, NULL)));
-            }
             if let Some(m) = self.class_lookup(o, attr) {
+                // mp_obj_class_lookup stops before object: only object itself has its __init__
+                if R::from_addr(m) == Some(R::MObjectInit) && o != rom(R::TObject) {
+                    return Ok(None);
+                }
                 let mt = self.type_of(m);
                 if mt == rom(R::TStaticMethod) {
                     return Ok(Some((self.f(m, 1), NULL)));
@@ -174,6 +172,21 @@ impl Rt<'_> {
         }
         // exceptions
         if let Some(n) = self.exc_native(o)
+            && n == o
+            && name == b"value"
+            && self.st.heap.contains(n)
+            && self.type_of(n) == rom(R::EStopIteration)
+        {
+            // mp_obj_exception_get_value: the first argument, or None
+            let a = self.f(n, 3);
+            let v = if a == NULL || a == rom(R::EmptyTuple) {
+                NONE
+            } else {
+                self.seq_items(a).first().copied().unwrap_or(NONE)
+            };
+            return Ok(Some((v, NULL)));
+        }
+        if let Some(n) = self.exc_native(o)
             && is_args
         {
             if self.st.heap.contains(n) {
@@ -181,6 +194,26 @@ impl Rt<'_> {
                 return Ok(Some((if a == NULL { rom(R::EmptyTuple) } else { a }, NULL)));
             }
             return Ok(Some((rom(R::EmptyTuple), NULL)));
+        }
+        // slice_attr (MICROPY_PY_BUILTINS_SLICE_ATTRS)
+        if t == rom(R::TSlice) {
+            let i = match name {
+                b"start" => 1,
+                b"stop" => 2,
+                b"step" => 3,
+                _ => return Ok(None),
+            };
+            return Ok(Some((self.f(o, i), NULL)));
+        }
+        // range_attr
+        if t == rom(R::TRange) {
+            let i = match name {
+                b"start" => 1,
+                b"stop" => 2,
+                b"step" => 3,
+                _ => return Ok(None),
+            };
+            return Ok(Some((self.f(o, i), NULL)));
         }
         // instances of user classes
         if self.is_user_type(t) {
@@ -239,6 +272,10 @@ impl Rt<'_> {
             };
             let q = self.fun_name(f);
             return Ok(Some((obj::qstr_obj(q), NULL)));
+        }
+        // mp_load_method_maybe: any type with an iternext slot answers __next__ with next()
+        if name == b"__next__" && self.is_own_iter(o) {
+            return Ok(Some((rom(R::FNext), o)));
         }
         // methods of built-in types (their lookup does not reach object's __init__)
         if let Some(m) = self.class_lookup(t, attr) {
@@ -474,14 +511,8 @@ impl Rt<'_> {
                         &[&n],
                     ));
                 }
-            } else if !has_native && !a.w.is_empty() {
-                let iq = q!(self, "__init__");
-                if self.class_lookup(t, iq).is_none() {
-                    return Err(
-                        self.type_error("function takes 0 positional arguments but 1 were given")
-                    );
-                }
             }
+            // without an __init__ 1.9.4 ignores the arguments (no check at all)
             if has_native && self.f(o, 4) == NULL {
                 let nr = R::from_addr(native).unwrap_or(R::TObject);
                 let sub = self.make_new_rom(nr, a)?;
@@ -800,6 +831,9 @@ impl Rt<'_> {
                 let r = self.call_method_with_self(m, o, &[])?;
                 return Ok((r, it::OBJ, 0));
             }
+            if let Some(sub) = self.native_sub(o) {
+                return self.iter_start(sub);
+            }
             // instance_getiter knows only __iter__: a class with just __next__ is not
             // iterable
             let gq = q!(self, "__getitem__");
@@ -1110,6 +1144,9 @@ impl Rt<'_> {
             if let Some(m) = self.class_lookup(t, mq) {
                 return self.call_method_with_self(m, a, &[]);
             }
+            if let Some(sub) = self.native_sub(a) {
+                return self.unary_op(op, sub);
+            }
         }
         Err(self.unary_type_error(op, a))
     }
@@ -1129,81 +1166,48 @@ impl Rt<'_> {
         t == rom(R::TSet) || t == rom(R::TFrozenset)
     }
 
-    /// `set_binary_op`: `|`, `&`, `-`, `^` (and their in-place forms, which update a set in
-    /// place and make a new frozenset) between sets and frozensets; the result has the
-    /// left side's type, made like `set_copy` then updated.
+    /// `set_binary_op`: the operators between a set or frozenset and another one, through
+    /// the same routines as the methods (`union`, `symmetric_difference`, ...); the in-place
+    /// forms update a set and make a new frozenset.
     fn set_binary_op(&mut self, op: u8, a: Word, b: Word) -> PR<Option<Word>> {
         if !self.is_set_like(a) || !self.is_set_like(b) {
             return Ok(None);
         }
-        let (base_op, inplace) = match op {
-            bop::OR | bop::XOR | bop::AND | bop::SUBTRACT => (op, false),
-            bop::INPLACE_OR => (bop::OR, true),
-            bop::INPLACE_XOR => (bop::XOR, true),
-            bop::INPLACE_AND => (bop::AND, true),
-            bop::INPLACE_SUBTRACT => (bop::SUBTRACT, true),
+        let update = self.type_of(a) == rom(R::TSet);
+        let with_copy = |rt: &mut Self, f: fn(&mut Self, Word, Word) -> PR<()>| -> PR<Word> {
+            let out = rt.set_copy(a)?;
+            let h = rt.hold(out);
+            let r = f(rt, out, b);
+            rt.release(h);
+            r.map(|()| out)
+        };
+        let r = match op {
+            bop::OR => with_copy(self, Self::set_update_int)?,
+            bop::XOR => with_copy(self, Self::set_symmetric_difference_update)?,
+            bop::AND => self.set_intersect_int(a, b, false)?,
+            bop::SUBTRACT => self.set_diff_int(&[a, b], false)?,
+            bop::INPLACE_OR if update => {
+                self.set_update_int(a, b)?;
+                a
+            }
+            bop::INPLACE_OR => with_copy(self, Self::set_update_int)?,
+            bop::INPLACE_XOR if update => {
+                self.set_symmetric_difference_update(a, b)?;
+                a
+            }
+            bop::INPLACE_XOR => with_copy(self, Self::set_symmetric_difference_update)?,
+            bop::INPLACE_AND => {
+                let r = self.set_intersect_int(a, b, update)?;
+                if update { a } else { r }
+            }
+            bop::INPLACE_SUBTRACT => self.set_diff_int(&[a, b], update)?,
+            bop::LESS => self.set_issubset(a, b, true)?,
+            bop::MORE => self.set_issubset(b, a, true)?,
+            bop::LESS_EQUAL => self.set_issubset(a, b, false)?,
+            bop::MORE_EQUAL => self.set_issubset(b, a, false)?,
             _ => return Ok(None),
         };
-        let update = inplace && self.type_of(a) == rom(R::TSet);
-        let (la, lb) = (self.set_items(a), self.set_items(b));
-        let out = if update {
-            a
-        } else if base_op == bop::AND {
-            let o = self.new_set(&[])?;
-            self.wf(o, 0, self.type_of(a));
-            o
-        } else {
-            let o = self.new_set(&la)?;
-            self.wf(o, 0, self.type_of(a));
-            o
-        };
-        let h = self.hold(out);
-        let r = (|| {
-            // set_update_int, set_symmetric_difference_update, set_intersect_int and
-            // set_diff_int walk the right side through mp_getiter(b, NULL), except when both
-            // sides are the same set for `&` and `-`
-            if !(a == b && matches!(base_op, bop::AND | bop::SUBTRACT)) {
-                let buf = self.heap_iter_buf(b)?;
-                self.hold(buf);
-            }
-            match base_op {
-                bop::OR => {
-                    for w in lb {
-                        self.set_add(out, w)?;
-                    }
-                }
-                bop::XOR => {
-                    for w in lb {
-                        if !self.set_remove(out, w)? {
-                            self.set_add(out, w)?;
-                        }
-                    }
-                }
-                bop::SUBTRACT => {
-                    for w in lb {
-                        self.set_remove(out, w)?;
-                    }
-                }
-                _ => {
-                    if update {
-                        for w in la {
-                            if !lb.contains(&w) && !self.contains(b, w)? {
-                                self.set_remove(out, w)?;
-                            }
-                        }
-                    } else {
-                        for w in lb {
-                            if self.contains(a, w)? {
-                                self.set_add(out, w)?;
-                            }
-                        }
-                    }
-                }
-            }
-            Ok(())
-        })();
-        self.release(h);
-        r.map(|()| Some(out))
+        Ok(Some(r))
     }
 
     /// `mp_binary_op`.
@@ -1309,12 +1313,40 @@ impl Rt<'_> {
             }
         }
         if self.is_user_type(ta) {
-            let names = binop_method(base_op);
-            if let Some(nm) = names {
-                let mq = q!(self, nm);
-                if let Some(m) = self.class_lookup(ta, mq) {
-                    return self.call_method_with_self(m, a, &[b]);
+            // instance_binary_op: the method named for the operator (of the in-place ones
+            // only __iadd__ and __isub__ have a name on the unix port), else the native
+            // base's slot, else an in-place operator retries as the plain one
+            let mut cur = op;
+            loop {
+                let name = match cur {
+                    bop::INPLACE_ADD => Some("__iadd__"),
+                    bop::INPLACE_SUBTRACT => Some("__isub__"),
+                    c if (bop::INPLACE_OR..=bop::INPLACE_POWER).contains(&c) => None,
+                    c => binop_method(c),
+                };
+                if let Some(nm) = name {
+                    let mq = q!(self, nm);
+                    if let Some(m) = self.class_lookup(ta, mq) {
+                        return self.call_method_with_self(m, a, &[b]);
+                    }
                 }
+                if let Some(sub) = self.native_sub(a) {
+                    return self.binary_op(cur, sub, b);
+                }
+                if (bop::INPLACE_OR..=bop::INPLACE_POWER).contains(&cur) {
+                    cur = cur - bop::INPLACE_OR + bop::OR;
+                    continue;
+                }
+                break;
+            }
+        }
+        // MICROPY_PY_REVERSE_SPECIAL_METHODS: the right operand's __rop__
+        if (bop::OR..=bop::POWER).contains(&op) && self.is_user_type(self.type_of(b)) {
+            let rname = reverse_binop_name(op);
+            let mq = q!(self, rname);
+            let tb = self.type_of(b);
+            if let Some(m) = self.class_lookup(tb, mq) {
+                return self.call_method_with_self(m, b, &[a]);
             }
         }
         if (bop::OR..=bop::POWER).contains(&base_op)
@@ -1513,15 +1545,30 @@ impl Rt<'_> {
             bop::MULTIPLY => x * y,
             bop::TRUE_DIVIDE | bop::FLOOR_DIVIDE | bop::MODULO => {
                 if y == 0.0 {
-                    return Err(self.exc_msg(R::EZeroDivisionError, "float division by zero"));
+                    return Err(self.exc_msg(R::EZeroDivisionError, "division by zero"));
                 }
                 match op {
                     bop::TRUE_DIVIDE => x / y,
-                    bop::FLOOR_DIVIDE => (x / y).floor(),
-                    _ => x - (x / y).floor() * y,
+                    bop::FLOOR_DIVIDE => float_divmod(x, y).0,
+                    _ => {
+                        // fmod, then the sign of the right operand
+                        let m = libm::fmod(x, y);
+                        if m == 0.0 {
+                            libm::copysign(0.0, y)
+                        } else if (m < 0.0) != (y < 0.0) {
+                            m + y
+                        } else {
+                            m
+                        }
+                    }
                 }
             }
-            bop::POWER => x.powf(y),
+            bop::POWER => {
+                if x == 0.0 && y < 0.0 && !y.is_infinite() {
+                    return Err(self.exc_msg(R::EZeroDivisionError, "division by zero"));
+                }
+                x.powf(y)
+            }
             _ => return Err(self.unsupported_types(orig, a, b)),
         };
         self.new_float(r)
@@ -1561,6 +1608,9 @@ impl Rt<'_> {
                 let r = self.call_method_with_self(m, c, &[x])?;
                 return self.is_true(r);
             }
+            if let Some(sub) = self.native_sub(c) {
+                return self.contains(sub, x);
+            }
         }
         for w in self.collect_iter(c)? {
             if self.equal(w, x)? {
@@ -1580,6 +1630,16 @@ impl Rt<'_> {
                 Some(v) => Ok(v),
                 None => Err(self.new_exc(rom(R::EKeyError), &[idx])),
             };
+        }
+        if self.is_user_type(t) {
+            // instance_subscr: a slice goes to __getitem__ like any index
+            let gq = q!(self, "__getitem__");
+            if let Some(m) = self.class_lookup(t, gq) {
+                return self.call_method_with_self(m, o, &[idx]);
+            }
+            if let Some(sub) = self.native_sub(o) {
+                return self.subscr(sub, idx);
+            }
         }
         if self.type_of(idx) == rom(R::TSlice) {
             return self.slice(o, idx);
@@ -1622,17 +1682,12 @@ impl Rt<'_> {
             let i = self.index(idx, range_len(a, b, s), "range")?;
             return Ok(obj::small((a + s * i as i64) as i32));
         }
-        if self.is_user_type(t) {
-            let gq = q!(self, "__getitem__");
-            if let Some(m) = self.class_lookup(t, gq) {
-                return self.call_method_with_self(m, o, &[idx]);
-            }
-        }
         let n = self.type_name(o);
         Err(self.exc_varg(R::ETypeError, "'%s' object is not subscriptable", &[&n]))
     }
 
-    fn index(&mut self, idx: Word, len: usize, what: &str) -> PR<usize> {
+    /// `mp_get_index` (not a slice): `idx` as a position in `len` items.
+    pub(crate) fn index(&mut self, idx: Word, len: usize, what: &str) -> PR<usize> {
         let i = match int_of(idx) {
             Some(i) => i64::from(i),
             None if self.is_big(idx) => match self.mpz_of(idx).and_then(|z| z.as_int_checked()) {
@@ -1660,6 +1715,45 @@ impl Rt<'_> {
         Ok(j as usize)
     }
 
+    /// `range_subscr` with a slice: a new range over the selected items.
+    fn range_slice(&mut self, o: Word, sl: Word) -> PR<Word> {
+        let (a, b, s) = (
+            i64::from(obj::small_value(self.f(o, 1))),
+            i64::from(obj::small_value(self.f(o, 2))),
+            i64::from(obj::small_value(self.f(o, 3))),
+        );
+        let len = range_len(a, b, s) as i64;
+        let get = |rt: &mut Self, w: Word| -> PR<Option<i64>> {
+            if w == NONE {
+                return Ok(None);
+            }
+            match int_of(w) {
+                Some(i) => Ok(Some(i64::from(i))),
+                None => {
+                    let n = rt.type_name(w);
+                    Err(rt.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]))
+                }
+            }
+        };
+        let (ostart, ostop, ostep) = (self.f(sl, 1), self.f(sl, 2), self.f(sl, 3));
+        let step = get(self, ostep)?.unwrap_or(1);
+        if step == 0 {
+            return Err(self.value_error("slice step cannot be zero"));
+        }
+        let start = get(self, ostart)?;
+        let stop = get(self, ostop)?;
+        let (start, stop) = fast_slice_indexes(len, start, stop, step);
+        let r = self.alloc_obj(rom(R::TRange), 4)?;
+        let mut nstop = a + stop * s;
+        if step < 0 {
+            nstop -= s;
+        }
+        self.wf(r, 1, obj::small((a + start * s) as i32));
+        self.wf(r, 2, obj::small(nstop as i32));
+        self.wf(r, 3, obj::small((step * s) as i32));
+        Ok(r)
+    }
+
     fn slice(&mut self, o: Word, sl: Word) -> PR<Word> {
         let (a, b, s) = (self.f(sl, 1), self.f(sl, 2), self.f(sl, 3));
         let step = if s == NONE {
@@ -1671,6 +1765,9 @@ impl Rt<'_> {
             return Err(self.value_error("slice step cannot be zero"));
         }
         let t = self.type_of(o);
+        if t == rom(R::TRange) {
+            return self.range_slice(o, sl);
+        }
         if step != 1 && t != rom(R::TList) {
             // 1.9.4 only has fast slices (step 1) for everything but lists
             return Err(self.not_impl("only slices with step=1 (aka None) are supported"));
@@ -1897,6 +1994,9 @@ impl Rt<'_> {
                     self.call_method_with_self(m, o, &[idx, v])?;
                 }
                 return Ok(());
+            }
+            if let Some(sub) = self.native_sub(o) {
+                return self.store_subscr(sub, idx, v);
             }
         }
         let n = self.type_name(o);
@@ -2155,6 +2255,7 @@ impl Rt<'_> {
                 R::True => out.push_str("True"),
                 R::False => out.push_str("False"),
                 R::Ellipsis => out.push_str("Ellipsis"),
+                R::NotImplementedObj => out.push_str("NotImplemented"),
                 R::EmptyTuple => out.push_str("()"),
                 R::EmptyBytes => out.push_str("b''"),
                 R::MemoryErrorObj => out.push_str("MemoryError()"),
@@ -2268,8 +2369,32 @@ impl Rt<'_> {
                     self.repr_into(f, out, depth + 1);
                     out.push_str(&format!(" at {:x}>", w));
                 }
-                R::TBoundMeth => out.push_str(&format!("<bound_method {:x}>", w)),
+                R::TBoundMeth => {
+                    // bound_meth_print: the address, then self's and the method's reprs
+                    let (m, s) = (self.f(w, 1), self.f(w, 2));
+                    out.push_str(&format!("<bound_method {:x} ", w));
+                    self.repr_into(s, out, depth + 1);
+                    out.push('.');
+                    self.repr_into(m, out, depth + 1);
+                    out.push('>');
+                }
+                R::TGenInstance => {
+                    let n = self.fun_name(self.f(w, 2));
+                    let n = self.qstr_string(n);
+                    out.push_str(&format!("<generator object '{n}' at {w:x}>"));
+                }
                 R::TCell => out.push_str(&format!("<cell {:x}>", w)),
+                R::TSlice => {
+                    out.push_str("slice(");
+                    for i in 1..4 {
+                        if i > 1 {
+                            out.push_str(", ");
+                        }
+                        let v = self.f(w, i);
+                        self.repr_into(v, out, depth + 1);
+                    }
+                    out.push(')');
+                }
                 R::TRange => {
                     let (a, b, s) = (
                         obj::small_value(self.f(w, 1)),
@@ -2329,6 +2454,10 @@ impl Rt<'_> {
                 out.push_str(&self.to_str(r));
                 return;
             }
+            if let Some(sub) = self.native_sub(w) {
+                self.repr_into(sub, out, depth);
+                return;
+            }
             out.push_str(&format!("<{} object at {:x}>", self.type_name(w), w));
             return;
         }
@@ -2360,6 +2489,73 @@ impl Rt<'_> {
     fn str_format_percent(&mut self, fmt: Word, args: Word) -> PR<Word> {
         self.percent_format(fmt, args)
     }
+}
+
+/// `mp_seq_get_fast_slice_indexes`: the bound (start, stop) of a slice over `len` items.
+pub fn fast_slice_indexes(
+    len: i64,
+    start: Option<i64>,
+    stop: Option<i64>,
+    step: i64,
+) -> (i64, i64) {
+    let mut start = start.unwrap_or(if step > 0 { 0 } else { len - 1 });
+    let mut stop = match stop {
+        None => {
+            if step > 0 {
+                len
+            } else {
+                0
+            }
+        }
+        Some(v) if v >= 0 && step < 0 => v + 1,
+        Some(v) => v,
+    };
+    if start < 0 {
+        start += len;
+        if start < 0 {
+            start = if step < 0 { -1 } else { 0 };
+        }
+    } else if step > 0 && start > len {
+        start = len;
+    } else if step < 0 && start >= len {
+        start = len - 1;
+    }
+    if stop < 0 {
+        stop += len;
+        if stop < 0 {
+            stop = -1;
+        }
+        if step < 0 {
+            stop += 1;
+        }
+    } else if stop > len {
+        stop = len;
+    }
+    if step > 0 && start > stop {
+        stop = start;
+    } else if step < 0 && start < stop {
+        stop = start + 1;
+    }
+    (start, stop)
+}
+
+/// `mp_obj_float_divmod`: (floor division, modulo) of two floats, `y != 0`.
+pub fn float_divmod(x: f64, y: f64) -> (f64, f64) {
+    let mut m = libm::fmod(x, y);
+    let mut div = (x - m) / y;
+    if m == 0.0 {
+        m = libm::copysign(0.0, y);
+    } else if (m < 0.0) != (y < 0.0) {
+        m += y;
+        div -= 1.0;
+    }
+    let fd = if div == 0.0 {
+        libm::copysign(0.0, x / y)
+    } else {
+        let f = libm::floor(div);
+        if div - f > 0.5 { f + 1.0 } else { f }
+    };
+    (fd, m)
 }
 
 /// The mpz operation of a bytecode binary operator.
@@ -2431,6 +2627,24 @@ fn binop_name(op: u8) -> &'static str {
         "__pow__",
     ];
     NAMES.get(op as usize).copied().unwrap_or("?")
+}
+
+/// The reflected method of a plain binary operator (`__radd__` for `+`, ...).
+fn reverse_binop_name(op: u8) -> &'static str {
+    match op {
+        bop::OR => "__ror__",
+        bop::XOR => "__rxor__",
+        bop::AND => "__rand__",
+        bop::LSHIFT => "__rlshift__",
+        bop::RSHIFT => "__rrshift__",
+        bop::ADD => "__radd__",
+        bop::SUBTRACT => "__rsub__",
+        bop::MULTIPLY => "__rmul__",
+        bop::FLOOR_DIVIDE => "__rfloordiv__",
+        bop::TRUE_DIVIDE => "__rtruediv__",
+        bop::MODULO => "__rmod__",
+        _ => "__rpow__",
+    }
 }
 
 fn binop_method(op: u8) -> Option<&'static str> {

@@ -479,7 +479,8 @@ impl Rt<'_> {
             return rom(match r {
                 R::NoneObj => R::TNoneType,
                 R::False | R::True => R::TBool,
-                R::Ellipsis => R::TEllipsis,
+                // both singletons are of mp_type_singleton
+                R::Ellipsis | R::NotImplementedObj => R::TEllipsis,
                 R::MemoryErrorObj => R::EMemoryError,
                 R::KeyboardInterruptObj => R::EKeyboardInterrupt,
                 R::EmptyTuple => R::TTuple,
@@ -1370,6 +1371,9 @@ impl Rt<'_> {
                 let r = self.call_method_with_self(m, w, &[])?;
                 return Ok(r == TRUE);
             }
+            if let Some(sub) = self.native_sub(w) {
+                return self.is_true(sub);
+            }
             let lq = q!(self, "__len__");
             if let Some(m) = self.class_lookup(t, lq) {
                 let r = self.call_method_with_self(m, w, &[])?;
@@ -1503,6 +1507,9 @@ impl Rt<'_> {
                 let r = self.call_method_with_self(m, a, &[b])?;
                 return self.is_true(r);
             }
+            if let Some(sub) = self.native_sub(a) {
+                return self.equal(sub, b);
+            }
         }
         Ok(false)
     }
@@ -1518,8 +1525,26 @@ impl Rt<'_> {
         (self.type_of(w) == rom(R::TFloat)).then(|| self.float_value(w))
     }
 
-    /// `hash(w)`.
+    /// The native sub-object (`subobj[0]`) of an instance of a user class derived from a
+    /// built-in type other than object and the exceptions: 1.9.4's class lookup meets the
+    /// native type's slot after the user classes, and the operation then acts on it.
+    pub fn native_sub(&self, w: Word) -> Option<Word> {
+        let t = self.type_of(w);
+        if !self.is_user_type(t) {
+            return None;
+        }
+        let nb = self.native_base(t);
+        if nb == rom(R::TObject) || R::from_addr(nb).is_some_and(obj::is_exc_type) {
+            return None;
+        }
+        let sub = self.f(w, 4);
+        (sub != NULL).then_some(sub)
+    }
+
+    /// `hash(w)`: `mp_unary_op(MP_UNARY_OP_HASH, w)` of 1.9.4.
     pub fn hash(&mut self, w: Word) -> PR<Word> {
+        // MP_OBJ_NEW_SMALL_INT of a machine word: the top bit is lost
+        let word_hash = |v: i32| obj::small(v.wrapping_shl(1) >> 1);
         if let Some(i) = int_like(w) {
             return Ok(obj::small(i));
         }
@@ -1532,15 +1557,16 @@ impl Rt<'_> {
             return Ok(obj::small((h & 0x3fff_ffff) as i32));
         }
         let t = self.type_of(w);
-        if [
-            rom(R::TList),
-            rom(R::TDict),
-            rom(R::TSet),
-            rom(R::TBytearray),
-        ]
-        .contains(&t)
-        {
-            return Err(self.type_error(&format!("unhashable type: '{}'", self.type_name(w))));
+        if t == rom(R::TFloat) {
+            // without MICROPY_FLOAT_HIGH_QUALITY_HASH the hash is the C cast to mp_int_t;
+            // out of range, x86's conversion gives INT_MIN
+            let x = self.float_value(w);
+            let v = if x > -2_147_483_649.0 && x < 2_147_483_648.0 {
+                x as i32
+            } else {
+                i32::MIN
+            };
+            return Ok(word_hash(v));
         }
         if t == rom(R::TTuple) || w == rom(R::EmptyTuple) {
             // tuple_unary_op: the empty tuple's address plus the items' hashes
@@ -1549,7 +1575,16 @@ impl Rt<'_> {
                 let hx = self.hash(x)?;
                 h = h.wrapping_add(obj::small_value(hx));
             }
-            return Ok(obj::small(h << 1 >> 1));
+            return Ok(word_hash(h));
+        }
+        if t == rom(R::TFrozenset) {
+            // set_unary_op: frozenset's type address plus the items' hashes, in table order
+            let mut h = rom(R::TFrozenset) as i32;
+            for x in self.set_items(w) {
+                let hx = self.hash(x)?;
+                h = h.wrapping_add(obj::small_value(hx));
+            }
+            return Ok(word_hash(h));
         }
         if self.is_user_type(t) {
             let hq = crate::runtime::q!(self, "__hash__");
@@ -1557,13 +1592,44 @@ impl Rt<'_> {
                 && R::from_addr(m).is_none()
             {
                 let r = self.call_method_with_self(m, w, &[])?;
+                // __hash__ must return a small int: mp_obj_get_int_truncated
                 return match obj::is_small(r) {
                     true => Ok(r),
-                    false => Ok(obj::small(self.num_f64(r).unwrap_or(0.0) as i32)),
+                    false if self.is_big(r) => {
+                        Ok(word_hash(self.mpz_of(r).map_or(0, |z| z.hash())))
+                    }
+                    false => {
+                        let n = self.type_name(r);
+                        Err(self.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]))
+                    }
                 };
             }
+            // a native base with a unary_op slot answers for the sub-object
+            let native = self.native_base(t);
+            if native != rom(R::TObject) && !R::from_addr(native).is_some_and(obj::is_exc_type) {
+                let sub = self.f(w, 4);
+                return self.hash(sub);
+            }
+            let eq = crate::runtime::q!(self, "__eq__");
+            if self.class_lookup(t, eq).is_none() {
+                return Ok(word_hash(w as i32));
+            }
+        } else if w == NONE
+            || t == rom(R::TFunction)
+            || t == rom(R::TBuiltin)
+            || t == rom(R::TGenerator)
+            || t == rom(R::TGenInstance)
+            || t == rom(R::TType)
+        {
+            // the types whose unary_op is mp_generic_unary_op: the hash is the address
+            return Ok(word_hash(w as i32));
         }
-        Ok(obj::small((w >> 2) as i32 & 0x3fff_ffff))
+        let n = self.type_name(w);
+        Err(self.exc_varg(
+            R::ETypeError,
+            "unsupported type for %q: '%s'",
+            &["__hash__", &n],
+        ))
     }
 
     // ------------------------------------------------------------------ bytearray, sets
@@ -1643,7 +1709,7 @@ impl Rt<'_> {
             .map(|_| ())
     }
 
-    fn set_lookup(&mut self, s: Word, w: Word, kind: map::SetLookup) -> PR<Option<Word>> {
+    pub fn set_lookup(&mut self, s: Word, w: Word, kind: map::SetLookup) -> PR<Option<Word>> {
         let h = self.hold(w);
         let mut hd = map::SetHeader::load(&self.st.heap, s + 4);
         let keys = Keys(&self.st.qstrs);
@@ -1651,6 +1717,143 @@ impl Rt<'_> {
         hd.store(&mut self.st.heap, s + 4);
         self.release(h);
         r.map_err(|_| rom(R::MemoryErrorObj))
+    }
+
+    /// `set_copy`: a new set of the same type whose table is a copy of `s`'s (same size).
+    pub fn set_copy(&mut self, s: Word) -> PR<Word> {
+        let t = self.type_of(s);
+        let src = map::SetHeader::load(&self.st.heap, s + 4);
+        let o = self.alloc_obj(t, 4)?;
+        let h = self.hold(o);
+        let hd = map::SetHeader::new(&mut self.st.heap, src.alloc);
+        self.release(h);
+        let mut hd = hd.map_err(|_| rom(R::MemoryErrorObj))?;
+        for i in 0..src.alloc {
+            let w = self.f(src.table, i);
+            self.wf(hd.table, i, w);
+        }
+        hd.used = src.used;
+        hd.store(&mut self.st.heap, o + 4);
+        Ok(o)
+    }
+
+    /// `mp_set_clear`: the table is freed and the set is empty.
+    pub fn set_clear(&mut self, s: Word) {
+        let mut hd = map::SetHeader::load(&self.st.heap, s + 4);
+        hd.clear(&mut self.st.heap);
+        hd.store(&mut self.st.heap, s + 4);
+    }
+
+    /// `set_update_int`: every item of `other` (from a heap iterator) added to `s`.
+    pub fn set_update_int(&mut self, s: Word, other: Word) -> PR<()> {
+        self.iter_each(other, true, |rt, w| rt.set_add(s, w).map(|()| true))
+    }
+
+    /// `set_diff_int`: `args[0]` (updated in place, or a copy) minus every later argument.
+    pub fn set_diff_int(&mut self, args: &[Word], update: bool) -> PR<Word> {
+        let out = if update {
+            args[0]
+        } else {
+            self.set_copy(args[0])?
+        };
+        let h = self.hold(out);
+        let r = (|| {
+            for &other in &args[1..] {
+                if other == out {
+                    self.set_clear(out);
+                } else {
+                    self.iter_each(other, true, |rt, w| rt.set_remove(out, w).map(|_| true))?;
+                }
+            }
+            Ok(out)
+        })();
+        self.release(h);
+        r
+    }
+
+    /// `set_intersect_int`: a new set of the items of `other` found in `s`; with `update`
+    /// its table replaces `s`'s (the old one freed) and None is returned.
+    pub fn set_intersect_int(&mut self, s: Word, other: Word, update: bool) -> PR<Word> {
+        if s == other {
+            return if update { Ok(NONE) } else { self.set_copy(s) };
+        }
+        let out = self.new_set(&[])?;
+        let h = self.hold(out);
+        let r = self.iter_each(other, true, |rt, w| {
+            if rt.contains(s, w)? {
+                rt.set_add(out, w)?;
+            }
+            Ok(true)
+        });
+        self.release(h);
+        r?;
+        if update {
+            let old = map::SetHeader::load(&self.st.heap, s + 4);
+            if old.table != 0 {
+                self.st.heap.free(old.table);
+            }
+            let new = map::SetHeader::load(&self.st.heap, out + 4);
+            new.store(&mut self.st.heap, s + 4);
+            return Ok(NONE);
+        }
+        Ok(out)
+    }
+
+    /// `set_symmetric_difference_update`: each item of `other` removed if present, else added.
+    pub fn set_symmetric_difference_update(&mut self, s: Word, other: Word) -> PR<()> {
+        self.iter_each(other, true, |rt, w| {
+            rt.hash(w)?;
+            rt.set_lookup(s, w, map::SetLookup::AddOrRemove)
+                .map(|_| true)
+        })
+    }
+
+    /// `set_issubset_internal`: whether every item of `a` is in `b`; a side that is not a
+    /// set is first made into a temporary set (its table freed afterwards).
+    pub fn set_issubset(&mut self, a: Word, b: Word, proper: bool) -> PR<Word> {
+        let is_set = |rt: &Self, w: Word| {
+            let t = rt.type_of(w);
+            t == rom(R::TSet) || t == rom(R::TFrozenset)
+        };
+        let base = self.vlen();
+        let r = (|| {
+            let sa = if is_set(self, a) {
+                a
+            } else {
+                self.make_new_rom(R::TSet, Args { w: &[a], n: 1 })?
+            };
+            self.vpush(sa);
+            let sb = if is_set(self, b) {
+                b
+            } else {
+                self.make_new_rom(R::TSet, Args { w: &[b], n: 1 })?
+            };
+            self.vpush(sb);
+            let (ua, ub) = (
+                map::SetHeader::load(&self.st.heap, sa + 4).used,
+                map::SetHeader::load(&self.st.heap, sb + 4).used,
+            );
+            let mut out = true;
+            if proper && ua == ub {
+                out = false;
+            } else {
+                for w in self.set_items(sa) {
+                    if !self.contains(sb, w)? {
+                        out = false;
+                        break;
+                    }
+                }
+            }
+            if sa != a {
+                self.set_clear(sa);
+            }
+            if sb != b {
+                self.set_clear(sb);
+            }
+            Ok(obj::py_bool(out))
+        })();
+        self.vtrunc(base);
+        r
     }
 
     /// `mp_set_lookup(REMOVE_IF_FOUND)`: whether `w` was there.

@@ -373,17 +373,19 @@ impl Rt<'_> {
             }
             // defaults of positional parameters
             let first_def = n_pos - n_def.min(n_pos);
-            for i in 0..n_pos {
+            for i in first_def..n_pos {
                 if self.vget(fast(i)) == NULL {
-                    if i >= first_def {
-                        let d = self.f(f, 4 + (i - first_def));
-                        self.vset(fast(i), d);
-                    } else {
-                        return Err(self.type_error(&format!(
-                            "function missing required positional argument #{}",
-                            i + 1
-                        )));
-                    }
+                    let d = self.f(f, 4 + (i - first_def));
+                    self.vset(fast(i), d);
+                }
+            }
+            // 1.9.4 walks the required ones from the last to the first and
+            // reports the 0-based index of the first hole it meets
+            for i in (0..first_def).rev() {
+                if self.vget(fast(i)) == NULL {
+                    return Err(self.type_error(&format!(
+                        "function missing required positional argument #{i}"
+                    )));
                 }
             }
             for i in 0..n_kwonly {
@@ -901,9 +903,11 @@ impl Rt<'_> {
             }
             op::UNWIND_JUMP => {
                 let off = read_slabel(b, &mut ip);
+                // the label is relative to the byte after it (the unwind count), like
+                // DECODE_SLABEL then `ip + slab` in vm.c
+                let dest = (ip as isize + off) as usize;
                 let n = b.get(ip).copied().unwrap_or(0);
                 ip += 1;
-                let dest = (ip as isize + off) as usize;
                 push!(obj::small(dest as i32));
                 commit!();
                 return self.unwind_jump(usize::from(n), ipr, spr, exc, in_except);
