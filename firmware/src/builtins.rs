@@ -1838,6 +1838,9 @@ impl Rt<'_> {
         if let Some((_, f)) = obj::module_functions(m).iter().find(|(n, _)| *n == name) {
             return Ok(Some(rom(*f)));
         }
+        if let Some(v) = crate::romext::attr(m, name) {
+            return Ok(Some(v));
+        }
         let v = match (m, name) {
             (R::MSys, "modules") => self.modules(),
             (R::MSys, "path") => self.sys_path(),
