@@ -95,6 +95,10 @@ impl Rt<'_> {
         match r {
             R::FBuildClass => self.build_class(a),
             R::FImport => {
+                // a VAR_BETWEEN built-in: keyword arguments are refused
+                if a.n_kw() > 0 {
+                    return Err(self.type_error("function does not take keyword arguments"));
+                }
                 self.arg_count(a, 1, 5)?;
                 let fromlist = if a.n >= 4 { p(3) } else { NONE };
                 let level = if a.n >= 5 {

@@ -950,6 +950,26 @@ impl Rt<'_> {
     /// the current locals.
     pub fn import_all(&mut self, m: Word) -> PR<()> {
         let Some(g) = self.module_dict(m) else {
+            // a ROM module: its fixed table, in the table's order
+            if let Some(r) = R::from_addr(m).filter(|_| self.type_of(m) == rom(R::TModule)) {
+                let l = self.locals();
+                for name in crate::romext::rom_module_order(r) {
+                    if name.starts_with('_') {
+                        continue;
+                    }
+                    let Some(v) = self.rom_module_attr(r, name)? else {
+                        continue;
+                    };
+                    let h = self.hold(v);
+                    let q = self.intern(name.as_bytes());
+                    let r = match q {
+                        Ok(q) => self.dict_setq(l, q, v),
+                        Err(e) => Err(e),
+                    };
+                    self.release(h);
+                    r?;
+                }
+            }
             return Ok(());
         };
         let items = self.dict_items(g);
