@@ -36,6 +36,13 @@ impl Rt<'_> {
                     min, a.n
                 )));
             }
+            // mp_arg_check_num for a VAR_BETWEEN function
+            if a.n < min {
+                return Err(self.type_error(&format!(
+                    "function missing {} required positional arguments",
+                    min - a.n
+                )));
+            }
             return Err(self.type_error(&format!(
                 "function expected at most {} arguments, got {}",
                 max, a.n
@@ -101,11 +108,9 @@ impl Rt<'_> {
                 }
                 self.arg_count(a, 1, 5)?;
                 let fromlist = if a.n >= 4 { p(3) } else { NONE };
-                let level = if a.n >= 5 {
-                    int_of(p(4)).unwrap_or(0)
-                } else {
-                    0
-                };
+                // MP_OBJ_SMALL_INT_VALUE without a check: any other object's word is read
+                // as if it were a small int (heap and ROM addresses come out positive)
+                let level = if a.n >= 5 { obj::small_value(p(4)) } else { 0 };
                 self.builtin_import(p(0), fromlist, level)
             }
             R::FAbs => {

@@ -788,7 +788,8 @@ impl Rt<'_> {
             if !is_pkg {
                 chop(&mut p);
             }
-            while level > 0 {
+            // once nothing is left, chopping more changes nothing
+            while level > 0 && p > 0 {
                 chop(&mut p);
                 level -= 1;
             }
@@ -905,7 +906,10 @@ impl Rt<'_> {
     /// `do_load`: reads the file, sets `__file__`, then compiles and runs it in the module.
     fn do_load(&mut self, module: Word, path: &str) -> PR<()> {
         if path.ends_with(".mpy") {
-            return Err(self.exc_msg(R::EImportError, "incompatible .mpy file"));
+            // mp_raw_code_load_file opens a POSIX reader (36 B, left as garbage), then
+            // persistentcode.c's header check refuses the file: no .mpy format is loadable here
+            self.alloc(36)?;
+            return Err(self.value_error("incompatible .mpy file"));
         }
         let data = match self.st.fs.read(path) {
             Ok(d) => d,
