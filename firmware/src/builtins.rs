@@ -115,13 +115,15 @@ impl Rt<'_> {
         match r {
             R::FBuildClass => self.build_class(a),
             R::FImport => {
+                // a VAR_BETWEEN built-in: keyword arguments are refused
+                if a.n_kw() > 0 {
+                    return Err(self.type_error("function does not take keyword arguments"));
+                }
                 self.arg_count(a, 1, 5)?;
                 let fromlist = if a.n >= 4 { p(3) } else { NONE };
-                let level = if a.n >= 5 {
-                    int_of(p(4)).unwrap_or(0)
-                } else {
-                    0
-                };
+                // MP_OBJ_SMALL_INT_VALUE without a check: any other object's word is read
+                // as if it were a small int (heap and ROM addresses come out positive)
+                let level = if a.n >= 5 { obj::small_value(p(4)) } else { 0 };
                 self.builtin_import(p(0), fromlist, level)
             }
             R::FAbs => {
@@ -2028,6 +2030,9 @@ impl Rt<'_> {
         }
         if let Some((_, f)) = obj::module_functions(m).iter().find(|(n, _)| *n == name) {
             return Ok(Some(rom(*f)));
+        }
+        if let Some(v) = crate::romext::attr(m, name) {
+            return Ok(Some(v));
         }
         let v = match (m, name) {
             (R::MSys, "modules") => self.modules(),

@@ -788,7 +788,8 @@ impl Rt<'_> {
             if !is_pkg {
                 chop(&mut p);
             }
-            while level > 0 {
+            // once nothing is left, chopping more changes nothing
+            while level > 0 && p > 0 {
                 chop(&mut p);
                 level -= 1;
             }
@@ -905,7 +906,10 @@ impl Rt<'_> {
     /// `do_load`: reads the file, sets `__file__`, then compiles and runs it in the module.
     fn do_load(&mut self, module: Word, path: &str) -> PR<()> {
         if path.ends_with(".mpy") {
-            return Err(self.exc_msg(R::EImportError, "incompatible .mpy file"));
+            // mp_raw_code_load_file opens a POSIX reader (36 B, left as garbage), then
+            // persistentcode.c's header check refuses the file: no .mpy format is loadable here
+            self.alloc(36)?;
+            return Err(self.value_error("incompatible .mpy file"));
         }
         let data = match self.st.fs.read(path) {
             Ok(d) => d,
@@ -950,6 +954,26 @@ impl Rt<'_> {
     /// the current locals.
     pub fn import_all(&mut self, m: Word) -> PR<()> {
         let Some(g) = self.module_dict(m) else {
+            // a ROM module: its fixed table, in the table's order
+            if let Some(r) = R::from_addr(m).filter(|_| self.type_of(m) == rom(R::TModule)) {
+                let l = self.locals();
+                for name in crate::romext::rom_module_order(r) {
+                    if name.starts_with('_') {
+                        continue;
+                    }
+                    let Some(v) = self.rom_module_attr(r, name)? else {
+                        continue;
+                    };
+                    let h = self.hold(v);
+                    let q = self.intern(name.as_bytes());
+                    let r = match q {
+                        Ok(q) => self.dict_setq(l, q, v),
+                        Err(e) => Err(e),
+                    };
+                    self.release(h);
+                    r?;
+                }
+            }
             return Ok(());
         };
         let items = self.dict_items(g);

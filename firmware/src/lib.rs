@@ -17,6 +17,7 @@ pub mod obj;
 pub mod ops;
 pub mod qstr;
 pub mod repl;
+pub mod romext;
 pub mod runtime;
 pub mod strfmt;
 pub mod strobj;

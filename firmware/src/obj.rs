@@ -83,6 +83,10 @@ rom_objects! {
     EValueError, EUnicodeError,
     // built-in modules
     MSys, MGc, MUos, MBuiltins, MMicropython, MMain, MUio, MArray, MUerrno, MUjson,
+    // the unix port's other built-in modules (attributes in crate::romext) and ROM floats
+    MMath, MCmath, MUcollections, MUstruct, MThread, MUctypes, MUzlib, MUre, MUheapq, MUtimeq,
+    MUhashlib, MUbinascii, MUrandom, MUselect, MWebsocket, MUtime, MUsocket, MUmachine,
+    MTermios, FloatE, FloatPi,
     // built-in functions
     FBuildClass, FImport, FAbs, FAll, FAny, FCallable, FChr, FDir, FDivmod, FEval, FExec,
     FGetattr, FSetattr, FGlobals, FHasattr, FHash, FId, FIsinstance, FIssubclass, FIter, FLen,
@@ -333,6 +337,25 @@ pub const BUILTIN_MODULES: &[(&str, R)] = &[
     ("array", R::MArray),
     ("uerrno", R::MUerrno),
     ("ujson", R::MUjson),
+    ("math", R::MMath),
+    ("cmath", R::MCmath),
+    ("ucollections", R::MUcollections),
+    ("ustruct", R::MUstruct),
+    ("_thread", R::MThread),
+    ("uctypes", R::MUctypes),
+    ("uzlib", R::MUzlib),
+    ("ure", R::MUre),
+    ("uheapq", R::MUheapq),
+    ("utimeq", R::MUtimeq),
+    ("uhashlib", R::MUhashlib),
+    ("ubinascii", R::MUbinascii),
+    ("urandom", R::MUrandom),
+    ("uselect", R::MUselect),
+    ("websocket", R::MWebsocket),
+    ("utime", R::MUtime),
+    ("usocket", R::MUsocket),
+    ("umachine", R::MUmachine),
+    ("termios", R::MTermios),
 ];
 
 /// The attributes of a ROM module other than its `__name__` (values resolved by the runtime).

@@ -338,8 +338,28 @@ impl Rt<'_> {
                 }
                 return self.dict_setq(g, attr, value);
             }
-            // ROM module: its globals are a fixed map, so stores are ignored
-            return Ok(());
+            // ROM module: its globals are a fixed map. `builtins` sends the store or delete
+            // to the override dict (made on first use); any other refuses it, so
+            // `mp_store_attr` raises.
+            if o != rom(R::MBuiltins) {
+                return Err(self.attr_error(o, attr));
+            }
+            let slot = self.st.builtins_override;
+            let mut d = self.slot_get(slot);
+            if d == NULL {
+                let h = self.hold(value);
+                let r = self.new_dict(1);
+                self.release(h);
+                d = r?;
+                self.slot_set(slot, d);
+            }
+            if value == NULL {
+                if self.dict_del(d, obj::qstr_obj(attr)).is_none() {
+                    return Err(self.new_exc(rom(R::EKeyError), &[obj::qstr_obj(attr)]));
+                }
+                return Ok(());
+            }
+            return self.dict_setq(d, attr, value);
         }
         if self.is_user_type(t) {
             // a property in the class takes the store or delete
@@ -420,6 +440,9 @@ impl Rt<'_> {
             }
             w.extend_from_slice(a.w);
             return self.call(fun, Args { w: &w, n: a.n + n });
+        }
+        if let Some(e) = crate::romext::fun_entry(f) {
+            return self.call_romext(e, a);
         }
         if let Some(r) = R::from_addr(f) {
             if obj::rom_type_info(r).is_some() {
@@ -2249,9 +2272,14 @@ impl Rt<'_> {
             out.push_str(&self.int_text(w, 10, false, "").unwrap_or_default());
             return;
         }
+        if crate::romext::fun_entry(w).is_some() {
+            out.push_str("<function>");
+            return;
+        }
         if let Some(r) = R::from_addr(w) {
             match r {
                 R::NoneObj => out.push_str("None"),
+                R::FloatE | R::FloatPi => out.push_str(&format_float(self.float_value(w))),
                 R::True => out.push_str("True"),
                 R::False => out.push_str("False"),
                 R::Ellipsis => out.push_str("Ellipsis"),
@@ -2269,7 +2297,14 @@ impl Rt<'_> {
                         .iter()
                         .find(|(_, m)| *m == r)
                         .map_or("?", |(n, _)| n);
-                    out.push_str(&format!("<module '{name}'>"));
+                    // module_print: `__main__`'s globals are a real dict that may hold
+                    // `__file__`
+                    let fq = q!(self, "__file__");
+                    let file = self.module_dict(w).and_then(|g| self.dict_getq(g, fq));
+                    match file.and_then(|f| self.str_string(f)) {
+                        Some(f) => out.push_str(&format!("<module '{name}' from '{f}'>")),
+                        None => out.push_str(&format!("<module '{name}'>")),
+                    }
                 }
                 _ => out.push_str("<function>"),
             }

@@ -88,6 +88,10 @@ pub struct State {
     /// `sys.modules`-like ROM module attribute values created lazily (sys.implementation...).
     pub(crate) sys_impl: RootSlot,
     pub(crate) sys_version_info: RootSlot,
+    /// `MP_STATE_VM(mp_module_builtins_override_dict)`: made by the first store to an
+    /// attribute of `builtins` (unix has `MICROPY_CAN_OVERRIDE_BUILTINS`), looked up by
+    /// global-name loads before the ROM table; a GC root.
+    pub(crate) builtins_override: RootSlot,
     /// The outer raw code of the last compilation (see [`Rt::exec_in_file`]).
     pub(crate) last_raw_code: Word,
 }
@@ -206,6 +210,7 @@ impl State {
         let locals = heap.add_root_slot(0);
         let sys_impl = heap.add_root_slot(0);
         let sys_version_info = heap.add_root_slot(0);
+        let builtins_override = heap.add_root_slot(0);
         State {
             heap,
             qstrs,
@@ -224,6 +229,7 @@ impl State {
             files: Vec::new(),
             sys_impl,
             sys_version_info,
+            builtins_override,
             last_raw_code: 0,
         }
     }
@@ -390,6 +396,11 @@ impl Rt<'_> {
         self.st.heap.truncate_roots(depth);
     }
 
+    /// Opcodes executed so far (wrapping).
+    pub(crate) fn op_count(&self) -> u32 {
+        self.st.ops
+    }
+
     /// Counts an opcode; every [`POLL_EVERY`] asks the I/O whether to interrupt.
     pub fn poll(&mut self) -> PR<()> {
         self.st.ops = self.st.ops.wrapping_add(1);
@@ -475,9 +486,13 @@ impl Rt<'_> {
         if obj::is_qstr(w) {
             return rom(R::TStr);
         }
+        if crate::romext::fun_entry(w).is_some() {
+            return rom(R::TBuiltin);
+        }
         if let Some(r) = R::from_addr(w) {
             return rom(match r {
                 R::NoneObj => R::TNoneType,
+                R::FloatE | R::FloatPi => R::TFloat,
                 R::False | R::True => R::TBool,
                 // both singletons are of mp_type_singleton
                 R::Ellipsis | R::NotImplementedObj => R::TEllipsis,
@@ -496,6 +511,7 @@ impl Rt<'_> {
                 | R::MArray
                 | R::MUerrno
                 | R::MUjson => R::TModule,
+                r if obj::BUILTIN_MODULES.iter().any(|(_, m)| *m == r) => R::TModule,
                 _ => R::TBuiltin,
             });
         }
@@ -1084,6 +1100,9 @@ impl Rt<'_> {
 
     /// The value of a float object.
     pub fn float_value(&self, w: Word) -> f64 {
+        if let Some(v) = R::from_addr(w).and_then(crate::romext::rom_float) {
+            return v;
+        }
         f64::from_bits(u64::from(self.f(w, 1)) | (u64::from(self.f(w, 2)) << 32))
     }
 

@@ -432,6 +432,12 @@ impl Rt<'_> {
         {
             return Ok(v);
         }
+        let bo = self.slot_get(self.st.builtins_override);
+        if bo != NULL
+            && let Some(v) = self.dict_getq(bo, q)
+        {
+            return Ok(v);
+        }
         if let Some(v) = self.load_builtin(q) {
             return Ok(v);
         }
@@ -700,7 +706,16 @@ impl Rt<'_> {
                 self.vset(sp - 2, m);
                 self.vset(sp - 1, ms);
             }
-            op::LOAD_BUILD_CLASS => push!(rom(R::FBuildClass)),
+            op::LOAD_BUILD_CLASS => {
+                // mp_load_build_class: an override of `__build_class__` wins
+                let bo = self.slot_get(self.st.builtins_override);
+                let bq = q!(self, "__build_class__");
+                let f = match bo {
+                    NULL => None,
+                    _ => self.dict_getq(bo, bq),
+                };
+                push!(f.unwrap_or(rom(R::FBuildClass)))
+            }
             op::LOAD_SUBSCR => {
                 commit!();
                 let i = pop!();

@@ -1,0 +1,876 @@
+//! The other built-in modules of 1.9.4's unix port (`math`, `utime`, `ucollections`, ...):
+//! their names sit in the ROM module table, so `import math` binds a ROM module, never a
+//! file of the same name, and nothing enters `sys.modules`; `dir()` lists their attributes.
+//!
+//! Attributes are described by [`ENTRIES`]. Functions live at ROM addresses from
+//! [`FUN_BASE`] (one 8-byte slot per entry, like the ROM objects of [`crate::obj`]); those this
+//! firmware implements run here, the others raise `NotImplementedError` naming themselves.
+//! Integer constants are small ints and `math.e`/`math.pi` are ROM floats, as in 1.9.4
+//! (so reading them allocates nothing).
+
+#[cfg(not(feature = "std"))]
+use crate::runtime::FloatExt;
+use alloc::format;
+
+use crate::heap::Word;
+use crate::obj::{self, NONE, R, ROM_BASE, py_bool, rom};
+use crate::runtime::{Args, PR, Rt};
+
+/// First address of the functions of [`ENTRIES`] (entry `i` is at `FUN_BASE + 8 * i`), far
+/// above the last ROM object of [`crate::obj::ALL`].
+pub const FUN_BASE: Word = ROM_BASE + 0x0001_0000;
+
+/// What a function does.
+#[derive(Debug, Clone, Copy)]
+pub enum Imp {
+    /// `math_generic_1`: a float function with the domain check.
+    F1(fn(f64) -> f64),
+    /// `math_generic_2`.
+    F2(fn(f64, f64) -> f64),
+    /// `MATH_FUN_1_TO_INT`: a float function whose result becomes an int.
+    ToInt(fn(f64) -> f64),
+    /// `MATH_FUN_1_TO_BOOL`.
+    ToBool(fn(f64) -> bool),
+    /// `math.log(x[, base])`.
+    Log,
+    /// `math.frexp`.
+    Frexp,
+    /// `math.modf`.
+    Modf,
+    /// `math.ldexp(x, exp)`.
+    Ldexp,
+    /// `math.radians` / `math.degrees` (a multiplication).
+    Scale(f64),
+    /// `utime.sleep*`: waits (nothing to wait for here) and returns None.
+    Sleep,
+    /// `utime.ticks_ms/us/cpu`: a monotonic counter wrapped like `MICROPY_PY_UTIME_TICKS_PERIOD`.
+    Ticks(u32),
+    /// `utime.ticks_diff(a, b)`.
+    TicksDiff,
+    /// `utime.ticks_add(t, delta)`.
+    TicksAdd,
+    /// `utime.time()`: seconds as a float.
+    Time,
+    /// `micropython.kbd_intr(chr)`: the interrupt character is the host's business here.
+    KbdIntr,
+    /// `uos.getenv(name)`: the environment is empty (the unix target starts with none).
+    Getenv,
+    /// Not implemented by this firmware: raises `NotImplementedError`.
+    Unsupported,
+}
+
+/// An attribute of a ROM module.
+#[derive(Debug, Clone, Copy)]
+pub enum Attr {
+    /// A function (or a type this firmware has no class for), at its ROM address.
+    Fun(Imp),
+    /// A small-int constant.
+    Int(i32),
+    /// A ROM object (the floats `e` and `pi`).
+    Rom(R),
+}
+
+/// One attribute: (module, name, value).
+pub type Entry = (R, &'static str, Attr);
+
+use Attr::{Fun, Int, Rom};
+use Imp::*;
+
+/// A one-argument float function: the C library's through `std` where `std` calls it (so
+/// results agree with 1.9.4's libm to the last bit), else the `libm` crate's.
+macro_rules! c_fun1 {
+    ($($name:ident: $std:ident / $libm:ident),* $(,)?) => {$(
+        fn $name(x: f64) -> f64 {
+            #[cfg(feature = "std")]
+            {
+                x.$std()
+            }
+            #[cfg(not(feature = "std"))]
+            {
+                libm::$libm(x)
+            }
+        }
+    )*};
+}
+
+c_fun1! {
+    m_sqrt: sqrt / sqrt, m_exp: exp / exp, m_expm1: exp_m1 / expm1, m_log2: log2 / log2,
+    m_log10: log10 / log10, m_cosh: cosh / cosh, m_sinh: sinh / sinh, m_tanh: tanh / tanh,
+    m_cos: cos / cos, m_sin: sin / sin, m_tan: tan / tan, m_acos: acos / acos,
+    m_asin: asin / asin, m_atan: atan / atan,
+}
+
+fn m_ln(x: f64) -> f64 {
+    #[cfg(feature = "std")]
+    {
+        x.ln()
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        m_ln(x)
+    }
+}
+
+fn m_pow(x: f64, y: f64) -> f64 {
+    #[cfg(feature = "std")]
+    {
+        x.powf(y)
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        libm::pow(x, y)
+    }
+}
+
+fn m_atan2(y: f64, x: f64) -> f64 {
+    #[cfg(feature = "std")]
+    {
+        y.atan2(x)
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        libm::atan2(y, x)
+    }
+}
+fn m_fabs(x: f64) -> f64 {
+    x.abs()
+}
+fn m_copysign(x: f64, y: f64) -> f64 {
+    libm::copysign(x, y)
+}
+fn m_isfinite(x: f64) -> bool {
+    x.is_finite()
+}
+fn m_isinf(x: f64) -> bool {
+    x.is_infinite()
+}
+fn m_isnan(x: f64) -> bool {
+    x.is_nan()
+}
+
+const PI: f64 = core::f64::consts::PI;
+
+/// Every attribute of the modules added here, per module in the order of 1.9.4's tables.
+pub const ENTRIES: &[Entry] = &[
+    (R::MMath, "e", Rom(R::FloatE)),
+    (R::MMath, "pi", Rom(R::FloatPi)),
+    (R::MMath, "sqrt", Fun(F1(m_sqrt))),
+    (R::MMath, "pow", Fun(F2(m_pow))),
+    (R::MMath, "exp", Fun(F1(m_exp))),
+    (R::MMath, "expm1", Fun(F1(m_expm1))),
+    (R::MMath, "log", Fun(Log)),
+    (R::MMath, "log2", Fun(F1(m_log2))),
+    (R::MMath, "log10", Fun(F1(m_log10))),
+    (R::MMath, "cosh", Fun(F1(m_cosh))),
+    (R::MMath, "sinh", Fun(F1(m_sinh))),
+    (R::MMath, "tanh", Fun(F1(m_tanh))),
+    (R::MMath, "acosh", Fun(F1(libm::acosh))),
+    (R::MMath, "asinh", Fun(F1(libm::asinh))),
+    (R::MMath, "atanh", Fun(F1(libm::atanh))),
+    (R::MMath, "cos", Fun(F1(m_cos))),
+    (R::MMath, "sin", Fun(F1(m_sin))),
+    (R::MMath, "tan", Fun(F1(m_tan))),
+    (R::MMath, "acos", Fun(F1(m_acos))),
+    (R::MMath, "asin", Fun(F1(m_asin))),
+    (R::MMath, "atan", Fun(F1(m_atan))),
+    (R::MMath, "atan2", Fun(F2(m_atan2))),
+    (R::MMath, "ceil", Fun(ToInt(libm::ceil))),
+    (R::MMath, "copysign", Fun(F2(m_copysign))),
+    (R::MMath, "fabs", Fun(F1(m_fabs))),
+    (R::MMath, "floor", Fun(ToInt(libm::floor))),
+    (R::MMath, "fmod", Fun(F2(libm::fmod))),
+    (R::MMath, "frexp", Fun(Frexp)),
+    (R::MMath, "ldexp", Fun(Ldexp)),
+    (R::MMath, "modf", Fun(Modf)),
+    (R::MMath, "isfinite", Fun(ToBool(m_isfinite))),
+    (R::MMath, "isinf", Fun(ToBool(m_isinf))),
+    (R::MMath, "isnan", Fun(ToBool(m_isnan))),
+    (R::MMath, "trunc", Fun(ToInt(libm::trunc))),
+    (R::MMath, "radians", Fun(Scale(PI / 180.0))),
+    (R::MMath, "degrees", Fun(Scale(180.0 / PI))),
+    (R::MMath, "erf", Fun(F1(libm::erf))),
+    (R::MMath, "erfc", Fun(F1(libm::erfc))),
+    (R::MMath, "gamma", Fun(F1(libm::tgamma))),
+    (R::MMath, "lgamma", Fun(F1(libm::lgamma))),
+    (R::MCmath, "e", Rom(R::FloatE)),
+    (R::MCmath, "pi", Rom(R::FloatPi)),
+    (R::MCmath, "cos", Fun(Unsupported)),
+    (R::MCmath, "exp", Fun(Unsupported)),
+    (R::MCmath, "log", Fun(Unsupported)),
+    (R::MCmath, "log10", Fun(Unsupported)),
+    (R::MCmath, "phase", Fun(Unsupported)),
+    (R::MCmath, "polar", Fun(Unsupported)),
+    (R::MCmath, "rect", Fun(Unsupported)),
+    (R::MCmath, "sin", Fun(Unsupported)),
+    (R::MCmath, "sqrt", Fun(Unsupported)),
+    (R::MUcollections, "OrderedDict", Fun(Unsupported)),
+    (R::MUcollections, "deque", Fun(Unsupported)),
+    (R::MUcollections, "namedtuple", Fun(Unsupported)),
+    (R::MUstruct, "calcsize", Fun(Unsupported)),
+    (R::MUstruct, "pack", Fun(Unsupported)),
+    (R::MUstruct, "pack_into", Fun(Unsupported)),
+    (R::MUstruct, "unpack", Fun(Unsupported)),
+    (R::MUstruct, "unpack_from", Fun(Unsupported)),
+    (R::MThread, "LockType", Fun(Unsupported)),
+    (R::MThread, "allocate_lock", Fun(Unsupported)),
+    (R::MThread, "exit", Fun(Unsupported)),
+    (R::MThread, "get_ident", Fun(Unsupported)),
+    (R::MThread, "stack_size", Fun(Unsupported)),
+    (R::MThread, "start_new_thread", Fun(Unsupported)),
+    (R::MUctypes, "ARRAY", Int(-1_073_741_824)),
+    (R::MUctypes, "BFINT16", Int(-671_088_640)),
+    (R::MUctypes, "BFINT32", Int(-402_653_184)),
+    (R::MUctypes, "BFINT8", Int(-939_524_096)),
+    (R::MUctypes, "BFUINT16", Int(-805_306_368)),
+    (R::MUctypes, "BFUINT32", Int(-536_870_912)),
+    (R::MUctypes, "BFUINT8", Int(-1_073_741_824)),
+    (R::MUctypes, "BF_LEN", Int(22)),
+    (R::MUctypes, "BF_POS", Int(17)),
+    (R::MUctypes, "BIG_ENDIAN", Int(1)),
+    (R::MUctypes, "FLOAT32", Int(-268_435_456)),
+    (R::MUctypes, "FLOAT64", Int(-134_217_728)),
+    (R::MUctypes, "INT16", Int(402_653_184)),
+    (R::MUctypes, "INT32", Int(671_088_640)),
+    (R::MUctypes, "INT64", Int(939_524_096)),
+    (R::MUctypes, "INT8", Int(134_217_728)),
+    (R::MUctypes, "LITTLE_ENDIAN", Int(0)),
+    (R::MUctypes, "NATIVE", Int(2)),
+    (R::MUctypes, "PTR", Int(536_870_912)),
+    (R::MUctypes, "UINT16", Int(268_435_456)),
+    (R::MUctypes, "UINT32", Int(536_870_912)),
+    (R::MUctypes, "UINT64", Int(805_306_368)),
+    (R::MUctypes, "UINT8", Int(0)),
+    (R::MUctypes, "VOID", Int(0)),
+    (R::MUctypes, "addressof", Fun(Unsupported)),
+    (R::MUctypes, "bytearray_at", Fun(Unsupported)),
+    (R::MUctypes, "bytes_at", Fun(Unsupported)),
+    (R::MUctypes, "sizeof", Fun(Unsupported)),
+    (R::MUctypes, "struct", Fun(Unsupported)),
+    (R::MUzlib, "DecompIO", Fun(Unsupported)),
+    (R::MUzlib, "decompress", Fun(Unsupported)),
+    (R::MUre, "DEBUG", Int(4096)),
+    (R::MUre, "compile", Fun(Unsupported)),
+    (R::MUre, "match", Fun(Unsupported)),
+    (R::MUre, "search", Fun(Unsupported)),
+    (R::MUheapq, "heapify", Fun(Unsupported)),
+    (R::MUheapq, "heappop", Fun(Unsupported)),
+    (R::MUheapq, "heappush", Fun(Unsupported)),
+    (R::MUtimeq, "utimeq", Fun(Unsupported)),
+    (R::MUhashlib, "sha256", Fun(Unsupported)),
+    (R::MUbinascii, "a2b_base64", Fun(Unsupported)),
+    (R::MUbinascii, "b2a_base64", Fun(Unsupported)),
+    (R::MUbinascii, "crc32", Fun(Unsupported)),
+    (R::MUbinascii, "hexlify", Fun(Unsupported)),
+    (R::MUbinascii, "unhexlify", Fun(Unsupported)),
+    (R::MUrandom, "getrandbits", Fun(Unsupported)),
+    (R::MUrandom, "seed", Fun(Unsupported)),
+    (R::MUselect, "POLLERR", Int(8)),
+    (R::MUselect, "POLLHUP", Int(16)),
+    (R::MUselect, "POLLIN", Int(1)),
+    (R::MUselect, "POLLOUT", Int(4)),
+    (R::MUselect, "poll", Fun(Unsupported)),
+    (R::MWebsocket, "websocket", Fun(Unsupported)),
+    (R::MUtime, "clock", Fun(Unsupported)),
+    (R::MUtime, "localtime", Fun(Unsupported)),
+    (R::MUtime, "sleep", Fun(Sleep)),
+    (R::MUtime, "sleep_ms", Fun(Sleep)),
+    (R::MUtime, "sleep_us", Fun(Sleep)),
+    (R::MUtime, "ticks_add", Fun(TicksAdd)),
+    (R::MUtime, "ticks_cpu", Fun(Ticks(1_000_000))),
+    (R::MUtime, "ticks_diff", Fun(TicksDiff)),
+    (R::MUtime, "ticks_ms", Fun(Ticks(1_000))),
+    (R::MUtime, "ticks_us", Fun(Ticks(1_000_000))),
+    (R::MUtime, "time", Fun(Time)),
+    (R::MUsocket, "AF_INET", Int(2)),
+    (R::MUsocket, "AF_INET6", Int(10)),
+    (R::MUsocket, "AF_UNIX", Int(1)),
+    (R::MUsocket, "MSG_DONTROUTE", Int(4)),
+    (R::MUsocket, "MSG_DONTWAIT", Int(64)),
+    (R::MUsocket, "SOCK_DGRAM", Int(2)),
+    (R::MUsocket, "SOCK_RAW", Int(3)),
+    (R::MUsocket, "SOCK_STREAM", Int(1)),
+    (R::MUsocket, "SOL_SOCKET", Int(1)),
+    (R::MUsocket, "SO_BROADCAST", Int(6)),
+    (R::MUsocket, "SO_ERROR", Int(4)),
+    (R::MUsocket, "SO_KEEPALIVE", Int(9)),
+    (R::MUsocket, "SO_LINGER", Int(13)),
+    (R::MUsocket, "SO_REUSEADDR", Int(2)),
+    (R::MUsocket, "getaddrinfo", Fun(Unsupported)),
+    (R::MUsocket, "inet_ntop", Fun(Unsupported)),
+    (R::MUsocket, "inet_pton", Fun(Unsupported)),
+    (R::MUsocket, "sockaddr", Fun(Unsupported)),
+    (R::MUsocket, "socket", Fun(Unsupported)),
+    (R::MUmachine, "PinBase", Fun(Unsupported)),
+    (R::MUmachine, "Signal", Fun(Unsupported)),
+    (R::MUmachine, "mem16", Fun(Unsupported)),
+    (R::MUmachine, "mem32", Fun(Unsupported)),
+    (R::MUmachine, "mem8", Fun(Unsupported)),
+    (R::MUmachine, "time_pulse_us", Fun(Unsupported)),
+    (R::MTermios, "B115200", Int(4098)),
+    (R::MTermios, "B57600", Int(4097)),
+    (R::MTermios, "B9600", Int(13)),
+    (R::MTermios, "TCSANOW", Int(0)),
+    (R::MTermios, "setraw", Fun(Unsupported)),
+    (R::MTermios, "tcgetattr", Fun(Unsupported)),
+    (R::MTermios, "tcsetattr", Fun(Unsupported)),
+    (R::MUerrno, "EACCES", Int(13)),
+    (R::MUerrno, "EADDRINUSE", Int(98)),
+    (R::MUerrno, "EAGAIN", Int(11)),
+    (R::MUerrno, "EALREADY", Int(114)),
+    (R::MUerrno, "EBADF", Int(9)),
+    (R::MUerrno, "ECONNABORTED", Int(103)),
+    (R::MUerrno, "ECONNREFUSED", Int(111)),
+    (R::MUerrno, "ECONNRESET", Int(104)),
+    (R::MUerrno, "EEXIST", Int(17)),
+    (R::MUerrno, "EHOSTUNREACH", Int(113)),
+    (R::MUerrno, "EINPROGRESS", Int(115)),
+    (R::MUerrno, "EINVAL", Int(22)),
+    (R::MUerrno, "EIO", Int(5)),
+    (R::MUerrno, "EISDIR", Int(21)),
+    (R::MUerrno, "ENOBUFS", Int(105)),
+    (R::MUerrno, "ENODEV", Int(19)),
+    (R::MUerrno, "ENOENT", Int(2)),
+    (R::MUerrno, "ENOMEM", Int(12)),
+    (R::MUerrno, "ENOTCONN", Int(107)),
+    (R::MUerrno, "EOPNOTSUPP", Int(95)),
+    (R::MUerrno, "EPERM", Int(1)),
+    (R::MUerrno, "ETIMEDOUT", Int(110)),
+    (R::MMicropython, "opt_level", Fun(Unsupported)),
+    (R::MMicropython, "mem_total", Fun(Unsupported)),
+    (R::MMicropython, "mem_current", Fun(Unsupported)),
+    (R::MMicropython, "mem_peak", Fun(Unsupported)),
+    (R::MMicropython, "stack_use", Fun(Unsupported)),
+    (R::MMicropython, "kbd_intr", Fun(KbdIntr)),
+    (R::MSys, "exc_info", Fun(Unsupported)),
+    (R::MUio, "FileIO", Fun(Unsupported)),
+    (R::MUio, "TextIOWrapper", Fun(Unsupported)),
+    (R::MUio, "StringIO", Fun(Unsupported)),
+    (R::MUio, "BytesIO", Fun(Unsupported)),
+    (R::MArray, "array", Fun(Unsupported)),
+    (R::MUjson, "dump", Fun(Unsupported)),
+    (R::MUjson, "load", Fun(Unsupported)),
+    (R::MUos, "errno", Fun(Unsupported)),
+    (R::MUos, "statvfs", Fun(Unsupported)),
+    (R::MUos, "system", Fun(Unsupported)),
+    (R::MUos, "unlink", Rom(R::FOsRemove)),
+    (R::MUos, "getenv", Fun(Getenv)),
+    (R::MUos, "ilistdir", Fun(Unsupported)),
+    // a ROM dict in 1.9.4; listed so `dir()` agrees, but not built here
+    (R::MUerrno, "errorcode", Fun(Unsupported)),
+];
+
+/// The value of `name` in ROM module `m`, if [`ENTRIES`] has it.
+pub fn attr(m: R, name: &str) -> Option<Word> {
+    let i = ENTRIES
+        .iter()
+        .position(|(mm, n, _)| *mm == m && *n == name)?;
+    Some(match ENTRIES[i].2 {
+        Fun(_) => FUN_BASE + 8 * i as Word,
+        Int(v) => obj::small(v),
+        Rom(r) => rom(r),
+    })
+}
+
+/// The entry of a function address, if `w` is one.
+pub fn fun_entry(w: Word) -> Option<&'static Entry> {
+    if w < FUN_BASE || !(w - FUN_BASE).is_multiple_of(8) {
+        return None;
+    }
+    let e = ENTRIES.get(((w - FUN_BASE) / 8) as usize)?;
+    matches!(e.2, Fun(_)).then_some(e)
+}
+
+/// The value of a ROM float.
+pub fn rom_float(r: R) -> Option<f64> {
+    match r {
+        R::FloatE => Some(core::f64::consts::E),
+        R::FloatPi => Some(PI),
+        _ => None,
+    }
+}
+
+/// The keys of ROM module `m`'s globals table in 1.9.4's order for the unix port (after
+/// `__name__`, which always comes first): `from m import *` walks the table in this order.
+/// Names this firmware does not provide are skipped by the caller.
+pub fn rom_module_order(m: R) -> &'static [&'static str] {
+    match m {
+        R::MGc => &[
+            "collect",
+            "disable",
+            "enable",
+            "isenabled",
+            "mem_free",
+            "mem_alloc",
+            "threshold",
+        ],
+        R::MSys => &[
+            "path",
+            "argv",
+            "version",
+            "version_info",
+            "implementation",
+            "platform",
+            "byteorder",
+            "maxsize",
+            "exit",
+            "stdin",
+            "stdout",
+            "stderr",
+            "modules",
+            "exc_info",
+            "print_exception",
+        ],
+        R::MMicropython => &[
+            "const",
+            "opt_level",
+            "mem_total",
+            "mem_current",
+            "mem_peak",
+            "mem_info",
+            "qstr_info",
+            "stack_use",
+            "heap_lock",
+            "heap_unlock",
+            "kbd_intr",
+        ],
+        R::MUos => &[
+            "errno", "stat", "statvfs", "system", "unlink", "getenv", "mkdir", "ilistdir",
+        ],
+        R::MUjson => &["dump", "dumps", "load", "loads"],
+        R::MUio => &["open", "FileIO", "TextIOWrapper", "StringIO", "BytesIO"],
+        R::MArray => &["array"],
+        R::MUerrno => &[
+            "errorcode",
+            "EPERM",
+            "ENOENT",
+            "EIO",
+            "EBADF",
+            "EAGAIN",
+            "ENOMEM",
+            "EACCES",
+            "EEXIST",
+            "ENODEV",
+            "EISDIR",
+            "EINVAL",
+            "EOPNOTSUPP",
+            "EADDRINUSE",
+            "ECONNABORTED",
+            "ECONNRESET",
+            "ENOBUFS",
+            "ENOTCONN",
+            "ETIMEDOUT",
+            "ECONNREFUSED",
+            "EHOSTUNREACH",
+            "EALREADY",
+            "EINPROGRESS",
+        ],
+        R::MMath => &[
+            "e", "pi", "sqrt", "pow", "exp", "expm1", "log", "log2", "log10", "cosh", "sinh",
+            "tanh", "acosh", "asinh", "atanh", "cos", "sin", "tan", "acos", "asin", "atan",
+            "atan2", "ceil", "copysign", "fabs", "floor", "fmod", "frexp", "ldexp", "modf",
+            "isfinite", "isinf", "isnan", "trunc", "radians", "degrees", "erf", "erfc", "gamma",
+            "lgamma",
+        ],
+        R::MCmath => &[
+            "e", "pi", "phase", "polar", "rect", "exp", "log", "log10", "sqrt", "cos", "sin",
+        ],
+        R::MUcollections => &["deque", "namedtuple", "OrderedDict"],
+        R::MUstruct => &["calcsize", "pack", "pack_into", "unpack", "unpack_from"],
+        R::MThread => &[
+            "LockType",
+            "get_ident",
+            "stack_size",
+            "start_new_thread",
+            "exit",
+            "allocate_lock",
+        ],
+        R::MUctypes => &[
+            "struct",
+            "sizeof",
+            "addressof",
+            "bytes_at",
+            "bytearray_at",
+            "NATIVE",
+            "LITTLE_ENDIAN",
+            "BIG_ENDIAN",
+            "VOID",
+            "UINT8",
+            "INT8",
+            "UINT16",
+            "INT16",
+            "UINT32",
+            "INT32",
+            "UINT64",
+            "INT64",
+            "BFUINT8",
+            "BFINT8",
+            "BFUINT16",
+            "BFINT16",
+            "BFUINT32",
+            "BFINT32",
+            "BF_POS",
+            "BF_LEN",
+            "FLOAT32",
+            "FLOAT64",
+            "PTR",
+            "ARRAY",
+        ],
+        R::MUzlib => &["decompress", "DecompIO"],
+        R::MUre => &["compile", "match", "search", "DEBUG"],
+        R::MUheapq => &["heappush", "heappop", "heapify"],
+        R::MUtimeq => &["utimeq"],
+        R::MUhashlib => &["sha256"],
+        R::MUbinascii => &["hexlify", "unhexlify", "a2b_base64", "b2a_base64", "crc32"],
+        R::MUrandom => &["getrandbits", "seed"],
+        R::MUselect => &["poll", "POLLIN", "POLLOUT", "POLLERR", "POLLHUP"],
+        R::MWebsocket => &["websocket"],
+        R::MUtime => &[
+            "clock",
+            "sleep",
+            "sleep_ms",
+            "sleep_us",
+            "time",
+            "ticks_ms",
+            "ticks_us",
+            "ticks_cpu",
+            "ticks_add",
+            "ticks_diff",
+            "localtime",
+        ],
+        R::MUsocket => &[
+            "socket",
+            "getaddrinfo",
+            "inet_pton",
+            "inet_ntop",
+            "sockaddr",
+            "AF_UNIX",
+            "AF_INET",
+            "AF_INET6",
+            "SOCK_STREAM",
+            "SOCK_DGRAM",
+            "SOCK_RAW",
+            "MSG_DONTROUTE",
+            "MSG_DONTWAIT",
+            "SOL_SOCKET",
+            "SO_BROADCAST",
+            "SO_ERROR",
+            "SO_KEEPALIVE",
+            "SO_LINGER",
+            "SO_REUSEADDR",
+        ],
+        R::MUmachine => &[
+            "mem8",
+            "mem16",
+            "mem32",
+            "PinBase",
+            "Signal",
+            "time_pulse_us",
+        ],
+        R::MTermios => &[
+            "tcgetattr",
+            "tcsetattr",
+            "setraw",
+            "TCSANOW",
+            "B9600",
+            "B57600",
+            "B115200",
+        ],
+        R::MBuiltins => &[
+            "__build_class__",
+            "__import__",
+            "__repl_print__",
+            "bool",
+            "bytes",
+            "bytearray",
+            "complex",
+            "dict",
+            "enumerate",
+            "filter",
+            "float",
+            "frozenset",
+            "int",
+            "list",
+            "map",
+            "memoryview",
+            "object",
+            "property",
+            "range",
+            "reversed",
+            "set",
+            "slice",
+            "str",
+            "super",
+            "tuple",
+            "type",
+            "zip",
+            "classmethod",
+            "staticmethod",
+            "Ellipsis",
+            "NotImplemented",
+            "abs",
+            "all",
+            "any",
+            "bin",
+            "callable",
+            "compile",
+            "chr",
+            "delattr",
+            "dir",
+            "divmod",
+            "eval",
+            "exec",
+            "getattr",
+            "setattr",
+            "globals",
+            "hasattr",
+            "hash",
+            "hex",
+            "id",
+            "input",
+            "isinstance",
+            "issubclass",
+            "iter",
+            "len",
+            "locals",
+            "max",
+            "min",
+            "next",
+            "oct",
+            "ord",
+            "pow",
+            "print",
+            "repr",
+            "round",
+            "sorted",
+            "sum",
+            "BaseException",
+            "ArithmeticError",
+            "AssertionError",
+            "AttributeError",
+            "EOFError",
+            "Exception",
+            "GeneratorExit",
+            "ImportError",
+            "IndentationError",
+            "IndexError",
+            "KeyboardInterrupt",
+            "KeyError",
+            "LookupError",
+            "MemoryError",
+            "NameError",
+            "NotImplementedError",
+            "OSError",
+            "OverflowError",
+            "RuntimeError",
+            "StopAsyncIteration",
+            "StopIteration",
+            "SyntaxError",
+            "SystemExit",
+            "TypeError",
+            "UnicodeError",
+            "ValueError",
+            "ZeroDivisionError",
+        ],
+        _ => &[],
+    }
+}
+
+/// `MICROPY_PY_UTIME_TICKS_PERIOD` on a 32-bit build: the small-int positive range.
+const TICKS_PERIOD: i64 = 1 << 30;
+
+impl Rt<'_> {
+    /// `mp_obj_get_float`.
+    fn arg_float(&mut self, w: Word) -> PR<f64> {
+        match self.num_f64(w) {
+            Some(f) => Ok(f),
+            None => {
+                let n = self.type_name(w);
+                Err(self.exc_varg(R::ETypeError, "can't convert %s to float", &[&n]))
+            }
+        }
+    }
+
+    fn math_error(&mut self) -> Word {
+        self.value_error("math domain error")
+    }
+
+    fn new_float_pair(&mut self, a: f64, b: Word) -> PR<Word> {
+        let h = self.hold(b);
+        let fa = self.new_float(a);
+        let r = match fa {
+            Ok(fa) => {
+                let h2 = self.hold(fa);
+                let t = self.new_tuple(&[fa, b]);
+                self.release(h2);
+                t
+            }
+            Err(e) => Err(e),
+        };
+        self.release(h);
+        r
+    }
+
+    /// Calls a function of [`ENTRIES`].
+    pub fn call_romext(&mut self, e: &Entry, a: Args<'_>) -> PR<Word> {
+        let (m, name, Fun(imp)) = *e else {
+            return Err(self.type_error("object is not callable"));
+        };
+        let exact = |rt: &mut Self, n: usize| rt.arg_count(a, n, n);
+        match imp {
+            F1(f) => {
+                exact(self, 1)?;
+                let x = self.arg_float(a.w[0])?;
+                let r = f(x);
+                if (r.is_nan() && !x.is_nan()) || (r.is_infinite() && !x.is_infinite()) {
+                    return Err(self.math_error());
+                }
+                self.new_float(r)
+            }
+            F2(f) => {
+                exact(self, 2)?;
+                let x = self.arg_float(a.w[0])?;
+                let y = self.arg_float(a.w[1])?;
+                let r = f(x, y);
+                if (r.is_nan() && !x.is_nan() && !y.is_nan())
+                    || (r.is_infinite() && !x.is_infinite())
+                {
+                    return Err(self.math_error());
+                }
+                self.new_float(r)
+            }
+            ToInt(f) => {
+                exact(self, 1)?;
+                let x = self.arg_float(a.w[0])?;
+                self.new_int_from_f64(f(x))
+            }
+            ToBool(f) => {
+                exact(self, 1)?;
+                let x = self.arg_float(a.w[0])?;
+                Ok(py_bool(f(x)))
+            }
+            Log => {
+                self.arg_count(a, 1, 2)?;
+                let x = self.arg_float(a.w[0])?;
+                if x <= 0.0 {
+                    return Err(self.math_error());
+                }
+                let l = m_ln(x);
+                if a.n == 1 {
+                    return self.new_float(l);
+                }
+                let base = self.arg_float(a.w[1])?;
+                if base <= 0.0 {
+                    return Err(self.math_error());
+                }
+                if base == 1.0 {
+                    return Err(self.exc_msg(R::EZeroDivisionError, "division by zero"));
+                }
+                self.new_float(l / m_ln(base))
+            }
+            Frexp => {
+                exact(self, 1)?;
+                let x = self.arg_float(a.w[0])?;
+                let (s, e) = libm::frexp(x);
+                self.new_float_pair(s, obj::small(e))
+            }
+            Modf => {
+                exact(self, 1)?;
+                let x = self.arg_float(a.w[0])?;
+                let (frac, int) = libm::modf(x);
+                let i = self.new_float(int)?;
+                self.new_float_pair(frac, i)
+            }
+            Ldexp => {
+                exact(self, 2)?;
+                let x = self.arg_float(a.w[0])?;
+                let e = match crate::ops::int_of(a.w[1]) {
+                    Some(e) => e,
+                    None => {
+                        let n = self.type_name(a.w[1]);
+                        return Err(self.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]));
+                    }
+                };
+                self.new_float(libm::ldexp(x, e))
+            }
+            Scale(k) => {
+                exact(self, 1)?;
+                let x = self.arg_float(a.w[0])?;
+                self.new_float(x * k)
+            }
+            Sleep => {
+                exact(self, 1)?;
+                self.arg_float(a.w[0])?;
+                Ok(NONE)
+            }
+            Ticks(per_sec) => {
+                exact(self, 0)?;
+                // no clock here: the count of executed opcodes stands for elapsed time
+                let t = i64::from(self.op_count()) * i64::from(per_sec) / 1_000_000;
+                Ok(obj::small((t & (TICKS_PERIOD - 1)) as i32))
+            }
+            TicksDiff => {
+                exact(self, 2)?;
+                let (x, y) = (self.ticks_arg(a.w[0])?, self.ticks_arg(a.w[1])?);
+                let d = ((x - y + TICKS_PERIOD / 2) & (TICKS_PERIOD - 1)) - TICKS_PERIOD / 2;
+                Ok(obj::small(d as i32))
+            }
+            TicksAdd => {
+                exact(self, 2)?;
+                let (x, y) = (self.ticks_arg(a.w[0])?, self.ticks_arg(a.w[1])?);
+                Ok(obj::small(((x + y) & (TICKS_PERIOD - 1)) as i32))
+            }
+            Time => {
+                exact(self, 0)?;
+                let s = f64::from(self.op_count()) / 1_000_000.0;
+                self.new_float(s.floor())
+            }
+            KbdIntr => {
+                exact(self, 1)?;
+                self.ticks_arg(a.w[0])?;
+                Ok(NONE)
+            }
+            Getenv => {
+                exact(self, 1)?;
+                if self.str_bytes(a.w[0]).is_none() {
+                    let n = self.type_name(a.w[0]);
+                    return Err(self.exc_varg(
+                        R::ETypeError,
+                        "can't convert '%s' object to str implicitly",
+                        &[&n],
+                    ));
+                }
+                Ok(NONE)
+            }
+            Unsupported => {
+                let mn = obj::BUILTIN_MODULES
+                    .iter()
+                    .find(|(_, r)| *r == m)
+                    .map_or("?", |x| x.0);
+                Err(self.exc_msg(
+                    R::ENotImplementedError,
+                    &format!("{mn}.{name} is not supported by this firmware"),
+                ))
+            }
+        }
+    }
+
+    fn ticks_arg(&mut self, w: Word) -> PR<i64> {
+        match crate::ops::int_of(w) {
+            Some(v) => Ok(i64::from(v)),
+            None => {
+                let n = self.type_name(w);
+                Err(self.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_of_one_is_e_to_the_last_bit() {
+        assert_eq!(m_exp(core::hint::black_box(1.0)), core::f64::consts::E);
+    }
+}

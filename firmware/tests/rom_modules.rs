@@ -1,0 +1,104 @@
+//! Built-in (ROM) modules seen through the import machinery: the unix port's whole module
+//! table, stores to their attributes, and the `builtins` override dict. The expected texts are
+//! what MicroPython 1.9.4 (32-bit unix port) prints for the same scripts.
+
+use mpfw::fs::{FileSystem, RamFs};
+use mpfw::{Config, InputKind, Io, Machine};
+
+struct Cap(Vec<u8>);
+impl Io for Cap {
+    fn write(&mut self, d: &[u8]) {
+        self.0.extend_from_slice(d);
+    }
+}
+
+/// Runs `src` as `/mpdiff/t.py` beside the files of `tree`; returns what it printed.
+fn run(tree: &[(&str, &str)], src: &str) -> String {
+    let mut fs = RamFs::new();
+    fs.mkdir("/mpdiff").unwrap();
+    fs.chdir("/mpdiff").unwrap();
+    for (p, text) in tree {
+        fs.write(p, text.as_bytes()).unwrap();
+    }
+    let mut m = Machine::new(Config {
+        heap_bytes: 36 * 1024,
+        fs: Box::new(fs),
+        path: vec!["".into()],
+        script_dir: None,
+        argv: vec![],
+    });
+    let mut io = Cap(Vec::new());
+    match m.exec(src, "t.py", InputKind::File, &mut io) {
+        Ok(()) => String::from_utf8_lossy(&io.0).into_owned(),
+        Err(e) => m.format_exception(&e),
+    }
+}
+
+#[test]
+fn built_in_names_beat_files_and_stay_out_of_sys_modules() {
+    let out = run(
+        &[
+            ("math.py", "v = 1\n"),
+            ("utime.py", "v = 1\n"),
+            ("time.py", "v = 1\n"),
+        ],
+        "import sys, math, utime, time\n\
+         print(math, utime, hasattr(math, 'v'), hasattr(time, 'v'))\n\
+         print(sorted(sys.modules))\n",
+    );
+    assert_eq!(
+        out,
+        "<module 'math'> <module 'utime'> False True\n['time']\n"
+    );
+}
+
+#[test]
+fn math_functions_check_their_domain() {
+    let out = run(
+        &[],
+        "import math\n\
+         print(math.sqrt(16), math.floor(-2.5), math.pi, math.frexp(8.0), math.log(8, 2))\n\
+         for f, a in ((math.sqrt, -1), (math.log, 0), (math.exp, 1000)):\n\
+         \x20   try:\n\
+         \x20       f(a)\n\
+         \x20   except ValueError as e:\n\
+         \x20       print(repr(e))\n",
+    );
+    assert_eq!(
+        out,
+        "4.0 -3 3.141592653589793 (0.5, 4) 3.0\n\
+         ValueError('math domain error',)\n\
+         ValueError('math domain error',)\n\
+         ValueError('math domain error',)\n"
+    );
+}
+
+#[test]
+fn stores_to_rom_modules_raise_but_builtins_take_overrides() {
+    let out = run(
+        &[],
+        "import sys, builtins\n\
+         try:\n\
+         \x20   sys.path = []\n\
+         except AttributeError as e:\n\
+         \x20   print(e)\n\
+         try:\n\
+         \x20   del sys.modules\n\
+         except AttributeError as e:\n\
+         \x20   print(e)\n\
+         builtins.answer = 42\n\
+         print(answer, hasattr(builtins, 'answer'))\n\
+         del builtins.answer\n\
+         try:\n\
+         \x20   answer\n\
+         except NameError as e:\n\
+         \x20   print(e)\n",
+    );
+    assert_eq!(
+        out,
+        "'module' object has no attribute 'path'\n\
+         'module' object has no attribute 'modules'\n\
+         42 False\n\
+         name 'answer' is not defined\n"
+    );
+}
