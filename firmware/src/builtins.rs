@@ -389,8 +389,7 @@ impl Rt<'_> {
             }
             R::FRepr => {
                 self.arg_count(a, 1, 1)?;
-                let (s, pieces) = self.repr_with_pieces(p(0));
-                self.new_str_printed(s.as_bytes(), &pieces)
+                self.printed_str_of(p(0), true)
             }
             R::FSorted => {
                 self.arg_count(a, 1, 1)?;

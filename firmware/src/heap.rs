@@ -37,8 +37,13 @@ pub const STATIC_BYTES: usize = STATIC_OBJECTS * BLOCK;
 
 /// Objects that 1.9.4 keeps in its static state (`mp_state_vm`) rather than on the GC heap:
 /// the `sys.modules` and `__main__` dicts and the `sys.path` / `sys.argv` lists. Only their
-/// headers are static; their tables and item arrays are heap blocks.
-pub const STATIC_OBJECTS: usize = 4;
+/// headers are static; their tables and item arrays are heap blocks. A fifth slot stands
+/// for objects 1.9.4 builds in a C frame (the `super` of `LOAD_SUPER_METHOD`).
+pub const STATIC_OBJECTS: usize = 5;
+
+/// The static slot used for objects that live in a C frame on 1.9.4 (see
+/// [`STATIC_OBJECTS`]); whoever fills it restores the old contents afterwards.
+pub const STATIC_SCRATCH: usize = 4;
 
 /// Address of the static object storage, right below the pool so that one range test
 /// ([`Heap::contains`]) covers "an object in RAM" for both.

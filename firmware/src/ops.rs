@@ -2047,6 +2047,35 @@ impl Rt<'_> {
         (text, pieces)
     }
 
+    /// `repr(w)` (`repr`) or `str(w)` as a new str the way `mp_builtin_repr` and
+    /// `mp_obj_str_make_new` make it: a 16-byte vstr first, then the printing (which may
+    /// run a user `__repr__`/`__str__` that allocates in turn), then the str from the vstr.
+    /// When printing runs Python code its output is taken as one write.
+    pub fn printed_str_of(&mut self, w: Word, repr: bool) -> PR<Word> {
+        if self.pure_print(w, 0) {
+            let (t, pieces) = if repr {
+                let (s, p) = self.repr_with_pieces(w);
+                (s.into_bytes(), p)
+            } else {
+                self.str_with_pieces(w)
+            };
+            return self.new_str_printed(&t, &pieces);
+        }
+        let base = self.vlen();
+        self.vpush(w);
+        let r = self.vstr_new(16).and_then(|mut v| {
+            let t = if repr {
+                self.repr(w).into_bytes()
+            } else {
+                self.str_with_pieces(w).0
+            };
+            self.vstr_write(&mut v, t.len())?;
+            self.vstr_finish(v, R::TStr, &t)
+        });
+        self.vtrunc(base);
+        r
+    }
+
     /// Whether printing `w` runs no Python code (no user `__repr__`/`__str__` anywhere in
     /// it), so that its print pieces can be worked out without calling anything twice.
     fn pure_print(&self, w: Word, depth: usize) -> bool {

@@ -746,8 +746,7 @@ impl Rt<'_> {
             0 => Ok(obj::qstr_obj(1)),
             1 => {
                 // mp_obj_str_make_new prints the object into a 16-byte vstr
-                let (t, pieces) = self.str_with_pieces(a.w[0]);
-                self.new_str_printed(&t, &pieces)
+                self.printed_str_of(a.w[0], false)
             }
             _ => {
                 let src = a.w[0];

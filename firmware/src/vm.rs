@@ -692,8 +692,18 @@ impl Rt<'_> {
                 let q = read_u16(b, &mut ip);
                 commit!();
                 let (cls, slf) = (self.vget(sp - 2), self.vget(sp - 1));
-                let s = self.call_n(rom(R::TSuper), &[cls, slf])?;
-                let (m, ms) = self.load_method(s, q)?;
+                // mp_load_super_method: the super object is a local of the C function, not a
+                // heap object
+                let s = crate::heap::Heap::static_obj(crate::heap::STATIC_SCRATCH);
+                let saved = [self.f(s, 0), self.f(s, 1), self.f(s, 2)];
+                self.wf(s, 0, rom(R::TSuper));
+                self.wf(s, 1, cls);
+                self.wf(s, 2, slf);
+                let r = self.load_method(s, q);
+                for (i, w) in saved.into_iter().enumerate() {
+                    self.wf(s, i, w);
+                }
+                let (m, ms) = r?;
                 pop!();
                 self.vset(sp - 2, m);
                 self.vset(sp - 1, ms);
