@@ -66,6 +66,8 @@ fn run() -> Result<(), String> {
     add_tree(&mut fs, Path::new(tree), ROOT)?;
     fs.chdir(ROOT).map_err(|e| format!("{e:?}"))?;
     mpfw::heap::trace_new_heaps(true);
+    // `S blk` lines for the heads each sweep frees, like a gc.c that also logs its sweep
+    mpfw::heap::trace_sweeps(std::env::var_os("MPTRACE_SWEEP").is_some());
     let mut machine = Machine::new(Config::unix_port(heap, Box::new(fs), SCRIPT_DIR, DRIVER));
     let result = machine.exec(&source, DRIVER, InputKind::File, &mut Stderr);
     let mut out = std::io::stdout().lock();

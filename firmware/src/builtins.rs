@@ -433,8 +433,7 @@ impl Rt<'_> {
             }
             R::FRepr => {
                 self.arg_count(a, 1, 1)?;
-                let (s, pieces) = self.repr_with_pieces(p(0));
-                self.new_str_printed(s.as_bytes(), &pieces)
+                self.printed_str_of(p(0), true)
             }
             R::FSorted => {
                 self.arg_count(a, 1, 1)?;
@@ -475,13 +474,24 @@ impl Rt<'_> {
                     let n = self.type_name(p(0));
                     return Err(self.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]));
                 }
-                let (base, prefix) = match r {
-                    R::FHex => (16, "0x"),
-                    R::FBin => (2, "0b"),
-                    _ => (8, "0o"),
-                };
-                let s = self.int_text(p(0), base, false, prefix).unwrap_or_default();
-                self.new_str_vstr(s.as_bytes())
+                // hex/oct are '%#x' % x and '%#o' % x, bin is '{:#b}'.format(x) (static qstrs)
+                match r {
+                    R::FHex => {
+                        let f = obj::qstr_obj(q!(self, "%#x"));
+                        self.percent_format(f, p(0))
+                    }
+                    R::FOct => {
+                        let f = obj::qstr_obj(q!(self, "%#o"));
+                        self.percent_format(f, p(0))
+                    }
+                    _ => {
+                        let f = obj::qstr_obj(q!(self, "{:#b}"));
+                        self.str_format(Args {
+                            w: &[f, p(0)],
+                            n: 2,
+                        })
+                    }
+                }
             }
             R::FPow => {
                 self.arg_count(a, 2, 3)?;
@@ -979,8 +989,10 @@ impl Rt<'_> {
 
     fn json_parse(&mut self, s: &[u8], vslot: usize, vstr_alloc: &mut usize) -> PR<Word> {
         let fail = |rt: &mut Self| rt.value_error("syntax error in JSON");
-        // the stack of open containers, then the current one and a pending dict key
+        // the stack of open containers (a list struct on the C stack: only its item array,
+        // 4 slots at first, is on the heap), then the current one and a pending dict key
         let stack = self.vpush(NULL);
+        let mut stack_alloc = 0usize;
         let top_slot = self.vpush(NULL);
         let key_slot = self.vpush(NULL);
         let mut depth = 0usize;
@@ -1113,10 +1125,8 @@ impl Rt<'_> {
                         break;
                     }
                     depth -= 1;
-                    let st = self.vget(stack);
-                    let it = self.f(st, 3);
-                    let t = self.f(it, depth);
-                    self.wf(st, 2, depth as Word);
+                    let items = self.vget(stack);
+                    let t = self.f(items, depth);
                     self.vset(top_slot, t);
                     continue;
                 }
@@ -1150,13 +1160,32 @@ impl Rt<'_> {
                     }
                 }
                 if enter {
-                    let st = self.vget(stack);
-                    if st == NULL {
-                        let l = self.new_list(&[top])?;
-                        self.vset(stack, l);
-                    } else {
-                        self.list_append(st, top)?;
+                    let items = self.vget(stack);
+                    if items == NULL {
+                        // mp_obj_list_init(&stack, 1)
+                        let p = self.alloc(4 * crate::heap::WORD_BYTES)?;
+                        self.vset(stack, p);
+                        stack_alloc = 4;
+                    } else if depth >= stack_alloc {
+                        // mp_obj_list_append doubles the array
+                        let new_alloc = stack_alloc * 2;
+                        match self
+                            .st
+                            .heap
+                            .realloc(items, new_alloc * crate::heap::WORD_BYTES, true)
+                        {
+                            Some(p) => {
+                                self.vset(stack, p);
+                                stack_alloc = new_alloc;
+                            }
+                            None => {
+                                self.st.alloc_fail = new_alloc * crate::heap::WORD_BYTES;
+                                return Err(rom(R::MemoryErrorObj));
+                            }
+                        }
                     }
+                    let items = self.vget(stack);
+                    self.wf(items, depth, top);
                     depth += 1;
                     self.vset(top_slot, next);
                 }
@@ -1361,33 +1390,29 @@ impl Rt<'_> {
                 } else {
                     self.kwarg(a, "start").unwrap_or(obj::small(0))
                 };
-                let i = self.get_iter(p(0))?;
-                let h = self.hold(i);
-                let o = self.alloc_obj(rom(R::TEnumerate), 3);
-                self.release(h);
-                let o = o?;
-                self.wf(o, 1, i);
+                // the object first, then mp_getiter(iterable, NULL)
+                let o = self.alloc_obj(rom(R::TEnumerate), 3)?;
                 self.wf(o, 2, start);
+                let h = self.hold(o);
+                let i = self.get_iter(p(0));
+                self.release(h);
+                self.wf(o, 1, i?);
                 Ok(o)
             }
             R::TZip => {
-                let base = self.vlen();
-                let mut its = Vec::new();
-                for i in 0..a.n {
-                    let x = self.get_iter(p(i))?;
-                    self.vpush(x);
-                    its.push(x);
-                }
+                // mp_obj_zip_t (base, n_iters, iters...) first, then mp_getiter(arg, NULL)
+                // for each argument
+                let o = self.alloc_obj(rom(R::TZip), 2 + a.n)?;
+                self.wf(o, 1, a.n as Word);
+                let h = self.hold(o);
                 let r = (|| {
-                    let t = self.new_tuple(&its)?;
-                    let h = self.hold(t);
-                    let o = self.alloc_obj(rom(R::TZip), 2);
-                    self.release(h);
-                    let o = o?;
-                    self.wf(o, 1, t);
+                    for i in 0..a.n {
+                        let x = self.get_iter(p(i))?;
+                        self.wf(o, 2 + i, x);
+                    }
                     Ok(o)
                 })();
-                self.vtrunc(base);
+                self.release(h);
                 r
             }
             R::TSuper => {

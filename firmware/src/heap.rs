@@ -37,8 +37,13 @@ pub const STATIC_BYTES: usize = STATIC_OBJECTS * BLOCK;
 
 /// Objects that 1.9.4 keeps in its static state (`mp_state_vm`) rather than on the GC heap:
 /// the `sys.modules` and `__main__` dicts and the `sys.path` / `sys.argv` lists. Only their
-/// headers are static; their tables and item arrays are heap blocks.
-pub const STATIC_OBJECTS: usize = 4;
+/// headers are static; their tables and item arrays are heap blocks. A fifth slot stands
+/// for objects 1.9.4 builds in a C frame (the `super` of `LOAD_SUPER_METHOD`).
+pub const STATIC_OBJECTS: usize = 5;
+
+/// The static slot used for objects that live in a C frame on 1.9.4 (see
+/// [`STATIC_OBJECTS`]); whoever fills it restores the old contents afterwards.
+pub const STATIC_SCRATCH: usize = 4;
 
 /// Address of the static object storage, right below the pool so that one range test
 /// ([`Heap::contains`]) covers "an object in RAM" for both.
@@ -121,6 +126,15 @@ pub fn trace_new_heaps(on: bool) {
     TRACE_NEW_HEAPS.store(on, core::sync::atomic::Ordering::Relaxed);
 }
 
+/// Whether traces also list the heads each sweep frees (`S blk`, after the collection's `C`).
+static TRACE_SWEEPS: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Makes traces list the heads every sweep frees (or stop listing them), to compare what a
+/// collection keeps with an instrumented gc.c that logs its sweep.
+pub fn trace_sweeps(on: bool) {
+    TRACE_SWEEPS.store(on, core::sync::atomic::Ordering::Relaxed);
+}
+
 /// One heap operation, as an instrumented gc.c reports it. Blocks are counted from the pool
 /// start; sizes are the requested bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +152,8 @@ pub enum TraceEvent {
     /// A marker the runtime put in the trace (1: a source is about to be read, 2: it has
     /// been compiled), matching markers of the instrumented reference.
     Mark(u8),
+    /// The sweep freed the unmarked head at this block (only with [`trace_sweeps`]).
+    Swept(usize),
 }
 
 impl fmt::Display for TraceEvent {
@@ -161,6 +177,7 @@ impl fmt::Display for TraceEvent {
             }
             TraceEvent::Collect => write!(f, "C"),
             TraceEvent::Mark(m) => write!(f, "M {m}"),
+            TraceEvent::Swept(x) => write!(f, "S {x}"),
         }
     }
 }
@@ -689,6 +706,13 @@ impl Heap {
             for b in 0..self.total_blocks() {
                 if self.kind(b) == AT_MARK {
                     self.mark_subtree(b, &mut stack, &mut overflow);
+                }
+            }
+        }
+        if self.trace.is_some() && TRACE_SWEEPS.load(core::sync::atomic::Ordering::Relaxed) {
+            for b in 0..self.total_blocks() {
+                if self.kind(b) == AT_HEAD {
+                    self.record(TraceEvent::Swept(b));
                 }
             }
         }

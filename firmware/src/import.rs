@@ -1016,6 +1016,7 @@ mod tests {
                 TraceEvent::ReallocDone(_) => "r".to_string(),
                 TraceEvent::Collect => "C".to_string(),
                 TraceEvent::Mark(m) => alloc::format!("M {m}"),
+                TraceEvent::Swept(_) => "S".to_string(),
             })
             .collect();
         let start = ops.iter().position(|o| o == "A 36").unwrap_or(ops.len());

@@ -1055,28 +1055,30 @@ impl Rt<'_> {
             };
         }
         if t == rom(R::TZip) {
-            let its = self.seq_items(self.f(o, 1));
-            let mut vals = Vec::new();
-            let base = self.vlen();
-            for x in its {
-                match self.obj_next(x) {
-                    Ok(Some(w)) => {
-                        self.vpush(w);
-                        vals.push(w);
-                    }
-                    Ok(None) => {
-                        self.vtrunc(base);
-                        return Ok(None);
-                    }
-                    Err(e) => {
-                        self.vtrunc(base);
-                        return Err(e);
+            // zip_iternext: the result tuple is made first and filled item by item; when an
+            // iterator is exhausted the tuple is freed again (mp_obj_tuple_del)
+            let n = self.f(o, 1) as usize;
+            if n == 0 {
+                return Ok(None);
+            }
+            let tup = self.alloc_obj(rom(R::TTuple), 2 + n)?;
+            self.wf(tup, 1, n as Word);
+            let h = self.hold(tup);
+            let r = (|| {
+                for i in 0..n {
+                    let x = self.f(o, 2 + i);
+                    match self.obj_next(x)? {
+                        Some(w) => self.wf(tup, 2 + i, w),
+                        None => {
+                            self.st.heap.free(tup);
+                            return Ok(None);
+                        }
                     }
                 }
-            }
-            let r = self.new_tuple(&vals);
-            self.vtrunc(base);
-            return r.map(Some);
+                Ok(Some(tup))
+            })();
+            self.release(h);
+            return r;
         }
         if t == rom(R::TFile) {
             let line = self.file_readline(o)?;
@@ -1122,6 +1124,90 @@ impl Rt<'_> {
         })();
         self.vtrunc(base);
         r
+    }
+
+    /// `mp_call_prepare_args_n_kw_var`'s heap array for a call with `*`/`**`: room for self,
+    /// the `n_pos` positional arguments, the items of `seq` and the keyword pairs (a `**`
+    /// dict's counted in advance), allocated before `seq` is walked. A `seq` that is neither
+    /// a tuple nor a list gets 3 spare slots, doubled (`m_renew`) whenever they run out while
+    /// its items come in. `pos` (self and the positional arguments) gets the `*` items
+    /// appended and the array holds `pos` on return, rooted at the returned value-stack slot
+    /// (the caller truncates the value stack and frees the array after the call).
+    pub fn var_args_prepare(
+        &mut self,
+        pos: &mut Vec<Word>,
+        n_pos: usize,
+        n_kw: usize,
+        seq: Word,
+        dict: Word,
+    ) -> PR<usize> {
+        const W: usize = crate::heap::WORD_BYTES;
+        let kw_len = if dict != NULL && self.is_dict(dict) {
+            self.dict_len(dict)
+        } else {
+            0
+        };
+        let fixed = 1 + n_pos + 2 * (n_kw + kw_len);
+        let has_seq = seq != NULL && seq != NONE;
+        let array_like = has_seq
+            && (seq == rom(R::EmptyTuple)
+                || self.type_of(seq) == rom(R::TTuple)
+                || self.type_of(seq) == rom(R::TList));
+        let items = if array_like {
+            self.seq_items(seq)
+        } else {
+            Vec::new()
+        };
+        let mut alloc = if array_like {
+            fixed + items.len()
+        } else if has_seq {
+            fixed + 3
+        } else {
+            fixed
+        };
+        let arr = self.alloc(alloc * W)?;
+        let slot = self.vpush(arr);
+        for (i, w) in pos.iter().enumerate() {
+            self.wf(arr, i, *w);
+        }
+        if array_like {
+            for w in items {
+                self.wf(arr, pos.len(), w);
+                pos.push(w);
+            }
+            return Ok(slot);
+        }
+        if has_seq {
+            let (a, k, mut i) = self.iter_start(seq)?;
+            self.vpush(a);
+            loop {
+                self.poll()?;
+                let Some((w, ni)) = self.iter_step(a, k, i)? else {
+                    break;
+                };
+                i = ni;
+                if pos.len() >= alloc {
+                    let h = self.hold(w);
+                    let old = self.vget(slot);
+                    let r = self.st.heap.realloc(old, alloc * 2 * W, true);
+                    self.release(h);
+                    match r {
+                        Some(p) => {
+                            self.vset(slot, p);
+                            alloc *= 2;
+                        }
+                        None => {
+                            self.st.alloc_fail = alloc * 2 * W;
+                            return Err(rom(R::MemoryErrorObj));
+                        }
+                    }
+                }
+                let arr = self.vget(slot);
+                self.wf(arr, pos.len(), w);
+                pos.push(w);
+            }
+        }
+        Ok(slot)
     }
 
     // ------------------------------------------------------------------ operators
@@ -1858,7 +1944,19 @@ impl Rt<'_> {
         match kind {
             3 => {
                 let v: Vec<Word> = idx.iter().map(|i| items_w[*i]).collect();
-                if t == rom(R::TList) {
+                if t == rom(R::TList) && step != 1 {
+                    // mp_seq_extract_slice: an empty list appended to item by item
+                    let l = self.new_list_alloc(&[], 0)?;
+                    let h = self.hold(l);
+                    let r = (|| {
+                        for w in v {
+                            self.list_append(l, w)?;
+                        }
+                        Ok(l)
+                    })();
+                    self.release(h);
+                    r
+                } else if t == rom(R::TList) {
                     self.new_list_alloc(&v, v.len())
                 } else {
                     self.new_tuple(&v)
@@ -2070,6 +2168,35 @@ impl Rt<'_> {
         let text = self.repr(w);
         let pieces = self.printed_pieces(w, text.len(), true);
         (text, pieces)
+    }
+
+    /// `repr(w)` (`repr`) or `str(w)` as a new str the way `mp_builtin_repr` and
+    /// `mp_obj_str_make_new` make it: a 16-byte vstr first, then the printing (which may
+    /// run a user `__repr__`/`__str__` that allocates in turn), then the str from the vstr.
+    /// When printing runs Python code its output is taken as one write.
+    pub fn printed_str_of(&mut self, w: Word, repr: bool) -> PR<Word> {
+        if self.pure_print(w, 0) {
+            let (t, pieces) = if repr {
+                let (s, p) = self.repr_with_pieces(w);
+                (s.into_bytes(), p)
+            } else {
+                self.str_with_pieces(w)
+            };
+            return self.new_str_printed(&t, &pieces);
+        }
+        let base = self.vlen();
+        self.vpush(w);
+        let r = self.vstr_new(16).and_then(|mut v| {
+            let t = if repr {
+                self.repr(w).into_bytes()
+            } else {
+                self.str_with_pieces(w).0
+            };
+            self.vstr_write(&mut v, t.len())?;
+            self.vstr_finish(v, R::TStr, &t)
+        });
+        self.vtrunc(base);
+        r
     }
 
     /// Whether printing `w` runs no Python code (no user `__repr__`/`__str__` anywhere in

@@ -398,6 +398,14 @@ impl Qstrs {
         heap.bytes(e.addr + 3, len).unwrap_or(&[])
     }
 
+    /// Arena address of the bytes of dynamic qstr `q` (what `qstr_data` points at), for
+    /// objects that share a qstr's text; `None` for static (ROM) qstrs, unknown ids and texts
+    /// of 256 bytes or more.
+    pub fn data_addr(&self, q: u16) -> Option<Word> {
+        let e = self.entry(q)?;
+        (e.addr != 0 && e.text.len() < 256).then_some(e.addr + 3)
+    }
+
     /// The bytes of qstr `q` from the Rust mirror; empty for an unknown id.
     pub fn text(&self, q: u16) -> &[u8] {
         self.entry(q).map_or(&[], |e| &e.text)

@@ -82,6 +82,9 @@ pub struct State {
     pub(crate) depth: usize,
     ops: u32,
     /// Bytes of the last allocation that failed (for the MemoryError message).
+    /// The heap buffer `mp_print_mp_int` is formatting an int into (freed once the
+    /// directive's output is written), or NULL.
+    pub(crate) int_fmt_buf: Word,
     pub alloc_fail: usize,
     /// Open files: handle -> (path, mode, contents, position).
     pub(crate) files: Vec<Option<OpenFile>>,
@@ -226,6 +229,7 @@ impl State {
             depth: 0,
             ops: 0,
             alloc_fail: 0,
+            int_fmt_buf: 0,
             files: Vec::new(),
             sys_impl,
             sys_version_info,
@@ -239,8 +243,8 @@ impl State {
 #[derive(Debug)]
 pub(crate) struct VstrSim {
     buf: Word,
-    alloc: usize,
-    len: usize,
+    pub(crate) alloc: usize,
+    pub(crate) len: usize,
     slot: usize,
 }
 

@@ -689,6 +689,7 @@ impl Rt<'_> {
                 }
                 b'd' | b'i' | b'u' => {
                     let z = self.fmt_int_arg(arg)?;
+                    self.int_fmt_temps(arg, &z, 10, flags, fill, prec)?;
                     print_int(&mut out, &z, 10, b'a', flags, fill, width, prec);
                 }
                 b'e' | b'E' | b'f' | b'F' | b'g' | b'G' => {
@@ -700,6 +701,7 @@ impl Rt<'_> {
                         flags |= SHOW_PREFIX | OCTAL_LETTER;
                     }
                     let z = self.fmt_int_arg(arg)?;
+                    self.int_fmt_temps(arg, &z, 8, flags, fill, prec)?;
                     print_int(&mut out, &z, 8, b'a', flags, fill, width, prec);
                 }
                 b'r' | b's' => {
@@ -725,6 +727,7 @@ impl Rt<'_> {
                 b'x' | b'X' => {
                     let z = self.fmt_int_arg(arg)?;
                     let bc = if c == b'X' { b'A' } else { b'a' };
+                    self.int_fmt_temps(arg, &z, 16, flags | alt, fill, prec)?;
                     print_int(&mut out, &z, 16, bc, flags | alt, fill, width, prec);
                 }
                 _ => {
@@ -739,7 +742,9 @@ impl Rt<'_> {
             }
             // the directive's output, as one write
             let n = out.len() - written;
-            self.vstr_write(v, n)?;
+            let r = self.vstr_write(v, n);
+            self.int_fmt_done();
+            r?;
             written = out.len();
             i += 1;
         }
@@ -747,6 +752,91 @@ impl Rt<'_> {
             return Err(self.type_error("not all arguments converted during string formatting"));
         }
         Ok(out)
+    }
+
+    /// `mp_print_mp_int`'s heap: when its 16-byte stack buffer is too small for
+    /// `mp_int_format_size` (32 bits for a small int, 16 bits per digit for a long int), a
+    /// buffer of that size, kept in `int_fmt_buf` (rooted on the value stack) until the
+    /// caller has written the output ([`Rt::int_fmt_done`]); for a long int with digits,
+    /// `mpz_as_str_inpl`'s copy of them, made and freed at once.
+    #[allow(clippy::too_many_arguments)]
+    fn int_fmt_temps(
+        &mut self,
+        arg: Word,
+        z: &Mpz,
+        base: u32,
+        mut flags: u32,
+        fill: u8,
+        mut prec: i32,
+    ) -> PR<()> {
+        if flags & (LEFT | CENTER) == 0 && fill == b'0' {
+            prec = 0;
+        }
+        if prec > 1 {
+            flags |= PAD_AFTER_SIGN;
+        }
+        let prefix_len = if flags & PAD_AFTER_SIGN != 0 {
+            0
+        } else {
+            let mut n = 0;
+            if (z.is_zero() || !z.neg) && flags & (SHOW_SIGN | SPACE_SIGN) != 0 {
+                n += 1;
+            }
+            if flags & SHOW_PREFIX != 0 {
+                n += match base {
+                    2 | 16 => 2,
+                    8 if flags & OCTAL_LETTER != 0 => 2,
+                    8 => 1,
+                    _ => 0,
+                };
+            }
+            n
+        };
+        // the int being printed is a long int object (a float argument of %d becomes one
+        // only when it does not fit a small int)
+        let long = if self.is_big(arg) {
+            true
+        } else if self.is_int(arg) {
+            false
+        } else {
+            let mag = z
+                .dig
+                .iter()
+                .rev()
+                .fold(0u64, |m, d| m.saturating_mul(1 << 16) | u64::from(*d));
+            z.dig.len() > 2 || mag >= 1 << 30
+        };
+        let bits = if long { z.dig.len() * 16 } else { 32 };
+        let log2 = match base {
+            2 => 1,
+            16 => 4,
+            _ => 3,
+        };
+        let digits = bits / log2 + 1;
+        let commas = if flags & SHOW_COMMA != 0 {
+            digits / 3
+        } else {
+            0
+        };
+        let needed = digits + commas + prefix_len + 2;
+        if needed > 16 {
+            let b = self.alloc(needed)?;
+            self.vpush(b);
+            self.st.int_fmt_buf = b;
+        }
+        if long && !z.dig.is_empty() {
+            let d = self.alloc(z.dig.len() * 2)?;
+            self.st.heap.free(d);
+        }
+        Ok(())
+    }
+
+    /// The end of `mp_print_mp_int`: its heap buffer, if it needed one, is freed.
+    fn int_fmt_done(&mut self) {
+        let b = core::mem::replace(&mut self.st.int_fmt_buf, 0);
+        if b != 0 {
+            self.st.heap.free(b);
+        }
     }
 
     /// `str.format(*args, **kwargs)` (`mp_obj_str_format`); `a.w[0]` is the format string.
@@ -757,15 +847,22 @@ impl Rt<'_> {
         // one here)
         let base = self.vlen();
         let r = self.vstr_new(16).and_then(|mut v| {
-            let out = self.format_helper(&pat, &mut arg_i, a)?;
-            self.vstr_write(&mut v, out.len())?;
+            let out = self.format_helper(&pat, &mut arg_i, a, &mut v)?;
             self.vstr_finish(v, R::TStr, &out)
         });
         self.vtrunc(base);
         r
     }
 
-    fn format_helper(&mut self, s: &[u8], arg_i: &mut i32, a: Args<'_>) -> PR<Vec<u8>> {
+    /// `mp_obj_str_format_helper`: the text, written into `v` as 1.9.4 writes it (literal
+    /// text byte by byte, each field's output as one write).
+    fn format_helper(
+        &mut self,
+        s: &[u8],
+        arg_i: &mut i32,
+        a: Args<'_>,
+        v: &mut VstrSim,
+    ) -> PR<Vec<u8>> {
         let n_args = a.n;
         let mut out = Vec::new();
         let top = s.len();
@@ -775,6 +872,7 @@ impl Rt<'_> {
                 i += 1;
                 if i < top && s[i] == b'}' {
                     out.push(b'}');
+                    self.vstr_write(v, 1)?;
                     i += 1;
                     continue;
                 }
@@ -782,12 +880,14 @@ impl Rt<'_> {
             }
             if s[i] != b'{' {
                 out.push(s[i]);
+                self.vstr_write(v, 1)?;
                 i += 1;
                 continue;
             }
             i += 1;
             if i < top && s[i] == b'{' {
                 out.push(b'{');
+                self.vstr_write(v, 1)?;
                 i += 1;
                 continue;
             }
@@ -903,7 +1003,10 @@ impl Rt<'_> {
                 arg = self.new_str_printed(&t, &pieces)?;
                 self.vpush(arg);
             }
+            let before = out.len();
             let r = self.format_one(s, spec, arg, arg_i, a, &mut out);
+            let r = r.and_then(|()| self.vstr_write(v, out.len() - before));
+            self.int_fmt_done();
             self.vtrunc(base);
             r?;
         }
@@ -927,7 +1030,23 @@ impl Rt<'_> {
         let mut flags = 0u32;
         let is_align = |c: u8| matches!(c, b'<' | b'>' | b'=' | b'^');
         if let Some((s0, s1)) = spec {
-            let sp = self.format_helper(&s[s0..s1], arg_i, a)?;
+            // the spec is formatted into a 16-byte vstr of its own, cleared once parsed
+            let vbase = self.vlen();
+            let mut sv = self.vstr_new(16)?;
+            let sp = self.format_helper(&s[s0..s1], arg_i, a, &mut sv);
+            let sp = match sp {
+                Ok(sp) => sp,
+                Err(e) => {
+                    self.vtrunc(vbase);
+                    return Err(e);
+                }
+            };
+            if sv.len == sv.alloc {
+                // vstr_null_terminated_str adds a byte when full
+                self.vstr_write(&mut sv, 1)?;
+            }
+            self.vstr_free(sv);
+            self.vtrunc(vbase);
             let at = |k: usize| sp.get(k).copied().unwrap_or(0);
             let mut k = 0;
             if is_align(at(0)) {
@@ -1007,6 +1126,7 @@ impl Rt<'_> {
             let z = self.mpz_of(arg).unwrap_or_else(Mpz::zero);
             match ty {
                 b'b' => {
+                    self.int_fmt_temps(arg, &z, 2, flags, fill, 0)?;
                     print_int(out, &z, 2, b'a', flags, fill, width, 0);
                     return Ok(());
                 }
@@ -1016,6 +1136,7 @@ impl Rt<'_> {
                     return Ok(());
                 }
                 0 | b'n' | b'd' => {
+                    self.int_fmt_temps(arg, &z, 10, flags, fill, 0)?;
                     print_int(out, &z, 10, b'a', flags, fill, width, 0);
                     return Ok(());
                 }
@@ -1024,6 +1145,7 @@ impl Rt<'_> {
                         flags |= OCTAL_LETTER;
                     }
                     {
+                        self.int_fmt_temps(arg, &z, 8, flags, fill, 0)?;
                         print_int(out, &z, 8, b'a', flags, fill, width, 0);
                         return Ok(());
                     }
@@ -1031,6 +1153,7 @@ impl Rt<'_> {
                 b'x' | b'X' => {
                     let bc = if ty == b'X' { b'A' } else { b'a' };
                     {
+                        self.int_fmt_temps(arg, &z, 16, flags, fill, 0)?;
                         print_int(out, &z, 16, bc, flags, fill, width, 0);
                         return Ok(());
                     }

@@ -90,8 +90,18 @@ impl Rt<'_> {
     /// 4-word object is new when `src` is on the heap.
     pub fn new_str_sharing(&mut self, ty: R, src: Word) -> PR<Word> {
         if obj::is_qstr(src) {
+            let q = obj::qstr_value(src);
             let d = self.str_bytes(src).unwrap_or_default();
-            return self.new_str_copy(ty, &d);
+            let Some(addr) = self.st.qstrs.data_addr(q) else {
+                // a ROM qstr's text is not in the arena: copied here
+                return self.new_str_copy(ty, &d);
+            };
+            // only a header, pointing at the qstr's bytes in its chunk
+            let o = self.alloc_obj(rom(ty), layout::STR_WORDS)?;
+            self.wf(o, 1, u32::from(self.st.qstrs.hash(q)));
+            self.wf(o, 2, d.len() as Word);
+            self.wf(o, 3, addr);
+            return Ok(o);
         }
         let h = self.hold(src);
         let o = self.alloc_obj(rom(ty), layout::STR_WORDS);
@@ -582,9 +592,32 @@ impl Rt<'_> {
                 }
             }
         }
-        parts.reverse();
-        // 1.9.4 makes the list with room for splits + 1 items up front
-        self.list_of_alloc(parts, ty, (splits + 1) as usize)
+        // 1.9.4 makes the list with splits + 1 items up front, fills it from the end as the
+        // parts are found (last part first), then moves the parts down to the start
+        let total = (splits + 1) as usize;
+        let l = self.new_list_alloc(&[], total)?;
+        let base = self.vlen();
+        self.vpush(l);
+        let r = (|| {
+            for (k, p) in parts.iter().enumerate() {
+                let w = self.new_str_of_type(ty, p)?;
+                let items = self.f(l, 3);
+                self.wf(items, total - 1 - k, w);
+            }
+            let n = parts.len();
+            let items = self.f(l, 3);
+            for j in 0..n {
+                let w = self.f(items, total - n + j);
+                self.wf(items, j, w);
+            }
+            for j in n..total {
+                self.wf(items, j, obj::NULL);
+            }
+            self.wf(l, 2, n as Word);
+            Ok(l)
+        })();
+        self.vtrunc(base);
+        r
     }
 
     /// `bytearray.append` / `bytearray.extend` (py/objarray.c): grows the items by 8 free
@@ -713,8 +746,7 @@ impl Rt<'_> {
             0 => Ok(obj::qstr_obj(1)),
             1 => {
                 // mp_obj_str_make_new prints the object into a 16-byte vstr
-                let (t, pieces) = self.str_with_pieces(a.w[0]);
-                self.new_str_printed(&t, &pieces)
+                self.printed_str_of(a.w[0], false)
             }
             _ => {
                 let src = a.w[0];
@@ -776,21 +808,43 @@ impl Rt<'_> {
             let d = self.bytearray_data(x);
             return self.new_str_copy(R::TBytes, &d);
         }
-        let mut v = Vec::new();
-        for w in self.collect_iter(x)? {
-            let n = match crate::ops::int_of(w) {
-                Some(n) => n,
-                None => {
-                    let tn = self.type_name(w);
-                    return Err(self.exc_varg(R::ETypeError, "can't convert %s to int", &[&tn]));
+        // a vstr of the iterable's length when it has one (else 16 bytes), filled byte by
+        // byte from a C-stack iterator, then made into bytes (header, buffer renewed to len+1)
+        let init = self.len_of(x).unwrap_or(16);
+        let base = self.vlen();
+        self.vpush(x);
+        let r = (|| {
+            let mut vs = self.vstr_new(init)?;
+            let (a, k, mut i) = self.iter_start(x)?;
+            self.vpush(a);
+            let mut v = Vec::new();
+            loop {
+                self.poll()?;
+                let Some((w, ni)) = self.iter_step(a, k, i)? else {
+                    break;
+                };
+                i = ni;
+                let n = match crate::ops::int_of(w) {
+                    Some(n) => n,
+                    None => {
+                        let tn = self.type_name(w);
+                        return Err(self.exc_varg(
+                            R::ETypeError,
+                            "can't convert %s to int",
+                            &[&tn],
+                        ));
+                    }
+                };
+                if !(0..=255).contains(&n) {
+                    return Err(self.value_error("bytes value out of range"));
                 }
-            };
-            if !(0..=255).contains(&n) {
-                return Err(self.value_error("bytes value out of range"));
+                self.vstr_write(&mut vs, 1)?;
+                v.push(n as u8);
             }
-            v.push(n as u8);
-        }
-        self.new_str_heap(R::TBytes, &v)
+            self.vstr_finish(vs, R::TBytes, &v)
+        })();
+        self.vtrunc(base);
+        r
     }
 
     /// `bytearray(...)` (`bytearray_make_new`, `array_construct`).

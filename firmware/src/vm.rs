@@ -700,8 +700,18 @@ impl Rt<'_> {
                 let q = read_u16(b, &mut ip);
                 commit!();
                 let (cls, slf) = (self.vget(sp - 2), self.vget(sp - 1));
-                let s = self.call_n(rom(R::TSuper), &[cls, slf])?;
-                let (m, ms) = self.load_method(s, q)?;
+                // mp_load_super_method: the super object is a local of the C function, not a
+                // heap object
+                let s = crate::heap::Heap::static_obj(crate::heap::STATIC_SCRATCH);
+                let saved = [self.f(s, 0), self.f(s, 1), self.f(s, 2)];
+                self.wf(s, 0, rom(R::TSuper));
+                self.wf(s, 1, cls);
+                self.wf(s, 2, slf);
+                let r = self.load_method(s, q);
+                for (i, w) in saved.into_iter().enumerate() {
+                    self.wf(s, i, w);
+                }
+                let (m, ms) = r?;
                 pop!();
                 self.vset(sp - 2, m);
                 self.vset(sp - 1, ms);
@@ -1313,16 +1323,37 @@ impl Rt<'_> {
                     pos.push(self.vget(p + k));
                 }
                 let mut kws: Vec<Word> = (0..2 * n_kw).map(|k| self.vget(p + n_pos + k)).collect();
+                // a call with *args/**kwargs gets its arguments in a heap array
+                // (mp_call_prepare_args_n_kw_var), freed after a normal return
+                let vbase = self.vlen();
+                let mut args2 = None;
                 if var {
                     let (seq, dict) = (self.vget(sp - 2), self.vget(sp - 1));
-                    if seq != NULL && seq != NONE {
-                        pos.extend(self.collect_iter(seq)?);
+                    let has_dict = dict != NULL && dict != NONE;
+                    if has_dict && !self.is_dict(dict) {
+                        return Err(self.type_error("argument after ** must be a dict"));
                     }
-                    if dict != NULL && dict != NONE {
-                        if !self.is_dict(dict) {
-                            return Err(self.type_error("argument after ** must be a dict"));
+                    let slot = self.var_args_prepare(&mut pos, n_pos, n_kw, seq, dict)?;
+                    args2 = Some(slot);
+                    let arr = self.vget(slot);
+                    // (1.9.4 can write past a `*` iterable's array here; the copy stops at
+                    // the end of the blocks)
+                    let cap =
+                        self.st.heap.blocks(arr) * crate::heap::BLOCK / crate::heap::WORD_BYTES;
+                    let mut at = pos.len();
+                    for w in kws.iter() {
+                        if at < cap {
+                            self.wf(arr, at, *w);
                         }
+                        at += 1;
+                    }
+                    if has_dict {
                         for (k, v) in self.dict_items(dict) {
+                            if at + 1 < cap {
+                                self.wf(arr, at, k);
+                                self.wf(arr, at + 1, v);
+                            }
+                            at += 2;
                             kws.push(k);
                             kws.push(v);
                         }
@@ -1339,6 +1370,13 @@ impl Rt<'_> {
                 self.st.depth += extra;
                 let r = self.call(fun, Args { w: &pos, n: np });
                 self.st.depth -= extra;
+                if let Some(slot) = args2 {
+                    if r.is_ok() {
+                        let arr = self.vget(slot);
+                        self.st.heap.free(arr);
+                    }
+                    self.vtrunc(vbase);
+                }
                 let r = r?;
                 while sp > first {
                     pop!();
