@@ -41,9 +41,16 @@ pub mod it {
 }
 
 /// The method `name` of built-in type `r` or of its built-in bases.
+///
+/// `object` is searched only when it is `r` itself: `mp_obj_class_lookup` stops at
+/// `object` as a base ("not a real type"), so `object.__init__` is no attribute of
+/// `ValueError`, of a user class or of its instances.
 fn rom_method(r: R, name: &[u8]) -> Option<Word> {
     let mut t = Some(r);
     while let Some(tt) = t {
+        if tt == R::TObject && r != R::TObject {
+            return None;
+        }
         if let Some((_, _, m)) = obj::methods_of(tt).find(|(_, nm, _)| nm.as_bytes() == name) {
             return Some(rom(*m));
         }
@@ -76,6 +83,7 @@ impl Rt<'_> {
                 let b = self.type_bases(x);
                 todo.extend(b.into_iter().rev());
             } else if let Some(r) = R::from_addr(x)
+                && (r != R::TObject || x == t)
                 && let Some(m) = rom_method(r, self.st.qstrs.text(attr))
             {
                 return Some(m);
@@ -156,17 +164,20 @@ impl Rt<'_> {
         // super(type, obj): look in the bases of type, bind to obj
         if t == rom(R::TSuper) {
             let (cls, obj_) = (self.f(o, 1), self.f(o, 2));
+            let ot = self.type_of(obj_);
             for b in self.type_bases(cls) {
                 if let Some(m) = self.class_lookup(b, attr) {
-                    // __init__ reaching a native base re-makes the native object
-                    if R::from_addr(m) == Some(R::MObjectInit)
-                        && self.native_base(cls) != rom(R::TObject)
-                    {
-                        return Ok(Some((rom(R::MNativeInit), obj_)));
-                    }
-                    let ot = self.type_of(obj_);
                     return Ok(Some(self.convert_member(obj_, ot, m)));
                 }
+            }
+            // super_attr: __init__ reaching a native base re-makes the native object
+            // (native_base_init_wrapper); anything else is looked up in object last
+            let is_init = self.st.qstrs.text(attr) == b"__init__";
+            if is_init && self.native_base(cls) != rom(R::TObject) {
+                return Ok(Some((rom(R::MNativeInit), obj_)));
+            }
+            if let Some(m) = self.class_lookup(rom(R::TObject), attr) {
+                return Ok(Some(self.convert_member(obj_, ot, m)));
             }
             return Ok(None);
         }
@@ -2525,11 +2536,22 @@ impl Rt<'_> {
                     let n = self.fun_name(w);
                     out.push_str(&format!("<function {} at 0x{:x}>", self.qstr_string(n), w));
                 }
+                // closure_print (MICROPY_ERROR_REPORTING_DETAILED): the function, then
+                // every closed-over cell
                 R::TClosure => {
                     let f = self.f(w, 1);
+                    let n = self.f(w, 2) as usize;
                     out.push_str("<closure ");
                     self.repr_into(f, out, depth + 1);
-                    out.push_str(&format!(" at {:x}>", w));
+                    out.push_str(&format!(" at {:x}, n_closed={} ", w, n));
+                    for i in 0..n {
+                        match self.f(w, 3 + i) {
+                            NULL => out.push_str("(nil)"),
+                            c => self.repr_into(c, out, depth + 1),
+                        }
+                        out.push(' ');
+                    }
+                    out.push('>');
                 }
                 R::TBoundMeth => {
                     // bound_meth_print: the address, then self's and the method's reprs
@@ -2545,7 +2567,16 @@ impl Rt<'_> {
                     let n = self.qstr_string(n);
                     out.push_str(&format!("<generator object '{n}' at {w:x}>"));
                 }
-                R::TCell => out.push_str(&format!("<cell {:x}>", w)),
+                // cell_print: `<cell %p value>`, %p of the value's word
+                R::TCell => {
+                    let v = self.f(w, 1);
+                    out.push_str(&format!("<cell {:x} ", v));
+                    match v {
+                        NULL => out.push_str("(nil)"),
+                        v => self.repr_into(v, out, depth + 1),
+                    }
+                    out.push('>');
+                }
                 R::TSlice => {
                     out.push_str("slice(");
                     for i in 1..4 {
