@@ -290,19 +290,19 @@ impl Rt<'_> {
                 {
                     return self.call_method_with_self(m, s, &[]);
                 }
-                if self.len_of(p(0)).is_none() {
-                    let n = self.type_name(p(0));
-                    return Err(self.exc_varg(
-                        R::ETypeError,
-                        "'%s' object is not subscriptable",
-                        &[&n],
-                    ));
-                }
-                // mp_obj_reversed_t: base, seq, cur_index (counting down from len)
-                let n = self.len_of(p(0)).unwrap_or(0);
+                // mp_obj_reversed_t: base, seq, cur_index (counting down from len); made
+                // before the length is asked for, through mp_obj_len (a user __len__, or
+                // the native object of a subclass of a built-in type)
                 let r = self.alloc_obj(rom(R::TReversed), 3)?;
                 self.wf(r, 1, p(0));
-                self.wf(r, 2, obj::small(n as i32));
+                let h = self.hold(r);
+                let n = self.call_builtin(R::FLen, Args { w: &[p(0)], n: 1 });
+                self.release(h);
+                let n = n?;
+                let Some(n) = int_of(n) else {
+                    return Err(self.type_error("can't convert to int"));
+                };
+                self.wf(r, 2, obj::small(n));
                 Ok(r)
             }
             R::FMpConst => {
