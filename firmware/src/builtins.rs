@@ -1732,6 +1732,86 @@ impl Rt<'_> {
                 self.set_add(s, p(1))?;
                 Ok(NONE)
             }
+            R::MSetClear => {
+                // mp_set_clear: the table is freed
+                self.arg_count(a, 1, 1)?;
+                let hd = crate::map::SetHeader::load(&self.st.heap, s + 4);
+                crate::map::SetHeader::default().store(&mut self.st.heap, s + 4);
+                if hd.table != 0 {
+                    self.st.heap.free(hd.table);
+                }
+                Ok(NONE)
+            }
+            R::MSetCopy => {
+                self.arg_count(a, 1, 1)?;
+                self.set_copy(s)
+            }
+            R::MSetPop => {
+                // mp_set_remove_first: the first filled slot
+                self.arg_count(a, 1, 1)?;
+                let Some(first) = self.set_items(s).first().copied() else {
+                    return Err(self.exc_msg(R::EKeyError, "pop from an empty set"));
+                };
+                self.set_remove(s, first)?;
+                Ok(first)
+            }
+            R::MSetUpdate | R::MSetUnion => {
+                // set_update_int for each argument (union: on a set_copy first)
+                if r == R::MSetUnion {
+                    self.arg_count(a, 2, 2)?;
+                }
+                let out = if r == R::MSetUnion {
+                    self.set_copy(s)?
+                } else {
+                    s
+                };
+                let h = self.hold(out);
+                let res = (|| {
+                    for i in 1..a.n {
+                        self.iter_each(p(i), true, |rt, w| rt.set_add(out, w).map(|()| true))?;
+                    }
+                    Ok::<(), Word>(())
+                })();
+                self.release(h);
+                res?;
+                Ok(if r == R::MSetUnion { out } else { NONE })
+            }
+            R::MSetIntersection => {
+                // set_intersect_int: a copy for the same set, else a new empty set filled
+                // with the items of the argument that self has
+                self.arg_count(a, 2, 2)?;
+                if p(1) == s {
+                    return self.set_copy(s);
+                }
+                let out = self.new_set(&[])?;
+                let h = self.hold(out);
+                let res = self.iter_each(p(1), true, |rt, w| {
+                    if rt.contains(s, w)? {
+                        rt.set_add(out, w)?;
+                    }
+                    Ok(true)
+                });
+                self.release(h);
+                res?;
+                Ok(out)
+            }
+            R::MSetDifference => {
+                // set_diff_int: a set_copy, then each argument's items removed
+                let out = self.set_copy(s)?;
+                let h = self.hold(out);
+                let res = (|| {
+                    for i in 1..a.n {
+                        if p(i) == out {
+                            continue;
+                        }
+                        self.iter_each(p(i), true, |rt, w| rt.set_remove(out, w).map(|_| true))?;
+                    }
+                    Ok::<(), Word>(())
+                })();
+                self.release(h);
+                res?;
+                Ok(out)
+            }
             R::MSetDiscard | R::MSetRemove => {
                 self.arg_count(a, 2, 2)?;
                 let found = self.set_remove(s, p(1))?;

@@ -107,6 +107,7 @@ rom_objects! {
     MObjectInit, MExcArgs, MGenClose, MGenSend, MGenThrow,
     FMpConst, FReversed, MNativeInit, FJsonLoads, MFileReadlines, FCompile,
     MPropGetter, MPropSetter, MPropDeleter, MDictFromkeys,
+    MSetClear, MSetCopy, MSetPop, MSetUpdate, MSetUnion, MSetIntersection, MSetDifference,
 }
 
 impl R {
@@ -459,8 +460,19 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TTuple, "count", R::MTupleCount),
     (R::TTuple, "index", R::MTupleIndex),
     (R::TSet, "add", R::MSetAdd),
+    (R::TSet, "clear", R::MSetClear),
+    (R::TSet, "copy", R::MSetCopy),
     (R::TSet, "discard", R::MSetDiscard),
+    (R::TSet, "difference", R::MSetDifference),
+    (R::TSet, "intersection", R::MSetIntersection),
+    (R::TSet, "pop", R::MSetPop),
     (R::TSet, "remove", R::MSetRemove),
+    (R::TSet, "union", R::MSetUnion),
+    (R::TSet, "update", R::MSetUpdate),
+    (R::TFrozenset, "copy", R::MSetCopy),
+    (R::TFrozenset, "difference", R::MSetDifference),
+    (R::TFrozenset, "intersection", R::MSetIntersection),
+    (R::TFrozenset, "union", R::MSetUnion),
     (R::TFile, "__enter__", R::MFileEnter),
     (R::TFile, "__exit__", R::MFileExit),
     (R::TFile, "close", R::MFileClose),

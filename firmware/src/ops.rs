@@ -1210,6 +1210,27 @@ impl Rt<'_> {
         self.exc_varg(R::ETypeError, "unsupported type for %q: '%s'", &[name, &n])
     }
 
+    /// `set_copy`: a set object of `s`'s type with a table of the same size, the slots
+    /// copied as they are (so the copy keeps `s`'s layout).
+    pub fn set_copy(&mut self, s: Word) -> PR<Word> {
+        let o = self.alloc_obj(self.type_of(s), 4)?;
+        let h = self.hold(o);
+        let src = crate::map::SetHeader::load(&self.st.heap, s + 4);
+        let r = crate::map::SetHeader::new(&mut self.st.heap, src.alloc);
+        self.release(h);
+        let mut hd = r.map_err(|_| {
+            self.st.alloc_fail = src.alloc * crate::heap::WORD_BYTES;
+            rom(R::MemoryErrorObj)
+        })?;
+        hd.used = src.used;
+        for i in 0..src.alloc {
+            let w = self.f(src.table, i);
+            self.wf(hd.table, i, w);
+        }
+        hd.store(&mut self.st.heap, o + 4);
+        Ok(o)
+    }
+
     fn is_set_like(&self, w: Word) -> bool {
         let t = self.type_of(w);
         t == rom(R::TSet) || t == rom(R::TFrozenset)
@@ -1239,9 +1260,7 @@ impl Rt<'_> {
             self.wf(o, 0, self.type_of(a));
             o
         } else {
-            let o = self.new_set(&la)?;
-            self.wf(o, 0, self.type_of(a));
-            o
+            self.set_copy(a)?
         };
         let h = self.hold(out);
         let r = (|| {
