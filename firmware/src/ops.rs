@@ -2387,6 +2387,17 @@ impl Rt<'_> {
                 }
                 out.push(2);
             }
+            _ if self.st.heap.contains(w) && self.is_exception(w) && !self.is_user_type(t) => {
+                // mp_obj_exception_print: the type's name, then its args as a tuple
+                let name = self.type_name(w);
+                out.push(name.len());
+                let args = self.exc_args(w);
+                if args.is_empty() {
+                    out.extend([1, 1]);
+                } else {
+                    self.seq_pieces(&args, true, out, depth);
+                }
+            }
             _ => out.push(self.repr(w).len()),
         }
     }

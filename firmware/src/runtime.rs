@@ -1750,7 +1750,10 @@ impl Rt<'_> {
         let h = self.hold(o);
         let hd = map::SetHeader::new(&mut self.st.heap, src.alloc);
         self.release(h);
-        let mut hd = hd.map_err(|_| rom(R::MemoryErrorObj))?;
+        let mut hd = hd.map_err(|_| {
+            self.st.alloc_fail = src.alloc * crate::heap::WORD_BYTES;
+            rom(R::MemoryErrorObj)
+        })?;
         for i in 0..src.alloc {
             let w = self.f(src.table, i);
             self.wf(hd.table, i, w);

@@ -566,6 +566,8 @@ impl Rt<'_> {
         let mut out = Vec::new();
         // bytes of `out` already written into `v`
         let mut written = 0usize;
+        // the 16-byte vstr a %s/%r argument was printed into, until its text is written
+        let mut arg_tmp: Option<VstrSim> = None;
         let mut ai = 0usize;
         let top = s.len();
         let mut i = 0;
@@ -717,7 +719,8 @@ impl Rt<'_> {
                     for p in pieces {
                         self.vstr_write(&mut tmp, p)?;
                     }
-                    self.vstr_free(tmp);
+                    // cleared once its text is in the result (after the directive's write)
+                    arg_tmp = Some(tmp);
                     let mut n = t.len();
                     if prec >= 0 && (prec as usize) < n {
                         n = prec as usize;
@@ -744,6 +747,9 @@ impl Rt<'_> {
             let n = out.len() - written;
             let r = self.vstr_write(v, n);
             self.int_fmt_done();
+            if let Some(tmp) = arg_tmp.take() {
+                self.vstr_free(tmp);
+            }
             r?;
             written = out.len();
             i += 1;
