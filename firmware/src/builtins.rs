@@ -201,13 +201,31 @@ impl Rt<'_> {
                 if self.is_int(p(0)) && self.is_int(p(1)) {
                     return self.int_divmod(p(0), p(1));
                 }
-                let d =
-                    self.binary_op(crate::compile::opcodes::binary::FLOOR_DIVIDE, p(0), p(1))?;
-                let h = self.hold(d);
-                let m = self.binary_op(crate::compile::opcodes::binary::MODULO, p(0), p(1));
-                self.release(h);
-                let m = m?;
-                self.new_tuple(&[d, m])
+                // MP_BINARY_OP_DIVMOD: only the float one remains (mp_obj_float_binary_op)
+                let fl = rom(R::TFloat);
+                let either_float = self.type_of(p(0)) == fl || self.type_of(p(1)) == fl;
+                match (self.num_f64(p(0)), self.num_f64(p(1))) {
+                    (Some(x), Some(y)) if either_float => {
+                        if y == 0.0 {
+                            return Err(self.exc_msg(R::EZeroDivisionError, "division by zero"));
+                        }
+                        let (d, m) = crate::ops::float_divmod(x, y);
+                        let d = self.new_float(d)?;
+                        let h = self.hold(d);
+                        let m = self.new_float(m);
+                        self.release(h);
+                        let m = m?;
+                        self.new_tuple(&[d, m])
+                    }
+                    _ => {
+                        let (na, nb) = (self.type_name(p(0)), self.type_name(p(1)));
+                        Err(self.exc_varg(
+                            R::ETypeError,
+                            "unsupported types for %q: '%s', '%s'",
+                            &["__divmod__", &na, &nb],
+                        ))
+                    }
+                }
             }
             R::FEval | R::FExec => self.eval_exec(a, r == R::FEval),
             R::FGetattr => {
@@ -288,17 +306,14 @@ impl Rt<'_> {
                 {
                     return self.call_method_with_self(m, s, &[]);
                 }
-                if self.len_of(p(0)).is_none() {
-                    let n = self.type_name(p(0));
-                    return Err(self.exc_varg(
-                        R::ETypeError,
-                        "'%s' object is not subscriptable",
-                        &[&n],
-                    ));
-                }
-                // mp_obj_reversed_t: base, seq, cur_index (counting down from len)
-                let n = self.len_of(p(0)).unwrap_or(0);
+                // mp_obj_reversed_t: base, seq, cur_index (counting down from mp_obj_len,
+                // taken once the object is made)
                 let r = self.alloc_obj(rom(R::TReversed), 3)?;
+                let h = self.hold(r);
+                let n = self.call_builtin(R::FLen, Args { w: &a.w[..1], n: 1 });
+                self.release(h);
+                let n = n?;
+                let n = self.get_int(n)?;
                 self.wf(r, 1, p(0));
                 self.wf(r, 2, obj::small(n as i32));
                 Ok(r)
@@ -459,7 +474,11 @@ impl Rt<'_> {
                 if self.is_int(p(0)) {
                     return Ok(p(0));
                 }
-                let f = self.num_f64(p(0)).unwrap_or(0.0);
+                let Some(f) = self.num_f64(p(0)) else {
+                    // mp_obj_get_float
+                    let n = self.type_name(p(0));
+                    return Err(self.exc_varg(R::ETypeError, "can't convert %s to float", &[&n]));
+                };
                 if a.n == 2 {
                     let d = self.get_int(p(1))?;
                     let m = libm_pow10(d as i32);

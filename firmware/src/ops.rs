@@ -1033,6 +1033,10 @@ impl Rt<'_> {
         }
         if t == rom(R::TZip) {
             let its = self.seq_items(self.f(o, 1));
+            if its.is_empty() {
+                // zip_iternext: no iterators, no items
+                return Ok(None);
+            }
             let mut vals = Vec::new();
             let base = self.vlen();
             for x in its {
@@ -2364,10 +2368,22 @@ impl Rt<'_> {
                     out.push_str(&format!("<function {} at 0x{:x}>", self.qstr_string(n), w));
                 }
                 R::TClosure => {
+                    // closure_print: the function, the address, then each closed-over cell
                     let f = self.f(w, 1);
+                    let n = self.f(w, 2) as usize;
                     out.push_str("<closure ");
                     self.repr_into(f, out, depth + 1);
-                    out.push_str(&format!(" at {:x}>", w));
+                    out.push_str(&format!(" at {:x}, n_closed={} ", w, n));
+                    for i in 0..n {
+                        let c = self.f(w, 3 + i);
+                        if c == NULL {
+                            out.push_str("(nil)");
+                        } else {
+                            self.repr_into(c, out, depth + 1);
+                        }
+                        out.push(' ');
+                    }
+                    out.push('>');
                 }
                 R::TBoundMeth => {
                     // bound_meth_print: the address, then self's and the method's reprs
@@ -2383,7 +2399,17 @@ impl Rt<'_> {
                     let n = self.qstr_string(n);
                     out.push_str(&format!("<generator object '{n}' at {w:x}>"));
                 }
-                R::TCell => out.push_str(&format!("<cell {:x}>", w)),
+                R::TCell => {
+                    // cell_print shows the address of the object inside
+                    let v = self.f(w, 1);
+                    out.push_str(&format!("<cell {:x} ", v));
+                    if v == NULL {
+                        out.push_str("(nil)");
+                    } else {
+                        self.repr_into(v, out, depth + 1);
+                    }
+                    out.push('>');
+                }
                 R::TSlice => {
                     out.push_str("slice(");
                     for i in 1..4 {
