@@ -174,6 +174,8 @@ impl Rt<'_> {
                     R::TBoundMeth,
                     R::TBuiltin,
                     R::TType,
+                    R::TGenerator,
+                    R::TCheckedFun,
                 ]
                 .iter()
                 .any(|r| rom(*r) == t)

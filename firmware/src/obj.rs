@@ -110,7 +110,7 @@ rom_objects! {
     MSetClear, MSetCopy, MSetDifference, MSetDifferenceUpdate, MSetIntersection,
     MSetIntersectionUpdate, MSetIsdisjoint, MSetIssubset, MSetIssuperset, MSetPop,
     MSetSymmetricDifference, MSetSymmetricDifferenceUpdate, MSetUnion, MSetUpdate,
-    MSetContains, MDictGetitem, MDictSetitem, MDictDelitem, NotImplementedObj,
+    MSetContains, MDictGetitem, MDictSetitem, MDictDelitem, NotImplementedObj, TCheckedFun,
 }
 
 impl R {
@@ -189,6 +189,8 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TFilter => ("filter", Some(TObject)),
         TRangeIter => ("iterator", Some(TObject)),
         TReversed => ("reversed", Some(TObject)),
+        // mp_type_checked_fun: a built-in method taken from a type checks its first argument
+        TCheckedFun => ("function", Some(TObject)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
         EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),

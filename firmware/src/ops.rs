@@ -142,6 +142,18 @@ impl Rt<'_> {
                 if R::from_addr(m) == Some(R::MObjectInit) && o != rom(R::TObject) {
                     return Ok(None);
                 }
+                // MICROPY_BUILTIN_METHOD_CHECK_SELF_ARG: a built-in method read from a type
+                // comes wrapped in a checked function bound to that type (the class methods
+                // dict.fromkeys and int.from_bytes excepted)
+                if let Some(r) = R::from_addr(m)
+                    && obj::METHODS.iter().any(|(_, _, mm)| *mm == r)
+                    && !matches!(r, R::MDictFromkeys | R::MIntFromBytes)
+                {
+                    let c = self.alloc_obj(rom(R::TCheckedFun), 3)?;
+                    self.wf(c, 1, o);
+                    self.wf(c, 2, m);
+                    return Ok(Some((c, NULL)));
+                }
                 let mt = self.type_of(m);
                 if mt == rom(R::TStaticMethod) {
                     return Ok(Some((self.f(m, 1), NULL)));
@@ -403,6 +415,20 @@ impl Rt<'_> {
         }
         if t == rom(R::TGenerator) {
             return self.gen_new(f, a);
+        }
+        if t == rom(R::TCheckedFun) {
+            // checked_fun_call: the first argument must be exactly of the type
+            let (ty, fun) = (self.f(f, 1), self.f(f, 2));
+            if a.n > 0 && self.type_of(a.w[0]) != ty {
+                let want = self.type_name_of_type(ty);
+                let got = self.type_name(a.w[0]);
+                return Err(self.exc_varg(
+                    R::ETypeError,
+                    "argument should be a '%q' not a '%q'",
+                    &[&want, &got],
+                ));
+            }
+            return self.call(fun, a);
         }
         if t == rom(R::TBoundMeth) {
             let (m, s) = (self.f(f, 1), self.f(f, 2));
@@ -1281,6 +1307,19 @@ impl Rt<'_> {
             return self.str_format_percent(a, b);
         }
         if base_op == bop::MULTIPLY {
+            // a sequence times an int that does not fit a machine word: mp_obj_get_int_maybe
+            // raises
+            let is_seq = self.is_str(a)
+                || ta == rom(R::TBytes)
+                || ta == rom(R::TList)
+                || ta == rom(R::TTuple);
+            if is_seq && self.is_big(b) && self.mpz_of(b).and_then(|z| z.as_int_checked()).is_none()
+            {
+                return Err(self.exc_msg(
+                    R::EOverflowError,
+                    "overflow converting long int to machine word",
+                ));
+            }
             if let Some(n) = int_of(b)
                 && let Some(r) = self.seq_repeat(a, n)?
             {
