@@ -1202,6 +1202,7 @@ impl Rt<'_> {
         }
         match r {
             R::TType => {
+                self.arg_count_no_kw(a, 1, 3)?;
                 if a.n == 1 {
                     return Ok(self.type_of(p(0)));
                 }
@@ -1762,6 +1763,7 @@ impl Rt<'_> {
             }
             R::MDictGet => {
                 self.arg_count(a, 2, 3)?;
+                self.hash(p(1))?;
                 Ok(self
                     .dict_get(s, p(1))
                     .unwrap_or(if a.n == 3 { p(2) } else { NONE }))

@@ -1639,11 +1639,16 @@ impl Rt<'_> {
         }
         let t = self.type_of(c);
         if t == rom(R::TDict) {
+            self.hash(x)?;
             return Ok(self.dict_get(c, x).is_some());
         }
         if t == rom(R::TDictView) {
             let d = self.f(c, 1);
             return Ok(self.dict_get(d, x).is_some());
+        }
+        if self.is_set_like(c) {
+            // set_binary_op's CONTAINS is a mp_set_lookup: the item is hashed
+            self.hash(x)?;
         }
         if self.is_user_type(t) {
             let cq = q!(self, "__contains__");
@@ -1669,6 +1674,8 @@ impl Rt<'_> {
     pub fn subscr(&mut self, o: Word, idx: Word) -> PR<Word> {
         let t = self.type_of(o);
         if t == rom(R::TDict) {
+            // mp_map_lookup hashes the key first: an unhashable one is a TypeError
+            self.hash(idx)?;
             return match self.dict_get(o, idx) {
                 Some(v) => Ok(v),
                 None => Err(self.new_exc(rom(R::EKeyError), &[idx])),
