@@ -1515,7 +1515,7 @@ impl Rt<'_> {
         // mp_obj_class_lookup binds a native base's methods to the instance's native
         // sub-object (subobj[0]), so they act on the list/dict/... inside
         let t0 = self.type_of(a.w[0]);
-        if !matches!(r, R::MNativeInit | R::MObjectInit)
+        if !matches!(r, R::MNativeInit | R::MObjectInit | R::MObjectNew)
             && self.is_user_type(t0)
             && self.native_base(t0) != rom(R::TObject)
             && !self.is_exception(a.w[0])
@@ -1532,6 +1532,14 @@ impl Rt<'_> {
         let p = |i: usize| a.w[i];
         match r {
             R::MObjectInit => Ok(NONE),
+            R::MObjectNew => {
+                // object___new__: a blank instance of a user class
+                self.arg_count(a, 1, 1)?;
+                if self.type_of(s) != rom(R::TType) || !self.is_user_type(s) {
+                    return Err(self.type_error("__new__ arg must be a user-type"));
+                }
+                self.new_instance(s)
+            }
             R::MDictFromkeys => {
                 // dict.fromkeys(iterable[, value]), reached through the type (no self)
                 let start = usize::from(a.n >= 1 && self.is_dict(a.w[0]));

@@ -111,6 +111,7 @@ rom_objects! {
     MSetIntersectionUpdate, MSetIsdisjoint, MSetIssubset, MSetIssuperset, MSetPop,
     MSetSymmetricDifference, MSetSymmetricDifferenceUpdate, MSetUnion, MSetUpdate,
     MSetContains, MDictGetitem, MDictSetitem, MDictDelitem, NotImplementedObj, TCheckedFun,
+    MObjectNew,
 }
 
 impl R {
@@ -512,6 +513,7 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TFile, "readlines", R::MFileReadlines),
     (R::TFile, "write", R::MFileWrite),
     (R::TObject, "__init__", R::MObjectInit),
+    (R::TObject, "__new__", R::MObjectNew),
 ];
 
 /// [`METHODS`] by type: `METHODS_BY_TYPE.1[t as usize]` is the range of `METHODS_BY_TYPE.0`

@@ -40,10 +40,15 @@ pub mod it {
     pub const GETITEM: i32 = 10;
 }
 
-/// The method `name` of built-in type `r` or of its built-in bases.
+/// The method `name` of built-in type `r` or of its built-in bases; like
+/// `mp_obj_class_lookup`, the search never goes on into object (not a "real" base): only a
+/// lookup that starts at object sees object's methods.
 fn rom_method(r: R, name: &[u8]) -> Option<Word> {
     let mut t = Some(r);
     while let Some(tt) = t {
+        if tt == R::TObject && r != R::TObject {
+            return None;
+        }
         if let Some((_, _, m)) = obj::methods_of(tt).find(|(_, nm, _)| nm.as_bytes() == name) {
             return Some(rom(*m));
         }
@@ -76,6 +81,7 @@ impl Rt<'_> {
                 let b = self.type_bases(x);
                 todo.extend(b.into_iter().rev());
             } else if let Some(r) = R::from_addr(x)
+                && (r != R::TObject || x == t)
                 && let Some(m) = rom_method(r, self.st.qstrs.text(attr))
             {
                 return Some(m);
@@ -86,6 +92,10 @@ impl Rt<'_> {
 
     /// `mp_convert_member_lookup`: binds functions found in a class to `slf`.
     fn convert_member(&mut self, slf: Word, t: Word, m: Word) -> (Word, Word) {
+        // object.__new__ is a staticmethod in object's locals
+        if R::from_addr(m) == Some(R::MObjectNew) {
+            return (m, NULL);
+        }
         let mt = self.type_of(m);
         if mt == rom(R::TStaticMethod) {
             return (self.f(m, 1), NULL);
@@ -147,7 +157,7 @@ impl Rt<'_> {
                 // dict.fromkeys and int.from_bytes excepted)
                 if let Some(r) = R::from_addr(m)
                     && obj::METHODS.iter().any(|(_, _, mm)| *mm == r)
-                    && !matches!(r, R::MDictFromkeys | R::MIntFromBytes)
+                    && !matches!(r, R::MDictFromkeys | R::MIntFromBytes | R::MObjectNew)
                 {
                     let c = self.alloc_obj(rom(R::TCheckedFun), 3)?;
                     self.wf(c, 1, o);
@@ -168,7 +178,10 @@ impl Rt<'_> {
         // super(type, obj): look in the bases of type, bind to obj
         if t == rom(R::TSuper) {
             let (cls, obj_) = (self.f(o, 1), self.f(o, 2));
-            for b in self.type_bases(cls) {
+            // super_attr: the bases, then object itself
+            let mut bases = self.type_bases(cls);
+            bases.push(rom(R::TObject));
+            for b in bases {
                 if let Some(m) = self.class_lookup(b, attr) {
                     // __init__ reaching a native base re-makes the native object
                     if R::from_addr(m) == Some(R::MObjectInit)
@@ -492,17 +505,67 @@ impl Rt<'_> {
     }
 
     /// Instantiates a user class (`mp_obj_instance_make_new`).
-    fn make_instance(&mut self, t: Word, a: Args<'_>) -> PR<Word> {
+    /// `mp_obj_new_instance`: a blank instance of user class `t` (members map of alloc 0,
+    /// room for the native sub-object when `t` derives from a built-in type).
+    pub fn new_instance(&mut self, t: Word) -> PR<Word> {
         let native = self.native_base(t);
         let has_native = native != rom(R::TObject);
         let words = layout::INSTANCE_WORDS + usize::from(has_native);
         let o = self.alloc_obj(t, words)?;
+        crate::map::map_init(&mut self.st.heap, o + 4, 0).map_err(|_| rom(R::MemoryErrorObj))?;
+        Ok(o)
+    }
+
+    /// A user `__new__` (found in the user classes), called with the class first; a heap
+    /// copy of the arguments is made and freed around the call when there are any.
+    fn call_user_new(&mut self, t: Word, m: Word, a: Args<'_>) -> PR<Word> {
+        let f = if self.type_of(m) == rom(R::TStaticMethod) {
+            self.f(m, 1)
+        } else {
+            m
+        };
+        let mut w = Vec::with_capacity(a.w.len() + 1);
+        w.push(t);
+        w.extend_from_slice(a.w);
+        if a.w.is_empty() {
+            return self.call(f, Args { w: &w, n: 1 });
+        }
+        let p = self.alloc(w.len() * crate::heap::WORD_BYTES)?;
+        for (i, x) in w.iter().enumerate() {
+            self.wf(p, i, *x);
+        }
+        let base = self.vlen();
+        self.vpush(p);
+        let r = self.call(f, Args { w: &w, n: a.n + 1 });
+        self.vtrunc(base);
+        if r.is_ok() {
+            self.st.heap.free(p);
+        }
+        r
+    }
+
+    fn make_instance(&mut self, t: Word, a: Args<'_>) -> PR<Word> {
+        let native = self.native_base(t);
+        let has_native = native != rom(R::TObject);
+        // a __new__ of the user classes makes the object; when it is not an instance of
+        // exactly this class, __init__ is not called
+        let nq = q!(self, "__new__");
+        let user_new = self
+            .class_lookup(t, nq)
+            .filter(|m| R::from_addr(*m).is_none());
+        let o = match user_new {
+            Some(m) => {
+                let o = self.call_user_new(t, m, a)?;
+                if self.type_of(o) != t {
+                    return Ok(o);
+                }
+                o
+            }
+            None => self.new_instance(t)?,
+        };
         let base = self.vlen();
         self.vpush(o);
         let r = (|| {
-            // members map: alloc 0
-            crate::map::map_init(&mut self.st.heap, o + 4, 0)
-                .map_err(|_| rom(R::MemoryErrorObj))?;
             // the native base object is made after __init__ unless __init__ made it through
             // super().__init__() (1.9.4's native_base_init_wrapper)
             let iq = q!(self, "__init__");
