@@ -274,10 +274,23 @@ impl Rt<'_> {
                 let mt = self.type_of(m);
                 if mt == rom(R::TProperty) {
                     let getter = self.f(m, 1);
+                    if getter == NONE {
+                        return Err(self.exc_msg(R::EAttributeError, "unreadable attribute"));
+                    }
                     let v = self.call(getter, Args { w: &[o], n: 1 })?;
                     return Ok(Some((v, NULL)));
                 }
-                return Ok(Some(self.convert_member(o, t, m)));
+                let (v, s) = self.convert_member(o, t, m);
+                // MICROPY_PY_DESCRIPTORS: a class attribute with __get__ answers for itself
+                if s == NULL && self.is_user_type(self.type_of(v)) {
+                    let gq = q!(self, "__get__");
+                    let vt = self.type_of(v);
+                    if let Some(gm) = self.class_lookup(vt, gq) {
+                        let r = self.call_method_with_self(gm, v, &[o, t])?;
+                        return Ok(Some((r, NULL)));
+                    }
+                }
+                return Ok(Some((v, s)));
             }
             if !is_getattr {
                 let ga = q!(self, "__getattr__");
@@ -368,7 +381,8 @@ impl Rt<'_> {
         }
         if self.is_user_type(t) {
             // a property in the class takes the store or delete
-            if let Some(m) = self.class_lookup(t, attr)
+            let member = self.class_lookup(t, attr);
+            if let Some(m) = member
                 && self.type_of(m) == rom(R::TProperty)
             {
                 let f = self.f(m, if value == NULL { 3 } else { 2 });
@@ -381,6 +395,28 @@ impl Rt<'_> {
                     self.call_n(f, &[o, value])?;
                 }
                 return Ok(());
+            }
+            // MICROPY_PY_DESCRIPTORS: a class attribute with __set__/__delete__ takes it
+            if let Some(m) = member
+                && self.is_user_type(self.type_of(m))
+            {
+                let dq = q!(
+                    self,
+                    if value == NULL {
+                        "__delete__"
+                    } else {
+                        "__set__"
+                    }
+                );
+                let mt = self.type_of(m);
+                if let Some(dm) = self.class_lookup(mt, dq) {
+                    if value == NULL {
+                        self.call_method_with_self(dm, m, &[o])?;
+                    } else {
+                        self.call_method_with_self(dm, m, &[o, value])?;
+                    }
+                    return Ok(());
+                }
             }
             if value == NULL {
                 let keys = crate::runtime::Keys(&self.st.qstrs);
