@@ -1064,12 +1064,14 @@ impl Rt<'_> {
 
     /// `d[key]` if present.
     pub fn dict_get(&mut self, d: Word, key: Word) -> Option<Word> {
+        let key = self.user_key_in(d, key);
         let keys = Keys(&self.st.qstrs);
         map::map_get(&mut self.st.heap, d + 4, key, &keys)
     }
 
     /// `d[key] = value`.
     pub fn dict_set(&mut self, d: Word, key: Word, value: Word) -> PR<()> {
+        let key = self.user_key_in(d, key);
         let h = self.hold(key);
         let keys = Keys(&self.st.qstrs);
         let r = map::map_set(&mut self.st.heap, d + 4, key, value, &keys);
@@ -1082,8 +1084,33 @@ impl Rt<'_> {
 
     /// `del d[key]`: the old value, or `None` when absent.
     pub fn dict_del(&mut self, d: Word, key: Word) -> Option<Word> {
+        let key = self.user_key_in(d, key);
         let keys = Keys(&self.st.qstrs);
         map::map_delete(&mut self.st.heap, d + 4, key, &keys)
+    }
+
+    /// The key of dict `d` that a user-class instance with its own `__eq__` stands for: the
+    /// map's key operations cannot run Python code, so an instance key is matched against
+    /// the stored keys with `==` here (like the set code does), else it is itself.
+    fn user_key_in(&mut self, d: Word, key: Word) -> Word {
+        let t = self.type_of(key);
+        if !self.is_user_type(t) {
+            return key;
+        }
+        let eq = q!(self, "__eq__");
+        if self
+            .class_lookup(t, eq)
+            .is_none_or(|m| R::from_addr(m).is_some())
+        {
+            return key;
+        }
+        for (k, _) in self.dict_items(d) {
+            if k != key && self.is_user_type(self.type_of(k)) && self.equal(key, k).unwrap_or(false)
+            {
+                return k;
+            }
+        }
+        key
     }
 
     /// The live (key, value) pairs in slot order.
