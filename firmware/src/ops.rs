@@ -1741,6 +1741,23 @@ impl Rt<'_> {
             self.hash(x)?;
             return Ok(self.dict_get(c, x).is_some());
         }
+        if t == rom(R::TBytearray) {
+            // array_binary_op's CONTAINS: a buffer is searched for as bytes; a number
+            // is not implemented; anything else is not there
+            let needle = if self.type_of(x) == rom(R::TBytearray) {
+                Some(self.bytearray_data(x))
+            } else {
+                self.str_bytes(x)
+            };
+            if let Some(n) = needle {
+                let d = self.bytearray_data(c);
+                return Ok(n.is_empty() || d.windows(n.len()).any(|w| w == n.as_slice()));
+            }
+            if self.is_int(x) || self.type_of(x) == rom(R::TFloat) {
+                return Err(self.new_exc(rom(R::ENotImplementedError), &[]));
+            }
+            return Ok(false);
+        }
         if t == rom(R::TDictView) {
             let d = self.f(c, 1);
             return Ok(self.dict_get(d, x).is_some());
