@@ -413,6 +413,12 @@ impl Rt<'_> {
             R::FPrint => {
                 let sep = self.kwarg(a, "sep").filter(|w| *w != NONE);
                 let end = self.kwarg(a, "end").filter(|w| *w != NONE);
+                // mp_obj_str_get_data on sep and end before anything is printed
+                for w in [sep, end].into_iter().flatten() {
+                    if self.str_bytes(w).is_none() {
+                        return Err(self.bad_implicit_conversion(w));
+                    }
+                }
                 let sep = match sep {
                     Some(w) => self.to_str(w),
                     None => " ".into(),
