@@ -1534,8 +1534,22 @@ impl Rt<'_> {
 
     /// `mp_obj_equal`.
     pub fn equal(&mut self, a: Word, b: Word) -> PR<bool> {
-        if a == b {
+        // mp_obj_equal: the same object is equal unless it is a float (NaN)
+        if a == b && self.type_of(a) != rom(R::TFloat) {
             return Ok(true);
+        }
+        if a == NONE || b == NONE {
+            return Ok(a == b);
+        }
+        // a small int on the left gives way to the other operand's equality
+        let (a, b) = if obj::is_small(a) && !obj::is_small(b) {
+            (b, a)
+        } else {
+            (a, b)
+        };
+        // a str is never equal to anything but a str
+        if self.is_str(a) != self.is_str(b) {
+            return Ok(false);
         }
         if let (Some(x), Some(y)) = (int_like(a), int_like(b)) {
             return Ok(x == y);
