@@ -501,6 +501,24 @@ impl Rt<'_> {
                 return self.make_new_rom(r, a);
             }
             if obj::is_rom_fun(r) {
+                // only the MP_DEFINE_CONST_FUN_OBJ_KW functions take keyword arguments
+                if a.n_kw() > 0
+                    && !matches!(
+                        r,
+                        R::FMax
+                            | R::FMin
+                            | R::FPrint
+                            | R::FSorted
+                            | R::FOpen
+                            | R::MDictUpdate
+                            | R::MListSort
+                            | R::MStrSplitlines
+                            | R::MStrFormat
+                            | R::MNativeInit
+                    )
+                {
+                    return Err(self.type_error("function does not take keyword arguments"));
+                }
                 return self.call_builtin(r, a);
             }
         }
