@@ -176,6 +176,8 @@ impl Rt<'_> {
                     R::TBoundMeth,
                     R::TBuiltin,
                     R::TType,
+                    R::TGenerator,
+                    R::TCheckedFun,
                 ]
                 .iter()
                 .any(|r| rom(*r) == t)
@@ -203,13 +205,31 @@ impl Rt<'_> {
                 if self.is_int(p(0)) && self.is_int(p(1)) {
                     return self.int_divmod(p(0), p(1));
                 }
-                let d =
-                    self.binary_op(crate::compile::opcodes::binary::FLOOR_DIVIDE, p(0), p(1))?;
-                let h = self.hold(d);
-                let m = self.binary_op(crate::compile::opcodes::binary::MODULO, p(0), p(1));
-                self.release(h);
-                let m = m?;
-                self.new_tuple(&[d, m])
+                // MP_BINARY_OP_DIVMOD: only the float one remains (mp_obj_float_binary_op)
+                let fl = rom(R::TFloat);
+                let either_float = self.type_of(p(0)) == fl || self.type_of(p(1)) == fl;
+                match (self.num_f64(p(0)), self.num_f64(p(1))) {
+                    (Some(x), Some(y)) if either_float => {
+                        if y == 0.0 {
+                            return Err(self.exc_msg(R::EZeroDivisionError, "division by zero"));
+                        }
+                        let (d, m) = crate::ops::float_divmod(x, y);
+                        let d = self.new_float(d)?;
+                        let h = self.hold(d);
+                        let m = self.new_float(m);
+                        self.release(h);
+                        let m = m?;
+                        self.new_tuple(&[d, m])
+                    }
+                    _ => {
+                        let (na, nb) = (self.type_name(p(0)), self.type_name(p(1)));
+                        Err(self.exc_varg(
+                            R::ETypeError,
+                            "unsupported types for %q: '%s', '%s'",
+                            &["__divmod__", &na, &nb],
+                        ))
+                    }
+                }
             }
             R::FEval | R::FExec => self.eval_exec(a, r == R::FEval),
             R::FGetattr => {
@@ -290,19 +310,16 @@ impl Rt<'_> {
                 {
                     return self.call_method_with_self(m, s, &[]);
                 }
-                // mp_obj_reversed_t: base, seq, cur_index (counting down from len); made
-                // before the length is asked for, through mp_obj_len (a user __len__, or
-                // the native object of a subclass of a built-in type)
+                // mp_obj_reversed_t: base, seq, cur_index (counting down from mp_obj_len,
+                // taken once the object is made)
                 let r = self.alloc_obj(rom(R::TReversed), 3)?;
-                self.wf(r, 1, p(0));
                 let h = self.hold(r);
-                let n = self.call_builtin(R::FLen, Args { w: &[p(0)], n: 1 });
+                let n = self.call_builtin(R::FLen, Args { w: &a.w[..1], n: 1 });
                 self.release(h);
                 let n = n?;
-                let Some(n) = int_of(n) else {
-                    return Err(self.type_error("can't convert to int"));
-                };
-                self.wf(r, 2, obj::small(n));
+                let n = self.get_int(n)?;
+                self.wf(r, 1, p(0));
+                self.wf(r, 2, obj::small(n as i32));
                 Ok(r)
             }
             R::FMpConst => {
@@ -398,6 +415,12 @@ impl Rt<'_> {
             R::FPrint => {
                 let sep = self.kwarg(a, "sep").filter(|w| *w != NONE);
                 let end = self.kwarg(a, "end").filter(|w| *w != NONE);
+                // mp_obj_str_get_data on sep and end before anything is printed
+                for w in [sep, end].into_iter().flatten() {
+                    if self.str_bytes(w).is_none() {
+                        return Err(self.bad_implicit_conversion(w));
+                    }
+                }
                 let sep = match sep {
                     Some(w) => self.to_str(w),
                     None => " ".into(),
@@ -460,7 +483,11 @@ impl Rt<'_> {
                 if self.is_int(p(0)) {
                     return Ok(p(0));
                 }
-                let f = self.num_f64(p(0)).unwrap_or(0.0);
+                let Some(f) = self.num_f64(p(0)) else {
+                    // mp_obj_get_float
+                    let n = self.type_name(p(0));
+                    return Err(self.exc_varg(R::ETypeError, "can't convert %s to float", &[&n]));
+                };
                 if a.n == 2 {
                     let d = self.get_int(p(1))?;
                     let m = libm_pow10(d as i32);
@@ -1212,6 +1239,7 @@ impl Rt<'_> {
         }
         match r {
             R::TType => {
+                self.arg_count_no_kw(a, 1, 3)?;
                 if a.n == 1 {
                     return Ok(self.type_of(p(0)));
                 }
@@ -1520,7 +1548,7 @@ impl Rt<'_> {
         // mp_obj_class_lookup binds a native base's methods to the instance's native
         // sub-object (subobj[0]), so they act on the list/dict/... inside
         let t0 = self.type_of(a.w[0]);
-        if !matches!(r, R::MNativeInit | R::MObjectInit)
+        if !matches!(r, R::MNativeInit | R::MObjectInit | R::MObjectNew)
             && self.is_user_type(t0)
             && self.native_base(t0) != rom(R::TObject)
             && !self.is_exception(a.w[0])
@@ -1537,6 +1565,14 @@ impl Rt<'_> {
         let p = |i: usize| a.w[i];
         match r {
             R::MObjectInit => Ok(NONE),
+            R::MObjectNew => {
+                // object___new__: a blank instance of a user class
+                self.arg_count(a, 1, 1)?;
+                if self.type_of(s) != rom(R::TType) || !self.is_user_type(s) {
+                    return Err(self.type_error("__new__ arg must be a user-type"));
+                }
+                self.new_instance(s)
+            }
             R::MDictFromkeys => {
                 // dict.fromkeys(iterable[, value]), reached through the type (no self)
                 let start = usize::from(a.n >= 1 && self.is_dict(a.w[0]));
@@ -1768,6 +1804,7 @@ impl Rt<'_> {
             }
             R::MDictGet => {
                 self.arg_count(a, 2, 3)?;
+                self.hash(p(1))?;
                 Ok(self
                     .dict_get(s, p(1))
                     .unwrap_or(if a.n == 3 { p(2) } else { NONE }))

@@ -114,7 +114,8 @@ rom_objects! {
     MSetClear, MSetCopy, MSetDifference, MSetDifferenceUpdate, MSetIntersection,
     MSetIntersectionUpdate, MSetIsdisjoint, MSetIssubset, MSetIssuperset, MSetPop,
     MSetSymmetricDifference, MSetSymmetricDifferenceUpdate, MSetUnion, MSetUpdate,
-    MSetContains, MDictGetitem, MDictSetitem, MDictDelitem, NotImplementedObj,
+    MSetContains, MDictGetitem, MDictSetitem, MDictDelitem, NotImplementedObj, TCheckedFun,
+    MObjectNew,
 }
 
 impl R {
@@ -193,6 +194,8 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TFilter => ("filter", Some(TObject)),
         TRangeIter => ("iterator", Some(TObject)),
         TReversed => ("reversed", Some(TObject)),
+        // mp_type_checked_fun: a built-in method taken from a type checks its first argument
+        TCheckedFun => ("function", Some(TObject)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
         EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),
@@ -533,6 +536,7 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TFile, "readlines", R::MFileReadlines),
     (R::TFile, "write", R::MFileWrite),
     (R::TObject, "__init__", R::MObjectInit),
+    (R::TObject, "__new__", R::MObjectNew),
 ];
 
 /// [`METHODS`] by type: `METHODS_BY_TYPE.1[t as usize]` is the range of `METHODS_BY_TYPE.0`

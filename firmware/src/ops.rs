@@ -40,11 +40,9 @@ pub mod it {
     pub const GETITEM: i32 = 10;
 }
 
-/// The method `name` of built-in type `r` or of its built-in bases.
-///
-/// `object` is searched only when it is `r` itself: `mp_obj_class_lookup` stops at
-/// `object` as a base ("not a real type"), so `object.__init__` is no attribute of
-/// `ValueError`, of a user class or of its instances.
+/// The method `name` of built-in type `r` or of its built-in bases; like
+/// `mp_obj_class_lookup`, the search never goes on into object (not a "real" base): only a
+/// lookup that starts at object sees object's methods.
 fn rom_method(r: R, name: &[u8]) -> Option<Word> {
     let mut t = Some(r);
     while let Some(tt) = t {
@@ -94,6 +92,10 @@ impl Rt<'_> {
 
     /// `mp_convert_member_lookup`: binds functions found in a class to `slf`.
     fn convert_member(&mut self, slf: Word, t: Word, m: Word) -> (Word, Word) {
+        // object.__new__ is a staticmethod in object's locals
+        if R::from_addr(m) == Some(R::MObjectNew) {
+            return (m, NULL);
+        }
         let mt = self.type_of(m);
         if mt == rom(R::TStaticMethod) {
             return (self.f(m, 1), NULL);
@@ -149,6 +151,18 @@ impl Rt<'_> {
                 // mp_obj_class_lookup stops before object: only object itself has its __init__
                 if R::from_addr(m) == Some(R::MObjectInit) && o != rom(R::TObject) {
                     return Ok(None);
+                }
+                // MICROPY_BUILTIN_METHOD_CHECK_SELF_ARG: a built-in method read from a type
+                // comes wrapped in a checked function bound to that type (the class methods
+                // dict.fromkeys and int.from_bytes excepted)
+                if let Some(r) = R::from_addr(m)
+                    && obj::METHODS.iter().any(|(_, _, mm)| *mm == r)
+                    && !matches!(r, R::MDictFromkeys | R::MIntFromBytes | R::MObjectNew)
+                {
+                    let c = self.alloc_obj(rom(R::TCheckedFun), 3)?;
+                    self.wf(c, 1, o);
+                    self.wf(c, 2, m);
+                    return Ok(Some((c, NULL)));
                 }
                 let mt = self.type_of(m);
                 if mt == rom(R::TStaticMethod) {
@@ -260,10 +274,23 @@ impl Rt<'_> {
                 let mt = self.type_of(m);
                 if mt == rom(R::TProperty) {
                     let getter = self.f(m, 1);
+                    if getter == NONE {
+                        return Err(self.exc_msg(R::EAttributeError, "unreadable attribute"));
+                    }
                     let v = self.call(getter, Args { w: &[o], n: 1 })?;
                     return Ok(Some((v, NULL)));
                 }
-                return Ok(Some(self.convert_member(o, t, m)));
+                let (v, s) = self.convert_member(o, t, m);
+                // MICROPY_PY_DESCRIPTORS: a class attribute with __get__ answers for itself
+                if s == NULL && self.is_user_type(self.type_of(v)) {
+                    let gq = q!(self, "__get__");
+                    let vt = self.type_of(v);
+                    if let Some(gm) = self.class_lookup(vt, gq) {
+                        let r = self.call_method_with_self(gm, v, &[o, t])?;
+                        return Ok(Some((r, NULL)));
+                    }
+                }
+                return Ok(Some((v, s)));
             }
             if !is_getattr {
                 let ga = q!(self, "__getattr__");
@@ -374,7 +401,8 @@ impl Rt<'_> {
         }
         if self.is_user_type(t) {
             // a property in the class takes the store or delete
-            if let Some(m) = self.class_lookup(t, attr)
+            let member = self.class_lookup(t, attr);
+            if let Some(m) = member
                 && self.type_of(m) == rom(R::TProperty)
             {
                 let f = self.f(m, if value == NULL { 3 } else { 2 });
@@ -387,6 +415,28 @@ impl Rt<'_> {
                     self.call_n(f, &[o, value])?;
                 }
                 return Ok(());
+            }
+            // MICROPY_PY_DESCRIPTORS: a class attribute with __set__/__delete__ takes it
+            if let Some(m) = member
+                && self.is_user_type(self.type_of(m))
+            {
+                let dq = q!(
+                    self,
+                    if value == NULL {
+                        "__delete__"
+                    } else {
+                        "__set__"
+                    }
+                );
+                let mt = self.type_of(m);
+                if let Some(dm) = self.class_lookup(mt, dq) {
+                    if value == NULL {
+                        self.call_method_with_self(dm, m, &[o])?;
+                    } else {
+                        self.call_method_with_self(dm, m, &[o, value])?;
+                    }
+                    return Ok(());
+                }
             }
             if value == NULL {
                 let keys = crate::runtime::Keys(&self.st.qstrs);
@@ -435,6 +485,20 @@ impl Rt<'_> {
         if t == rom(R::TGenerator) {
             return self.gen_new(f, a);
         }
+        if t == rom(R::TCheckedFun) {
+            // checked_fun_call: the first argument must be exactly of the type
+            let (ty, fun) = (self.f(f, 1), self.f(f, 2));
+            if a.n > 0 && self.type_of(a.w[0]) != ty {
+                let want = self.type_name_of_type(ty);
+                let got = self.type_name(a.w[0]);
+                return Err(self.exc_varg(
+                    R::ETypeError,
+                    "argument should be a '%q' not a '%q'",
+                    &[&want, &got],
+                ));
+            }
+            return self.call(fun, a);
+        }
         if t == rom(R::TBoundMeth) {
             let (m, s) = (self.f(f, 1), self.f(f, 2));
             let mut w = Vec::with_capacity(a.w.len() + 1);
@@ -460,6 +524,24 @@ impl Rt<'_> {
                 return self.make_new_rom(r, a);
             }
             if obj::is_rom_fun(r) {
+                // only the MP_DEFINE_CONST_FUN_OBJ_KW functions take keyword arguments
+                if a.n_kw() > 0
+                    && !matches!(
+                        r,
+                        R::FMax
+                            | R::FMin
+                            | R::FPrint
+                            | R::FSorted
+                            | R::FOpen
+                            | R::MDictUpdate
+                            | R::MListSort
+                            | R::MStrSplitlines
+                            | R::MStrFormat
+                            | R::MNativeInit
+                    )
+                {
+                    return Err(self.type_error("function does not take keyword arguments"));
+                }
                 return self.call_builtin(r, a);
             }
         }
@@ -500,17 +582,67 @@ impl Rt<'_> {
     }
 
     /// Instantiates a user class (`mp_obj_instance_make_new`).
-    fn make_instance(&mut self, t: Word, a: Args<'_>) -> PR<Word> {
+    /// `mp_obj_new_instance`: a blank instance of user class `t` (members map of alloc 0,
+    /// room for the native sub-object when `t` derives from a built-in type).
+    pub fn new_instance(&mut self, t: Word) -> PR<Word> {
         let native = self.native_base(t);
         let has_native = native != rom(R::TObject);
         let words = layout::INSTANCE_WORDS + usize::from(has_native);
         let o = self.alloc_obj(t, words)?;
+        crate::map::map_init(&mut self.st.heap, o + 4, 0).map_err(|_| rom(R::MemoryErrorObj))?;
+        Ok(o)
+    }
+
+    /// A user `__new__` (found in the user classes), called with the class first; a heap
+    /// copy of the arguments is made and freed around the call when there are any.
+    fn call_user_new(&mut self, t: Word, m: Word, a: Args<'_>) -> PR<Word> {
+        let f = if self.type_of(m) == rom(R::TStaticMethod) {
+            self.f(m, 1)
+        } else {
+            m
+        };
+        let mut w = Vec::with_capacity(a.w.len() + 1);
+        w.push(t);
+        w.extend_from_slice(a.w);
+        if a.w.is_empty() {
+            return self.call(f, Args { w: &w, n: 1 });
+        }
+        let p = self.alloc(w.len() * crate::heap::WORD_BYTES)?;
+        for (i, x) in w.iter().enumerate() {
+            self.wf(p, i, *x);
+        }
+        let base = self.vlen();
+        self.vpush(p);
+        let r = self.call(f, Args { w: &w, n: a.n + 1 });
+        self.vtrunc(base);
+        if r.is_ok() {
+            self.st.heap.free(p);
+        }
+        r
+    }
+
+    fn make_instance(&mut self, t: Word, a: Args<'_>) -> PR<Word> {
+        let native = self.native_base(t);
+        let has_native = native != rom(R::TObject);
+        // a __new__ of the user classes makes the object; when it is not an instance of
+        // exactly this class, __init__ is not called
+        let nq = q!(self, "__new__");
+        let user_new = self
+            .class_lookup(t, nq)
+            .filter(|m| R::from_addr(*m).is_none());
+        let o = match user_new {
+            Some(m) => {
+                let o = self.call_user_new(t, m, a)?;
+                if self.type_of(o) != t {
+                    return Ok(o);
+                }
+                o
+            }
+            None => self.new_instance(t)?,
+        };
         let base = self.vlen();
         self.vpush(o);
         let r = (|| {
-            // members map: alloc 0
-            crate::map::map_init(&mut self.st.heap, o + 4, 0)
-                .map_err(|_| rom(R::MemoryErrorObj))?;
             // the native base object is made after __init__ unless __init__ made it through
             // super().__init__() (1.9.4's native_base_init_wrapper)
             let iq = q!(self, "__init__");
@@ -1397,6 +1529,19 @@ impl Rt<'_> {
             return self.str_format_percent(a, b);
         }
         if base_op == bop::MULTIPLY {
+            // a sequence times an int that does not fit a machine word: mp_obj_get_int_maybe
+            // raises
+            let is_seq = self.is_str(a)
+                || ta == rom(R::TBytes)
+                || ta == rom(R::TList)
+                || ta == rom(R::TTuple);
+            if is_seq && self.is_big(b) && self.mpz_of(b).and_then(|z| z.as_int_checked()).is_none()
+            {
+                return Err(self.exc_msg(
+                    R::EOverflowError,
+                    "overflow converting long int to machine word",
+                ));
+            }
             if let Some(n) = int_of(b)
                 && let Some(r) = self.seq_repeat(a, n)?
             {
@@ -1716,11 +1861,33 @@ impl Rt<'_> {
         }
         let t = self.type_of(c);
         if t == rom(R::TDict) {
+            self.hash(x)?;
             return Ok(self.dict_get(c, x).is_some());
+        }
+        if t == rom(R::TBytearray) {
+            // array_binary_op's CONTAINS: a buffer is searched for as bytes; a number
+            // is not implemented; anything else is not there
+            let needle = if self.type_of(x) == rom(R::TBytearray) {
+                Some(self.bytearray_data(x))
+            } else {
+                self.str_bytes(x)
+            };
+            if let Some(n) = needle {
+                let d = self.bytearray_data(c);
+                return Ok(n.is_empty() || d.windows(n.len()).any(|w| w == n.as_slice()));
+            }
+            if self.is_int(x) || self.type_of(x) == rom(R::TFloat) {
+                return Err(self.new_exc(rom(R::ENotImplementedError), &[]));
+            }
+            return Ok(false);
         }
         if t == rom(R::TDictView) {
             let d = self.f(c, 1);
             return Ok(self.dict_get(d, x).is_some());
+        }
+        if self.is_set_like(c) {
+            // set_binary_op's CONTAINS is a mp_set_lookup: the item is hashed
+            self.hash(x)?;
         }
         if self.is_user_type(t) {
             let cq = q!(self, "__contains__");
@@ -1746,6 +1913,8 @@ impl Rt<'_> {
     pub fn subscr(&mut self, o: Word, idx: Word) -> PR<Word> {
         let t = self.type_of(o);
         if t == rom(R::TDict) {
+            // mp_map_lookup hashes the key first: an unhashable one is a TypeError
+            self.hash(idx)?;
             return match self.dict_get(o, idx) {
                 Some(v) => Ok(v),
                 None => Err(self.new_exc(rom(R::EKeyError), &[idx])),
@@ -2550,15 +2719,18 @@ impl Rt<'_> {
                 // closure_print (MICROPY_ERROR_REPORTING_DETAILED): the function, then
                 // every closed-over cell
                 R::TClosure => {
+                    // closure_print: the function, the address, then each closed-over cell
                     let f = self.f(w, 1);
                     let n = self.f(w, 2) as usize;
                     out.push_str("<closure ");
                     self.repr_into(f, out, depth + 1);
                     out.push_str(&format!(" at {:x}, n_closed={} ", w, n));
                     for i in 0..n {
-                        match self.f(w, 3 + i) {
-                            NULL => out.push_str("(nil)"),
-                            c => self.repr_into(c, out, depth + 1),
+                        let c = self.f(w, 3 + i);
+                        if c == NULL {
+                            out.push_str("(nil)");
+                        } else {
+                            self.repr_into(c, out, depth + 1);
                         }
                         out.push(' ');
                     }
@@ -2578,13 +2750,14 @@ impl Rt<'_> {
                     let n = self.qstr_string(n);
                     out.push_str(&format!("<generator object '{n}' at {w:x}>"));
                 }
-                // cell_print: `<cell %p value>`, %p of the value's word
                 R::TCell => {
+                    // cell_print shows the address of the object inside
                     let v = self.f(w, 1);
                     out.push_str(&format!("<cell {:x} ", v));
-                    match v {
-                        NULL => out.push_str("(nil)"),
-                        v => self.repr_into(v, out, depth + 1),
+                    if v == NULL {
+                        out.push_str("(nil)");
+                    } else {
+                        self.repr_into(v, out, depth + 1);
                     }
                     out.push('>');
                 }

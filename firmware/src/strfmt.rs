@@ -492,7 +492,17 @@ impl Rt<'_> {
         Err(self.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]))
     }
 
-    /// The int an argument stands for in `%d`/`%x` (`arg_as_int`: floats are truncated).
+    /// The int `mp_print_mp_int` makes of an argument: ints as they are, bools and the
+    /// rest through `mp_obj_get_int` (a float is a TypeError).
+    fn fmt_int_strict(&mut self, w: Word) -> PR<Mpz> {
+        if let Some(z) = self.mpz_of(w) {
+            return Ok(z);
+        }
+        let v = self.fmt_get_int(w)?;
+        Ok(Mpz::fixed_from_int(v))
+    }
+
+    /// The int an argument stands for in `%d` (`arg_as_int`: floats are truncated).
     fn fmt_int_arg(&mut self, w: Word) -> PR<Mpz> {
         if let Some(z) = self.mpz_of(w) {
             return Ok(z);
@@ -702,7 +712,8 @@ impl Rt<'_> {
                     if alt != 0 {
                         flags |= SHOW_PREFIX | OCTAL_LETTER;
                     }
-                    let z = self.fmt_int_arg(arg)?;
+                    // mp_print_mp_int takes the argument as it is (no arg_as_int)
+                    let z = self.fmt_int_strict(arg)?;
                     self.int_fmt_temps(arg, &z, 8, flags, fill, prec)?;
                     print_int(&mut out, &z, 8, b'a', flags, fill, width, prec);
                 }
@@ -728,7 +739,7 @@ impl Rt<'_> {
                     print_strn(&mut out, &t[..n], flags, b' ', width);
                 }
                 b'x' | b'X' => {
-                    let z = self.fmt_int_arg(arg)?;
+                    let z = self.fmt_int_strict(arg)?;
                     let bc = if c == b'X' { b'A' } else { b'a' };
                     self.int_fmt_temps(arg, &z, 16, flags | alt, fill, prec)?;
                     print_int(&mut out, &z, 16, bc, flags | alt, fill, width, prec);

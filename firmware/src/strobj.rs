@@ -855,6 +855,13 @@ impl Rt<'_> {
         }
         let x = a.w[0];
         if self.is_int(x) {
+            if self.is_big(x) && self.mpz_of(x).and_then(|z| z.as_int_checked()).is_none() {
+                // mp_obj_get_int
+                return Err(self.exc_msg(
+                    R::EOverflowError,
+                    "overflow converting long int to machine word",
+                ));
+            }
             let n = crate::ops::int_of(x).unwrap_or(0).max(0) as usize;
             return self.new_bytearray(&vec![0u8; n]);
         }
