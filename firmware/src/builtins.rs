@@ -5,7 +5,7 @@
 #[cfg(not(feature = "std"))]
 use crate::runtime::FloatExt;
 use alloc::format;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -30,23 +30,29 @@ fn errno_of(e: FsError) -> i32 {
 impl Rt<'_> {
     pub(crate) fn arg_count(&mut self, a: Args<'_>, min: usize, max: usize) -> PR<()> {
         if a.n < min || a.n > max {
+            // messages made from their formats, whose length sizes the first buffer
+            let (n, min_s, max_s) = (a.n.to_string(), min.to_string(), max.to_string());
             if min == max {
-                return Err(self.type_error(&format!(
-                    "function takes {} positional arguments but {} were given",
-                    min, a.n
-                )));
+                return Err(self.exc_varg(
+                    R::ETypeError,
+                    "function takes %d positional arguments but %d were given",
+                    &[&min_s, &n],
+                ));
             }
             // mp_arg_check_num for a VAR_BETWEEN function
             if a.n < min {
-                return Err(self.type_error(&format!(
-                    "function missing {} required positional arguments",
-                    min - a.n
-                )));
+                let missing = (min - a.n).to_string();
+                return Err(self.exc_varg(
+                    R::ETypeError,
+                    "function missing %d required positional arguments",
+                    &[&missing],
+                ));
             }
-            return Err(self.type_error(&format!(
-                "function expected at most {} arguments, got {}",
-                max, a.n
-            )));
+            return Err(self.exc_varg(
+                R::ETypeError,
+                "function expected at most %d arguments, got %d",
+                &[&max_s, &n],
+            ));
         }
         Ok(())
     }
@@ -81,14 +87,7 @@ impl Rt<'_> {
     fn get_str(&mut self, w: Word) -> PR<Vec<u8>> {
         match self.str_bytes(w) {
             Some(b) => Ok(b),
-            None => {
-                let n = self.type_name(w);
-                Err(self.exc_varg(
-                    R::ETypeError,
-                    "can't convert '%s' object to str implicitly",
-                    &[&n],
-                ))
-            }
+            None => Err(self.bad_implicit_conversion(w)),
         }
     }
 

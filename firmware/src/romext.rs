@@ -832,12 +832,7 @@ impl Rt<'_> {
             Getenv => {
                 exact(self, 1)?;
                 if self.str_bytes(a.w[0]).is_none() {
-                    let n = self.type_name(a.w[0]);
-                    return Err(self.exc_varg(
-                        R::ETypeError,
-                        "can't convert '%s' object to str implicitly",
-                        &[&n],
-                    ));
+                    return Err(self.bad_implicit_conversion(a.w[0]));
                 }
                 Ok(NONE)
             }

@@ -810,10 +810,7 @@ impl Rt<'_> {
         }
         match self.str_bytes(w) {
             Some(b) if self.type_of(w) == rom(R::TStr) => self.intern(&b),
-            _ => Err(self.type_error(&format!(
-                "can't convert '{}' object to str implicitly",
-                self.type_name(w)
-            ))),
+            _ => Err(self.bad_implicit_conversion(w)),
         }
     }
 
