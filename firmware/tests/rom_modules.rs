@@ -102,3 +102,27 @@ fn stores_to_rom_modules_raise_but_builtins_take_overrides() {
          name 'answer' is not defined\n"
     );
 }
+
+#[test]
+fn ustruct_and_ubinascii_pack_like_the_32_bit_build() {
+    // native alignment is i386's: 8-byte values align to 4 (calcsize('@bq') is 12)
+    let out = run(
+        &[],
+        "import ustruct, ubinascii\n\
+         print(ustruct.pack('<hI', -2, 4000000000), ustruct.unpack('>iq', ustruct.pack('>iq', -5, -7)), ustruct.calcsize('@bq'), ustruct.calcsize('bd'))\n\
+         print(ubinascii.hexlify(b'\\x01\\xab', ':'), ubinascii.unhexlify('01aBff'), ustruct.unpack('<Q', b'\\xff' * 8))\n\
+         for f in (lambda: ustruct.pack('=h', 1), lambda: ubinascii.unhexlify('abc'), lambda: ustruct.unpack('<i', b'ab')):\n\
+         \x20   try:\n\
+         \x20       f()\n\
+         \x20   except ValueError as e:\n\
+         \x20       print(repr(e))\n",
+    );
+    assert_eq!(
+        out,
+        "b'\\xfe\\xff\\x00(k\\xee' (-5, -7) 12 12\n\
+         b'01:ab' b'\\x01\\xab\\xff' (18446744073709551615,)\n\
+         ValueError('bad typecode',)\n\
+         ValueError('odd-length string',)\n\
+         ValueError('buffer too small',)\n"
+    );
+}
