@@ -66,6 +66,10 @@ pub enum Imp {
     Hexlify,
     /// `ubinascii.unhexlify(data)`.
     Unhexlify,
+    /// `urandom.getrandbits(n)`.
+    Getrandbits,
+    /// `urandom.seed(n)`.
+    Seed,
     /// Not implemented by this firmware: raises `NotImplementedError`.
     Unsupported,
 }
@@ -273,8 +277,8 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUbinascii, "crc32", Fun(Unsupported)),
     (R::MUbinascii, "hexlify", Fun(Hexlify)),
     (R::MUbinascii, "unhexlify", Fun(Unhexlify)),
-    (R::MUrandom, "getrandbits", Fun(Unsupported)),
-    (R::MUrandom, "seed", Fun(Unsupported)),
+    (R::MUrandom, "getrandbits", Fun(Getrandbits)),
+    (R::MUrandom, "seed", Fun(Seed)),
     (R::MUselect, "POLLERR", Int(8)),
     (R::MUselect, "POLLHUP", Int(16)),
     (R::MUselect, "POLLIN", Int(1)),
@@ -686,6 +690,20 @@ pub fn rom_module_order(m: R) -> &'static [&'static str] {
     }
 }
 
+/// Yasmarang's state at start-up in 1.9.4's modurandom.c: (pad, n, d, dat).
+pub const YASMARANG_START: (u32, u32, u32, u8) = (0xeda4_baba, 69, 233, 0);
+
+/// One step of Yasmarang (Ilya Levin's public-domain generator, as modurandom.c has it).
+fn yasmarang(st: &mut (u32, u32, u32, u8)) -> u32 {
+    let (pad, n, d, dat) = st;
+    *pad = pad.wrapping_add(u32::from(*dat).wrapping_add(d.wrapping_mul(*n)));
+    *pad = (*pad << 3).wrapping_add(*pad >> 29);
+    *n = *pad | 2;
+    *d ^= (*pad << 31).wrapping_add(*pad >> 1);
+    *dat ^= (*pad as u8) ^ ((*d >> 8) as u8) ^ 1;
+    *pad ^ (*d << 5) ^ (*pad >> 18) ^ (u32::from(*dat) << 1)
+}
+
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 fn hex_value(c: u8) -> Option<u8> {
@@ -952,6 +970,23 @@ impl Rt<'_> {
                 }
                 // vstr_init_len: the buffer is made before the digits are checked
                 self.new_str_from_vstr_sizes(R::TBytes, &[out.len() + 1], &out)
+            }
+            Getrandbits => {
+                exact(self, 1)?;
+                let n = self.ticks_arg(a.w[0])?;
+                if n > 32 || n == 0 {
+                    return Err(self.new_exc(rom(R::EValueError), &[]));
+                }
+                // i386 shifts by the count modulo 32, as the C expression does
+                let mask = u32::MAX >> ((32 - n) & 31) as u32;
+                let r = yasmarang(&mut self.st.yasmarang) & mask;
+                self.new_int(i64::from(r))
+            }
+            Seed => {
+                exact(self, 1)?;
+                let seed = self.int_bits(a.w[0])? as u32;
+                self.st.yasmarang = (seed, YASMARANG_START.1, YASMARANG_START.2, 0);
+                Ok(NONE)
             }
             Unsupported => {
                 let mn = obj::BUILTIN_MODULES

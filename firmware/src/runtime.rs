@@ -92,6 +92,8 @@ pub struct State {
     /// attribute of `builtins` (unix has `MICROPY_CAN_OVERRIDE_BUILTINS`), looked up by
     /// global-name loads before the ROM table; a GC root.
     pub(crate) builtins_override: RootSlot,
+    /// urandom's Yasmarang state (pad, n, d, dat), from 1.9.4's initial values.
+    pub(crate) yasmarang: (u32, u32, u32, u8),
     /// The outer raw code of the last compilation (see [`Rt::exec_in_file`]).
     pub(crate) last_raw_code: Word,
 }
@@ -230,6 +232,7 @@ impl State {
             sys_impl,
             sys_version_info,
             builtins_override,
+            yasmarang: crate::romext::YASMARANG_START,
             last_raw_code: 0,
         }
     }
