@@ -108,6 +108,18 @@ pub(crate) struct OpenFile {
     pub pos: usize,
 }
 
+/// `mp_float_hash` of the unix build (`MICROPY_FLOAT_HIGH_QUALITY_HASH` is 0): the C
+/// conversion `(mp_int_t)val`, which on i386 gives `INT_MIN` for NaN and out-of-range
+/// values, made into a small int (31 bits, sign-extended).
+pub fn float_hash(f: f64) -> i32 {
+    let v = if f.is_nan() || f >= 2_147_483_648.0 || f <= -2_147_483_649.0 {
+        i32::MIN
+    } else {
+        f as i32
+    };
+    (v << 1) >> 1
+}
+
 /// Hash and equality of dict keys (`mp_obj_hash`, `mp_obj_equal` for the key kinds used).
 pub struct Keys<'a>(pub &'a Qstrs);
 
@@ -130,9 +142,13 @@ impl KeyOps for Keys<'_> {
             } else if let Some(z) = crate::mpz::read_big(heap, key) {
                 // mp_obj_hash: the small int made from mpz_hash, sign-extended from 31 bits
                 ((z.hash() << 1) >> 1) as u32
+            } else if let Some(f) = key_float(heap, key) {
+                float_hash(f) as u32
             } else {
                 key >> 2
             }
+        } else if let Some(f) = key_float(heap, key) {
+            float_hash(f) as u32
         } else {
             key >> 2
         }
@@ -150,6 +166,19 @@ impl KeyOps for Keys<'_> {
                 if let (Some(x), Some(y)) = (ia, ib) {
                     return x == y;
                 }
+                // a float equals any number of the same value (mp_obj_equal's binary op)
+                let fa = key_float(heap, a);
+                let fb = key_float(heap, b);
+                if fa.is_some() || fb.is_some() {
+                    let num = |w: Word, f: Option<f64>| {
+                        f.or_else(|| int_like(w).map(f64::from))
+                            .or_else(|| crate::mpz::read_int(heap, w).map(|z| z.to_f64()))
+                    };
+                    return match (num(a, fa), num(b, fb)) {
+                        (Some(x), Some(y)) => x == y,
+                        _ => false,
+                    };
+                }
                 match (crate::mpz::read_int(heap, a), crate::mpz::read_int(heap, b)) {
                     (Some(x), Some(y)) => x.compare(&y) == core::cmp::Ordering::Equal,
                     _ => false,
@@ -161,6 +190,18 @@ impl KeyOps for Keys<'_> {
     fn is_str(&self, heap: &Heap, key: Word) -> bool {
         heap.contains(key) && heap.read_word(key) == rom(R::TStr)
     }
+}
+
+/// The value of a float key (a heap float or a ROM one).
+fn key_float(heap: &Heap, w: Word) -> Option<f64> {
+    if let Some(v) = R::from_addr(w).and_then(crate::romext::rom_float) {
+        return Some(v);
+    }
+    if heap.contains(w) && heap.read_word(w) == rom(R::TFloat) {
+        let bits = u64::from(heap.field(w, 1)) | (u64::from(heap.field(w, 2)) << 32);
+        return Some(f64::from_bits(bits));
+    }
+    None
 }
 
 fn int_like(w: Word) -> Option<i32> {
@@ -1551,15 +1592,31 @@ impl Rt<'_> {
             return Ok(obj::small((h & 0x3fff_ffff) as i32));
         }
         let t = self.type_of(w);
-        if [
-            rom(R::TList),
-            rom(R::TDict),
-            rom(R::TSet),
-            rom(R::TBytearray),
-        ]
-        .contains(&t)
-        {
-            return Err(self.type_error(&format!("unhashable type: '{}'", self.type_name(w))));
+        if t == rom(R::TFloat) {
+            return Ok(obj::small(float_hash(self.float_value(w))));
+        }
+        // 1.9.4 hashes only what has a unary_op answering MP_UNARY_OP_HASH: ints, str/bytes,
+        // floats, tuples, frozensets, None, functions, generators, types and instances;
+        // everything else (modules, lists, dicts, closures, bound methods, exceptions,
+        // iterators, files, ...) is refused
+        let hashable = match R::from_addr(t) {
+            Some(r) => matches!(
+                r,
+                R::TNoneType
+                    | R::TBool
+                    | R::TTuple
+                    | R::TFrozenset
+                    | R::TFunction
+                    | R::TBuiltin
+                    | R::TGenerator
+                    | R::TGenInstance
+                    | R::TType
+            ),
+            None => self.is_user_type(t),
+        };
+        if !hashable {
+            let n = self.type_name(w);
+            return Err(self.exc_varg(R::ETypeError, "unsupported type for __hash__: '%s'", &[&n]));
         }
         if t == rom(R::TTuple) || w == rom(R::EmptyTuple) {
             // tuple_unary_op: the empty tuple's address plus the items' hashes

@@ -126,3 +126,34 @@ fn ustruct_and_ubinascii_pack_like_the_32_bit_build() {
          ValueError('buffer too small',)\n"
     );
 }
+
+#[test]
+fn modules_are_unhashable_and_floats_hash_by_their_int_part() {
+    // 1.9.4 hashes only types whose unary_op answers MP_UNARY_OP_HASH (not modules or
+    // lists), and the unix build hashes a float as `(mp_int_t)val`: 0.5 and 3.0 and 2.5 land
+    // in slots 0, 3 and 2 of a 4-slot table, and 1.0 is the same key as 1
+    let out = run(
+        &[],
+        "import sys\n\
+         for o in (sys, [], len, 2.5, 1e20):\n\
+         \x20   try:\n\
+         \x20       print(hash(o) if o is not len else 'fn')\n\
+         \x20   except TypeError as e:\n\
+         \x20       print(e)\n\
+         print({1.0: 1, 1: 2}, {2.5: 'a', 0.5: 'b', 3.0: 'c'})\n\
+         try:\n\
+         \x20   {sys: 1}\n\
+         except TypeError as e:\n\
+         \x20   print(e)\n",
+    );
+    assert_eq!(
+        out,
+        "unsupported type for __hash__: 'module'\n\
+         unsupported type for __hash__: 'list'\n\
+         fn\n\
+         2\n\
+         0\n\
+         {1.0: 2} {0.5: 'b', 3.0: 'c', 2.5: 'a'}\n\
+         unsupported type for __hash__: 'module'\n"
+    );
+}
