@@ -770,7 +770,9 @@ impl Rt<'_> {
             }
             let pq = q!(self, "__path__");
             let is_pkg = self.dict_getq(g, pq).is_some();
-            let this_name = self.str_bytes(this).unwrap_or_default();
+            let Some(this_name) = self.str_bytes(this) else {
+                return Err(self.bad_implicit_conversion(this));
+            };
             let mut p = this_name.len();
             let chop = |p: &mut usize| {
                 while *p > 0 {
