@@ -1853,10 +1853,11 @@ impl Rt<'_> {
             (R::MSys, "modules") => self.modules(),
             (R::MSys, "path") => self.sys_path(),
             (R::MSys, "argv") => self.sys_argv(),
-            (R::MSys, "version") => self.new_str(b"3.4.0")?,
+            (R::MSys, "version") => rom(R::StrSysVersion),
             (R::MSys, "byteorder") => self.new_str(b"little")?,
             (R::MSys, "platform") => self.new_str(b"linux")?,
-            (R::MSys, "maxsize") => obj::small(obj::SMALL_INT_MAX as i32),
+            // mp_maxsize_obj: a ROM long int holding the largest mp_int_t
+            (R::MSys, "maxsize") => rom(R::IntMaxsize),
             (R::MSys, "implementation") => {
                 let s = self.st.sys_impl;
                 let v = self.slot_get(s);

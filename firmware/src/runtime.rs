@@ -135,6 +135,8 @@ impl KeyOps for Keys<'_> {
             1
         } else if key == rom(R::EmptyBytes) {
             u32::from(crate::qstr::qstr_hash(b""))
+        } else if key == rom(R::StrSysVersion) {
+            u32::from(crate::qstr::qstr_hash(SYS_VERSION))
         } else if heap.contains(key) {
             let t = heap.read_word(key);
             if t == rom(R::TStr) || t == rom(R::TBytes) {
@@ -192,6 +194,9 @@ impl KeyOps for Keys<'_> {
     }
 }
 
+/// `sys.version` of 1.9.4 (a ROM str there).
+pub const SYS_VERSION: &[u8] = b"3.4.0";
+
 /// The value of a float key (a heap float or a ROM one).
 fn key_float(heap: &Heap, w: Word) -> Option<f64> {
     if let Some(v) = R::from_addr(w).and_then(crate::romext::rom_float) {
@@ -224,6 +229,9 @@ pub fn str_data<'h>(qstrs: &'h Qstrs, heap: &'h Heap, w: Word) -> Option<(Word, 
     if w == rom(R::EmptyBytes) {
         // mp_const_empty_bytes, a ROM object
         return Some((rom(R::TBytes), &[]));
+    }
+    if w == rom(R::StrSysVersion) {
+        return Some((rom(R::TStr), SYS_VERSION));
     }
     if !heap.contains(w) {
         return None;
@@ -543,6 +551,8 @@ impl Rt<'_> {
                 R::KeyboardInterruptObj => R::EKeyboardInterrupt,
                 R::EmptyTuple => R::TTuple,
                 R::EmptyBytes => R::TBytes,
+                R::StrSysVersion => R::TStr,
+                R::IntMaxsize => R::TInt,
                 r if obj::rom_type_info(r).is_some() => R::TType,
                 R::MSys
                 | R::MGc

@@ -89,7 +89,8 @@ impl Rt<'_> {
     /// A str/bytes object sharing the data of `src` (`str(b, enc)` / `bytes(s, enc)`): only the
     /// 4-word object is new when `src` is on the heap.
     pub fn new_str_sharing(&mut self, ty: R, src: Word) -> PR<Word> {
-        if obj::is_qstr(src) {
+        // a qstr, or a ROM str (whose text has no heap address to share)
+        if obj::is_qstr(src) || !self.st.heap.contains(src) {
             let d = self.str_bytes(src).unwrap_or_default();
             return self.new_str_copy(ty, &d);
         }

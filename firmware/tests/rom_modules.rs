@@ -157,3 +157,20 @@ fn modules_are_unhashable_and_floats_hash_by_their_int_part() {
          unsupported type for __hash__: 'module'\n"
     );
 }
+
+#[test]
+fn sys_values_are_the_32_bit_builds() {
+    // sys.maxsize is the largest mp_int_t (a long int), sys.version a str, and
+    // sys.implementation a namedtuple with name and version fields
+    let out = run(
+        &[],
+        "import sys\n\
+         print(sys.maxsize, sys.maxsize + 1, sys.version.split('.'), sys.version.encode())\n\
+         print(sys.implementation, sys.implementation.name, sys.implementation.version[1])\n",
+    );
+    assert_eq!(
+        out,
+        "2147483647 2147483648 ['3', '4', '0'] b'3.4.0'\n\
+         (name='micropython', version=(1, 9, 4)) micropython 9\n"
+    );
+}
