@@ -122,7 +122,7 @@ fn m_ln(x: f64) -> f64 {
     }
     #[cfg(not(feature = "std"))]
     {
-        m_ln(x)
+        libm::log(x)
     }
 }
 
