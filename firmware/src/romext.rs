@@ -14,7 +14,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use crate::heap::Word;
-use crate::obj::{self, NONE, R, ROM_BASE, py_bool, rom};
+use crate::obj::{self, NONE, NULL, R, ROM_BASE, py_bool, rom};
 use crate::runtime::{Args, PR, Rt};
 
 /// First address of the functions of [`ENTRIES`] (entry `i` is at `FUN_BASE + 8 * i`), far
@@ -70,6 +70,8 @@ pub enum Imp {
     Getrandbits,
     /// `urandom.seed(n)`.
     Seed,
+    /// `sys.exc_info()`: (type, value, None) of the exception being handled, else Nones.
+    ExcInfo,
     /// Not implemented by this firmware: raises `NotImplementedError`.
     Unsupported,
 }
@@ -356,7 +358,7 @@ pub const ENTRIES: &[Entry] = &[
     (R::MMicropython, "mem_peak", Fun(Unsupported)),
     (R::MMicropython, "stack_use", Fun(Unsupported)),
     (R::MMicropython, "kbd_intr", Fun(KbdIntr)),
-    (R::MSys, "exc_info", Fun(Unsupported)),
+    (R::MSys, "exc_info", Fun(ExcInfo)),
     (R::MUio, "FileIO", Fun(Unsupported)),
     (R::MUio, "TextIOWrapper", Fun(Unsupported)),
     (R::MUio, "StringIO", Fun(Unsupported)),
@@ -987,6 +989,18 @@ impl Rt<'_> {
                 let seed = self.int_bits(a.w[0])? as u32;
                 self.st.yasmarang = (seed, YASMARANG_START.1, YASMARANG_START.2, 0);
                 Ok(NONE)
+            }
+            ExcInfo => {
+                exact(self, 0)?;
+                // the 3-tuple first, then filled in
+                let t = self.new_tuple(&[NONE, NONE, NONE])?;
+                let e = self.slot_get(self.st.cur_exception);
+                if e != NULL {
+                    let ty = self.type_of(e);
+                    self.wf(t, 2, ty);
+                    self.wf(t, 3, e);
+                }
+                Ok(t)
             }
             Unsupported => {
                 let mn = obj::BUILTIN_MODULES

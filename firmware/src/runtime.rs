@@ -92,6 +92,9 @@ pub struct State {
     /// attribute of `builtins` (unix has `MICROPY_CAN_OVERRIDE_BUILTINS`), looked up by
     /// global-name loads before the ROM table; a GC root.
     pub(crate) builtins_override: RootSlot,
+    /// `MP_STATE_VM(cur_exception)`: the exception last met by a frame's handler code,
+    /// cleared whenever a frame pops a try block (sys.exc_info()); a GC root.
+    pub(crate) cur_exception: RootSlot,
     /// urandom's Yasmarang state (pad, n, d, dat), from 1.9.4's initial values.
     pub(crate) yasmarang: (u32, u32, u32, u8),
     /// The outer raw code of the last compilation (see [`Rt::exec_in_file`]).
@@ -262,6 +265,7 @@ impl State {
         let sys_impl = heap.add_root_slot(0);
         let sys_version_info = heap.add_root_slot(0);
         let builtins_override = heap.add_root_slot(0);
+        let cur_exception = heap.add_root_slot(0);
         State {
             heap,
             qstrs,
@@ -281,6 +285,7 @@ impl State {
             sys_impl,
             sys_version_info,
             builtins_override,
+            cur_exception,
             yasmarang: crate::romext::YASMARANG_START,
             last_raw_code: 0,
         }

@@ -174,3 +174,30 @@ fn sys_values_are_the_32_bit_builds() {
          (name='micropython', version=(1, 9, 4)) micropython 9\n"
     );
 }
+
+#[test]
+fn sys_exc_info_follows_the_handler_being_run() {
+    // 1.9.4 sets cur_exception when a frame's handler code starts and clears it when any
+    // try block is popped, so the outer except sees Nones after a nested try
+    let out = run(
+        &[],
+        "import sys\n\
+         print(sys.exc_info())\n\
+         try:\n\
+         \x20   1/0\n\
+         except ZeroDivisionError:\n\
+         \x20   print(sys.exc_info()[0], sys.exc_info()[1])\n\
+         \x20   try:\n\
+         \x20       [][1]\n\
+         \x20   except IndexError:\n\
+         \x20       print(sys.exc_info()[0])\n\
+         \x20   print(sys.exc_info())\n",
+    );
+    assert_eq!(
+        out,
+        "(None, None, None)\n\
+         <class 'ZeroDivisionError'> division by zero\n\
+         <class 'IndexError'>\n\
+         (None, None, None)\n"
+    );
+}
