@@ -94,14 +94,7 @@ impl Rt<'_> {
     fn get_str(&mut self, w: Word) -> PR<Vec<u8>> {
         match self.str_bytes(w) {
             Some(b) => Ok(b),
-            None => {
-                let n = self.type_name(w);
-                Err(self.exc_varg(
-                    R::ETypeError,
-                    "can't convert '%s' object to str implicitly",
-                    &[&n],
-                ))
-            }
+            None => Err(self.bad_implicit_conversion(w)),
         }
     }
 
@@ -2100,10 +2093,11 @@ impl Rt<'_> {
             (R::MSys, "modules") => self.modules(),
             (R::MSys, "path") => self.sys_path(),
             (R::MSys, "argv") => self.sys_argv(),
-            (R::MSys, "version") => self.new_str(b"3.4.0")?,
+            (R::MSys, "version") => rom(R::StrSysVersion),
             (R::MSys, "byteorder") => self.new_str(b"little")?,
             (R::MSys, "platform") => self.new_str(b"linux")?,
-            (R::MSys, "maxsize") => obj::small(obj::SMALL_INT_MAX as i32),
+            // mp_maxsize_obj: a ROM long int holding the largest mp_int_t
+            (R::MSys, "maxsize") => rom(R::IntMaxsize),
             (R::MSys, "implementation") => {
                 let s = self.st.sys_impl;
                 let v = self.slot_get(s);

@@ -750,12 +750,7 @@ impl Rt<'_> {
             return Err(self.new_exc(rom(R::EValueError), &[]));
         }
         let Some(mut mod_bytes) = self.str_bytes(module_name) else {
-            let n = self.type_name(module_name);
-            return Err(self.exc_varg(
-                R::ETypeError,
-                "can't convert '%s' object to str implicitly",
-                &[&n],
-            ));
+            return Err(self.bad_implicit_conversion(module_name));
         };
         let mut module_name = module_name;
         if level != 0 {
@@ -775,7 +770,9 @@ impl Rt<'_> {
             }
             let pq = q!(self, "__path__");
             let is_pkg = self.dict_getq(g, pq).is_some();
-            let this_name = self.str_bytes(this).unwrap_or_default();
+            let Some(this_name) = self.str_bytes(this) else {
+                return Err(self.bad_implicit_conversion(this));
+            };
             let mut p = this_name.len();
             let chop = |p: &mut usize| {
                 while *p > 0 {

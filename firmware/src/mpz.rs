@@ -1078,7 +1078,8 @@ impl MpzHeap for Arena<'_, '_> {
 impl Rt<'_> {
     /// Whether `w` is a long int object (`mp_obj_int_t` on the heap).
     pub fn is_big(&self, w: Word) -> bool {
-        o::is_ptr(w) && self.st.heap.contains(w) && self.st.heap.read_word(w) == rom(R::TInt)
+        (o::is_ptr(w) && self.st.heap.contains(w) && self.st.heap.read_word(w) == rom(R::TInt))
+            || w == rom(R::IntMaxsize)
     }
 
     /// Whether `w` is an int (small, long or bool).
@@ -1547,6 +1548,9 @@ impl Rt<'_> {
 
 /// The mpz of a long int object on `heap` (`None` for anything else).
 pub fn read_big(heap: &crate::heap::Heap, w: Word) -> Option<Mpz> {
+    if w == rom(R::IntMaxsize) {
+        return Some(Mpz::fixed_from_int(i64::from(i32::MAX)));
+    }
     if !(o::is_ptr(w) && heap.contains(w) && heap.read_word(w) == rom(R::TInt)) {
         return None;
     }

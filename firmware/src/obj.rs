@@ -87,6 +87,8 @@ rom_objects! {
     MMath, MCmath, MUcollections, MUstruct, MThread, MUctypes, MUzlib, MUre, MUheapq, MUtimeq,
     MUhashlib, MUbinascii, MUrandom, MUselect, MWebsocket, MUtime, MUsocket, MUmachine,
     MTermios, FloatE, FloatPi,
+    // sys.version and sys.maxsize: ROM objects in 1.9.4 (reading them allocates nothing)
+    StrSysVersion, IntMaxsize,
     // built-in functions
     FBuildClass, FImport, FAbs, FAll, FAny, FCallable, FChr, FDir, FDivmod, FEval, FExec,
     FGetattr, FSetattr, FGlobals, FHasattr, FHash, FId, FIsinstance, FIssubclass, FIter, FLen,

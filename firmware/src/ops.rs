@@ -175,6 +175,15 @@ impl Rt<'_> {
             }
             return Ok(None);
         }
+        // sys.implementation's fields (a namedtuple in 1.9.4)
+        if t == rom(R::TTuple) && o == self.slot_get(self.st.sys_impl) && o != NULL {
+            let i = match self.st.qstrs.text(attr) {
+                b"name" => 0,
+                b"version" => 1,
+                _ => return Ok(None),
+            };
+            return Ok(Some((self.f(o, 2 + i), NULL)));
+        }
         // super(type, obj): look in the bases of type, bind to obj
         if t == rom(R::TSuper) {
             let (cls, obj_) = (self.f(o, 1), self.f(o, 2));
@@ -2604,6 +2613,8 @@ impl Rt<'_> {
                 R::NotImplementedObj => out.push_str("NotImplemented"),
                 R::EmptyTuple => out.push_str("()"),
                 R::EmptyBytes => out.push_str("b''"),
+                R::StrSysVersion => out.push_str("'3.4.0'"),
+                R::IntMaxsize => out.push_str("2147483647"),
                 R::MemoryErrorObj => out.push_str("MemoryError()"),
                 R::KeyboardInterruptObj => out.push_str("KeyboardInterrupt()"),
                 r if obj::rom_type_info(r).is_some() => out.push_str(&format!(
@@ -2650,10 +2661,17 @@ impl Rt<'_> {
                         ('(', ')')
                     };
                     out.push(o);
+                    // sys.implementation is a namedtuple in 1.9.4: its fields are named
+                    let names: &[&str] = if w == self.slot_get(self.st.sys_impl) {
+                        &["name=", "version="]
+                    } else {
+                        &[]
+                    };
                     for (i, x) in items.iter().enumerate() {
                         if i > 0 {
                             out.push_str(", ");
                         }
+                        out.push_str(names.get(i).copied().unwrap_or(""));
                         self.repr_into(*x, out, depth + 1);
                     }
                     if tr == R::TTuple && items.len() == 1 {

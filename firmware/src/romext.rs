@@ -11,9 +11,10 @@
 #[cfg(not(feature = "std"))]
 use crate::runtime::FloatExt;
 use alloc::format;
+use alloc::vec::Vec;
 
 use crate::heap::Word;
-use crate::obj::{self, NONE, R, ROM_BASE, py_bool, rom};
+use crate::obj::{self, NONE, NULL, R, ROM_BASE, py_bool, rom};
 use crate::runtime::{Args, PR, Rt};
 
 /// First address of the functions of [`ENTRIES`] (entry `i` is at `FUN_BASE + 8 * i`), far
@@ -55,6 +56,22 @@ pub enum Imp {
     KbdIntr,
     /// `uos.getenv(name)`: the environment is empty (the unix target starts with none).
     Getenv,
+    /// `ustruct.calcsize(fmt)`.
+    StructCalcsize,
+    /// `ustruct.pack(fmt, *values)`.
+    StructPack,
+    /// `ustruct.unpack(fmt, buf)` / `unpack_from(fmt, buf, offset=0)`.
+    StructUnpack,
+    /// `ubinascii.hexlify(data[, sep])`.
+    Hexlify,
+    /// `ubinascii.unhexlify(data)`.
+    Unhexlify,
+    /// `urandom.getrandbits(n)`.
+    Getrandbits,
+    /// `urandom.seed(n)`.
+    Seed,
+    /// `sys.exc_info()`: (type, value, None) of the exception being handled, else Nones.
+    ExcInfo,
     /// Not implemented by this firmware: raises `NotImplementedError`.
     Unsupported,
 }
@@ -107,7 +124,7 @@ fn m_ln(x: f64) -> f64 {
     }
     #[cfg(not(feature = "std"))]
     {
-        m_ln(x)
+        libm::log(x)
     }
 }
 
@@ -206,11 +223,11 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUcollections, "OrderedDict", Fun(Unsupported)),
     (R::MUcollections, "deque", Fun(Unsupported)),
     (R::MUcollections, "namedtuple", Fun(Unsupported)),
-    (R::MUstruct, "calcsize", Fun(Unsupported)),
-    (R::MUstruct, "pack", Fun(Unsupported)),
+    (R::MUstruct, "calcsize", Fun(StructCalcsize)),
+    (R::MUstruct, "pack", Fun(StructPack)),
     (R::MUstruct, "pack_into", Fun(Unsupported)),
-    (R::MUstruct, "unpack", Fun(Unsupported)),
-    (R::MUstruct, "unpack_from", Fun(Unsupported)),
+    (R::MUstruct, "unpack", Fun(StructUnpack)),
+    (R::MUstruct, "unpack_from", Fun(StructUnpack)),
     (R::MThread, "LockType", Fun(Unsupported)),
     (R::MThread, "allocate_lock", Fun(Unsupported)),
     (R::MThread, "exit", Fun(Unsupported)),
@@ -260,10 +277,10 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUbinascii, "a2b_base64", Fun(Unsupported)),
     (R::MUbinascii, "b2a_base64", Fun(Unsupported)),
     (R::MUbinascii, "crc32", Fun(Unsupported)),
-    (R::MUbinascii, "hexlify", Fun(Unsupported)),
-    (R::MUbinascii, "unhexlify", Fun(Unsupported)),
-    (R::MUrandom, "getrandbits", Fun(Unsupported)),
-    (R::MUrandom, "seed", Fun(Unsupported)),
+    (R::MUbinascii, "hexlify", Fun(Hexlify)),
+    (R::MUbinascii, "unhexlify", Fun(Unhexlify)),
+    (R::MUrandom, "getrandbits", Fun(Getrandbits)),
+    (R::MUrandom, "seed", Fun(Seed)),
     (R::MUselect, "POLLERR", Int(8)),
     (R::MUselect, "POLLHUP", Int(16)),
     (R::MUselect, "POLLIN", Int(1)),
@@ -341,7 +358,7 @@ pub const ENTRIES: &[Entry] = &[
     (R::MMicropython, "mem_peak", Fun(Unsupported)),
     (R::MMicropython, "stack_use", Fun(Unsupported)),
     (R::MMicropython, "kbd_intr", Fun(KbdIntr)),
-    (R::MSys, "exc_info", Fun(Unsupported)),
+    (R::MSys, "exc_info", Fun(ExcInfo)),
     (R::MUio, "FileIO", Fun(Unsupported)),
     (R::MUio, "TextIOWrapper", Fun(Unsupported)),
     (R::MUio, "StringIO", Fun(Unsupported)),
@@ -675,6 +692,68 @@ pub fn rom_module_order(m: R) -> &'static [&'static str] {
     }
 }
 
+/// Yasmarang's state at start-up in 1.9.4's modurandom.c: (pad, n, d, dat).
+pub const YASMARANG_START: (u32, u32, u32, u8) = (0xeda4_baba, 69, 233, 0);
+
+/// One step of Yasmarang (Ilya Levin's public-domain generator, as modurandom.c has it).
+fn yasmarang(st: &mut (u32, u32, u32, u8)) -> u32 {
+    let (pad, n, d, dat) = st;
+    *pad = pad.wrapping_add(u32::from(*dat).wrapping_add(d.wrapping_mul(*n)));
+    *pad = (*pad << 3).wrapping_add(*pad >> 29);
+    *n = *pad | 2;
+    *d ^= (*pad << 31).wrapping_add(*pad >> 1);
+    *dat ^= (*pad as u8) ^ ((*d >> 8) as u8) ^ 1;
+    *pad ^ (*d << 5) ^ (*pad >> 18) ^ (u32::from(*dat) << 1)
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn hex_value(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+/// `get_fmt_type`: the byte-order prefix (`!` is `>`; `=` stays and has no sizes, as in
+/// 1.9.4) and where the items start.
+fn fmt_kind(fmt: &[u8]) -> (u8, usize) {
+    match fmt.first() {
+        Some(b'!') => (b'>', 1),
+        Some(&c @ (b'@' | b'=' | b'<' | b'>')) => (c, 1),
+        _ => (b'@', 0),
+    }
+}
+
+/// `get_fmt_num`: a repeat count before a type letter (1 if none); `i` moves to the letter.
+fn fmt_count(fmt: &[u8], i: &mut usize) -> usize {
+    let start = *i;
+    while *i < fmt.len() && fmt[*i].is_ascii_digit() {
+        *i += 1;
+    }
+    if *i == start {
+        return 1;
+    }
+    core::str::from_utf8(&fmt[start..*i])
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0)
+}
+
+/// `mp_binary_get_size` on the 32-bit unix build: (size, alignment) of a type letter, or
+/// None for a bad typecode. Native (`@`) alignment is i386's: 8-byte values align to 4.
+fn type_size(kind: u8, c: u8) -> Option<(usize, usize)> {
+    let size = match c {
+        b'b' | b'B' => 1,
+        b'h' | b'H' => 2,
+        b'i' | b'I' | b'l' | b'L' | b'P' | b'f' => 4,
+        b'q' | b'Q' | b'd' => 8,
+        _ => return None,
+    };
+    match kind {
+        b'<' | b'>' => Some((size, 1)),
+        b'@' => Some((size, size.min(4))),
+        _ => None,
+    }
+}
+
 /// `MICROPY_PY_UTIME_TICKS_PERIOD` on a 32-bit build: the small-int positive range.
 const TICKS_PERIOD: i64 = 1 << 30;
 
@@ -832,14 +911,96 @@ impl Rt<'_> {
             Getenv => {
                 exact(self, 1)?;
                 if self.str_bytes(a.w[0]).is_none() {
-                    let n = self.type_name(a.w[0]);
-                    return Err(self.exc_varg(
-                        R::ETypeError,
-                        "can't convert '%s' object to str implicitly",
-                        &[&n],
-                    ));
+                    return Err(self.bad_implicit_conversion(a.w[0]));
                 }
                 Ok(NONE)
+            }
+            StructCalcsize => {
+                exact(self, 1)?;
+                let fmt = self.fmt_arg(a.w[0])?;
+                let (_, size) = self.struct_sizes(&fmt)?;
+                Ok(obj::small(size as i32))
+            }
+            StructPack => {
+                self.arg_count(a, 1, usize::MAX)?;
+                let fmt = self.fmt_arg(a.w[0])?;
+                self.struct_pack(&fmt, &a.w[1..a.n])
+            }
+            StructUnpack => {
+                self.arg_count(a, 2, 3)?;
+                let fmt = self.fmt_arg(a.w[0])?;
+                let offset = match a.n {
+                    3 => Some(self.ticks_arg(a.w[2])?),
+                    _ => None,
+                };
+                self.struct_unpack(&fmt, a.w[1], offset)
+            }
+            Hexlify => {
+                self.arg_count(a, 1, 2)?;
+                let data = self.buffer_arg(a.w[0])?;
+                if data.is_empty() {
+                    return Ok(rom(R::EmptyBytes));
+                }
+                let sep = match a.n {
+                    2 => Some(self.fmt_arg(a.w[1])?.first().copied().unwrap_or(0)),
+                    _ => None,
+                };
+                let mut out = Vec::new();
+                for (i, b) in data.iter().enumerate() {
+                    if i > 0
+                        && let Some(c) = sep
+                    {
+                        out.push(c);
+                    }
+                    out.push(HEX[usize::from(b >> 4)]);
+                    out.push(HEX[usize::from(b & 15)]);
+                }
+                self.new_str_from_vstr_sizes(R::TBytes, &[out.len() + 1], &out)
+            }
+            Unhexlify => {
+                exact(self, 1)?;
+                let data = self.buffer_arg(a.w[0])?;
+                if data.len() % 2 != 0 {
+                    return Err(self.value_error("odd-length string"));
+                }
+                let mut out = Vec::with_capacity(data.len() / 2);
+                for pair in data.chunks(2) {
+                    let (Some(h), Some(l)) = (hex_value(pair[0]), hex_value(pair[1])) else {
+                        return Err(self.value_error("non-hex digit found"));
+                    };
+                    out.push((h << 4) | l);
+                }
+                // vstr_init_len: the buffer is made before the digits are checked
+                self.new_str_from_vstr_sizes(R::TBytes, &[out.len() + 1], &out)
+            }
+            Getrandbits => {
+                exact(self, 1)?;
+                let n = self.ticks_arg(a.w[0])?;
+                if n > 32 || n == 0 {
+                    return Err(self.new_exc(rom(R::EValueError), &[]));
+                }
+                // i386 shifts by the count modulo 32, as the C expression does
+                let mask = u32::MAX >> ((32 - n) & 31) as u32;
+                let r = yasmarang(&mut self.st.yasmarang) & mask;
+                self.new_int(i64::from(r))
+            }
+            Seed => {
+                exact(self, 1)?;
+                let seed = self.int_bits(a.w[0])? as u32;
+                self.st.yasmarang = (seed, YASMARANG_START.1, YASMARANG_START.2, 0);
+                Ok(NONE)
+            }
+            ExcInfo => {
+                exact(self, 0)?;
+                // the 3-tuple first, then filled in
+                let t = self.new_tuple(&[NONE, NONE, NONE])?;
+                let e = self.slot_get(self.st.cur_exception);
+                if e != NULL {
+                    let ty = self.type_of(e);
+                    self.wf(t, 2, ty);
+                    self.wf(t, 3, e);
+                }
+                Ok(t)
             }
             Unsupported => {
                 let mn = obj::BUILTIN_MODULES
@@ -852,6 +1013,196 @@ impl Rt<'_> {
                 ))
             }
         }
+    }
+
+    /// `mp_obj_str_get_str`.
+    fn fmt_arg(&mut self, w: Word) -> PR<Vec<u8>> {
+        match self.str_bytes(w) {
+            Some(b) => Ok(b),
+            None => Err(self.bad_implicit_conversion(w)),
+        }
+    }
+
+    /// `mp_get_buffer_raise` for reading: str, bytes or bytearray.
+    fn buffer_arg(&mut self, w: Word) -> PR<Vec<u8>> {
+        if let Some(b) = self.str_bytes(w) {
+            return Ok(b);
+        }
+        if self.type_of(w) == rom(R::TBytearray) {
+            return Ok(self.bytearray_data(w));
+        }
+        Err(self.type_error("object with buffer protocol required"))
+    }
+
+    /// `calc_size_items`: the number of values and the packed size of `fmt`.
+    fn struct_sizes(&mut self, fmt: &[u8]) -> PR<(usize, usize)> {
+        let (kind, mut i) = fmt_kind(fmt);
+        let (mut items, mut size) = (0usize, 0usize);
+        while i < fmt.len() {
+            let cnt = fmt_count(fmt, &mut i);
+            let Some(&c) = fmt.get(i) else { break };
+            if c == b's' {
+                items += 1;
+                size += cnt;
+            } else {
+                items += cnt;
+                let Some((sz, align)) = type_size(kind, c) else {
+                    return Err(self.value_error("bad typecode"));
+                };
+                for _ in 0..cnt {
+                    size = size.next_multiple_of(align) + sz;
+                }
+            }
+            i += 1;
+        }
+        Ok((items, size))
+    }
+
+    /// `struct_pack`: a zeroed buffer of the format's size, values written in order (missing
+    /// ones leave zeros, extra ones are ignored), made into bytes.
+    fn struct_pack(&mut self, fmt: &[u8], vals: &[Word]) -> PR<Word> {
+        let (_, size) = self.struct_sizes(fmt)?;
+        let mut buf = alloc::vec![0u8; size];
+        let (kind, mut i) = fmt_kind(fmt);
+        let (mut p, mut v) = (0usize, 0usize);
+        while v < vals.len() && i < fmt.len() {
+            let mut cnt = fmt_count(fmt, &mut i);
+            let Some(&c) = fmt.get(i) else { break };
+            if c == b's' {
+                let data = self.buffer_arg(vals[v])?;
+                v += 1;
+                let n = data.len().min(cnt);
+                buf[p..p + n].copy_from_slice(&data[..n]);
+                p += cnt;
+            } else {
+                while cnt > 0 && v < vals.len() {
+                    cnt -= 1;
+                    let Some((sz, align)) = type_size(kind, c) else {
+                        return Err(self.value_error("bad typecode"));
+                    };
+                    p = p.next_multiple_of(align);
+                    let bits: u64 = match c {
+                        b'f' => u64::from((self.arg_float(vals[v])? as f32).to_bits()),
+                        b'd' => self.arg_float(vals[v])?.to_bits(),
+                        _ => self.int_bits(vals[v])?,
+                    };
+                    v += 1;
+                    let bytes = bits.to_le_bytes();
+                    for (k, b) in bytes.iter().take(sz).enumerate() {
+                        let at = if kind == b'>' { p + sz - 1 - k } else { p + k };
+                        buf[at] = *b;
+                    }
+                    p += sz;
+                }
+            }
+            i += 1;
+        }
+        self.new_str_from_vstr_sizes(R::TBytes, &[size + 1], &buf)
+    }
+
+    /// The low 64 bits of an int's two's complement (`mp_obj_get_int`, or a long int's
+    /// bytes); a float is a TypeError.
+    fn int_bits(&mut self, w: Word) -> PR<u64> {
+        if let Some(v) = crate::ops::int_of(w) {
+            return Ok(i64::from(v) as u64);
+        }
+        if let Some(z) = self.mpz_of(w) {
+            if let Some(v) = z.to_i64() {
+                return Ok(v as u64);
+            }
+            // beyond 64 bits: the low bits of the decimal value
+            let t = z.to_str_radix(16, false, "");
+            let (neg, digits) = match t.strip_prefix('-') {
+                Some(d) => (true, d),
+                None => (false, t.as_str()),
+            };
+            let low = &digits[digits.len().saturating_sub(16)..];
+            let m = u64::from_str_radix(low, 16).unwrap_or(0);
+            return Ok(if neg { m.wrapping_neg() } else { m });
+        }
+        let n = self.type_name(w);
+        Err(self.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]))
+    }
+
+    /// `struct_unpack_from`: the result tuple first, then its items in order.
+    fn struct_unpack(&mut self, fmt: &[u8], buf: Word, offset: Option<i64>) -> PR<Word> {
+        let (items, size) = self.struct_sizes(fmt)?;
+        let t = self.new_tuple(&alloc::vec![NONE; items])?;
+        let h = self.hold(t);
+        let r = (|| {
+            let data = self.buffer_arg(buf)?;
+            let mut p = 0usize;
+            if let Some(off) = offset {
+                let off = if off < 0 {
+                    data.len() as i64 + off
+                } else {
+                    off
+                };
+                if off < 0 {
+                    return Err(self.value_error("buffer too small"));
+                }
+                p = off as usize;
+            }
+            if p + size > data.len() {
+                return Err(self.value_error("buffer too small"));
+            }
+            let (kind, mut i) = fmt_kind(fmt);
+            let mut n = 0usize;
+            while n < items && i < fmt.len() {
+                let mut cnt = fmt_count(fmt, &mut i);
+                let Some(&c) = fmt.get(i) else { break };
+                if c == b's' {
+                    let item = self.new_str_copy(R::TBytes, &data[p..p + cnt])?;
+                    self.wf(t, 2 + n, item);
+                    n += 1;
+                    p += cnt;
+                } else {
+                    while cnt > 0 {
+                        cnt -= 1;
+                        let Some((sz, align)) = type_size(kind, c) else {
+                            return Err(self.value_error("bad typecode"));
+                        };
+                        p = p.next_multiple_of(align);
+                        let mut raw = [0u8; 8];
+                        for (k, r) in raw.iter_mut().take(sz).enumerate() {
+                            *r = if kind == b'>' {
+                                data[p + sz - 1 - k]
+                            } else {
+                                data[p + k]
+                            };
+                        }
+                        p += sz;
+                        let bits = u64::from_le_bytes(raw);
+                        let item = match c {
+                            b'f' => self.new_float(f64::from(f32::from_bits(bits as u32)))?,
+                            b'd' => self.new_float(f64::from_bits(bits))?,
+                            _ if c.is_ascii_lowercase() => {
+                                let shift = 64 - 8 * sz as u32;
+                                self.new_int(((bits << shift) as i64) >> shift)?
+                            }
+                            _ => match i64::try_from(bits) {
+                                Ok(v) => self.new_int(v)?,
+                                // mp_obj_new_int_from_ull: the object, then 4 digits
+                                Err(_) => self.new_big_const(&crate::mpz::Mpz {
+                                    neg: false,
+                                    dig: crate::mpz::mag_from_u64(bits),
+                                    alloc: crate::mpz::NUM_DIG_FOR_LL,
+                                    has: true,
+                                    fixed: false,
+                                    addr: 0,
+                                })?,
+                            },
+                        };
+                        self.wf(t, 2 + n, item);
+                        n += 1;
+                    }
+                }
+                i += 1;
+            }
+            Ok(t)
+        })();
+        self.release(h);
+        r
     }
 
     fn ticks_arg(&mut self, w: Word) -> PR<i64> {

@@ -95,6 +95,11 @@ pub struct State {
     /// attribute of `builtins` (unix has `MICROPY_CAN_OVERRIDE_BUILTINS`), looked up by
     /// global-name loads before the ROM table; a GC root.
     pub(crate) builtins_override: RootSlot,
+    /// `MP_STATE_VM(cur_exception)`: the exception last met by a frame's handler code,
+    /// cleared whenever a frame pops a try block (sys.exc_info()); a GC root.
+    pub(crate) cur_exception: RootSlot,
+    /// urandom's Yasmarang state (pad, n, d, dat), from 1.9.4's initial values.
+    pub(crate) yasmarang: (u32, u32, u32, u8),
     /// The outer raw code of the last compilation (see [`Rt::exec_in_file`]).
     pub(crate) last_raw_code: Word,
 }
@@ -107,6 +112,18 @@ pub(crate) struct OpenFile {
     pub binary: bool,
     pub data: Vec<u8>,
     pub pos: usize,
+}
+
+/// `mp_float_hash` of the unix build (`MICROPY_FLOAT_HIGH_QUALITY_HASH` is 0): the C
+/// conversion `(mp_int_t)val`, which on i386 gives `INT_MIN` for NaN and out-of-range
+/// values, made into a small int (31 bits, sign-extended).
+pub fn float_hash(f: f64) -> i32 {
+    let v = if f.is_nan() || f >= 2_147_483_648.0 || f <= -2_147_483_649.0 {
+        i32::MIN
+    } else {
+        f as i32
+    };
+    (v << 1) >> 1
 }
 
 /// Hash and equality of dict keys (`mp_obj_hash`, `mp_obj_equal` for the key kinds used).
@@ -191,6 +208,8 @@ impl KeyOps for Keys<'_> {
             1
         } else if key == rom(R::EmptyBytes) {
             u32::from(crate::qstr::qstr_hash(b""))
+        } else if key == rom(R::StrSysVersion) {
+            u32::from(crate::qstr::qstr_hash(SYS_VERSION))
         } else if heap.contains(key) {
             let t = heap.read_word(key);
             if t == rom(R::TStr) || t == rom(R::TBytes) {
@@ -198,9 +217,13 @@ impl KeyOps for Keys<'_> {
             } else if let Some(z) = crate::mpz::read_big(heap, key) {
                 // mp_obj_hash: the small int made from mpz_hash, sign-extended from 31 bits
                 ((z.hash() << 1) >> 1) as u32
+            } else if let Some(f) = key_float(heap, key) {
+                float_hash(f) as u32
             } else {
                 key >> 2
             }
+        } else if let Some(f) = key_float(heap, key) {
+            float_hash(f) as u32
         } else {
             key >> 2
         }
@@ -237,6 +260,19 @@ impl KeyOps for Keys<'_> {
                 if let (Some(x), Some(y)) = (ia, ib) {
                     return x == y;
                 }
+                // a float equals any number of the same value (mp_obj_equal's binary op)
+                let fa = key_float(heap, a);
+                let fb = key_float(heap, b);
+                if fa.is_some() || fb.is_some() {
+                    let num = |w: Word, f: Option<f64>| {
+                        f.or_else(|| int_like(w).map(f64::from))
+                            .or_else(|| crate::mpz::read_int(heap, w).map(|z| z.to_f64()))
+                    };
+                    return match (num(a, fa), num(b, fb)) {
+                        (Some(x), Some(y)) => x == y,
+                        _ => false,
+                    };
+                }
                 match (crate::mpz::read_int(heap, a), crate::mpz::read_int(heap, b)) {
                     (Some(x), Some(y)) => x.compare(&y) == core::cmp::Ordering::Equal,
                     _ => false,
@@ -248,6 +284,21 @@ impl KeyOps for Keys<'_> {
     fn is_str(&self, heap: &Heap, key: Word) -> bool {
         heap.contains(key) && heap.read_word(key) == rom(R::TStr)
     }
+}
+
+/// `sys.version` of 1.9.4 (a ROM str there).
+pub const SYS_VERSION: &[u8] = b"3.4.0";
+
+/// The value of a float key (a heap float or a ROM one).
+fn key_float(heap: &Heap, w: Word) -> Option<f64> {
+    if let Some(v) = R::from_addr(w).and_then(crate::romext::rom_float) {
+        return Some(v);
+    }
+    if heap.contains(w) && heap.read_word(w) == rom(R::TFloat) {
+        let bits = u64::from(heap.field(w, 1)) | (u64::from(heap.field(w, 2)) << 32);
+        return Some(f64::from_bits(bits));
+    }
+    None
 }
 
 fn int_like(w: Word) -> Option<i32> {
@@ -270,6 +321,9 @@ pub fn str_data<'h>(qstrs: &'h Qstrs, heap: &'h Heap, w: Word) -> Option<(Word, 
     if w == rom(R::EmptyBytes) {
         // mp_const_empty_bytes, a ROM object
         return Some((rom(R::TBytes), &[]));
+    }
+    if w == rom(R::StrSysVersion) {
+        return Some((rom(R::TStr), SYS_VERSION));
     }
     if !heap.contains(w) {
         return None;
@@ -300,6 +354,7 @@ impl State {
         let sys_impl = heap.add_root_slot(0);
         let sys_version_info = heap.add_root_slot(0);
         let builtins_override = heap.add_root_slot(0);
+        let cur_exception = heap.add_root_slot(0);
         State {
             heap,
             qstrs,
@@ -320,6 +375,8 @@ impl State {
             sys_impl,
             sys_version_info,
             builtins_override,
+            cur_exception,
+            yasmarang: crate::romext::YASMARANG_START,
             last_raw_code: 0,
         }
     }
@@ -590,6 +647,8 @@ impl Rt<'_> {
                 R::KeyboardInterruptObj => R::EKeyboardInterrupt,
                 R::EmptyTuple => R::TTuple,
                 R::EmptyBytes => R::TBytes,
+                R::StrSysVersion => R::TStr,
+                R::IntMaxsize => R::TInt,
                 r if obj::rom_type_info(r).is_some() => R::TType,
                 R::MSys
                 | R::MGc
@@ -715,7 +774,8 @@ impl Rt<'_> {
 
     /// Whether `w` is a `str` (interned or heap).
     pub fn is_str(&self, w: Word) -> bool {
-        obj::is_qstr(w) || (self.st.heap.contains(w) && self.type_of(w) == rom(R::TStr))
+        // a qstr, a heap str, or a ROM str such as sys.version
+        obj::is_qstr(w) || self.type_of(w) == rom(R::TStr)
     }
 
     /// A heap `str`/`bytes` object (`mp_obj_new_str_copy`): header 4 words + `len+1` bytes.
@@ -901,10 +961,7 @@ impl Rt<'_> {
         }
         match self.str_bytes(w) {
             Some(b) if self.type_of(w) == rom(R::TStr) => self.intern(&b),
-            _ => Err(self.type_error(&format!(
-                "can't convert '{}' object to str implicitly",
-                self.type_name(w)
-            ))),
+            _ => Err(self.bad_implicit_conversion(w)),
         }
     }
 
@@ -1708,15 +1765,7 @@ impl Rt<'_> {
         }
         let t = self.type_of(w);
         if t == rom(R::TFloat) {
-            // without MICROPY_FLOAT_HIGH_QUALITY_HASH the hash is the C cast to mp_int_t;
-            // out of range, x86's conversion gives INT_MIN
-            let x = self.float_value(w);
-            let v = if x > -2_147_483_649.0 && x < 2_147_483_648.0 {
-                x as i32
-            } else {
-                i32::MIN
-            };
-            return Ok(word_hash(v));
+            return Ok(obj::small(float_hash(self.float_value(w))));
         }
         if t == rom(R::TTuple) || w == rom(R::EmptyTuple) {
             // tuple_unary_op: the empty tuple's address plus the items' hashes

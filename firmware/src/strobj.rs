@@ -103,6 +103,11 @@ impl Rt<'_> {
             self.wf(o, 3, addr);
             return Ok(o);
         }
+        // a ROM str (sys.version, ...): its text has no heap address to share
+        if !self.st.heap.contains(src) {
+            let d = self.str_bytes(src).unwrap_or_default();
+            return self.new_str_copy(ty, &d);
+        }
         let h = self.hold(src);
         let o = self.alloc_obj(rom(ty), layout::STR_WORDS);
         self.release(h);

@@ -545,6 +545,8 @@ impl Rt<'_> {
                     // 1.9.4's nlr buffer keeps pointing at the exception until the next one
                     // unwinds into this frame, so it stays alive that long
                     self.vset(last_caught, e);
+                    let ce = self.st.cur_exception;
+                    self.slot_set(ce, e);
                     let line = code.line_of(op_ip);
                     self.add_traceback(e, code.file, line, code.name);
                     while *in_except {
@@ -1045,6 +1047,9 @@ impl Rt<'_> {
                 if let Some(x) = exc.pop() {
                     *in_except = x.prev_in_except;
                 }
+                // POP_EXC_BLOCK's CLEAR_SYS_EXC_INFO
+                let ce = self.st.cur_exception;
+                self.slot_set(ce, NULL);
             }
             op::BUILD_TUPLE | op::BUILD_LIST | op::BUILD_SET => {
                 let n = read_uint(b, &mut ip);
