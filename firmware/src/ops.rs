@@ -2779,6 +2779,17 @@ impl Rt<'_> {
                     }
                     out.push('>');
                 }
+                R::TSuper => {
+                    // super_print: the type and the object, printed with str()
+                    let (ty, ob) = (self.f(w, 1), self.f(w, 2));
+                    out.push_str("<super: ");
+                    let a = self.to_str(ty);
+                    out.push_str(&a);
+                    out.push_str(", ");
+                    let b = self.to_str(ob);
+                    out.push_str(&b);
+                    out.push('>');
+                }
                 R::TSlice => {
                     out.push_str("slice(");
                     for i in 1..4 {
