@@ -229,18 +229,9 @@ impl Rt<'_> {
             }
             return Ok(Some((rom(R::EmptyTuple), NULL)));
         }
-        // slice_attr (MICROPY_PY_BUILTINS_SLICE_ATTRS)
-        if t == rom(R::TSlice) {
-            let i = match name {
-                b"start" => 1,
-                b"stop" => 2,
-                b"step" => 3,
-                _ => return Ok(None),
-            };
-            return Ok(Some((self.f(o, i), NULL)));
-        }
-        // range_attr
-        if t == rom(R::TRange) {
+        // slice_attr (MICROPY_PY_BUILTINS_SLICE_ATTRS) and range_attr: both keep start,
+        // stop and step in words 1 to 3
+        if t == rom(R::TSlice) || t == rom(R::TRange) {
             let i = match name {
                 b"start" => 1,
                 b"stop" => 2,

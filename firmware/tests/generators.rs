@@ -3,15 +3,9 @@
 //! alive by the catching frame until that frame catches the next one. The expected text is
 //! what MicroPython 1.9.4's 32-bit unix port prints for the same script.
 
-use mpfw::fs::{FileSystem, RamFs};
-use mpfw::{Config, InputKind, Io, Machine};
+mod support;
 
-struct Cap(Vec<u8>);
-impl Io for Cap {
-    fn write(&mut self, d: &[u8]) {
-        self.0.extend_from_slice(d);
-    }
-}
+use support::{exec, machine};
 
 const SCRIPT: &str = r#"import gc
 def count(n):
@@ -104,21 +98,9 @@ freed by the next catch True\n\
 
 #[test]
 fn generators_and_caught_exceptions_behave_like_unix32() {
-    let mut fs = RamFs::new();
-    fs.mkdir("/mpdiff").unwrap();
-    fs.chdir("/mpdiff").unwrap();
-    let mut m = Machine::new(Config {
-        heap_bytes: 36 * 1024,
-        fs: Box::new(fs),
-        path: vec!["".into()],
-        script_dir: None,
-        argv: vec![],
-    });
-    let mut io = Cap(Vec::new());
-    let r = m.exec(SCRIPT, "gen_test.py", InputKind::File, &mut io);
-    let out = String::from_utf8_lossy(&io.0).into_owned();
-    if let Err(e) = r {
-        panic!("{out}{}", m.format_exception(&e));
+    let (out, err) = exec(&mut machine(&[]), SCRIPT, "gen_test.py");
+    if let Some(e) = err {
+        panic!("{out}{e}");
     }
     assert_eq!(out, UNIX32);
 }

@@ -1,37 +1,14 @@
 //! Long ints, str/bytes methods and formatting run end to end through the firmware. The
 //! expected texts are what MicroPython 1.9.4 (32-bit unix port) prints for the same lines.
 
-use mpfw::fs::{FileSystem, RamFs};
-use mpfw::{Config, InputKind, Io, Machine};
+mod support;
 
-struct Cap(Vec<u8>);
-impl Io for Cap {
-    fn write(&mut self, d: &[u8]) {
-        self.0.extend_from_slice(d);
-    }
-}
-
-fn machine() -> Machine {
-    let mut fs = RamFs::new();
-    fs.mkdir("/mpdiff").unwrap();
-    fs.chdir("/mpdiff").unwrap();
-    Machine::new(Config {
-        heap_bytes: 36 * 1024,
-        fs: Box::new(fs),
-        path: vec!["".into()],
-        script_dir: None,
-        argv: vec![],
-    })
-}
+use support::{exec, machine};
 
 /// Runs `src` and returns what it printed, or the formatted exception.
 fn run(src: &str) -> String {
-    let mut m = machine();
-    let mut io = Cap(Vec::new());
-    match m.exec(src, "<stdin>", InputKind::File, &mut io) {
-        Ok(()) => String::from_utf8_lossy(&io.0).into_owned(),
-        Err(e) => m.format_exception(&e),
-    }
+    let (out, err) = exec(&mut machine(&[]), src, "<stdin>");
+    err.unwrap_or(out)
 }
 
 /// `repr(eval(expr))` for each expression, one per line (exceptions as `Type: message`).

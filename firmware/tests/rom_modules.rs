@@ -2,36 +2,16 @@
 //! table, stores to their attributes, and the `builtins` override dict. The expected texts are
 //! what MicroPython 1.9.4 (32-bit unix port) prints for the same scripts.
 
-use mpfw::fs::{FileSystem, RamFs};
-use mpfw::{Config, InputKind, Io, Machine};
+mod support;
 
-struct Cap(Vec<u8>);
-impl Io for Cap {
-    fn write(&mut self, d: &[u8]) {
-        self.0.extend_from_slice(d);
-    }
-}
+use support::{exec, machine};
 
-/// Runs `src` as `/mpdiff/t.py` beside the files of `tree`; returns what it printed.
+/// Runs `src` as `/mpdiff/t.py` beside the files of `tree`; returns what it printed, or the
+/// formatted exception.
 fn run(tree: &[(&str, &str)], src: &str) -> String {
-    let mut fs = RamFs::new();
-    fs.mkdir("/mpdiff").unwrap();
-    fs.chdir("/mpdiff").unwrap();
-    for (p, text) in tree {
-        fs.write(p, text.as_bytes()).unwrap();
-    }
-    let mut m = Machine::new(Config {
-        heap_bytes: 36 * 1024,
-        fs: Box::new(fs),
-        path: vec!["".into()],
-        script_dir: None,
-        argv: vec![],
-    });
-    let mut io = Cap(Vec::new());
-    match m.exec(src, "t.py", InputKind::File, &mut io) {
-        Ok(()) => String::from_utf8_lossy(&io.0).into_owned(),
-        Err(e) => m.format_exception(&e),
-    }
+    let mut m = machine(tree);
+    let (out, err) = exec(&mut m, src, "t.py");
+    err.unwrap_or(out)
 }
 
 #[test]

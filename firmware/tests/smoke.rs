@@ -1,33 +1,11 @@
 //! Quick end-to-end runs of small programs.
 
-use mpfw::fs::{FileSystem, RamFs};
-use mpfw::{Config, InputKind, Io, Machine};
+mod support;
 
-struct Cap(Vec<u8>);
-impl Io for Cap {
-    fn write(&mut self, d: &[u8]) {
-        self.0.extend_from_slice(d);
-    }
-}
+use support::{exec, machine};
 
 fn run(files: &[(&str, &str)], src: &str) -> (String, Option<String>) {
-    let mut fs = RamFs::new();
-    fs.mkdir("/mpdiff").unwrap();
-    for (p, d) in files {
-        fs.write_all(&format!("/mpdiff/{p}"), d.as_bytes()).unwrap();
-    }
-    fs.chdir("/mpdiff").unwrap();
-    let mut m = Machine::new(Config {
-        heap_bytes: 36 * 1024,
-        fs: Box::new(fs),
-        path: vec!["".into()],
-        script_dir: None,
-        argv: vec![],
-    });
-    let mut io = Cap(Vec::new());
-    let r = m.exec(src, "<stdin>", InputKind::File, &mut io);
-    let err = r.err().map(|e| m.format_exception(&e));
-    (String::from_utf8_lossy(&io.0).into_owned(), err)
+    exec(&mut machine(files), src, "<stdin>")
 }
 
 #[test]
