@@ -1974,8 +1974,36 @@ impl Rt<'_> {
         }
     }
 
+    /// The methods of `sys.stdin/stdout/stderr` (the unix port's `mp_sys_std*_obj`, file
+    /// descriptors 0 to 2): what goes to standard output is printed like `print` prints;
+    /// standard error is not part of what a run records, and standard input is at its end.
+    fn std_stream_method(&mut self, r: R, fd: u8, a: Args<'_>) -> PR<Word> {
+        match r {
+            R::MFileWrite => {
+                self.arg_count(a, 2, 2)?;
+                let Some(d) = self.str_bytes(a.w[1]) else {
+                    return Err(self.type_error("object with buffer protocol required"));
+                };
+                if fd == 1 {
+                    self.io.write(&d);
+                }
+                self.new_int(d.len() as i64)
+            }
+            R::MFileRead | R::MFileReadline => {
+                // at the end of standard input: an empty str
+                Ok(obj::qstr_obj(1))
+            }
+            R::MFileReadlines => self.new_list(&[]),
+            R::MFileEnter => Ok(a.w[0]),
+            _ => Ok(NONE),
+        }
+    }
+
     fn file_method(&mut self, r: R, a: Args<'_>) -> PR<Word> {
         let s = a.w[0];
+        if let Some(fd) = std_stream_fd(s) {
+            return self.std_stream_method(r, fd, a);
+        }
         match r {
             R::MFileEnter => Ok(s),
             R::MFileClose | R::MFileExit => {
@@ -2125,7 +2153,9 @@ impl Rt<'_> {
                     t
                 }
             }
-            (R::MSys, "stdout" | "stderr" | "stdin") => NONE,
+            (R::MSys, "stdin") => rom(R::StdinObj),
+            (R::MSys, "stdout") => rom(R::StdoutObj),
+            (R::MSys, "stderr") => rom(R::StderrObj),
             (R::MUos, "sep") => self.new_str(b"/")?,
             (R::MBuiltins, n) => {
                 let Some((_, r)) = obj::BUILTINS.iter().find(|(x, _)| *x == n) else {
@@ -2160,3 +2190,13 @@ fn round_half_even(x: f64) -> f64 {
 
 #[allow(dead_code)]
 const _B: usize = BLOCK;
+
+/// The file descriptor of `sys.stdin`, `sys.stdout` or `sys.stderr`.
+fn std_stream_fd(w: Word) -> Option<u8> {
+    match R::from_addr(w)? {
+        R::StdinObj => Some(0),
+        R::StdoutObj => Some(1),
+        R::StderrObj => Some(2),
+        _ => None,
+    }
+}

@@ -89,6 +89,8 @@ rom_objects! {
     MTermios, FloatE, FloatPi,
     // sys.version and sys.maxsize: ROM objects in 1.9.4 (reading them allocates nothing)
     StrSysVersion, IntMaxsize,
+    // sys.stdin, sys.stdout, sys.stderr: the unix port's static TextIOWrapper objects
+    StdinObj, StdoutObj, StderrObj,
     // built-in functions
     FBuildClass, FImport, FAbs, FAll, FAny, FCallable, FChr, FDir, FDivmod, FEval, FExec,
     FGetattr, FSetattr, FGlobals, FHasattr, FHash, FId, FIsinstance, FIssubclass, FIter, FLen,

@@ -2606,6 +2606,10 @@ impl Rt<'_> {
                 R::EmptyBytes => out.push_str("b''"),
                 R::StrSysVersion => out.push_str("'3.4.0'"),
                 R::IntMaxsize => out.push_str("2147483647"),
+                // the unix port's static streams print their file descriptor
+                R::StdinObj => out.push_str("<io.TextIOWrapper 0>"),
+                R::StdoutObj => out.push_str("<io.TextIOWrapper 1>"),
+                R::StderrObj => out.push_str("<io.TextIOWrapper 2>"),
                 R::MemoryErrorObj => out.push_str("MemoryError()"),
                 R::KeyboardInterruptObj => out.push_str("KeyboardInterrupt()"),
                 r if obj::rom_type_info(r).is_some() => out.push_str(&format!(

@@ -648,6 +648,7 @@ impl Rt<'_> {
                 R::EmptyTuple => R::TTuple,
                 R::EmptyBytes => R::TBytes,
                 R::StrSysVersion => R::TStr,
+                R::StdinObj | R::StdoutObj | R::StderrObj => R::TFile,
                 R::IntMaxsize => R::TInt,
                 r if obj::rom_type_info(r).is_some() => R::TType,
                 R::MSys

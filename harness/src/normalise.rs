@@ -37,6 +37,10 @@ pub enum Filter {
     /// Replaces the hex digits of object addresses in eval values and exception messages
     /// by `[ADDR]` ([`mask_addresses`]).
     MaskAddresses,
+    /// Replaces the run's own temporary folder (the one holding the tree) by `[TMP]` in
+    /// eval values and exception messages: files the target keeps there, such as the
+    /// capture of standard output, show in reprs.
+    MaskScratch,
 }
 
 /// A filter and why it exists.
@@ -98,6 +102,11 @@ pub const CPYTHON: &[Rule] = &[
         filter: Filter::MaskAddresses,
         why: "a default CPython repr shows the object's address, which changes on every run",
     },
+    Rule {
+        filter: Filter::MaskScratch,
+        why: "sys.stdout and sys.stderr are the run's capture file in a fresh temporary \
+              folder, whose path shows in their repr",
+    },
 ];
 
 impl Filter {
@@ -141,6 +150,29 @@ impl Filter {
                 }
                 for e in &mut execution.exceptions {
                     strip(&mut e.message);
+                }
+            }
+            Filter::MaskScratch => {
+                let Some(scratch) = context
+                    .tree_root
+                    .as_deref()
+                    .map(|r| r.trim_end_matches('/'))
+                    .and_then(|r| r.rsplit_once('/'))
+                    .map(|(parent, _)| parent)
+                    .filter(|p| !p.is_empty())
+                else {
+                    return;
+                };
+                let mask = |s: &mut String| {
+                    if s.contains(scratch) {
+                        *s = s.replace(scratch, "[TMP]");
+                    }
+                };
+                for obs in &mut execution.observations {
+                    obs.eval.values_mut().for_each(mask);
+                }
+                for e in &mut execution.exceptions {
+                    mask(&mut e.message);
                 }
             }
             Filter::MaskAddresses => {
@@ -385,6 +417,30 @@ mod tests {
         assert_eq!(e["p"], "''");
         assert_eq!(e["o"], "'/tmp/other/a.py'");
         assert_eq!(ex.exceptions[0].message, "x.txt");
+    }
+
+    #[test]
+    fn mask_scratch_hides_the_folder_around_the_tree() {
+        let mut ex = Execution {
+            observations: vec![obs(
+                &[],
+                &[
+                    (
+                        "out",
+                        "<_io.TextIOWrapper name='/tmp/mpdiff-cpython-Q1/out.txt'>",
+                    ),
+                    ("other", "'/tmp/mpdiff-cpython-Q2/out.txt'"),
+                ],
+            )],
+            ..Execution::default()
+        };
+        let ctx = Context {
+            tree_root: Some("/tmp/mpdiff-cpython-Q1/tree".into()),
+        };
+        Filter::MaskScratch.apply(&ctx, &mut ex);
+        let e = &ex.observations[0].eval;
+        assert_eq!(e["out"], "<_io.TextIOWrapper name='[TMP]/out.txt'>");
+        assert_eq!(e["other"], "'/tmp/mpdiff-cpython-Q2/out.txt'");
     }
 
     #[test]
