@@ -476,11 +476,7 @@ impl Rt<'_> {
                 if self.is_int(p(0)) {
                     return Ok(p(0));
                 }
-                let Some(f) = self.num_f64(p(0)) else {
-                    // mp_obj_get_float
-                    let n = self.type_name(p(0));
-                    return Err(self.exc_varg(R::ETypeError, "can't convert %s to float", &[&n]));
-                };
+                let f = self.get_float(p(0))?;
                 if a.n == 2 {
                     let d = self.get_int(p(1))?;
                     let m = libm_pow10(d as i32);
@@ -1283,9 +1279,6 @@ impl Rt<'_> {
                 if self.type_of(p(0)) == rom(R::TFloat) {
                     return Ok(p(0));
                 }
-                if let Some(f) = self.num_f64(p(0)) {
-                    return self.new_float(f);
-                }
                 if let Some(b) = self.str_bytes(p(0)) {
                     let s = String::from_utf8_lossy(&b);
                     if let Ok(f) = s.trim().parse::<f64>() {
@@ -1294,8 +1287,8 @@ impl Rt<'_> {
                     return Err(self.value_error("invalid syntax for number"));
                 }
                 // mp_obj_get_float
-                let n = self.type_name(p(0));
-                Err(self.exc_varg(R::ETypeError, "can't convert %s to float", &[&n]))
+                let f = self.get_float(p(0))?;
+                self.new_float(f)
             }
             R::TStr => self.make_str(a),
             R::TBytes => self.make_bytes(a),
@@ -1912,11 +1905,7 @@ impl Rt<'_> {
             }
             R::MSetUnion => {
                 self.arg_count(a, 2, 2)?;
-                let out = self.set_copy(s)?;
-                let h = self.hold(out);
-                let r = self.set_update_int(out, p(1));
-                self.release(h);
-                r.map(|()| out)
+                self.set_copy_then(s, p(1), Self::set_update_int)
             }
             R::MSetIntersection | R::MSetIntersectionUpdate => {
                 self.arg_count(a, 2, 2)?;
@@ -1924,11 +1913,7 @@ impl Rt<'_> {
             }
             R::MSetSymmetricDifference => {
                 self.arg_count(a, 2, 2)?;
-                let out = self.set_copy(s)?;
-                let h = self.hold(out);
-                let r = self.set_symmetric_difference_update(out, p(1));
-                self.release(h);
-                r.map(|()| out)
+                self.set_copy_then(s, p(1), Self::set_symmetric_difference_update)
             }
             R::MSetSymmetricDifferenceUpdate => {
                 self.arg_count(a, 2, 2)?;

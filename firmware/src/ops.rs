@@ -409,12 +409,7 @@ impl Rt<'_> {
                 if f == NONE || f == NULL {
                     return Err(self.attr_error(o, attr));
                 }
-                if value == NULL {
-                    self.call_n(f, &[o])?;
-                } else {
-                    self.call_n(f, &[o, value])?;
-                }
-                return Ok(());
+                return self.call_store(f, &[o], value);
             }
             // MICROPY_PY_DESCRIPTORS: a class attribute with __set__/__delete__ takes it
             if let Some(m) = member
@@ -430,12 +425,7 @@ impl Rt<'_> {
                 );
                 let mt = self.type_of(m);
                 if let Some(dm) = self.class_lookup(mt, dq) {
-                    if value == NULL {
-                        self.call_method_with_self(dm, m, &[o])?;
-                    } else {
-                        self.call_method_with_self(dm, m, &[o, value])?;
-                    }
-                    return Ok(());
+                    return self.call_store(dm, &[m, o], value);
                 }
             }
             if value == NULL {
@@ -568,6 +558,19 @@ impl Rt<'_> {
         w.extend_from_slice(args);
         let n = w.len();
         self.call(m, Args { w: &w, n })
+    }
+
+    /// Calls `f` with `args`, then `value` unless it is NULL: the store-or-delete calling
+    /// convention of `__setitem__`/`__delitem__`, `__set__`/`__delete__` and a property's
+    /// setter/deleter. The result is dropped.
+    fn call_store(&mut self, f: Word, args: &[Word], value: Word) -> PR<()> {
+        let mut w = Vec::with_capacity(args.len() + 1);
+        w.extend_from_slice(args);
+        if value != NULL {
+            w.push(value);
+        }
+        let n = w.len();
+        self.call(f, Args { w: &w, n }).map(|_| ())
     }
 
     /// Calls `f` with positional args only.
@@ -1426,28 +1429,21 @@ impl Rt<'_> {
             return Ok(None);
         }
         let update = self.type_of(a) == rom(R::TSet);
-        let with_copy = |rt: &mut Self, f: fn(&mut Self, Word, Word) -> PR<()>| -> PR<Word> {
-            let out = rt.set_copy(a)?;
-            let h = rt.hold(out);
-            let r = f(rt, out, b);
-            rt.release(h);
-            r.map(|()| out)
-        };
         let r = match op {
-            bop::OR => with_copy(self, Self::set_update_int)?,
-            bop::XOR => with_copy(self, Self::set_symmetric_difference_update)?,
+            bop::OR => self.set_copy_then(a, b, Self::set_update_int)?,
+            bop::XOR => self.set_copy_then(a, b, Self::set_symmetric_difference_update)?,
             bop::AND => self.set_intersect_int(a, b, false)?,
             bop::SUBTRACT => self.set_diff_int(&[a, b], false)?,
             bop::INPLACE_OR if update => {
                 self.set_update_int(a, b)?;
                 a
             }
-            bop::INPLACE_OR => with_copy(self, Self::set_update_int)?,
+            bop::INPLACE_OR => self.set_copy_then(a, b, Self::set_update_int)?,
             bop::INPLACE_XOR if update => {
                 self.set_symmetric_difference_update(a, b)?;
                 a
             }
-            bop::INPLACE_XOR => with_copy(self, Self::set_symmetric_difference_update)?,
+            bop::INPLACE_XOR => self.set_copy_then(a, b, Self::set_symmetric_difference_update)?,
             bop::INPLACE_AND => {
                 let r = self.set_intersect_int(a, b, update)?;
                 if update { a } else { r }
@@ -2289,12 +2285,7 @@ impl Rt<'_> {
             };
             let mq = q!(self, name);
             if let Some(m) = self.class_lookup(t, mq) {
-                if v == NULL {
-                    self.call_method_with_self(m, o, &[idx])?;
-                } else {
-                    self.call_method_with_self(m, o, &[idx, v])?;
-                }
-                return Ok(());
+                return self.call_store(m, &[o, idx], v);
             }
             if let Some(sub) = self.native_sub(o) {
                 return self.store_subscr(sub, idx, v);

@@ -758,17 +758,6 @@ fn type_size(kind: u8, c: u8) -> Option<(usize, usize)> {
 const TICKS_PERIOD: i64 = 1 << 30;
 
 impl Rt<'_> {
-    /// `mp_obj_get_float`.
-    fn arg_float(&mut self, w: Word) -> PR<f64> {
-        match self.num_f64(w) {
-            Some(f) => Ok(f),
-            None => {
-                let n = self.type_name(w);
-                Err(self.exc_varg(R::ETypeError, "can't convert %s to float", &[&n]))
-            }
-        }
-    }
-
     fn math_error(&mut self) -> Word {
         self.value_error("math domain error")
     }
@@ -798,7 +787,7 @@ impl Rt<'_> {
         match imp {
             F1(f) => {
                 exact(self, 1)?;
-                let x = self.arg_float(a.w[0])?;
+                let x = self.get_float(a.w[0])?;
                 let r = f(x);
                 if (r.is_nan() && !x.is_nan()) || (r.is_infinite() && !x.is_infinite()) {
                     return Err(self.math_error());
@@ -807,8 +796,8 @@ impl Rt<'_> {
             }
             F2(f) => {
                 exact(self, 2)?;
-                let x = self.arg_float(a.w[0])?;
-                let y = self.arg_float(a.w[1])?;
+                let x = self.get_float(a.w[0])?;
+                let y = self.get_float(a.w[1])?;
                 let r = f(x, y);
                 if (r.is_nan() && !x.is_nan() && !y.is_nan())
                     || (r.is_infinite() && !x.is_infinite())
@@ -819,17 +808,17 @@ impl Rt<'_> {
             }
             ToInt(f) => {
                 exact(self, 1)?;
-                let x = self.arg_float(a.w[0])?;
+                let x = self.get_float(a.w[0])?;
                 self.new_int_from_f64(f(x))
             }
             ToBool(f) => {
                 exact(self, 1)?;
-                let x = self.arg_float(a.w[0])?;
+                let x = self.get_float(a.w[0])?;
                 Ok(py_bool(f(x)))
             }
             Log => {
                 self.arg_count(a, 1, 2)?;
-                let x = self.arg_float(a.w[0])?;
+                let x = self.get_float(a.w[0])?;
                 if x <= 0.0 {
                     return Err(self.math_error());
                 }
@@ -837,7 +826,7 @@ impl Rt<'_> {
                 if a.n == 1 {
                     return self.new_float(l);
                 }
-                let base = self.arg_float(a.w[1])?;
+                let base = self.get_float(a.w[1])?;
                 if base <= 0.0 {
                     return Err(self.math_error());
                 }
@@ -848,20 +837,20 @@ impl Rt<'_> {
             }
             Frexp => {
                 exact(self, 1)?;
-                let x = self.arg_float(a.w[0])?;
+                let x = self.get_float(a.w[0])?;
                 let (s, e) = libm::frexp(x);
                 self.new_float_pair(s, obj::small(e))
             }
             Modf => {
                 exact(self, 1)?;
-                let x = self.arg_float(a.w[0])?;
+                let x = self.get_float(a.w[0])?;
                 let (frac, int) = libm::modf(x);
                 let i = self.new_float(int)?;
                 self.new_float_pair(frac, i)
             }
             Ldexp => {
                 exact(self, 2)?;
-                let x = self.arg_float(a.w[0])?;
+                let x = self.get_float(a.w[0])?;
                 let e = match crate::ops::int_of(a.w[1]) {
                     Some(e) => e,
                     None => {
@@ -873,12 +862,12 @@ impl Rt<'_> {
             }
             Scale(k) => {
                 exact(self, 1)?;
-                let x = self.arg_float(a.w[0])?;
+                let x = self.get_float(a.w[0])?;
                 self.new_float(x * k)
             }
             Sleep => {
                 exact(self, 1)?;
-                self.arg_float(a.w[0])?;
+                self.get_float(a.w[0])?;
                 Ok(NONE)
             }
             Ticks(per_sec) => {
@@ -1082,8 +1071,8 @@ impl Rt<'_> {
                     };
                     p = p.next_multiple_of(align);
                     let bits: u64 = match c {
-                        b'f' => u64::from((self.arg_float(vals[v])? as f32).to_bits()),
-                        b'd' => self.arg_float(vals[v])?.to_bits(),
+                        b'f' => u64::from((self.get_float(vals[v])? as f32).to_bits()),
+                        b'd' => self.get_float(vals[v])?.to_bits(),
                         _ => self.int_bits(vals[v])?,
                     };
                     v += 1;

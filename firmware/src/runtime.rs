@@ -1722,6 +1722,17 @@ impl Rt<'_> {
         Ok(false)
     }
 
+    /// `mp_obj_get_float`: a number as f64, else the TypeError 1.9.4 raises.
+    pub fn get_float(&mut self, w: Word) -> PR<f64> {
+        match self.num_f64(w) {
+            Some(f) => Ok(f),
+            None => {
+                let n = self.type_name(w);
+                Err(self.exc_varg(R::ETypeError, "can't convert %s to float", &[&n]))
+            }
+        }
+    }
+
     /// A number as f64.
     pub fn num_f64(&self, w: Word) -> Option<f64> {
         if let Some(i) = int_like(w) {
@@ -1938,6 +1949,21 @@ impl Rt<'_> {
         hd.used = src.used;
         hd.store(&mut self.st.heap, o + 4);
         Ok(o)
+    }
+
+    /// A [`Rt::set_copy`] of `s` that `f` then updates with `other`: `union`,
+    /// `symmetric_difference` and the operators `|` and `^`.
+    pub fn set_copy_then(
+        &mut self,
+        s: Word,
+        other: Word,
+        f: fn(&mut Self, Word, Word) -> PR<()>,
+    ) -> PR<Word> {
+        let out = self.set_copy(s)?;
+        let h = self.hold(out);
+        let r = f(self, out, other);
+        self.release(h);
+        r.map(|()| out)
     }
 
     /// `mp_set_clear`: the table is freed and the set is empty.

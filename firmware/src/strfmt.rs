@@ -516,16 +516,6 @@ impl Rt<'_> {
         Ok(Mpz::fixed_from_int(v))
     }
 
-    fn fmt_get_float(&mut self, w: Word) -> PR<f64> {
-        match self.num_f64(w) {
-            Some(f) => Ok(f),
-            None => {
-                let n = self.type_name(w);
-                Err(self.exc_varg(R::ETypeError, "can't convert %s to float", &[&n]))
-            }
-        }
-    }
-
     /// The text `print(w)` / `repr(w)` writes, as bytes.
     fn fmt_text(&mut self, w: Word, repr: bool, raw_bytes: bool) -> Vec<u8> {
         if raw_bytes && let Some(b) = self.str_bytes(w) {
@@ -705,7 +695,7 @@ impl Rt<'_> {
                     print_int(&mut out, &z, 10, b'a', flags, fill, width, prec);
                 }
                 b'e' | b'E' | b'f' | b'F' | b'g' | b'G' => {
-                    let f = self.fmt_get_float(arg)?;
+                    let f = self.get_float(arg)?;
                     print_float(&mut out, f, c, flags, fill, width, prec);
                 }
                 b'o' => {
@@ -1186,7 +1176,7 @@ impl Rt<'_> {
             if ty == 0 || ty == b'n' {
                 ty = b'g';
             }
-            let f = self.fmt_get_float(arg)?;
+            let f = self.get_float(arg)?;
             match ty {
                 b'e' | b'E' | b'f' | b'F' | b'g' | b'G' => {
                     print_float(out, f, ty, flags, fill, width, precision)
