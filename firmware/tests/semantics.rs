@@ -1,8 +1,10 @@
 //! MicroPython 1.9.4 semantics the runtime must reproduce (semantics.md §1, §3, §5), checked on
 //! whole programs run by a [`Machine`].
 
-use mpfw::fs::{FileSystem, RamFs};
-use mpfw::{Config, InputKind, Io, Machine, PyException};
+mod support;
+
+use mpfw::{InputKind, Io, Machine, PyException};
+use support::machine_with_heap;
 
 struct Cap {
     out: Vec<u8>,
@@ -35,22 +37,6 @@ const SEED_TREE: &[(&str, &str)] = &[
     ),
 ];
 
-fn machine(files: &[(&str, &str)], heap: usize) -> Machine {
-    let mut fs = RamFs::new();
-    fs.mkdir("/mpdiff").unwrap();
-    for (p, d) in files {
-        fs.write_all(&format!("/mpdiff/{p}"), d.as_bytes()).unwrap();
-    }
-    fs.chdir("/mpdiff").unwrap();
-    Machine::new(Config {
-        heap_bytes: heap,
-        fs: Box::new(fs),
-        path: vec![String::new()],
-        script_dir: None,
-        argv: vec![],
-    })
-}
-
 fn exec(m: &mut Machine, src: &str) -> (String, Result<(), PyException>) {
     let mut io = Cap {
         out: Vec::new(),
@@ -61,7 +47,7 @@ fn exec(m: &mut Machine, src: &str) -> (String, Result<(), PyException>) {
 }
 
 fn run(files: &[(&str, &str)], src: &str) -> String {
-    let mut m = machine(files, 36 * 1024);
+    let mut m = machine_with_heap(files, 36 * 1024);
     let (out, r) = exec(&mut m, src);
     if let Err(e) = r {
         panic!("{}{}", out, m.format_exception(&e));
@@ -70,7 +56,7 @@ fn run(files: &[(&str, &str)], src: &str) -> String {
 }
 
 fn error_of(files: &[(&str, &str)], src: &str) -> PyException {
-    let mut m = machine(files, 36 * 1024);
+    let mut m = machine_with_heap(files, 36 * 1024);
     exec(&mut m, src).1.expect_err("the program should raise")
 }
 
@@ -83,7 +69,7 @@ fn free_after(m: &mut Machine, src: &str) -> i64 {
 
 #[test]
 fn seed_parent_attribute_keeps_the_module_alive() {
-    let mut m = machine(SEED_TREE, 36 * 1024);
+    let mut m = machine_with_heap(SEED_TREE, 36 * 1024);
     let (_, r) = exec(&mut m, "import gc, sys\nmodule = rootpackage = 0\n");
     r.unwrap();
     let f0 = free_after(&mut m, "from rootpackage.package.subpackage import module");
@@ -112,7 +98,7 @@ fn seed_parent_attribute_keeps_the_module_alive() {
 
 #[test]
 fn reimport_cycles_cost_the_same() {
-    let mut m = machine(SEED_TREE, 36 * 1024);
+    let mut m = machine_with_heap(SEED_TREE, 36 * 1024);
     exec(&mut m, "import gc, sys\nrootpackage = 0\n").1.unwrap();
     let mut last = free_after(&mut m, "");
     let mut costs = Vec::new();
@@ -237,7 +223,7 @@ fn failed_import_leaves_a_partial_module() {
 #[test]
 fn tracebacks_name_files_and_lines() {
     let files = [("t.py", "def f():\n    return 1 / 0\n")];
-    let mut m = machine(&files, 36 * 1024);
+    let mut m = machine_with_heap(&files, 36 * 1024);
     let e = exec(&mut m, "import t\nt.f()\n").1.unwrap_err();
     assert_eq!(
         m.format_exception(&e),
@@ -247,7 +233,7 @@ fn tracebacks_name_files_and_lines() {
 
 #[test]
 fn memory_error_on_a_tiny_heap() {
-    let mut m = machine(&[], 16 * 1024);
+    let mut m = machine_with_heap(&[], 16 * 1024);
     let e = exec(&mut m, "x = bytearray(40000)\n").1.unwrap_err();
     assert_eq!(e.kind, "MemoryError");
     // the machine is still usable afterwards
@@ -258,7 +244,7 @@ fn memory_error_on_a_tiny_heap() {
 
 #[test]
 fn an_infinite_loop_is_interrupted() {
-    let mut m = machine(&[], 36 * 1024);
+    let mut m = machine_with_heap(&[], 36 * 1024);
     let mut io = Cap {
         out: Vec::new(),
         polls_left: Some(100_000),
@@ -395,7 +381,7 @@ fn bad_programs_never_panic() {
         "{1, [2]}",
     ];
     for src in corpus {
-        let mut m = machine(&[], 16 * 1024);
+        let mut m = machine_with_heap(&[], 16 * 1024);
         let _ = exec(&mut m, src);
         let (_, r) = exec(&mut m, "print(1)");
         assert!(r.is_ok(), "machine unusable after {src:?}");
@@ -404,7 +390,7 @@ fn bad_programs_never_panic() {
 
 #[test]
 fn soft_reset_keeps_files_and_forgets_modules() {
-    let mut m = machine(&[("m.py", "x = 1\n")], 36 * 1024);
+    let mut m = machine_with_heap(&[("m.py", "x = 1\n")], 36 * 1024);
     exec(&mut m, "import m\nopen('new.py', 'w').write('y = 2')\n")
         .1
         .unwrap();

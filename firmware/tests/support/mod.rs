@@ -18,6 +18,11 @@ impl Io for Cap {
 
 /// A 36K machine whose current folder `/mpdiff` holds `files` (paths relative to it).
 pub fn machine(files: &[(&str, &str)]) -> Machine {
+    machine_with_heap(files, 36 * 1024)
+}
+
+/// [`machine`] with a heap of `heap` bytes.
+pub fn machine_with_heap(files: &[(&str, &str)], heap: usize) -> Machine {
     let mut fs = RamFs::new();
     fs.mkdir("/mpdiff").unwrap();
     for (p, d) in files {
@@ -25,7 +30,7 @@ pub fn machine(files: &[(&str, &str)]) -> Machine {
     }
     fs.chdir("/mpdiff").unwrap();
     Machine::new(Config {
-        heap_bytes: 36 * 1024,
+        heap_bytes: heap,
         fs: Box::new(fs),
         path: vec!["".into()],
         script_dir: None,
