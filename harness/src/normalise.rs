@@ -145,12 +145,7 @@ impl Filter {
                         *s = s.replace(&format!("{root}/"), "").replace(root, "");
                     }
                 };
-                for obs in &mut execution.observations {
-                    obs.eval.values_mut().for_each(strip);
-                }
-                for e in &mut execution.exceptions {
-                    strip(&mut e.message);
-                }
+                each_text(execution, strip);
             }
             Filter::MaskScratch => {
                 let Some(scratch) = context
@@ -168,24 +163,23 @@ impl Filter {
                         *s = s.replace(scratch, "[TMP]");
                     }
                 };
-                for obs in &mut execution.observations {
-                    obs.eval.values_mut().for_each(mask);
-                }
-                for e in &mut execution.exceptions {
-                    mask(&mut e.message);
-                }
+                each_text(execution, mask);
             }
             Filter::MaskAddresses => {
-                for obs in &mut execution.observations {
-                    for value in obs.eval.values_mut() {
-                        *value = mask_addresses(value);
-                    }
-                }
-                for e in &mut execution.exceptions {
-                    e.message = mask_addresses(&e.message);
-                }
+                each_text(execution, |s| *s = mask_addresses(s));
             }
         }
+    }
+}
+
+/// Applies `f` to every text of `execution` a repr or a message can show: eval values and
+/// exception messages.
+fn each_text(execution: &mut Execution, mut f: impl FnMut(&mut String)) {
+    for obs in &mut execution.observations {
+        obs.eval.values_mut().for_each(&mut f);
+    }
+    for e in &mut execution.exceptions {
+        f(&mut e.message);
     }
 }
 
