@@ -2309,6 +2309,20 @@ impl Rt<'_> {
 
     // ------------------------------------------------------------------ printing
 
+    /// What `module_print` shows of a heap module: its `__name__` and, if it has one, its
+    /// `__file__`.
+    fn module_name_file(&mut self, w: Word) -> (String, Option<String>) {
+        let g = self.f(w, 1);
+        let nq = q!(self, "__name__");
+        let fq = q!(self, "__file__");
+        let name = self
+            .dict_getq(g, nq)
+            .map(|n| self.to_str(n))
+            .unwrap_or_default();
+        let file = self.dict_getq(g, fq).map(|f| self.to_str(f));
+        (name, file)
+    }
+
     /// `str(w)` as text.
     pub fn to_str(&mut self, w: Word) -> String {
         let t = self.type_of(w);
@@ -2533,16 +2547,9 @@ impl Rt<'_> {
             }
             Some(R::TModule) if self.st.heap.contains(w) => {
                 // module_print: mp_printf("<module '%s' from '%s'>") or "<module '%s'>"
-                let g = self.f(w, 1);
-                let nq = q!(self, "__name__");
-                let fq = q!(self, "__file__");
-                let name = self
-                    .dict_getq(g, nq)
-                    .map(|n| self.to_str(n))
-                    .unwrap_or_default();
+                let (name, file) = self.module_name_file(w);
                 out.extend([9, name.len()]);
-                if let Some(f) = self.dict_getq(g, fq) {
-                    let f = self.to_str(f);
+                if let Some(f) = file {
                     out.extend([8, f.len()]);
                 }
                 out.push(2);
@@ -2700,22 +2707,10 @@ impl Rt<'_> {
                     }
                 }
                 R::TFloat => out.push_str(&format_float(self.float_value(w))),
-                R::TModule => {
-                    let g = self.f(w, 1);
-                    let nq = q!(self, "__name__");
-                    let fq = q!(self, "__file__");
-                    let name = self
-                        .dict_getq(g, nq)
-                        .map(|n| self.to_str(n))
-                        .unwrap_or_default();
-                    match self.dict_getq(g, fq) {
-                        Some(f) => {
-                            let f = self.to_str(f);
-                            out.push_str(&format!("<module '{name}' from '{f}'>"));
-                        }
-                        None => out.push_str(&format!("<module '{name}'>")),
-                    }
-                }
+                R::TModule => match self.module_name_file(w) {
+                    (name, Some(f)) => out.push_str(&format!("<module '{name}' from '{f}'>")),
+                    (name, None) => out.push_str(&format!("<module '{name}'>")),
+                },
                 R::TFunction => {
                     let n = self.fun_name(w);
                     out.push_str(&format!("<function {} at 0x{:x}>", self.qstr_string(n), w));

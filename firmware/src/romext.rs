@@ -878,13 +878,13 @@ impl Rt<'_> {
             }
             TicksDiff => {
                 exact(self, 2)?;
-                let (x, y) = (self.ticks_arg(a.w[0])?, self.ticks_arg(a.w[1])?);
+                let (x, y) = (self.get_int_arg(a.w[0])?, self.get_int_arg(a.w[1])?);
                 let d = ((x - y + TICKS_PERIOD / 2) & (TICKS_PERIOD - 1)) - TICKS_PERIOD / 2;
                 Ok(obj::small(d as i32))
             }
             TicksAdd => {
                 exact(self, 2)?;
-                let (x, y) = (self.ticks_arg(a.w[0])?, self.ticks_arg(a.w[1])?);
+                let (x, y) = (self.get_int_arg(a.w[0])?, self.get_int_arg(a.w[1])?);
                 Ok(obj::small(((x + y) & (TICKS_PERIOD - 1)) as i32))
             }
             Time => {
@@ -894,7 +894,7 @@ impl Rt<'_> {
             }
             KbdIntr => {
                 exact(self, 1)?;
-                self.ticks_arg(a.w[0])?;
+                self.get_int_arg(a.w[0])?;
                 Ok(NONE)
             }
             Getenv => {
@@ -919,7 +919,7 @@ impl Rt<'_> {
                 self.arg_count(a, 2, 3)?;
                 let fmt = self.fmt_arg(a.w[0])?;
                 let offset = match a.n {
-                    3 => Some(self.ticks_arg(a.w[2])?),
+                    3 => Some(self.get_int_arg(a.w[2])?),
                     _ => None,
                 };
                 self.struct_unpack(&fmt, a.w[1], offset)
@@ -964,7 +964,7 @@ impl Rt<'_> {
             }
             Getrandbits => {
                 exact(self, 1)?;
-                let n = self.ticks_arg(a.w[0])?;
+                let n = self.get_int_arg(a.w[0])?;
                 if n > 32 || n == 0 {
                     return Err(self.new_exc(rom(R::EValueError), &[]));
                 }
@@ -1192,16 +1192,6 @@ impl Rt<'_> {
         })();
         self.release(h);
         r
-    }
-
-    fn ticks_arg(&mut self, w: Word) -> PR<i64> {
-        match crate::ops::int_of(w) {
-            Some(v) => Ok(i64::from(v)),
-            None => {
-                let n = self.type_name(w);
-                Err(self.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]))
-            }
-        }
     }
 }
 

@@ -549,7 +549,8 @@ impl Rt<'_> {
         }
     }
 
-    fn get_int_arg(&mut self, w: Word) -> PR<i64> {
+    /// A small int argument (`mp_obj_get_int` without long ints).
+    pub(crate) fn get_int_arg(&mut self, w: Word) -> PR<i64> {
         match crate::ops::int_of(w) {
             Some(v) => Ok(i64::from(v)),
             None => {
