@@ -806,6 +806,34 @@ impl Parser<'_, '_> {
         Ok((plan.last, 0, line))
     }
 
+    /// Drops the entries on top of the rule stack that would do nothing but leave on the
+    /// current token (see [`TRANSPARENT`]): exactly what processing them one by one does
+    /// when no stack would grow, which is checked here (else the loop does it).
+    #[inline(always)]
+    fn pop_transparent(&mut self) {
+        let bit = tok_bit(self.lex.tok_kind);
+        while let Some(&(rule, i, _)) = self.rule_stack.last() {
+            let Some(t) = TRANSPARENT[rule as usize].get(i) else {
+                return;
+            };
+            let below = self.rule_stack.len() - 1;
+            if !t.ok
+                || t.block & bit != 0
+                || below + t.peak > self.rule_alloc
+                || below + FAIL_DEPTH >= MAX_RULE_DEPTH
+            {
+                return;
+            }
+            if t.needs_child
+                && (self.results.len() + t.nulls > self.result_alloc
+                    || self.results.last().is_none_or(Node::is_null))
+            {
+                return;
+            }
+            self.rule_stack.pop();
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn push_rule_slow(&mut self, line: u32, rule: R, arg_i: usize) -> Result<(), CompileError> {
@@ -834,10 +862,15 @@ impl Parser<'_, '_> {
         'next_rule: loop {
             let (rule, mut i, rule_src_line) = match entered.take() {
                 Some(frame) => frame,
-                None => match self.rule_stack.pop() {
-                    Some(frame) => frame,
-                    None => break,
-                },
+                None => {
+                    if !backtrack {
+                        self.pop_transparent();
+                    }
+                    match self.rule_stack.pop() {
+                        Some(frame) => frame,
+                        None => break,
+                    }
+                }
             };
             let (act, args) = RULE_DEFS[rule as usize];
             match act {
@@ -1545,6 +1578,122 @@ const fn fail_peak(
     peak[k] = best;
     done[k] = true;
     best
+}
+
+/// How a rule-stack entry `(rule, i)` behaves when it is popped after its child succeeded
+/// (see [`TRANSPARENT`]).
+#[derive(Debug, Clone, Copy)]
+struct Trans {
+    /// The entry can be transparent at all.
+    ok: bool,
+    /// It is transparent only on tokens outside this set.
+    block: u128,
+    /// Rule-stack room (above the stack without the entry) that trying the rules it skips
+    /// needs (see [`Parser::skip_room`]).
+    peak: usize,
+    /// Blank nodes it pushes (and drops again) for optional parts that are absent.
+    nulls: usize,
+    /// An `And` entry: transparent only if its child's result is not the null node.
+    needs_child: bool,
+}
+
+const NOT_TRANSPARENT: Trans = Trans {
+    ok: false,
+    block: 0,
+    peak: 0,
+    nulls: 0,
+    needs_child: false,
+};
+
+/// Largest `i` a rule-stack entry can hold (the longest `And` rule).
+const MAX_ARG: usize = 8;
+
+/// For each rule-stack entry `(rule, i)`: whether popping it after its child succeeded, on a
+/// token outside `block`, does nothing but drop the entry: an `Or` that already has its
+/// result, a list that ends after its first item (which passes through), or an `And` whose
+/// remaining parts are all absent optional ones, so that its single result passes through.
+/// Such entries only check the token (and for skipped optional parts, that the stacks need
+/// not grow, see [`Parser::pop_transparent`]); the parser drops runs of them in a tight loop.
+static TRANSPARENT: [[Trans; MAX_ARG + 1]; N_RULES] = {
+    let mut t = [[NOT_TRANSPARENT; MAX_ARG + 1]; N_RULES];
+    let mut k = 0;
+    while k < N_RULES {
+        let (act, args) = RULE_DEFS[k];
+        let mut i = 1;
+        while i <= MAX_ARG {
+            t[k][i] = match act {
+                Act::Or(_) => Trans {
+                    ok: true,
+                    block: 0,
+                    peak: 0,
+                    nulls: 0,
+                    needs_child: false,
+                },
+                Act::List(n) => {
+                    // the item or separator tried next must fail cleanly on the token
+                    let next = if n == 2 || args.len() < 2 {
+                        args[0]
+                    } else {
+                        args[1]
+                    };
+                    match next {
+                        _ if i != 1 || args.len() < 2 && n != 2 => NOT_TRANSPARENT,
+                        Arg::Tok(sep) => Trans {
+                            ok: true,
+                            block: tok_bit(sep),
+                            peak: 0,
+                            nulls: 0,
+                            needs_child: false,
+                        },
+                        Arg::Rule(r) | Arg::Opt(r) if LOOKAHEAD.strict[r as usize] => Trans {
+                            ok: true,
+                            block: LOOKAHEAD.first[r as usize],
+                            peak: 1 + max1(FAIL_PEAK[r as usize]),
+                            nulls: 0,
+                            needs_child: false,
+                        },
+                        _ => NOT_TRANSPARENT,
+                    }
+                }
+                Act::And(n, ident, _) => {
+                    let first_is_rule = n > 1 && matches!(args[0], Arg::Rule(_) | Arg::Opt(_));
+                    if i != 1 || !ident || !first_is_rule || k == R::expr_stmt as usize {
+                        NOT_TRANSPARENT
+                    } else {
+                        let mut tr = Trans {
+                            ok: true,
+                            block: 0,
+                            peak: 0,
+                            nulls: n - 1,
+                            needs_child: true,
+                        };
+                        let mut j = 1;
+                        while j < n {
+                            match args[j] {
+                                Arg::Opt(r) if LOOKAHEAD.strict[r as usize] => {
+                                    tr.block |= LOOKAHEAD.first[r as usize];
+                                    let p = 1 + max1(FAIL_PEAK[r as usize]);
+                                    if p > tr.peak {
+                                        tr.peak = p;
+                                    }
+                                }
+                                _ => tr.ok = false,
+                            }
+                            j += 1;
+                        }
+                        if tr.ok { tr } else { NOT_TRANSPARENT }
+                    }
+                }
+            };
+            i += 1;
+        }
+        k += 1;
+    }
+    t
+};
+
+const fn max1(x: usize) -> usize {
+    if x > 1 { x } else { 1 }
 }
 
 /// Parses `source` into MicroPython's parse tree, interning like `mp_parse`.
