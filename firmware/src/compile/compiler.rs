@@ -6,6 +6,7 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU16, Ordering};
 
 use super::lexer::Tok;
 use super::opcodes as op;
@@ -3283,35 +3284,86 @@ fn extract_list_or_single(pn: &Node, kind: R) -> &[Node] {
     extract_list(pn, kind)
 }
 
+/// The names [`Q`] holds, in its field order (all static qstrs of 1.9.4).
+const Q_NAMES: [&str; 14] = [
+    "",
+    "*",
+    "<module>",
+    "<lambda>",
+    "<listcomp>",
+    "<dictcomp>",
+    "<setcomp>",
+    "<genexpr>",
+    "__class__",
+    "__name__",
+    "__module__",
+    "__qualname__",
+    "__repl_print__",
+    "AssertionError",
+];
+
+/// The ids [`q_id`] found last (`u16::MAX`: none yet), shared by every compilation.
+static Q_CACHE: [AtomicU16; 14] = [const { AtomicU16::new(u16::MAX) }; 14];
+
+/// The qstr id of `Q_NAMES[k]` (interned if unknown). The id found last time is used when the
+/// interner still resolves it to the same text, which holds for static qstrs; otherwise the
+/// name is looked up as usual.
+fn q_id(interner: &mut dyn Interner, k: usize, name: &str) -> Result<u16, CompileError> {
+    let cached = Q_CACHE[k].load(Ordering::Relaxed);
+    if cached != u16::MAX && interner.resolve_bytes(cached) == name.as_bytes() {
+        return Ok(cached);
+    }
+    let id = match interner.lookup(name) {
+        Some(q) => q,
+        None => interner.intern(name)?,
+    };
+    Q_CACHE[k].store(id, Ordering::Relaxed);
+    Ok(id)
+}
+
 /// Compiles a parse tree into raw code (`mp_compile_to_raw_code`).
 pub fn compile_tree(
     root: &Node,
     file: &str,
+    source_file: u16,
     kind: InputKind,
     interner: &mut dyn Interner,
 ) -> Result<RawCode, CompileError> {
-    let source_file = interner.intern(file)?;
-    let mut lk = |s: &str| -> Result<u16, CompileError> {
-        match interner.lookup(s) {
-            Some(q) => Ok(q),
-            None => interner.intern(s),
-        }
-    };
+    let mut ids = [0u16; Q_NAMES.len()];
+    for (k, (id, name)) in ids.iter_mut().zip(Q_NAMES).enumerate() {
+        *id = q_id(interner, k, name)?;
+    }
+    let [
+        empty,
+        star,
+        module,
+        lambda,
+        listcomp,
+        dictcomp,
+        setcomp,
+        genexpr,
+        class,
+        name,
+        modname,
+        qualname,
+        repl_print,
+        assertion_error,
+    ] = ids;
     let q = Q {
-        empty: lk("")?,
-        star: lk("*")?,
-        module: lk("<module>")?,
-        lambda: lk("<lambda>")?,
-        listcomp: lk("<listcomp>")?,
-        dictcomp: lk("<dictcomp>")?,
-        setcomp: lk("<setcomp>")?,
-        genexpr: lk("<genexpr>")?,
-        class: lk("__class__")?,
-        name: lk("__name__")?,
-        modname: lk("__module__")?,
-        qualname: lk("__qualname__")?,
-        repl_print: lk("__repl_print__")?,
-        assertion_error: lk("AssertionError")?,
+        empty,
+        star,
+        module,
+        lambda,
+        listcomp,
+        dictcomp,
+        setcomp,
+        genexpr,
+        class,
+        name,
+        modname,
+        qualname,
+        repl_print,
+        assertion_error,
     };
     let mut c = Compiler {
         interner,

@@ -252,6 +252,7 @@ impl<'a> Lexer<'a> {
         lex
     }
 
+    #[inline(always)]
     fn read_byte(&mut self) -> u32 {
         if self.pos < self.src.len() {
             let b = self.src[self.pos];
@@ -262,6 +263,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    #[inline(always)]
     fn next_char(&mut self) {
         if self.chr0 == u32::from(b'\n') {
             self.line += 1;
@@ -286,9 +288,11 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    #[inline(always)]
     fn is_end(&self) -> bool {
         self.chr0 == EOF
     }
+    #[inline(always)]
     fn is(&self, c: u8) -> bool {
         self.chr0 == u32::from(c)
     }
@@ -314,9 +318,11 @@ impl<'a> Lexer<'a> {
     fn is_physical_newline(&self) -> bool {
         self.is(b'\n')
     }
+    #[inline(always)]
     fn is_letter(&self) -> bool {
         matches!(self.chr0, 0x41..=0x5a | 0x61..=0x7a)
     }
+    #[inline(always)]
     fn is_digit(&self) -> bool {
         matches!(self.chr0, 0x30..=0x39)
     }
@@ -335,15 +341,18 @@ impl<'a> Lexer<'a> {
                 && self.is_following_or(b'\'', b'"'))
             || ((self.is_and(b'r', b'b') || self.is_and(b'b', b'r')) && self.is_ff_or(b'\'', b'"'))
     }
+    #[inline(always)]
     fn is_head_of_identifier(&self) -> bool {
         self.is_letter() || self.is(b'_') || (self.chr0 >= 0x80 && self.chr0 != EOF)
     }
+    #[inline(always)]
     fn is_tail_of_identifier(&self) -> bool {
         self.is_head_of_identifier() || self.is_digit()
     }
 
     /// `vstr_ensure_extra(n)`: when `n` more bytes do not fit, 1.9.4 reallocates to
     /// `ROUND_ALLOC(len + n + 16)`.
+    #[inline(always)]
     fn reserve(&mut self, n: usize) {
         let need = self.text.len() + n;
         if need > self.vstr_alloc {
@@ -352,6 +361,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    #[inline(always)]
     fn add_byte(&mut self, c: u32) {
         self.reserve(1);
         self.text.push(c as u8);

@@ -298,9 +298,10 @@ pub fn compile(
         }
         e
     };
-    interner.intern(source_file).map_err(locate)?;
+    let file_q = interner.intern(source_file).map_err(locate)?;
     let (tree, garbage) = parse::parse(source, source_file, kind, interner).map_err(locate)?;
-    let mut rc = compiler::compile_tree(&tree, source_file, kind, interner).map_err(locate)?;
+    let mut rc =
+        compiler::compile_tree(&tree, source_file, file_q, kind, interner).map_err(locate)?;
     rc.parse_garbage = garbage;
     Ok(rc)
 }

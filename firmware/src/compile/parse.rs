@@ -161,6 +161,9 @@ struct Parser<'a, 'i> {
     indent_alloc: usize,
     /// `const()` names, their values and the handles of their objects (0 for small ints).
     consts: Vec<(u16, IntVal, u32)>,
+    /// Identifiers interned during this parse, by a hash of their text (see
+    /// [`Parser::intern_name`]).
+    names: NameCache,
     input_kind: InputKind,
     garbage: Vec<Const>,
 }
@@ -316,9 +319,7 @@ impl Parser<'_, '_> {
         let line = self.lex.tok_line;
         let node = match self.lex.tok_kind {
             Tok::Name => {
-                let s = core::str::from_utf8(&text)
-                    .map_err(|_| self.error("SyntaxError", "invalid syntax"))?;
-                let id = self.interner.intern(s).map_err(|e| self.located(e))?;
+                let id = self.intern_name(&text)?;
                 let konst = if rule == R::atom {
                     self.consts
                         .iter()
@@ -377,6 +378,23 @@ impl Parser<'_, '_> {
         };
         self.lex.text = text;
         self.push_node(node)
+    }
+
+    /// Interns identifier `text`. A qstr is never freed, so interning a text that was
+    /// interned before only finds it again: such a repeat is answered from a small cache
+    /// (checked against the interner's own text) without asking the interner.
+    #[inline]
+    fn intern_name(&mut self, text: &[u8]) -> Result<u16, CompileError> {
+        let slot = NameCache::slot(text);
+        let cached = self.names.ids[slot];
+        if cached != u16::MAX && self.interner.resolve_bytes(cached) == text {
+            return Ok(cached);
+        }
+        let s =
+            core::str::from_utf8(text).map_err(|_| self.error("SyntaxError", "invalid syntax"))?;
+        let id = self.interner.intern(s).map_err(|e| self.located(e))?;
+        self.names.ids[slot] = id;
+        Ok(id)
     }
 
     fn located(&self, mut e: CompileError) -> CompileError {
@@ -1580,6 +1598,32 @@ const fn fail_peak(
     best
 }
 
+/// A direct-mapped cache of identifier qstrs for one parse: slot by a hash of the text,
+/// `u16::MAX` when empty.
+struct NameCache {
+    ids: [u16; NameCache::SLOTS],
+}
+
+impl NameCache {
+    const SLOTS: usize = 128;
+
+    fn new() -> NameCache {
+        NameCache {
+            ids: [u16::MAX; NameCache::SLOTS],
+        }
+    }
+
+    /// The slot of `text` (FNV-1a over its bytes).
+    #[inline]
+    fn slot(text: &[u8]) -> usize {
+        let mut h: u32 = 0x811c_9dc5;
+        for &b in text {
+            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
+        (h ^ (h >> 16)) as usize % NameCache::SLOTS
+    }
+}
+
 /// How a rule-stack entry `(rule, i)` behaves when it is popped after its child succeeded
 /// (see [`TRANSPARENT`]).
 #[derive(Debug, Clone, Copy)]
@@ -1716,6 +1760,7 @@ pub fn parse(
         result_alloc: 32,
         indent_alloc: 10,
         consts: Vec::new(),
+        names: NameCache::new(),
         input_kind: kind,
         garbage: Vec::new(),
     };
