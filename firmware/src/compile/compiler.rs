@@ -19,7 +19,7 @@ const MAX_COMPILE_DEPTH: usize = 200;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Pass {
     Scope = 1,
-    StackSize = 2,
+    /// 1.9.4's stack-size and code-size passes in one (see `run_passes`).
     CodeSize = 3,
     Emit = 4,
 }
@@ -162,6 +162,8 @@ struct Compiler<'t, 'i> {
     ci: Vec<u8>,
     bc: Vec<u8>,
     code_info_size: usize,
+    /// The `n_state` written at the start of the current pass.
+    n_state_written: usize,
     ct_cur_obj: usize,
     ct_num_obj: usize,
     ct_cur_raw_code: usize,
@@ -189,10 +191,23 @@ fn write_uint(out: &mut Vec<u8>, mut val: usize) {
     }
 }
 
-fn uint_len(val: usize) -> usize {
-    let mut v = Vec::new();
-    write_uint(&mut v, val);
-    v.len()
+/// Bytes [`write_uint`] writes for `val`.
+fn uint_len(mut val: usize) -> usize {
+    let mut n = 1;
+    while val >= 0x80 {
+        val >>= 7;
+        n += 1;
+    }
+    n
+}
+
+/// `n_state` of a code block: locals plus stack, at least 1.
+fn n_state(s: &Scope<'_>) -> usize {
+    if s.num_locals + s.stack_size == 0 {
+        1
+    } else {
+        s.num_locals + s.stack_size
+    }
 }
 
 impl<'t> Compiler<'t, '_> {
@@ -345,11 +360,10 @@ impl<'t> Compiler<'t, '_> {
         self.ci.clear();
         self.bc.clear();
         let s = &self.scopes[self.cur];
-        let n_state = if s.num_locals + s.stack_size == 0 {
-            1
-        } else {
-            s.num_locals + s.stack_size
-        };
+        // in the code-size pass the stack size is still being found: the code info is sized
+        // with the final value at the end of the pass (see `end_pass`)
+        let n_state = n_state(s);
+        self.n_state_written = n_state;
         let (exc, flags, npos, nkw, ndef) = (
             s.exc_stack_size,
             s.scope_flags,
@@ -408,9 +422,11 @@ impl<'t> Compiler<'t, '_> {
         self.ci.push(0);
         self.ct_num_obj = self.ct_cur_obj;
         if self.pass == Pass::CodeSize {
-            self.code_info_size = self.ci.len();
+            let final_n_state = n_state(&self.scopes[self.cur]);
+            self.code_info_size =
+                self.ci.len() + uint_len(final_n_state) - uint_len(self.n_state_written);
             let (bytes, words) = (
-                self.ci.len() + self.bc.len(),
+                self.code_info_size + self.bc.len(),
                 self.const_base() + self.ct_cur_obj + self.ct_cur_raw_code,
             );
             self.mem(MemOp::Code {
@@ -3231,12 +3247,12 @@ impl<'t> Compiler<'t, '_> {
         self.label_offsets = alloc::vec![0; max_labels];
         self.interner.mem(MemOp::Labels(max_labels))?;
         for si in 0..self.scopes.len() {
-            self.compile_scope(root, si, Pass::StackSize, eval)?;
+            // 1.9.4 runs a stack-size pass before the code-size pass; both walk the tree
+            // alike, so one walk does both (the code info's n_state is sized at its end)
             self.compile_scope(root, si, Pass::CodeSize, eval)?;
             self.check_mem()?;
             self.compile_scope(root, si, Pass::Emit, eval)?;
         }
-        let _ = uint_len;
         Ok(())
     }
 
@@ -3392,6 +3408,7 @@ pub fn compile_tree(
         ci: Vec::new(),
         bc: Vec::new(),
         code_info_size: 0,
+        n_state_written: 0,
         ct_cur_obj: 0,
         ct_num_obj: 0,
         ct_cur_raw_code: 0,
