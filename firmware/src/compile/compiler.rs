@@ -174,7 +174,17 @@ struct Compiler<'t, 'i> {
 
 type CResult<T = ()> = Result<T, CompileError>;
 
-fn write_uint(out: &mut Vec<u8>, mut val: usize) {
+#[inline]
+fn write_uint(out: &mut Vec<u8>, val: usize) {
+    if val < 0x80 {
+        out.push(val as u8);
+    } else {
+        write_uint_long(out, val);
+    }
+}
+
+#[inline(never)]
+fn write_uint_long(out: &mut Vec<u8>, mut val: usize) {
     let mut buf = [0u8; 10];
     let mut p = buf.len();
     loop {
@@ -371,14 +381,7 @@ impl<'t> Compiler<'t, '_> {
             s.num_kwonly_args,
             s.num_def_pos_args,
         );
-        let (name, cells): (u16, Vec<u8>) = (
-            s.simple_name,
-            s.id_info
-                .iter()
-                .filter(|i| i.kind == IdKind::Cell)
-                .map(|i| i.local_num as u8)
-                .collect(),
-        );
+        let name = s.simple_name;
         write_uint(&mut self.ci, n_state);
         write_uint(&mut self.ci, exc);
         self.ci
@@ -392,7 +395,12 @@ impl<'t> Compiler<'t, '_> {
         let sf = self.source_file;
         self.ci
             .extend_from_slice(&[name as u8, (name >> 8) as u8, sf as u8, (sf >> 8) as u8]);
-        self.bc.extend_from_slice(&cells);
+        let s = &self.scopes[self.cur];
+        for i in &s.id_info {
+            if i.kind == IdKind::Cell {
+                self.bc.push(i.local_num as u8);
+            }
+        }
         self.bc.push(255);
         self.ct_cur_obj = 0;
         self.ct_cur_raw_code = 0;
@@ -438,7 +446,9 @@ impl<'t> Compiler<'t, '_> {
             while self.ci.len() < self.code_info_size {
                 self.ci.push(0);
             }
-            let mut code = core::mem::take(&mut self.ci);
+            // one exact allocation; `ci` and `bc` keep their room for the next scope
+            let mut code = Vec::with_capacity(self.ci.len() + self.bc.len());
+            code.extend_from_slice(&self.ci);
             code.extend_from_slice(&self.bc);
             self.scopes[self.cur].bytecode = code;
         }
