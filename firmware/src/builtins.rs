@@ -29,10 +29,10 @@ fn errno_of(e: FsError) -> i32 {
 
 impl Rt<'_> {
     pub(crate) fn arg_count(&mut self, a: Args<'_>, min: usize, max: usize) -> PR<()> {
-        // mp_arg_check_num
-        let (mn, mx, n) = (format!("{min}"), format!("{max}"), format!("{}", a.n));
+        // mp_arg_check_num (the numbers are formatted only for a message)
         if min == max {
             if a.n != min {
+                let (mn, n) = (format!("{min}"), format!("{}", a.n));
                 return Err(self.exc_varg(
                     R::ETypeError,
                     "function takes %d positional arguments but %d were given",
@@ -47,6 +47,7 @@ impl Rt<'_> {
                 &[&missing],
             ));
         } else if a.n > max {
+            let (mx, n) = (format!("{max}"), format!("{}", a.n));
             return Err(self.exc_varg(
                 R::ETypeError,
                 "function expected at most %d arguments, got %d",

@@ -633,6 +633,10 @@ impl Rt<'_> {
         if obj::is_qstr(w) {
             return rom(R::TStr);
         }
+        // RAM objects first (the common case): below ROM_BASE no ROM test below can match
+        if w < obj::ROM_BASE && self.st.heap.contains(w) {
+            return self.st.heap.read_word(w);
+        }
         if crate::romext::fun_entry(w).is_some() {
             return rom(R::TBuiltin);
         }
