@@ -459,9 +459,13 @@ pub fn map_lookup(
     kind: LookupKind,
     keys: &dyn KeyOps,
 ) -> Result<Option<Word>, OutOfMemory> {
-    let mut h = MapHeader::load(heap, map);
+    let before = MapHeader::load(heap, map);
+    let mut h = before;
     let r = h.lookup(heap, key, kind, keys);
-    h.store(heap, map);
+    // the words decode and encode exactly, so an unchanged header need not be written back
+    if h != before {
+        h.store(heap, map);
+    }
     r
 }
 

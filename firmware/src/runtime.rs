@@ -195,6 +195,13 @@ impl Keys<'_> {
 
 impl KeyOps for Keys<'_> {
     fn hash(&self, heap: &Heap, key: Word) -> u32 {
+        // qstrs and small ints first: neither is a tuple, float or frozenset
+        if obj::is_qstr(key) {
+            return u32::from(self.0.hash(obj::qstr_value(key)));
+        }
+        if obj::is_small(key) {
+            return obj::small_value(key) as u32;
+        }
         if let Some(h) = self.hash_value(heap, key) {
             return h as u32;
         }
