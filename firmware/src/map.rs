@@ -367,7 +367,8 @@ impl MapHeader {
                 }
                 return Ok(Some(self.slot(pos)));
             }
-            pos = (pos + 1) % self.alloc;
+            // (pos + 1) % alloc without a division
+            pos = if pos + 1 == self.alloc { 0 } else { pos + 1 };
             if pos == start {
                 if kind != LookupKind::AddIfNotFound {
                     return Ok(None);

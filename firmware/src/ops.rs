@@ -78,6 +78,12 @@ impl Rt<'_> {
                 {
                     return Some(v);
                 }
+                // a single base is next without a trip through `todo`
+                let p = self.f(x, layout::TYPE_PARENT);
+                if p != NULL && self.type_of(p) != rom(R::TTuple) {
+                    x = p;
+                    continue;
+                }
                 let b = self.type_bases(x);
                 todo.extend(b.into_iter().rev());
             } else if let Some(r) = R::from_addr(x)
@@ -205,9 +211,9 @@ impl Rt<'_> {
             return Ok(None);
         }
         // exceptions
-        if let Some(n) = self.exc_native(o)
+        if name == b"value"
+            && let Some(n) = self.exc_native(o)
             && n == o
-            && name == b"value"
             && self.st.heap.contains(n)
             && self.type_of(n) == rom(R::EStopIteration)
         {
@@ -220,9 +226,7 @@ impl Rt<'_> {
             };
             return Ok(Some((v, NULL)));
         }
-        if let Some(n) = self.exc_native(o)
-            && is_args
-        {
+        if is_args && let Some(n) = self.exc_native(o) {
             if self.st.heap.contains(n) {
                 let a = self.f(n, 3);
                 return Ok(Some((if a == NULL { rom(R::EmptyTuple) } else { a }, NULL)));
