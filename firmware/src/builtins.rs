@@ -29,10 +29,10 @@ fn errno_of(e: FsError) -> i32 {
 
 impl Rt<'_> {
     pub(crate) fn arg_count(&mut self, a: Args<'_>, min: usize, max: usize) -> PR<()> {
-        // mp_arg_check_num
-        let (mn, mx, n) = (format!("{min}"), format!("{max}"), format!("{}", a.n));
+        // mp_arg_check_num (the numbers are formatted only for a message)
         if min == max {
             if a.n != min {
+                let (mn, n) = (format!("{min}"), format!("{}", a.n));
                 return Err(self.exc_varg(
                     R::ETypeError,
                     "function takes %d positional arguments but %d were given",
@@ -47,6 +47,7 @@ impl Rt<'_> {
                 &[&missing],
             ));
         } else if a.n > max {
+            let (mx, n) = (format!("{max}"), format!("{}", a.n));
             return Err(self.exc_varg(
                 R::ETypeError,
                 "function expected at most %d arguments, got %d",
@@ -839,6 +840,12 @@ impl Rt<'_> {
             } else {
                 let o = a.w[0];
                 let n = self.st.qstrs.len();
+                if let Some(found) = self.module_dir_qstrs(o, n) {
+                    for q in found {
+                        self.list_append(l, obj::qstr_obj(q))?;
+                    }
+                    return Ok(l);
+                }
                 for i in 2..n {
                     let q = i as u16;
                     let found = match self.load_method_maybe(o, q) {
@@ -855,6 +862,32 @@ impl Rt<'_> {
         })();
         self.vtrunc(base);
         r
+    }
+
+    /// What the per-qstr lookups of `dir(o)` find for a module whose globals dict has only
+    /// qstr keys, read off the dict: its keys (a qstr lookup in such a map matches only the
+    /// identical key) and `__class__` (found on every object), in qstr order. `None` for
+    /// anything else.
+    fn module_dir_qstrs(&mut self, o: Word, n: usize) -> Option<Vec<u16>> {
+        if self.type_of(o) != rom(R::TModule) {
+            return None;
+        }
+        let g = self.module_dict(o)?;
+        let h = crate::map::MapHeader::load(&self.st.heap, g + 4);
+        if !h.all_keys_are_qstrs {
+            return None;
+        }
+        let mut found: Vec<u16> = h
+            .items(&self.st.heap)
+            .into_iter()
+            .filter(|(k, _)| obj::is_qstr(*k))
+            .map(|(k, _)| obj::qstr_value(k))
+            .collect();
+        found.push(q!(self, "__class__"));
+        found.retain(|q| (2..n).contains(&usize::from(*q)));
+        found.sort_unstable();
+        found.dedup();
+        Some(found)
     }
 
     fn eval_exec(&mut self, a: Args<'_>, is_eval: bool) -> PR<Word> {

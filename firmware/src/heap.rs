@@ -59,6 +59,12 @@ const AT_HEAD: u8 = 1;
 const AT_TAIL: u8 = 2;
 const AT_MARK: u8 = 3;
 
+/// The low bit of each 2-bit block state in a 64-bit word of the allocation table.
+const LOW_BITS: u64 = 0x5555_5555_5555_5555;
+
+/// An allocation-table byte of four tail blocks.
+const ALL_TAILS: u8 = 0b1010_1010;
+
 /// gc.c's sweep of one allocation-table byte, given whether the tail blocks met are to be
 /// freed (`free_tail`, the index): the new byte, the heads freed and the new `free_tail`.
 /// A head frees itself and its tail, a mark becomes a head again and keeps its tail, a free
@@ -374,11 +380,42 @@ impl Heap {
 
     /// Head block plus its tails.
     fn run_len(&self, head: usize) -> usize {
-        let mut n = 1;
-        while head + n < self.total_blocks() && self.kind(head + n) == AT_TAIL {
-            n += 1;
+        let total = self.total_blocks();
+        let mut b = head + 1;
+        // the rest of the head's table byte, then whole bytes of four tails, then the rest
+        while b < total && !b.is_multiple_of(BLOCKS_PER_ATB) {
+            if self.kind(b) != AT_TAIL {
+                return b - head;
+            }
+            b += 1;
         }
-        n
+        while self.atb.get(b / BLOCKS_PER_ATB) == Some(&ALL_TAILS) {
+            b += BLOCKS_PER_ATB;
+        }
+        while b < total && self.kind(b) == AT_TAIL {
+            b += 1;
+        }
+        b - head
+    }
+
+    /// Sets blocks `start..end` to `kind`, whole table bytes at a time where it can.
+    fn set_kinds(&mut self, start: usize, end: usize, kind: u8) {
+        let byte = kind * 0b0101_0101;
+        let mut b = start;
+        while b < end && !b.is_multiple_of(BLOCKS_PER_ATB) {
+            self.set_kind(b, kind);
+            b += 1;
+        }
+        while b + BLOCKS_PER_ATB <= end {
+            if let Some(a) = self.atb.get_mut(b / BLOCKS_PER_ATB) {
+                *a = byte;
+            }
+            b += BLOCKS_PER_ATB;
+        }
+        while b < end {
+            self.set_kind(b, kind);
+            b += 1;
+        }
     }
 
     /// `gc_lock()`: while locked, allocations return `None` and frees are ignored.
@@ -527,46 +564,73 @@ impl Heap {
 
     /// First fit: returns the start block of the first run of `n` free blocks at or after the
     /// last-free index, and updates that index as gc.c does (only for single blocks).
+    ///
+    /// gc.c walks block by block, counting free blocks and resetting the count at a used one,
+    /// until the count reaches `n`. This walk does the same 32 blocks (eight table bytes) at a
+    /// time: the count goes on into the chunk's leading free blocks; if that does not complete
+    /// it, the first window of `n` free blocks inside the chunk is where the count would reach
+    /// `n` next; failing both, the count leaves the chunk as its trailing free blocks.
     fn find(&mut self, n: usize) -> Option<usize> {
+        const CHUNK: usize = 8;
+        const CHUNK_BLOCKS: usize = CHUNK * BLOCKS_PER_ATB;
         let mut n_free = 0;
-        for i in self.last_free_atb..self.atb.len() {
-            let a = self.atb[i];
-            // Whole bytes first: four free blocks that do not complete the run, or none free.
-            // Both leave the run count where the block-by-block walk would.
-            match FREE_IN_ATB[usize::from(a)] {
-                4 if n_free + BLOCKS_PER_ATB < n => {
-                    n_free += BLOCKS_PER_ATB;
-                    continue;
+        let mut i = self.last_free_atb;
+        while i < self.atb.len() {
+            let x = match self.atb.get(i..i + CHUNK) {
+                Some(c) => u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
+                None => {
+                    // past the end of the table: blocks that are never free
+                    let mut c = [0xFF; CHUNK];
+                    let have = self.atb.len() - i;
+                    c[..have].copy_from_slice(&self.atb[i..]);
+                    u64::from_le_bytes(c)
                 }
-                0 => {
-                    n_free = 0;
-                    continue;
-                }
-                _ => {}
+            };
+            // one bit per block of the chunk (bit 2k for block k): free ones, used ones
+            let free = !(x | (x >> 1)) & LOW_BITS;
+            let used = !free & LOW_BITS;
+            let base = i * BLOCKS_PER_ATB;
+            let lead = (used.trailing_zeros() / 2) as usize;
+            if n_free + lead >= n {
+                return Some(self.found(base + (n - n_free - 1), n));
             }
-            for j in 0..BLOCKS_PER_ATB {
-                if (a >> (2 * j)) & 3 == AT_FREE {
-                    n_free += 1;
-                    if n_free >= n {
-                        let end = i * BLOCKS_PER_ATB + j;
-                        if n_free == 1 {
-                            self.last_free_atb = (end + 1) / BLOCKS_PER_ATB;
-                        }
-                        return Some(end + 1 - n_free);
+            if used == 0 {
+                n_free += CHUNK_BLOCKS;
+                i += CHUNK;
+                continue;
+            }
+            if n <= CHUNK_BLOCKS {
+                // bit 2k stays set while blocks k..k+s are all free
+                let mut window = free;
+                for s in 1..n {
+                    window &= free >> (2 * s);
+                    if window == 0 {
+                        break;
                     }
-                } else {
-                    n_free = 0;
+                }
+                if window != 0 {
+                    let k = (window.trailing_zeros() / 2) as usize;
+                    return Some(self.found(base + k + n - 1, n));
                 }
             }
+            n_free = (used.leading_zeros() / 2) as usize;
+            i += CHUNK;
         }
         None
     }
 
+    /// The run of `n` blocks ending at block `end` was found: its start, after gc.c's update
+    /// of the last-free index for single blocks.
+    fn found(&mut self, end: usize, n: usize) -> usize {
+        if n == 1 {
+            self.last_free_atb = (end + 1) / BLOCKS_PER_ATB;
+        }
+        end + 1 - n
+    }
+
     fn claim(&mut self, start: usize, n: usize) -> Word {
         self.set_kind(start, AT_HEAD);
-        for b in start + 1..start + n {
-            self.set_kind(b, AT_TAIL);
-        }
+        self.set_kinds(start + 1, start + n, AT_TAIL);
         self.alloc_amount += n;
         // MICROPY_GC_CONSERVATIVE_CLEAR: the whole run is zeroed.
         self.pool[start * BLOCK..(start + n) * BLOCK].fill(0);
@@ -590,9 +654,7 @@ impl Heap {
             self.last_free_atb = block / BLOCKS_PER_ATB;
         }
         let n = self.run_len(block);
-        for b in block..block + n {
-            self.set_kind(b, AT_FREE);
-        }
+        self.set_kinds(block, block + n, AT_FREE);
     }
 
     /// `gc_realloc`: null `p` allocates, 0 bytes frees (returning `None`); a shrink frees the
@@ -626,37 +688,29 @@ impl Heap {
             return None;
         }
         let new_blocks = n_bytes.div_ceil(BLOCK);
-        // Count the run and the free blocks after it, stopping once there are enough.
-        let mut n_blocks = 1;
+        // Count the run and the free blocks after it, stopping once there are enough (a
+        // tail never follows a free block, so the run is counted whole first).
+        let n_blocks = self.run_len(block);
         let mut n_free = 0;
-        for bl in block + 1..self.total_blocks() {
-            match self.kind(bl) {
-                AT_TAIL => n_blocks += 1,
-                AT_FREE => {
-                    n_free += 1;
-                    if n_blocks + n_free >= new_blocks {
-                        break;
-                    }
-                }
-                _ => break,
-            }
+        let total = self.total_blocks();
+        while n_blocks + n_free < new_blocks
+            && block + n_blocks + n_free < total
+            && self.kind(block + n_blocks + n_free) == AT_FREE
+        {
+            n_free += 1;
         }
         if new_blocks == n_blocks {
             return Some(p);
         }
         if new_blocks < n_blocks {
-            for bl in block + new_blocks..block + n_blocks {
-                self.set_kind(bl, AT_FREE);
-            }
+            self.set_kinds(block + new_blocks, block + n_blocks, AT_FREE);
             if (block + new_blocks) / BLOCKS_PER_ATB < self.last_free_atb {
                 self.last_free_atb = (block + new_blocks) / BLOCKS_PER_ATB;
             }
             return Some(p);
         }
         if new_blocks <= n_blocks + n_free {
-            for bl in block + n_blocks..block + new_blocks {
-                self.set_kind(bl, AT_TAIL);
-            }
+            self.set_kinds(block + n_blocks, block + new_blocks, AT_TAIL);
             self.pool[(block + n_blocks) * BLOCK..(block + new_blocks) * BLOCK].fill(0);
             return Some(p);
         }

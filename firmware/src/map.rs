@@ -367,7 +367,8 @@ impl MapHeader {
                 }
                 return Ok(Some(self.slot(pos)));
             }
-            pos = (pos + 1) % self.alloc;
+            // (pos + 1) % alloc without a division
+            pos = if pos + 1 == self.alloc { 0 } else { pos + 1 };
             if pos == start {
                 if kind != LookupKind::AddIfNotFound {
                     return Ok(None);
@@ -459,9 +460,13 @@ pub fn map_lookup(
     kind: LookupKind,
     keys: &dyn KeyOps,
 ) -> Result<Option<Word>, OutOfMemory> {
-    let mut h = MapHeader::load(heap, map);
+    let before = MapHeader::load(heap, map);
+    let mut h = before;
     let r = h.lookup(heap, key, kind, keys);
-    h.store(heap, map);
+    // the words decode and encode exactly, so an unchanged header need not be written back
+    if h != before {
+        h.store(heap, map);
+    }
     r
 }
 

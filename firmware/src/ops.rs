@@ -78,6 +78,12 @@ impl Rt<'_> {
                 {
                     return Some(v);
                 }
+                // a single base is next without a trip through `todo`
+                let p = self.f(x, layout::TYPE_PARENT);
+                if p != NULL && self.type_of(p) != rom(R::TTuple) {
+                    x = p;
+                    continue;
+                }
                 let b = self.type_bases(x);
                 todo.extend(b.into_iter().rev());
             } else if let Some(r) = R::from_addr(x)
@@ -205,9 +211,9 @@ impl Rt<'_> {
             return Ok(None);
         }
         // exceptions
-        if let Some(n) = self.exc_native(o)
+        if name == b"value"
+            && let Some(n) = self.exc_native(o)
             && n == o
-            && name == b"value"
             && self.st.heap.contains(n)
             && self.type_of(n) == rom(R::EStopIteration)
         {
@@ -220,9 +226,7 @@ impl Rt<'_> {
             };
             return Ok(Some((v, NULL)));
         }
-        if let Some(n) = self.exc_native(o)
-            && is_args
-        {
+        if is_args && let Some(n) = self.exc_native(o) {
             if self.st.heap.contains(n) {
                 let a = self.f(n, 3);
                 return Ok(Some((if a == NULL { rom(R::EmptyTuple) } else { a }, NULL)));
@@ -1041,12 +1045,19 @@ impl Rt<'_> {
                 Ok(Some((obj::qstr_obj(q), (iu + ch.len()) as i32)))
             }
             it::BYTES => {
-                let b = if self.type_of(o) == rom(R::TBytearray) {
-                    self.bytearray_data(o)
+                // only the one byte is read
+                let c = if self.type_of(o) == rom(R::TBytearray) {
+                    let len = self.f(o, 2) as usize;
+                    let items = self.f(o, 3);
+                    self.st
+                        .heap
+                        .bytes(items, len)
+                        .and_then(|b| b.get(iu).copied())
                 } else {
-                    self.str_bytes(o).unwrap_or_default()
+                    crate::runtime::str_data(&self.st.qstrs, &self.st.heap, o)
+                        .and_then(|(_, b)| b.get(iu).copied())
                 };
-                Ok(b.get(iu).map(|c| (obj::small(i32::from(*c)), i + 1)))
+                Ok(c.map(|c| (obj::small(i32::from(c)), i + 1)))
             }
             it::DKEYS | it::DVALUES | it::DITEMS => {
                 let h = crate::map::MapHeader::load(&self.st.heap, o + 4);
@@ -1076,8 +1087,20 @@ impl Rt<'_> {
                 }
             }
             it::SET => {
-                let items = self.set_items(o);
-                Ok(items.get(iu).map(|w| (*w, i + 1)))
+                // the i-th filled slot, found in place (no copy of the items)
+                let alloc = self.f(o, 1) as usize;
+                let table = self.f(o, 3);
+                let mut seen = 0;
+                for slot in 0..alloc {
+                    let k = self.f(table, slot);
+                    if k != NULL && k != obj::SENTINEL {
+                        if seen == iu {
+                            return Ok(Some((k, i + 1)));
+                        }
+                        seen += 1;
+                    }
+                }
+                Ok(None)
             }
             it::GETITEM => {
                 let gq = q!(self, "__getitem__");
@@ -1255,6 +1278,16 @@ impl Rt<'_> {
             let (a, k, mut i) = self.iter_start(o)?;
             self.vpush(a);
             let mut out = Vec::new();
+            if k == it::SET {
+                // the same items and polls as the steps below, in one pass over the table
+                for w in self.set_items(a) {
+                    self.poll()?;
+                    self.vpush(w);
+                    out.push(w);
+                }
+                self.poll()?;
+                return Ok(out);
+            }
             loop {
                 self.poll()?;
                 match self.iter_step(a, k, i)? {

@@ -195,6 +195,13 @@ impl Keys<'_> {
 
 impl KeyOps for Keys<'_> {
     fn hash(&self, heap: &Heap, key: Word) -> u32 {
+        // qstrs and small ints first: neither is a tuple, float or frozenset
+        if obj::is_qstr(key) {
+            return u32::from(self.0.hash(obj::qstr_value(key)));
+        }
+        if obj::is_small(key) {
+            return obj::small_value(key) as u32;
+        }
         if let Some(h) = self.hash_value(heap, key) {
             return h as u32;
         }
@@ -632,6 +639,10 @@ impl Rt<'_> {
         }
         if obj::is_qstr(w) {
             return rom(R::TStr);
+        }
+        // RAM objects first (the common case): below ROM_BASE no ROM test below can match
+        if w < obj::ROM_BASE && self.st.heap.contains(w) {
+            return self.st.heap.read_word(w);
         }
         if crate::romext::fun_entry(w).is_some() {
             return rom(R::TBuiltin);

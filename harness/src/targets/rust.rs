@@ -6,7 +6,7 @@
 //! captured; a deadline from [`RunOptions::timeout`] interrupts it through [`Io::interrupted`].
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Mutex, mpsc};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use mpfw::fs::{FileSystem, RamFs};
@@ -34,46 +34,75 @@ pub const DRIVER: &str = "../driver.py";
 /// Stack for the thread that runs the interpreter: its frames are Rust calls.
 const STACK_BYTES: usize = 256 * 1024 * 1024;
 
-/// A scenario run handed to a [`Worker`].
-type Job = Box<dyn FnOnce() -> Execution + Send>;
+/// Bytes of the inaccessible guard region below each stack: running off the end faults
+/// instead of writing over other memory.
+const GUARD_BYTES: usize = 64 * 1024;
 
-/// A long-lived thread with a [`STACK_BYTES`] stack that runs jobs one at a time. Starting
-/// such a thread for every scenario cost about as much as running a small scenario (a fresh
-/// stack is page-faulted in again), so idle workers wait in a [`Pool`] for the next job.
-struct Worker {
-    jobs: mpsc::Sender<Job>,
-    /// The job's execution, or the text of its panic.
-    results: mpsc::Receiver<Result<Execution, String>>,
+/// A [`STACK_BYTES`] stack mapped once and reused by one run at a time. Each scenario runs on
+/// such a stack on the caller's own thread ([`psm::on_stack`]): handing every scenario to a
+/// big-stack worker thread cost two thread wake-ups and two context switches per scenario,
+/// and starting a thread per scenario cost a fresh stack that had to be page-faulted in again.
+/// Pages touched by one run stay mapped for the next.
+struct BigStack {
+    /// Start of the mapping (the guard region, then the stack).
+    map: *mut u8,
 }
 
-impl Worker {
-    fn spawn() -> std::io::Result<Worker> {
-        let (jobs, job_rx) = mpsc::channel::<Job>();
-        let (result_tx, results) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("mpfw".into())
-            .stack_size(STACK_BYTES)
-            .spawn(move || {
-                for job in job_rx {
-                    // A panic ends the job, not the worker: the machine it ran on is gone
-                    // with the job's stack frames, and the next job starts a fresh one.
-                    let result = catch_unwind(AssertUnwindSafe(job)).map_err(|p| panic_text(&p));
-                    if result_tx.send(result).is_err() {
-                        break;
-                    }
-                }
-            })?;
-        Ok(Worker { jobs, results })
+// SAFETY: the mapping is owned by this value alone and used by one thread at a time (it is
+// taken out of the pool for a run and put back afterwards).
+unsafe impl Send for BigStack {}
+
+impl BigStack {
+    fn map() -> std::io::Result<BigStack> {
+        let len = GUARD_BYTES + STACK_BYTES;
+        // SAFETY: a fresh private anonymous mapping; no existing memory is affected.
+        let map = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if map == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        let stack = BigStack { map: map.cast() };
+        // SAFETY: the guard region is the start of the mapping made just above.
+        if unsafe { libc::mprotect(map, GUARD_BYTES, libc::PROT_NONE) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(stack)
+    }
+
+    /// Runs `f` on this stack, on the calling thread.
+    fn run<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        // SAFETY: the stack lies above the guard region in a mapping this value owns; its
+        // base is page-aligned and its size a multiple of the page size, which satisfies the
+        // target's stack alignment; callers pass an `f` that catches its panics, so nothing
+        // unwinds out of it.
+        unsafe { psm::on_stack(self.map.add(GUARD_BYTES), STACK_BYTES, f) }
     }
 }
 
-/// Idle workers. A caller takes one (or starts one when none is idle), runs its job and puts
-/// it back, so there are never more workers than callers running at once (the runner's jobs).
-struct Pool {
-    idle: Mutex<Vec<Worker>>,
+impl Drop for BigStack {
+    fn drop(&mut self) {
+        // SAFETY: the whole mapping made in `BigStack::map`, no longer in use.
+        unsafe {
+            libc::munmap(self.map.cast(), GUARD_BYTES + STACK_BYTES);
+        }
+    }
 }
 
-/// The workers of this process.
+/// Idle stacks. A caller takes one (or maps one when none is idle), runs its job and puts it
+/// back, so there are never more stacks than callers running at once (the runner's jobs).
+struct Pool {
+    idle: Mutex<Vec<BigStack>>,
+}
+
+/// The stacks of this process.
 static POOL: Pool = Pool::new();
 
 impl Pool {
@@ -83,51 +112,39 @@ impl Pool {
         }
     }
 
-    fn take(&self) -> Option<Worker> {
+    fn take(&self) -> Option<BigStack> {
         self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
     }
 
-    fn put(&self, worker: Worker) {
+    fn put(&self, stack: BigStack) {
         self.idle
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(worker);
+            .push(stack);
     }
 
-    /// Runs `job` on an idle worker, starting one if there is none.
-    fn run(&self, job: Job) -> Execution {
-        let mut job = job;
-        // A second try only when an idle worker was gone before it took the job.
-        for _ in 0..2 {
-            let worker = match self.take() {
-                Some(w) => w,
-                None => match Worker::spawn() {
-                    Ok(w) => w,
-                    Err(e) => return failed(format!("could not start the firmware thread: {e}")),
-                },
-            };
-            if let Err(mpsc::SendError(back)) = worker.jobs.send(job) {
-                job = back;
-                continue;
-            }
-            return match worker.results.recv() {
-                Ok(Ok(execution)) => {
-                    self.put(worker);
-                    execution
-                }
-                Ok(Err(panic)) => {
-                    self.put(worker);
-                    failed(format!("the firmware panicked: {panic}"))
-                }
-                Err(_) => failed("the firmware thread ended during the run".to_string()),
-            };
+    /// Runs `job` on an idle stack, mapping one if there is none. A panic in `job` ends the
+    /// job only: it is reported as the execution's failure and the stack is reused.
+    fn run(&self, job: impl FnOnce() -> Execution) -> Execution {
+        let mut stack = match self.take() {
+            Some(s) => s,
+            None => match BigStack::map() {
+                Ok(s) => s,
+                Err(e) => return failed(format!("could not map the firmware's stack: {e}")),
+            },
+        };
+        // The panic is caught on the big stack: nothing may unwind across the switch.
+        let result = stack.run(|| catch_unwind(AssertUnwindSafe(job)).map_err(|p| panic_text(&p)));
+        self.put(stack);
+        match result {
+            Ok(execution) => execution,
+            Err(panic) => failed(format!("the firmware panicked: {panic}")),
         }
-        failed("could not hand the scenario to the firmware thread".to_string())
     }
 }
 
-/// Runs `job` on one of the process's workers.
-fn on_worker(job: Job) -> Execution {
+/// Runs `job` on one of the process's big stacks.
+fn on_big_stack(job: impl FnOnce() -> Execution) -> Execution {
     POOL.run(job)
 }
 
@@ -187,9 +204,8 @@ impl Target for RustTarget {
 
     fn execute(&self, scenario: &Scenario, options: &RunOptions) -> Execution {
         let timeout = scenario.timeout.unwrap_or(options.timeout);
-        let scenario_owned = scenario.clone();
         let info = self.info(scenario.heap);
-        let mut execution = on_worker(Box::new(move || run(&scenario_owned, timeout)));
+        let mut execution = on_big_stack(|| run(scenario, timeout));
         execution.target_info = info;
         execution
     }
@@ -266,52 +282,79 @@ fn step_kind(scenario: &Scenario, i: usize) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::mpsc;
 
     #[test]
-    fn a_panicking_job_is_reported_and_the_worker_goes_on() {
-        let boom = on_worker(Box::new(|| panic!("boom in the firmware")));
+    fn a_panicking_job_is_reported_and_the_stack_is_reused() {
+        let boom = on_big_stack(|| panic!("boom in the firmware"));
         assert_eq!(
             boom.failure.as_deref(),
             Some("the firmware panicked: boom in the firmware")
         );
-        let fine = on_worker(Box::new(|| Execution {
+        let fine = on_big_stack(|| Execution {
             target_info: "ran".into(),
             ..Execution::default()
-        }));
+        });
         assert_eq!(fine.failure, None);
         assert_eq!(fine.target_info, "ran");
     }
 
+    /// Recursion that needs far more than a thread's usual 8 MB of stack.
+    fn deep(n: u64) -> u64 {
+        let pad = std::hint::black_box([n; 512]);
+        if n == 0 {
+            0
+        } else {
+            pad[n as usize % 512] % 2 + deep(n - 1)
+        }
+    }
+
     #[test]
-    fn idle_workers_are_reused_and_busy_ones_are_not_shared() {
-        let pool = Pool::new();
-        let name = || Execution {
-            target_info: format!("{:?}", std::thread::current().id()),
+    fn jobs_get_the_big_stack() {
+        // 10 000 frames of over 4 KB each: over 40 MB
+        let r = on_big_stack(|| Execution {
+            target_info: deep(10_000).to_string(),
             ..Execution::default()
+        });
+        assert_eq!(r.failure, None);
+        assert_eq!(r.target_info, (10_000 / 2).to_string());
+    }
+
+    #[test]
+    fn idle_stacks_are_reused_and_busy_ones_are_not_shared() {
+        let pool = Pool::new();
+        // where the job's stack frame is: inside the stack it runs on
+        let here = || {
+            let marker = 0u8;
+            Execution {
+                target_info: format!("{}", std::ptr::addr_of!(marker) as usize >> 28),
+                ..Execution::default()
+            }
         };
-        let first = pool.run(Box::new(name)).target_info;
-        let second = pool.run(Box::new(name)).target_info;
-        assert_eq!(first, second, "the idle worker is reused");
-        let caller = format!("{:?}", std::thread::current().id());
-        assert_ne!(first, caller, "jobs do not run on the calling thread");
-        // Two callers at once need two workers: hold one busy until the other has run.
+        let first = pool.run(here).target_info;
+        let second = pool.run(here).target_info;
+        assert_eq!(first, second, "the idle stack is reused");
+        assert_eq!(pool.idle.lock().unwrap().len(), 1);
+        // Two callers at once need two stacks: hold one busy until the other has run.
         let (started_tx, started_rx) = mpsc::channel::<()>();
         let (go_tx, go_rx) = mpsc::channel::<()>();
-        let go_rx = Mutex::new(go_rx);
         std::thread::scope(|s| {
             let busy = s.spawn(|| {
-                pool.run(Box::new(move || {
+                pool.run(move || {
                     let _ = started_tx.send(());
-                    let _ = go_rx.lock().unwrap().recv();
-                    name()
-                }))
-                .target_info
+                    let _ = go_rx.recv();
+                    Execution::default()
+                })
             });
             started_rx.recv().unwrap();
-            let other = pool.run(Box::new(name)).target_info;
+            assert!(
+                pool.idle.lock().unwrap().is_empty(),
+                "the busy stack is taken"
+            );
+            let other = pool.run(here).target_info;
             go_tx.send(()).unwrap();
-            let busy = busy.join().unwrap();
-            assert_ne!(busy, other, "a busy worker does not take a second job");
+            busy.join().unwrap();
+            assert_ne!(other, "", "the second caller ran");
         });
         assert_eq!(pool.idle.lock().unwrap().len(), 2);
     }
