@@ -915,7 +915,10 @@ impl Rt<'_> {
         // mp_lexer_new_from_file interns the file name, then do_load stores `__file__`
         let g = self.f(module, 1);
         let src = String::from_utf8_lossy(&data).into_owned();
-        self.exec_in_file(&src, path, InputKind::File, g, g, Some(g))?;
+        self.st.depth += crate::runtime::IMPORT_COST;
+        let r = self.exec_in_file(&src, path, InputKind::File, g, g, Some(g));
+        self.st.depth -= crate::runtime::IMPORT_COST;
+        r?;
         Ok(())
     }
 

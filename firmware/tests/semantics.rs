@@ -269,6 +269,29 @@ fn deep_recursion_raises_runtime_error() {
     );
 }
 
+/// A module body runs several C frames deeper than its importer (`mp_builtin___import__` keeps
+/// a `PATH_MAX` path buffer on the C stack), so a chain of imports meets the recursion limit
+/// long before a chain of calls does: on unix32 the eighth nested module body is refused,
+/// after the module was created.
+#[test]
+fn nested_imports_meet_the_recursion_limit_at_the_eighth_body() {
+    let names: Vec<String> = (0..12).map(|i| format!("c{i}.py")).collect();
+    let bodies: Vec<String> = (0..12).map(|i| format!("import c{}\n", i + 1)).collect();
+    let files: Vec<(&str, &str)> = names
+        .iter()
+        .zip(&bodies)
+        .map(|(n, b)| (n.as_str(), b.as_str()))
+        .collect();
+    let out = run(
+        &files,
+        "import sys\ntry:\n    import c0\nexcept RuntimeError as e:\n    print(e)\nprint(sorted(sys.modules))\nprint(sorted(dir(sys.modules['c7'])))\n",
+    );
+    assert_eq!(
+        out,
+        "maximum recursion depth exceeded\n['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7']\n['__class__', '__file__', '__name__']\n"
+    );
+}
+
 #[test]
 fn language_basics() {
     let src = "\
