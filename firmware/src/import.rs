@@ -699,8 +699,9 @@ impl Rt<'_> {
         Stat::NoExist
     }
 
-    /// `find_file`: tries each `sys.path` entry.
-    fn find_file(&mut self, name: &str, path: &mut String) -> Stat {
+    /// `find_file`: tries each `sys.path` entry. An entry that is not a str or bytes raises
+    /// the `TypeError` of `mp_obj_str_get_data` when the search reaches it.
+    fn find_file(&mut self, name: &str, path: &mut String) -> PR<Stat> {
         let sp = self.sys_path();
         let entries = if sp == NULL {
             Vec::new()
@@ -710,11 +711,13 @@ impl Rt<'_> {
         if entries.is_empty() {
             path.clear();
             path.push_str(name);
-            return self.stat_dir_or_file(path);
+            return Ok(self.stat_dir_or_file(path));
         }
         for e in entries {
             path.clear();
-            let p = self.str_string(e).unwrap_or_default();
+            let Some(p) = self.str_string(e) else {
+                return Err(self.bad_implicit_conversion(e));
+            };
             if !p.is_empty() {
                 path.push_str(&p);
                 path.push('/');
@@ -722,10 +725,10 @@ impl Rt<'_> {
             path.push_str(name);
             let s = self.stat_dir_or_file(path);
             if s != Stat::NoExist {
-                return s;
+                return Ok(s);
             }
         }
-        Stat::NoExist
+        Ok(Stat::NoExist)
     }
 
     // ------------------------------------------------------------------ __import__
@@ -837,7 +840,7 @@ impl Rt<'_> {
                 }
                 let mod_name = self.intern(&bytes[..i])?;
                 let stat = if path.is_empty() {
-                    self.find_file(&mod_str[..i], &mut path)
+                    self.find_file(&mod_str[..i], &mut path)?
                 } else {
                     path.push('/');
                     path.push_str(&mod_str[last..i]);

@@ -292,6 +292,24 @@ fn nested_imports_meet_the_recursion_limit_at_the_eighth_body() {
     );
 }
 
+/// `find_file` reads each `sys.path` entry with `mp_obj_str_get_data`: bytes serve as a
+/// folder, anything else raises `TypeError` once the search reaches it (entries before a match
+/// are the only ones read).
+#[test]
+fn sys_path_entries_must_be_str_or_bytes() {
+    let files = [("lib/one.py", "ONE = 1\n"), ("two.py", "TWO = 2\n")];
+    let out = run(
+        &files,
+        "import sys\nsys.path.insert(0, b'lib')\nimport one\nprint(one.__file__)\n\
+         sys.path.append(7)\nimport two\nprint(two.TWO)\nsys.path.insert(0, None)\n\
+         try:\n    import three\nexcept TypeError as e:\n    print(e)\n",
+    );
+    assert_eq!(
+        out,
+        "lib/one.py\n2\ncan't convert 'NoneType' object to str implicitly\n"
+    );
+}
+
 #[test]
 fn language_basics() {
     let src = "\
