@@ -946,7 +946,9 @@ impl Rt<'_> {
         }
         let nq = q!(self, "__name__");
         let (pkg, _) = self.load_method(m, nq)?;
-        let mut full = self.str_bytes(pkg).unwrap_or_default();
+        let Some(mut full) = self.str_bytes(pkg) else {
+            return Err(self.bad_implicit_conversion(pkg));
+        };
         full.push(b'.');
         full.extend_from_slice(self.st.qstrs.text(name));
         let fq = self.intern(&full)?;
