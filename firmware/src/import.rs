@@ -745,9 +745,9 @@ impl Rt<'_> {
 
     /// `mp_builtin___import__`.
     ///
-    /// Where 1.9.4 crashes (the fast path for a dotted name whose top-level package was
-    /// removed from `sys.modules` returns NULL into the VM and segfaults), this raises
-    /// `ImportError("no module named '<top>'")` instead.
+    /// The fast path for a dotted name whose top-level package was removed from
+    /// `sys.modules` returns NULL, as 1.9.4's does: `import a.b.c` then binds `a` to NULL
+    /// (the name exists, reading it raises RuntimeError where 1.9.4 crashes).
     pub fn builtin_import(&mut self, module_name: Word, fromlist: Word, level: i32) -> PR<Word> {
         if level < 0 {
             return Err(self.new_exc(rom(R::EValueError), &[]));
@@ -815,13 +815,7 @@ impl Rt<'_> {
                 return Ok(m);
             }
             let pq = self.intern(&mod_bytes[..dot])?;
-            return match self.module_get(pq) {
-                Some(top) => Ok(top),
-                None => {
-                    let n = self.qstr_string(pq);
-                    Err(self.exc_varg(R::EImportError, "no module named '%q'", &[&n]))
-                }
-            };
+            return Ok(self.module_get(pq).unwrap_or(NULL));
         }
         // slow path
         let mod_str = String::from_utf8_lossy(&mod_bytes).into_owned();

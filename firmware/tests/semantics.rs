@@ -310,6 +310,26 @@ fn sys_path_entries_must_be_str_or_bytes() {
     );
 }
 
+/// With `a.b.c` still in `sys.modules` but `a` removed, the fast path of `import a.b.c`
+/// returns 1.9.4's NULL: the name is bound (it shows in `dir()`), a module attribute bound that
+/// way reads as missing, and reading the name raises where 1.9.4 would crash.
+#[test]
+fn fast_path_without_the_top_package_binds_no_object() {
+    let files = [
+        ("a/__init__.py", ""),
+        ("a/b/__init__.py", ""),
+        ("a/b/c.py", "C = 1\n"),
+        ("m.py", "import a.b.c\n"),
+    ];
+    let out = run(
+        &files,
+        "import sys\nimport a.b.c\ndel a\ndel sys.modules['a']\nimport a.b.c\n\
+         print('a' in dir())\nimport m\nprint(hasattr(m, 'a'), 'a' in dir(m))\n\
+         try:\n    a\nexcept RuntimeError as e:\n    print(e)\n",
+    );
+    assert_eq!(out, "True\nFalse False\nname 'a' is bound to no object\n");
+}
+
 #[test]
 fn language_basics() {
     let src = "\
