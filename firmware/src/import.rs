@@ -699,8 +699,9 @@ impl Rt<'_> {
         Stat::NoExist
     }
 
-    /// `find_file`: tries each `sys.path` entry.
-    fn find_file(&mut self, name: &str, path: &mut String) -> Stat {
+    /// `find_file`: tries each `sys.path` entry. An entry that is not a str or bytes raises
+    /// the `TypeError` of `mp_obj_str_get_data` when the search reaches it.
+    fn find_file(&mut self, name: &str, path: &mut String) -> PR<Stat> {
         let sp = self.sys_path();
         let entries = if sp == NULL {
             Vec::new()
@@ -710,11 +711,13 @@ impl Rt<'_> {
         if entries.is_empty() {
             path.clear();
             path.push_str(name);
-            return self.stat_dir_or_file(path);
+            return Ok(self.stat_dir_or_file(path));
         }
         for e in entries {
             path.clear();
-            let p = self.str_string(e).unwrap_or_default();
+            let Some(p) = self.str_string(e) else {
+                return Err(self.bad_implicit_conversion(e));
+            };
             if !p.is_empty() {
                 path.push_str(&p);
                 path.push('/');
@@ -722,10 +725,10 @@ impl Rt<'_> {
             path.push_str(name);
             let s = self.stat_dir_or_file(path);
             if s != Stat::NoExist {
-                return s;
+                return Ok(s);
             }
         }
-        Stat::NoExist
+        Ok(Stat::NoExist)
     }
 
     // ------------------------------------------------------------------ __import__
@@ -742,9 +745,9 @@ impl Rt<'_> {
 
     /// `mp_builtin___import__`.
     ///
-    /// Where 1.9.4 crashes (the fast path for a dotted name whose top-level package was
-    /// removed from `sys.modules` returns NULL into the VM and segfaults), this raises
-    /// `ImportError("no module named '<top>'")` instead.
+    /// The fast path for a dotted name whose top-level package was removed from
+    /// `sys.modules` returns NULL, as 1.9.4's does: `import a.b.c` then binds `a` to NULL
+    /// (the name exists, reading it raises RuntimeError where 1.9.4 crashes).
     pub fn builtin_import(&mut self, module_name: Word, fromlist: Word, level: i32) -> PR<Word> {
         if level < 0 {
             return Err(self.new_exc(rom(R::EValueError), &[]));
@@ -812,13 +815,7 @@ impl Rt<'_> {
                 return Ok(m);
             }
             let pq = self.intern(&mod_bytes[..dot])?;
-            return match self.module_get(pq) {
-                Some(top) => Ok(top),
-                None => {
-                    let n = self.qstr_string(pq);
-                    Err(self.exc_varg(R::EImportError, "no module named '%q'", &[&n]))
-                }
-            };
+            return Ok(self.module_get(pq).unwrap_or(NULL));
         }
         // slow path
         let mod_str = String::from_utf8_lossy(&mod_bytes).into_owned();
@@ -837,7 +834,7 @@ impl Rt<'_> {
                 }
                 let mod_name = self.intern(&bytes[..i])?;
                 let stat = if path.is_empty() {
-                    self.find_file(&mod_str[..i], &mut path)
+                    self.find_file(&mod_str[..i], &mut path)?
                 } else {
                     path.push('/');
                     path.push_str(&mod_str[last..i]);
@@ -915,7 +912,10 @@ impl Rt<'_> {
         // mp_lexer_new_from_file interns the file name, then do_load stores `__file__`
         let g = self.f(module, 1);
         let src = String::from_utf8_lossy(&data).into_owned();
-        self.exec_in_file(&src, path, InputKind::File, g, g, Some(g))?;
+        self.st.depth += crate::runtime::IMPORT_COST;
+        let r = self.exec_in_file(&src, path, InputKind::File, g, g, Some(g));
+        self.st.depth -= crate::runtime::IMPORT_COST;
+        r?;
         Ok(())
     }
 
@@ -940,7 +940,9 @@ impl Rt<'_> {
         }
         let nq = q!(self, "__name__");
         let (pkg, _) = self.load_method(m, nq)?;
-        let mut full = self.str_bytes(pkg).unwrap_or_default();
+        let Some(mut full) = self.str_bytes(pkg) else {
+            return Err(self.bad_implicit_conversion(pkg));
+        };
         full.push(b'.');
         full.extend_from_slice(self.st.qstrs.text(name));
         let fq = self.intern(&full)?;

@@ -138,7 +138,12 @@ impl Rt<'_> {
         // modules
         if t == rom(R::TModule) {
             if let Some(g) = self.module_dict(o) {
-                return Ok(self.dict_getq(g, attr).map(|v| (v, NULL)));
+                // a key bound to NULL (see builtin_import's fast path) reads as missing, as
+                // module_attr leaves dest[0] NULL
+                return Ok(self
+                    .dict_getq(g, attr)
+                    .filter(|v| *v != NULL)
+                    .map(|v| (v, NULL)));
             }
             if let Some(r) = R::from_addr(o) {
                 let name = self.qstr_string(attr);

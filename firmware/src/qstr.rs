@@ -406,9 +406,12 @@ impl Qstrs {
         (e.addr != 0 && e.text.len() < 256).then_some(e.addr + 3)
     }
 
-    /// The bytes of qstr `q` from the Rust mirror; empty for an unknown id.
+    /// The bytes of qstr `q` from the Rust mirror; empty for an unknown id. Like `qstr_data`,
+    /// this reads the one-byte stored length, so a text of 256 bytes or more comes back cut
+    /// to its length modulo 256.
     pub fn text(&self, q: u16) -> &[u8] {
-        self.entry(q).map_or(&[], |e| &e.text)
+        self.entry(q)
+            .map_or(&[], |e| &e.text[..e.text.len() & 0xFF])
     }
 
     /// The text of qstr `q` as `str` (qstrs come from source text or `str` objects, so they
@@ -422,9 +425,9 @@ impl Qstrs {
         self.entry(q).map_or(0, |e| e.hash)
     }
 
-    /// `qstr_len`.
+    /// `qstr_len` (the stored one-byte length, see [`Qstrs::text`]).
     pub fn qlen(&self, q: u16) -> usize {
-        self.entry(q).map_or(0, |e| e.text.len())
+        self.entry(q).map_or(0, |e| e.text.len() & 0xFF)
     }
 
     /// What the GC must keep: the last pool (which chains to the others and whose entries keep
@@ -499,6 +502,12 @@ mod tests {
         let first = q.intern(&mut heap, &long).unwrap();
         assert_eq!(q.find(&long), None);
         assert_ne!(q.intern(&mut heap, &long), Some(first));
+        // Its text reads back through the one-byte length: 256 bytes read as 0, 300 as 44.
+        assert_eq!(q.text(first), b"");
+        let longer = [b'y'; 300];
+        let id = q.intern(&mut heap, &longer).unwrap();
+        assert_eq!((q.text(id), q.qlen(id)), (&longer[..44], 44));
+        assert_eq!(q.get(&heap, id), &longer[..44]);
     }
 
     #[test]

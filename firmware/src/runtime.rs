@@ -51,6 +51,12 @@ pub const VAR_CALL_COST: usize = 300;
 /// Modelled C stack of a nested `exec`/`eval`/import (`mp_parse_compile_execute`'s frames).
 pub const EXEC_COST: usize = 700;
 
+/// Modelled extra C stack of loading a module (on top of [`EXEC_COST`]): the frames of
+/// `mp_import_name`, `do_load` and `do_load_from_lexer`, and `mp_builtin___import__`'s, whose
+/// `VSTR_FIXED(path, MICROPY_ALLOC_PATH_MAX)` puts a 4096-byte (`PATH_MAX`) path buffer on the
+/// C stack of the unix port; calibrated on unix32 with nested imports.
+pub const IMPORT_COST: usize = 3920;
+
 /// Modelled C stack of a bytecode call with `state_bytes` of locals, value stack and
 /// exception records: a state of at most 11 words is `alloca`ed with its 20-byte header on
 /// the C stack, in 16-byte steps (the steps as unix32's depths show them), else it is on the

@@ -430,7 +430,7 @@ impl Rt<'_> {
         if g != NULL
             && let Some(v) = self.dict_getq(g, q)
         {
-            return Ok(v);
+            return self.bound_value(v, q);
         }
         let bo = self.slot_get(self.st.builtins_override);
         if bo != NULL
@@ -464,9 +464,20 @@ impl Rt<'_> {
             && l != NULL
             && let Some(v) = self.dict_getq(l, q)
         {
-            return Ok(v);
+            return self.bound_value(v, q);
         }
         self.load_global(q)
+    }
+
+    /// The value a name lookup found. A name can be bound to NULL: 1.9.4's `import a.b.c`
+    /// stores the NULL its fast path returns when `a.b.c` is in `sys.modules` but `a` is
+    /// not, and reading such a name crashes 1.9.4; here it raises instead.
+    fn bound_value(&mut self, v: Word, q: u16) -> PR<Word> {
+        if v == NULL {
+            let n = self.qstr_string(q);
+            return Err(self.exc_varg(R::ERuntimeError, "name '%q' is bound to no object", &[&n]));
+        }
+        Ok(v)
     }
 
     /// Runs a frame from its first instruction.

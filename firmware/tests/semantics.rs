@@ -269,6 +269,67 @@ fn deep_recursion_raises_runtime_error() {
     );
 }
 
+/// A module body runs several C frames deeper than its importer (`mp_builtin___import__` keeps
+/// a `PATH_MAX` path buffer on the C stack), so a chain of imports meets the recursion limit
+/// long before a chain of calls does: on unix32 the eighth nested module body is refused,
+/// after the module was created.
+#[test]
+fn nested_imports_meet_the_recursion_limit_at_the_eighth_body() {
+    let names: Vec<String> = (0..12).map(|i| format!("c{i}.py")).collect();
+    let bodies: Vec<String> = (0..12).map(|i| format!("import c{}\n", i + 1)).collect();
+    let files: Vec<(&str, &str)> = names
+        .iter()
+        .zip(&bodies)
+        .map(|(n, b)| (n.as_str(), b.as_str()))
+        .collect();
+    let out = run(
+        &files,
+        "import sys\ntry:\n    import c0\nexcept RuntimeError as e:\n    print(e)\nprint(sorted(sys.modules))\nprint(sorted(dir(sys.modules['c7'])))\n",
+    );
+    assert_eq!(
+        out,
+        "maximum recursion depth exceeded\n['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7']\n['__class__', '__file__', '__name__']\n"
+    );
+}
+
+/// `find_file` reads each `sys.path` entry with `mp_obj_str_get_data`: bytes serve as a
+/// folder, anything else raises `TypeError` once the search reaches it (entries before a match
+/// are the only ones read).
+#[test]
+fn sys_path_entries_must_be_str_or_bytes() {
+    let files = [("lib/one.py", "ONE = 1\n"), ("two.py", "TWO = 2\n")];
+    let out = run(
+        &files,
+        "import sys\nsys.path.insert(0, b'lib')\nimport one\nprint(one.__file__)\n\
+         sys.path.append(7)\nimport two\nprint(two.TWO)\nsys.path.insert(0, None)\n\
+         try:\n    import three\nexcept TypeError as e:\n    print(e)\n",
+    );
+    assert_eq!(
+        out,
+        "lib/one.py\n2\ncan't convert 'NoneType' object to str implicitly\n"
+    );
+}
+
+/// With `a.b.c` still in `sys.modules` but `a` removed, the fast path of `import a.b.c`
+/// returns 1.9.4's NULL: the name is bound (it shows in `dir()`), a module attribute bound that
+/// way reads as missing, and reading the name raises where 1.9.4 would crash.
+#[test]
+fn fast_path_without_the_top_package_binds_no_object() {
+    let files = [
+        ("a/__init__.py", ""),
+        ("a/b/__init__.py", ""),
+        ("a/b/c.py", "C = 1\n"),
+        ("m.py", "import a.b.c\n"),
+    ];
+    let out = run(
+        &files,
+        "import sys\nimport a.b.c\ndel a\ndel sys.modules['a']\nimport a.b.c\n\
+         print('a' in dir())\nimport m\nprint(hasattr(m, 'a'), 'a' in dir(m))\n\
+         try:\n    a\nexcept RuntimeError as e:\n    print(e)\n",
+    );
+    assert_eq!(out, "True\nFalse False\nname 'a' is bound to no object\n");
+}
+
 #[test]
 fn language_basics() {
     let src = "\
