@@ -432,6 +432,20 @@ impl Rt<'_> {
                 }
                 out.push_str(&end);
                 if let Some(f) = self.kwarg(a, "file")
+                    && crate::stringio::is_stringio_type(self.type_of(f))
+                {
+                    // the stream's write is called for each piece, as mp_print_t does
+                    for i in 0..a.n {
+                        if i > 0 {
+                            self.stringio_write(f, sep.as_bytes())?;
+                        }
+                        let s = self.to_str(p(i));
+                        self.stringio_write(f, s.as_bytes())?;
+                    }
+                    self.stringio_write(f, end.as_bytes())?;
+                    return Ok(NONE);
+                }
+                if let Some(f) = self.kwarg(a, "file")
                     && f != NONE
                 {
                     let s = self.new_str_vstr(out.as_bytes())?;
@@ -1446,6 +1460,7 @@ impl Rt<'_> {
                 }
                 Ok(o)
             }
+            R::TStringIO | R::TBytesIO => self.stringio_new(r, a),
             R::TStaticMethod | R::TClassMethod => {
                 self.arg_count(a, 1, 4)?;
                 let o = self.alloc_obj(rom(r), 2)?;
@@ -1947,6 +1962,20 @@ impl Rt<'_> {
                     return Err(self.new_exc(rom(R::EKeyError), &[p(1)]));
                 }
                 Ok(NONE)
+            }
+            R::MFileRead
+            | R::MFileReadline
+            | R::MFileWrite
+            | R::MFileClose
+            | R::MFileEnter
+            | R::MFileExit
+            | R::MIoGetvalue
+            | R::MIoSeek
+            | R::MIoFlush
+            | R::MIoReadinto
+                if crate::stringio::is_stringio_type(self.type_of(s)) =>
+            {
+                self.stringio_method(r, a)
             }
             R::MFileRead
             | R::MFileReadline

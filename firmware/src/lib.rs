@@ -20,6 +20,7 @@ pub mod repl;
 pub mod romext;
 pub mod runtime;
 pub mod strfmt;
+pub mod stringio;
 pub mod strobj;
 pub mod vm;
 

@@ -711,6 +711,8 @@ impl Rt<'_> {
                     | R::TZip
                     | R::TFile
                     | R::TGenInstance
+                    | R::TStringIO
+                    | R::TBytesIO
             )
         )
     }
@@ -988,7 +990,13 @@ impl Rt<'_> {
                     let k = obj::small_value(self.f(o, 2));
                     return Ok((self.f(o, 1), k, 0));
                 }
-                R::TIterator | R::TEnumerate | R::TZip | R::TFile | R::TGenInstance => {
+                R::TIterator
+                | R::TEnumerate
+                | R::TZip
+                | R::TFile
+                | R::TGenInstance
+                | R::TStringIO
+                | R::TBytesIO => {
                     return Ok((o, it::OBJ, 0));
                 }
                 _ => {}
@@ -1225,6 +1233,13 @@ impl Rt<'_> {
             })();
             self.release(h);
             return r;
+        }
+        if crate::stringio::is_stringio_type(t) {
+            let line = self.stringio_readline(o, -1)?;
+            if self.len_of(line) == Some(0) {
+                return Ok(None);
+            }
+            return Ok(Some(line));
         }
         if t == rom(R::TFile) {
             let line = self.file_readline(o)?;
@@ -2818,6 +2833,8 @@ impl Rt<'_> {
                     out.push_str("])");
                 }
                 R::TFile => out.push_str(&format!("<io.TextIOWrapper {:x}>", w)),
+                R::TStringIO => out.push_str(&format!("<io.StringIO 0x{:x}>", w)),
+                R::TBytesIO => out.push_str(&format!("<io.BytesIO 0x{:x}>", w)),
                 R::TType => out.push_str(&format!("<class '{}'>", self.type_name_of_type(w))),
                 r if obj::is_exc_type(r) => self.repr_exc(w, out, depth),
                 // mp_obj_print_helper for types without a print slot

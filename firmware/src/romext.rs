@@ -361,8 +361,8 @@ pub const ENTRIES: &[Entry] = &[
     (R::MSys, "exc_info", Fun(ExcInfo)),
     (R::MUio, "FileIO", Fun(Unsupported)),
     (R::MUio, "TextIOWrapper", Fun(Unsupported)),
-    (R::MUio, "StringIO", Fun(Unsupported)),
-    (R::MUio, "BytesIO", Fun(Unsupported)),
+    (R::MUio, "StringIO", Rom(R::TStringIO)),
+    (R::MUio, "BytesIO", Rom(R::TBytesIO)),
     (R::MArray, "array", Fun(Unsupported)),
     (R::MUjson, "dump", Fun(Unsupported)),
     (R::MUjson, "load", Fun(Unsupported)),
@@ -1091,7 +1091,7 @@ impl Rt<'_> {
 
     /// The low 64 bits of an int's two's complement (`mp_obj_get_int`, or a long int's
     /// bytes); a float is a TypeError.
-    fn int_bits(&mut self, w: Word) -> PR<u64> {
+    pub(crate) fn int_bits(&mut self, w: Word) -> PR<u64> {
         if let Some(v) = crate::ops::int_of(w) {
             return Ok(i64::from(v) as u64);
         }
