@@ -767,7 +767,7 @@ impl Rt<'_> {
                 self.json_dump(x, out, depth + 1)?;
             }
             out.push(']');
-        } else if t == rom(R::TDict) {
+        } else if t == rom(R::TDict) || t == rom(R::TOrderedDict) {
             out.push('{');
             for (i, (k, v)) in self.dict_items(w).into_iter().enumerate() {
                 if i > 0 {
@@ -1324,8 +1324,15 @@ impl Rt<'_> {
                 }
                 self.tuple_from_iter(p(0))
             }
-            R::TDict => {
+            R::TDict | R::TOrderedDict => {
                 let d = self.new_dict(0)?;
+                if r == R::TOrderedDict {
+                    // dict_make_new: the type word, then map.is_ordered
+                    self.wf(d, 0, rom(r));
+                    let mut h = crate::map::MapHeader::load(&self.st.heap, d + 4);
+                    h.is_ordered = true;
+                    h.store(&mut self.st.heap, d + 4);
+                }
                 let base = self.vlen();
                 self.vpush(d);
                 let r = (|| {
@@ -1852,8 +1859,16 @@ impl Rt<'_> {
                 Ok(NONE)
             }
             R::MDictCopy => {
-                let n = crate::map::MapHeader::load(&self.st.heap, s + 4).alloc;
-                let d = self.new_dict(n)?;
+                let src = crate::map::MapHeader::load(&self.st.heap, s + 4);
+                let d = self.new_dict(src.alloc)?;
+                // dict_copy keeps the type and the map's order flag
+                let ty = self.type_of(s);
+                self.wf(d, 0, ty);
+                if src.is_ordered {
+                    let mut hd = crate::map::MapHeader::load(&self.st.heap, d + 4);
+                    hd.is_ordered = true;
+                    hd.store(&mut self.st.heap, d + 4);
+                }
                 let h = self.hold(d);
                 for (k, v) in self.dict_items(s) {
                     if let Err(e) = self.dict_set(d, k, v) {

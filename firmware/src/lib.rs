@@ -13,6 +13,7 @@ pub mod import;
 pub mod machine;
 pub mod map;
 pub mod mpz;
+pub mod namedtuple;
 pub mod obj;
 pub mod ops;
 pub mod qstr;

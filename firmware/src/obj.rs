@@ -122,6 +122,8 @@ rom_objects! {
     MObjectNew,
     // uio.StringIO / uio.BytesIO and their own methods
     TStringIO, TBytesIO, MIoGetvalue, MIoSeek, MIoFlush, MIoReadinto,
+    // ucollections.OrderedDict: a dict whose map is ordered
+    TOrderedDict,
 }
 
 impl R {
@@ -204,6 +206,7 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TCheckedFun => ("function", Some(TObject)),
         TStringIO => ("StringIO", Some(TObject)),
         TBytesIO => ("BytesIO", Some(TObject)),
+        TOrderedDict => ("OrderedDict", Some(TDict)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
         EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),

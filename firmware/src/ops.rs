@@ -240,6 +240,10 @@ impl Rt<'_> {
             };
             return Ok(Some((self.f(o, i), NULL)));
         }
+        // namedtuple_attr: a field, else nothing (no method lookup)
+        if self.is_namedtuple_type(t) {
+            return Ok(self.namedtuple_field(o, attr).map(|v| (v, NULL)));
+        }
         // instances of user classes
         if self.is_user_type(t) {
             let members = self.f(o, 1);
@@ -366,6 +370,9 @@ impl Rt<'_> {
     /// `mp_store_attr` (`value == NULL` deletes).
     pub fn store_attr(&mut self, o: Word, attr: u16, value: Word) -> PR<()> {
         let t = self.type_of(o);
+        if self.is_namedtuple_type(t) {
+            return Err(self.exc_msg(R::EAttributeError, "can't set attribute"));
+        }
         if t == rom(R::TModule) {
             if let Some(g) = self.module_dict(o) {
                 if value == NULL {
@@ -537,6 +544,9 @@ impl Rt<'_> {
         }
         if t == rom(R::TType) && self.is_user_type(f) {
             return self.make_instance(f, a);
+        }
+        if t == rom(R::TType) && self.is_namedtuple_type(f) {
+            return self.namedtuple_make_new(f, a);
         }
         if self.is_user_type(t) {
             let cq = q!(self, "__call__");
@@ -974,7 +984,7 @@ impl Rt<'_> {
         if obj::is_qstr(o) {
             return Ok((o, it::STR, 0));
         }
-        let t = self.type_of(o);
+        let t = self.seq_type_of(o);
         if let Some(r) = R::from_addr(t) {
             match r {
                 R::TList | R::TTuple => return Ok((o, it::SEQ, 0)),
@@ -1312,7 +1322,7 @@ impl Rt<'_> {
         let has_seq = seq != NULL && seq != NONE;
         let array_like = has_seq
             && (seq == rom(R::EmptyTuple)
-                || self.type_of(seq) == rom(R::TTuple)
+                || self.seq_type_of(seq) == rom(R::TTuple)
                 || self.type_of(seq) == rom(R::TList));
         let items = if array_like {
             self.seq_items(seq)
@@ -1509,7 +1519,7 @@ impl Rt<'_> {
         if self.is_int(a) && self.is_int(b) {
             return self.long_int_op(base_op, op, a, b);
         }
-        let (ta, tb) = (self.type_of(a), self.type_of(b));
+        let (ta, tb) = (self.seq_type_of(a), self.seq_type_of(b));
         let fl = rom(R::TFloat);
         if (ta == fl || tb == fl)
             && let (Some(x), Some(y)) = (self.num_f64(a), self.num_f64(b))
@@ -1731,7 +1741,7 @@ impl Rt<'_> {
                 self.new_str_heap(R::TBytes, &v)?
             }));
         }
-        let t = self.type_of(a);
+        let t = self.seq_type_of(a);
         if t == rom(R::TList) || t == rom(R::TTuple) {
             let items = self.seq_items(a);
             let mut v = Vec::with_capacity(items.len() * n);
@@ -1870,7 +1880,7 @@ impl Rt<'_> {
             }
             return Err(self.bad_implicit_conversion(x));
         }
-        let t = self.type_of(c);
+        let t = self.seq_type_of(c);
         if t == rom(R::TDict) {
             self.hash(x)?;
             return Ok(self.dict_get(c, x).is_some());
@@ -1922,7 +1932,7 @@ impl Rt<'_> {
 
     /// `obj[index]`.
     pub fn subscr(&mut self, o: Word, idx: Word) -> PR<Word> {
-        let t = self.type_of(o);
+        let t = self.seq_type_of(o);
         if t == rom(R::TDict) {
             // mp_map_lookup hashes the key first: an unhashable one is a TypeError
             self.hash(idx)?;
@@ -1946,11 +1956,13 @@ impl Rt<'_> {
         }
         if t == rom(R::TList) || t == rom(R::TTuple) || o == rom(R::EmptyTuple) {
             let items = self.seq_items(o);
-            let i = self.index(
-                idx,
-                items.len(),
-                if t == rom(R::TList) { "list" } else { "tuple" },
-            )?;
+            // mp_get_index names the object's own type (a namedtuple's name)
+            let tn = if t == rom(R::TList) {
+                "list".into()
+            } else {
+                self.type_name(o)
+            };
+            let i = self.index(idx, items.len(), &tn)?;
             return Ok(items[i]);
         }
         if let Some((st, d)) =
@@ -2248,7 +2260,7 @@ impl Rt<'_> {
     }
 
     pub fn store_subscr(&mut self, o: Word, idx: Word, v: Word) -> PR<()> {
-        let t = self.type_of(o);
+        let t = self.seq_type_of(o);
         if t == rom(R::TDict) {
             if v == NULL {
                 if self.dict_del(o, idx).is_none() {
@@ -2408,7 +2420,7 @@ impl Rt<'_> {
         if obj::is_small(w) || obj::is_qstr(w) || R::from_addr(w).is_some() {
             return true;
         }
-        let t = self.type_of(w);
+        let t = self.seq_type_of(w);
         if self.is_user_type(t) {
             return false;
         }
@@ -2502,7 +2514,7 @@ impl Rt<'_> {
         out.push(1);
     }
 
-    fn repr_pieces(&mut self, w: Word, out: &mut Vec<usize>, depth: usize) {
+    pub(crate) fn repr_pieces(&mut self, w: Word, out: &mut Vec<usize>, depth: usize) {
         if depth > 20 {
             out.push(self.repr(w).len());
             return;
@@ -2518,12 +2530,23 @@ impl Rt<'_> {
             return;
         }
         let t = self.type_of(w);
+        if self.is_namedtuple_type(t) {
+            let mut scratch = String::new();
+            self.namedtuple_repr(w, &mut scratch, Some(out), depth);
+            return;
+        }
         match R::from_addr(t) {
             Some(tr @ (R::TList | R::TTuple)) if w != rom(R::EmptyTuple) => {
                 let items = self.seq_items(w);
                 self.seq_pieces(&items, tr == R::TTuple, out, depth);
             }
-            Some(R::TDict) => {
+            Some(tr @ (R::TDict | R::TOrderedDict)) => {
+                // dict_print: "%q(" for a dict of another type, then ")" after the "}"
+                let other = tr != R::TDict;
+                if other {
+                    out.push(11);
+                    out.push(1);
+                }
                 out.push(1);
                 for (i, (k, v)) in self.dict_items(w).into_iter().enumerate() {
                     if i > 0 {
@@ -2534,6 +2557,9 @@ impl Rt<'_> {
                     self.repr_pieces(v, out, depth + 1);
                 }
                 out.push(1);
+                if other {
+                    out.push(1);
+                }
             }
             Some(R::TSet | R::TFrozenset) => {
                 let frozen = t == rom(R::TFrozenset);
@@ -2590,7 +2616,7 @@ impl Rt<'_> {
         out
     }
 
-    fn repr_into(&mut self, w: Word, out: &mut String, depth: usize) {
+    pub(crate) fn repr_into(&mut self, w: Word, out: &mut String, depth: usize) {
         if depth > 20 {
             out.push_str("...");
             return;
@@ -2659,6 +2685,10 @@ impl Rt<'_> {
             return;
         }
         let t = self.type_of(w);
+        if self.is_namedtuple_type(t) {
+            self.namedtuple_repr(w, out, None, depth);
+            return;
+        }
         if let Some(tr) = R::from_addr(t) {
             match tr {
                 R::TList | R::TTuple => {
@@ -2687,7 +2717,10 @@ impl Rt<'_> {
                     }
                     out.push(c);
                 }
-                R::TDict => {
+                R::TDict | R::TOrderedDict => {
+                    if tr != R::TDict {
+                        out.push_str("OrderedDict(");
+                    }
                     out.push('{');
                     for (i, (k, v)) in self.dict_items(w).into_iter().enumerate() {
                         if i > 0 {
@@ -2698,6 +2731,9 @@ impl Rt<'_> {
                         self.repr_into(v, out, depth + 1);
                     }
                     out.push('}');
+                    if tr != R::TDict {
+                        out.push(')');
+                    }
                 }
                 R::TSet | R::TFrozenset => {
                     let frozen = t == rom(R::TFrozenset);

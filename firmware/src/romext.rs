@@ -72,6 +72,8 @@ pub enum Imp {
     Seed,
     /// `sys.exc_info()`: (type, value, None) of the exception being handled, else Nones.
     ExcInfo,
+    /// `ucollections.namedtuple(name, fields)`.
+    Namedtuple,
     /// Not implemented by this firmware: raises `NotImplementedError`.
     Unsupported,
 }
@@ -220,9 +222,9 @@ pub const ENTRIES: &[Entry] = &[
     (R::MCmath, "rect", Fun(Unsupported)),
     (R::MCmath, "sin", Fun(Unsupported)),
     (R::MCmath, "sqrt", Fun(Unsupported)),
-    (R::MUcollections, "OrderedDict", Fun(Unsupported)),
+    (R::MUcollections, "OrderedDict", Rom(R::TOrderedDict)),
     (R::MUcollections, "deque", Fun(Unsupported)),
-    (R::MUcollections, "namedtuple", Fun(Unsupported)),
+    (R::MUcollections, "namedtuple", Fun(Namedtuple)),
     (R::MUstruct, "calcsize", Fun(StructCalcsize)),
     (R::MUstruct, "pack", Fun(StructPack)),
     (R::MUstruct, "pack_into", Fun(Unsupported)),
@@ -990,6 +992,10 @@ impl Rt<'_> {
                     self.wf(t, 3, e);
                 }
                 Ok(t)
+            }
+            Namedtuple => {
+                exact(self, 2)?;
+                self.namedtuple_new_type(a.w[0], a.w[1])
             }
             Unsupported => {
                 let mn = obj::BUILTIN_MODULES
