@@ -540,6 +540,13 @@ impl Rt<'_> {
             R::FSysPrintException => {
                 self.arg_count(a, 1, 2)?;
                 let s = self.format_exc(p(0));
+                if a.n == 2 && std_stream_fd(p(1)) != Some(1) {
+                    // mp_stream_write_adaptor on the given stream: line by line here
+                    for line in s.split_inclusive('\n') {
+                        self.stream_write_bytes(p(1), line.as_bytes())?;
+                    }
+                    return Ok(NONE);
+                }
                 self.io.write(s.as_bytes());
                 Ok(NONE)
             }
@@ -734,7 +741,7 @@ impl Rt<'_> {
     }
 
     /// `ujson.dumps` (extmod/modujson.c prints with the JSON printer: `", "` and `": "`).
-    fn json_dump(&mut self, w: Word, out: &mut String, depth: usize) -> PR<()> {
+    pub(crate) fn json_dump(&mut self, w: Word, out: &mut String, depth: usize) -> PR<()> {
         if depth > 32 {
             return Err(self.exc_msg(R::ERuntimeError, "maximum recursion depth exceeded"));
         }
@@ -1003,7 +1010,7 @@ impl Rt<'_> {
 
     /// `ujson.loads` (modujson.c's stream parser): a scratch vstr of 8 bytes that grows like
     /// `vstr_ensure_extra`, and a list used as the stack of open containers.
-    fn json_loads(&mut self, s: &[u8]) -> PR<Word> {
+    pub(crate) fn json_loads(&mut self, s: &[u8]) -> PR<Word> {
         let base = self.vlen();
         let mut vstr_alloc = 8;
         let vstr = self.alloc(vstr_alloc)?;
@@ -2221,7 +2228,7 @@ fn round_half_even(x: f64) -> f64 {
 const _B: usize = BLOCK;
 
 /// The file descriptor of `sys.stdin`, `sys.stdout` or `sys.stderr`.
-fn std_stream_fd(w: Word) -> Option<u8> {
+pub(crate) fn std_stream_fd(w: Word) -> Option<u8> {
     match R::from_addr(w)? {
         R::StdinObj => Some(0),
         R::StdoutObj => Some(1),

@@ -88,6 +88,10 @@ pub enum Imp {
     B2aBase64,
     /// `ubinascii.crc32(data[, crc])`.
     Crc32,
+    /// `ujson.dump(obj, stream)`.
+    JsonDump,
+    /// `ujson.load(stream)`.
+    JsonLoad,
     /// Not implemented by this firmware: raises `NotImplementedError`.
     Unsupported,
 }
@@ -380,8 +384,8 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUio, "StringIO", Rom(R::TStringIO)),
     (R::MUio, "BytesIO", Rom(R::TBytesIO)),
     (R::MArray, "array", Fun(Unsupported)),
-    (R::MUjson, "dump", Fun(Unsupported)),
-    (R::MUjson, "load", Fun(Unsupported)),
+    (R::MUjson, "dump", Fun(JsonDump)),
+    (R::MUjson, "load", Fun(JsonLoad)),
     (R::MUos, "errno", Fun(Unsupported)),
     (R::MUos, "statvfs", Fun(Unsupported)),
     (R::MUos, "system", Fun(Unsupported)),
@@ -1127,6 +1131,22 @@ impl Rt<'_> {
                     }
                 }
                 self.new_int(i64::from(crc ^ 0xffff_ffff))
+            }
+            JsonDump => {
+                exact(self, 2)?;
+                if !obj::is_ptr(a.w[1]) {
+                    return Err(self.type_error(""));
+                }
+                let mut out = alloc::string::String::new();
+                self.json_dump(a.w[0], &mut out, 0)?;
+                // the printer's writes go to the stream (taken as one write here)
+                self.stream_write_bytes(a.w[1], out.as_bytes())?;
+                Ok(NONE)
+            }
+            JsonLoad => {
+                exact(self, 1)?;
+                let text = self.stream_read_rest(a.w[0])?;
+                self.json_loads(&text)
             }
             OptLevel => {
                 if a.n > 1 {

@@ -455,4 +455,56 @@ impl Rt<'_> {
             _ => Err(self.type_error("stream operation not supported")),
         }
     }
+
+    /// `mp_stream_write` of `data` to any stream (a StringIO/BytesIO, an open file,
+    /// `sys.stdout`/`sys.stderr`); `OSError` for an object that is not a stream.
+    pub(crate) fn stream_write_bytes(&mut self, stream: Word, data: &[u8]) -> PR<()> {
+        if is_stringio_type(self.type_of(stream)) {
+            self.stringio_write(stream, data)?;
+            return Ok(());
+        }
+        if self.type_of(stream) != rom(R::TFile) {
+            return Err(self.exc_msg(R::EOSError, "stream operation not supported"));
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        let s = self.new_str(data)?;
+        let h = self.hold(s);
+        let r = self.call_builtin(
+            R::MFileWrite,
+            Args {
+                w: &[stream, s],
+                n: 2,
+            },
+        );
+        self.release(h);
+        r.map(|_| ())
+    }
+
+    /// What a stream has left to read, read to its end (`ujson.load`'s byte-by-byte reads,
+    /// which allocate nothing); `OSError` for an object that is not a stream.
+    pub(crate) fn stream_read_rest(&mut self, stream: Word) -> PR<Vec<u8>> {
+        let t = self.type_of(stream);
+        if is_stringio_type(t) {
+            let v = self.stringio_vstr(stream)?;
+            let (len, pos) = (self.f(v, 1) as usize, self.f(stream, 2) as usize);
+            let d = self.stringio_contents(stream);
+            self.wf(stream, 2, len.max(pos) as Word);
+            return Ok(d.get(pos..).map(<[u8]>::to_vec).unwrap_or_default());
+        }
+        if t == rom(R::TFile) {
+            if crate::builtins::std_stream_fd(stream).is_some() {
+                return Ok(Vec::new());
+            }
+            let h = obj::small_value(self.f(stream, 1)) as usize;
+            if let Some(Some(f)) = self.st.files.get_mut(h) {
+                let rest = f.data.get(f.pos..).map(<[u8]>::to_vec).unwrap_or_default();
+                f.pos = f.data.len().max(f.pos);
+                return Ok(rest);
+            }
+            return Err(self.value_error("I/O operation on closed file"));
+        }
+        Err(self.exc_msg(R::EOSError, "stream operation not supported"))
+    }
 }
