@@ -433,6 +433,20 @@ impl Rt<'_> {
                 }
                 out.push_str(&end);
                 if let Some(f) = self.kwarg(a, "file")
+                    && crate::stringio::is_stringio_type(self.type_of(f))
+                {
+                    // the stream's write is called for each piece, as mp_print_t does
+                    for i in 0..a.n {
+                        if i > 0 {
+                            self.stringio_write(f, sep.as_bytes())?;
+                        }
+                        let s = self.to_str(p(i));
+                        self.stringio_write(f, s.as_bytes())?;
+                    }
+                    self.stringio_write(f, end.as_bytes())?;
+                    return Ok(NONE);
+                }
+                if let Some(f) = self.kwarg(a, "file")
                     && f != NONE
                 {
                     let s = self.new_str_vstr(out.as_bytes())?;
@@ -527,6 +541,13 @@ impl Rt<'_> {
             R::FSysPrintException => {
                 self.arg_count(a, 1, 2)?;
                 let s = self.format_exc(p(0));
+                if a.n == 2 && std_stream_fd(p(1)) != Some(1) {
+                    // mp_stream_write_adaptor on the given stream: line by line here
+                    for line in s.split_inclusive('\n') {
+                        self.stream_write_bytes(p(1), line.as_bytes())?;
+                    }
+                    return Ok(NONE);
+                }
                 self.io.write(s.as_bytes());
                 Ok(NONE)
             }
@@ -721,7 +742,7 @@ impl Rt<'_> {
     }
 
     /// `ujson.dumps` (extmod/modujson.c prints with the JSON printer: `", "` and `": "`).
-    fn json_dump(&mut self, w: Word, out: &mut String, depth: usize) -> PR<()> {
+    pub(crate) fn json_dump(&mut self, w: Word, out: &mut String, depth: usize) -> PR<()> {
         if depth > 32 {
             return Err(self.exc_msg(R::ERuntimeError, "maximum recursion depth exceeded"));
         }
@@ -754,7 +775,7 @@ impl Rt<'_> {
                 self.json_dump(x, out, depth + 1)?;
             }
             out.push(']');
-        } else if t == rom(R::TDict) {
+        } else if t == rom(R::TDict) || t == rom(R::TOrderedDict) {
             out.push('{');
             for (i, (k, v)) in self.dict_items(w).into_iter().enumerate() {
                 if i > 0 {
@@ -1022,7 +1043,7 @@ impl Rt<'_> {
 
     /// `ujson.loads` (modujson.c's stream parser): a scratch vstr of 8 bytes that grows like
     /// `vstr_ensure_extra`, and a list used as the stack of open containers.
-    fn json_loads(&mut self, s: &[u8]) -> PR<Word> {
+    pub(crate) fn json_loads(&mut self, s: &[u8]) -> PR<Word> {
         let base = self.vlen();
         let mut vstr_alloc = 8;
         let vstr = self.alloc(vstr_alloc)?;
@@ -1343,8 +1364,15 @@ impl Rt<'_> {
                 }
                 self.tuple_from_iter(p(0))
             }
-            R::TDict => {
+            R::TDict | R::TOrderedDict => {
                 let d = self.new_dict(0)?;
+                if r == R::TOrderedDict {
+                    // dict_make_new: the type word, then map.is_ordered
+                    self.wf(d, 0, rom(r));
+                    let mut h = crate::map::MapHeader::load(&self.st.heap, d + 4);
+                    h.is_ordered = true;
+                    h.store(&mut self.st.heap, d + 4);
+                }
                 let base = self.vlen();
                 self.vpush(d);
                 let r = (|| {
@@ -1479,6 +1507,7 @@ impl Rt<'_> {
                 }
                 Ok(o)
             }
+            R::TStringIO | R::TBytesIO => self.stringio_new(r, a),
             R::TStaticMethod | R::TClassMethod => {
                 self.arg_count(a, 1, 4)?;
                 let o = self.alloc_obj(rom(r), 2)?;
@@ -1870,8 +1899,16 @@ impl Rt<'_> {
                 Ok(NONE)
             }
             R::MDictCopy => {
-                let n = crate::map::MapHeader::load(&self.st.heap, s + 4).alloc;
-                let d = self.new_dict(n)?;
+                let src = crate::map::MapHeader::load(&self.st.heap, s + 4);
+                let d = self.new_dict(src.alloc)?;
+                // dict_copy keeps the type and the map's order flag
+                let ty = self.type_of(s);
+                self.wf(d, 0, ty);
+                if src.is_ordered {
+                    let mut hd = crate::map::MapHeader::load(&self.st.heap, d + 4);
+                    hd.is_ordered = true;
+                    hd.store(&mut self.st.heap, d + 4);
+                }
                 let h = self.hold(d);
                 for (k, v) in self.dict_items(s) {
                     if let Err(e) = self.dict_set(d, k, v) {
@@ -1980,6 +2017,20 @@ impl Rt<'_> {
                     return Err(self.new_exc(rom(R::EKeyError), &[p(1)]));
                 }
                 Ok(NONE)
+            }
+            R::MFileRead
+            | R::MFileReadline
+            | R::MFileWrite
+            | R::MFileClose
+            | R::MFileEnter
+            | R::MFileExit
+            | R::MIoGetvalue
+            | R::MIoSeek
+            | R::MIoFlush
+            | R::MIoReadinto
+                if crate::stringio::is_stringio_type(self.type_of(s)) =>
+            {
+                self.stringio_method(r, a)
             }
             R::MFileRead
             | R::MFileReadline
@@ -2210,7 +2261,7 @@ fn round_half_even(x: f64) -> f64 {
 const _B: usize = BLOCK;
 
 /// The file descriptor of `sys.stdin`, `sys.stdout` or `sys.stderr`.
-fn std_stream_fd(w: Word) -> Option<u8> {
+pub(crate) fn std_stream_fd(w: Word) -> Option<u8> {
     match R::from_addr(w)? {
         R::StdinObj => Some(0),
         R::StdoutObj => Some(1),

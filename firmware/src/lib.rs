@@ -13,6 +13,7 @@ pub mod import;
 pub mod machine;
 pub mod map;
 pub mod mpz;
+pub mod namedtuple;
 pub mod obj;
 pub mod ops;
 pub mod qstr;
@@ -20,6 +21,7 @@ pub mod repl;
 pub mod romext;
 pub mod runtime;
 pub mod strfmt;
+pub mod stringio;
 pub mod strobj;
 pub mod vm;
 

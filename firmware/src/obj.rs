@@ -120,6 +120,10 @@ rom_objects! {
     MSetSymmetricDifference, MSetSymmetricDifferenceUpdate, MSetUnion, MSetUpdate,
     MSetContains, MDictGetitem, MDictSetitem, MDictDelitem, NotImplementedObj, TCheckedFun,
     MObjectNew,
+    // uio.StringIO / uio.BytesIO and their own methods
+    TStringIO, TBytesIO, MIoGetvalue, MIoSeek, MIoFlush, MIoReadinto,
+    // ucollections.OrderedDict: a dict whose map is ordered
+    TOrderedDict,
 }
 
 impl R {
@@ -200,6 +204,9 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TReversed => ("reversed", Some(TObject)),
         // mp_type_checked_fun: a built-in method taken from a type checks its first argument
         TCheckedFun => ("function", Some(TObject)),
+        TStringIO => ("StringIO", Some(TObject)),
+        TBytesIO => ("BytesIO", Some(TObject)),
+        TOrderedDict => ("OrderedDict", Some(TDict)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
         EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),
@@ -539,6 +546,26 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TFile, "readline", R::MFileReadline),
     (R::TFile, "readlines", R::MFileReadlines),
     (R::TFile, "write", R::MFileWrite),
+    (R::TStringIO, "__enter__", R::MFileEnter),
+    (R::TStringIO, "__exit__", R::MFileExit),
+    (R::TStringIO, "close", R::MFileClose),
+    (R::TStringIO, "flush", R::MIoFlush),
+    (R::TStringIO, "getvalue", R::MIoGetvalue),
+    (R::TStringIO, "read", R::MFileRead),
+    (R::TStringIO, "readinto", R::MIoReadinto),
+    (R::TStringIO, "readline", R::MFileReadline),
+    (R::TStringIO, "seek", R::MIoSeek),
+    (R::TStringIO, "write", R::MFileWrite),
+    (R::TBytesIO, "__enter__", R::MFileEnter),
+    (R::TBytesIO, "__exit__", R::MFileExit),
+    (R::TBytesIO, "close", R::MFileClose),
+    (R::TBytesIO, "flush", R::MIoFlush),
+    (R::TBytesIO, "getvalue", R::MIoGetvalue),
+    (R::TBytesIO, "read", R::MFileRead),
+    (R::TBytesIO, "readinto", R::MIoReadinto),
+    (R::TBytesIO, "readline", R::MFileReadline),
+    (R::TBytesIO, "seek", R::MIoSeek),
+    (R::TBytesIO, "write", R::MFileWrite),
     (R::TObject, "__init__", R::MObjectInit),
     (R::TObject, "__new__", R::MObjectNew),
 ];

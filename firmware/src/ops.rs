@@ -249,6 +249,10 @@ impl Rt<'_> {
             };
             return Ok(Some((self.f(o, i), NULL)));
         }
+        // namedtuple_attr: a field, else nothing (no method lookup)
+        if self.is_namedtuple_type(t) {
+            return Ok(self.namedtuple_field(o, attr).map(|v| (v, NULL)));
+        }
         // instances of user classes
         if self.is_user_type(t) {
             let members = self.f(o, 1);
@@ -375,6 +379,9 @@ impl Rt<'_> {
     /// `mp_store_attr` (`value == NULL` deletes).
     pub fn store_attr(&mut self, o: Word, attr: u16, value: Word) -> PR<()> {
         let t = self.type_of(o);
+        if self.is_namedtuple_type(t) {
+            return Err(self.exc_msg(R::EAttributeError, "can't set attribute"));
+        }
         if t == rom(R::TModule) {
             if let Some(g) = self.module_dict(o) {
                 if value == NULL {
@@ -546,6 +553,9 @@ impl Rt<'_> {
         }
         if t == rom(R::TType) && self.is_user_type(f) {
             return self.make_instance(f, a);
+        }
+        if t == rom(R::TType) && self.is_namedtuple_type(f) {
+            return self.namedtuple_make_new(f, a);
         }
         if self.is_user_type(t) {
             let cq = q!(self, "__call__");
@@ -720,6 +730,8 @@ impl Rt<'_> {
                     | R::TZip
                     | R::TFile
                     | R::TGenInstance
+                    | R::TStringIO
+                    | R::TBytesIO
             )
         )
     }
@@ -981,7 +993,7 @@ impl Rt<'_> {
         if obj::is_qstr(o) {
             return Ok((o, it::STR, 0));
         }
-        let t = self.type_of(o);
+        let t = self.seq_type_of(o);
         if let Some(r) = R::from_addr(t) {
             match r {
                 R::TList | R::TTuple => return Ok((o, it::SEQ, 0)),
@@ -997,7 +1009,13 @@ impl Rt<'_> {
                     let k = obj::small_value(self.f(o, 2));
                     return Ok((self.f(o, 1), k, 0));
                 }
-                R::TIterator | R::TEnumerate | R::TZip | R::TFile | R::TGenInstance => {
+                R::TIterator
+                | R::TEnumerate
+                | R::TZip
+                | R::TFile
+                | R::TGenInstance
+                | R::TStringIO
+                | R::TBytesIO => {
                     return Ok((o, it::OBJ, 0));
                 }
                 _ => {}
@@ -1254,6 +1272,13 @@ impl Rt<'_> {
             self.release(h);
             return r;
         }
+        if crate::stringio::is_stringio_type(t) {
+            let line = self.stringio_readline(o, -1)?;
+            if self.len_of(line) == Some(0) {
+                return Ok(None);
+            }
+            return Ok(Some(line));
+        }
         if t == rom(R::TFile) {
             let line = self.file_readline(o)?;
             if self.len_of(line) == Some(0) {
@@ -1335,7 +1360,7 @@ impl Rt<'_> {
         let has_seq = seq != NULL && seq != NONE;
         let array_like = has_seq
             && (seq == rom(R::EmptyTuple)
-                || self.type_of(seq) == rom(R::TTuple)
+                || self.seq_type_of(seq) == rom(R::TTuple)
                 || self.type_of(seq) == rom(R::TList));
         let items = if array_like {
             self.seq_items(seq)
@@ -1532,7 +1557,7 @@ impl Rt<'_> {
         if self.is_int(a) && self.is_int(b) {
             return self.long_int_op(base_op, op, a, b);
         }
-        let (ta, tb) = (self.type_of(a), self.type_of(b));
+        let (ta, tb) = (self.seq_type_of(a), self.seq_type_of(b));
         let fl = rom(R::TFloat);
         if (ta == fl || tb == fl)
             && let (Some(x), Some(y)) = (self.num_f64(a), self.num_f64(b))
@@ -1754,7 +1779,7 @@ impl Rt<'_> {
                 self.new_str_heap(R::TBytes, &v)?
             }));
         }
-        let t = self.type_of(a);
+        let t = self.seq_type_of(a);
         if t == rom(R::TList) || t == rom(R::TTuple) {
             let items = self.seq_items(a);
             let mut v = Vec::with_capacity(items.len() * n);
@@ -1893,7 +1918,7 @@ impl Rt<'_> {
             }
             return Err(self.bad_implicit_conversion(x));
         }
-        let t = self.type_of(c);
+        let t = self.seq_type_of(c);
         if t == rom(R::TDict) {
             self.hash(x)?;
             return Ok(self.dict_get(c, x).is_some());
@@ -1945,7 +1970,7 @@ impl Rt<'_> {
 
     /// `obj[index]`.
     pub fn subscr(&mut self, o: Word, idx: Word) -> PR<Word> {
-        let t = self.type_of(o);
+        let t = self.seq_type_of(o);
         if t == rom(R::TDict) {
             // mp_map_lookup hashes the key first: an unhashable one is a TypeError
             self.hash(idx)?;
@@ -1969,11 +1994,13 @@ impl Rt<'_> {
         }
         if t == rom(R::TList) || t == rom(R::TTuple) || o == rom(R::EmptyTuple) {
             let items = self.seq_items(o);
-            let i = self.index(
-                idx,
-                items.len(),
-                if t == rom(R::TList) { "list" } else { "tuple" },
-            )?;
+            // mp_get_index names the object's own type (a namedtuple's name)
+            let tn = if t == rom(R::TList) {
+                "list".into()
+            } else {
+                self.type_name(o)
+            };
+            let i = self.index(idx, items.len(), &tn)?;
             return Ok(items[i]);
         }
         if let Some((st, d)) =
@@ -2271,7 +2298,7 @@ impl Rt<'_> {
     }
 
     pub fn store_subscr(&mut self, o: Word, idx: Word, v: Word) -> PR<()> {
-        let t = self.type_of(o);
+        let t = self.seq_type_of(o);
         if t == rom(R::TDict) {
             if v == NULL {
                 if self.dict_del(o, idx).is_none() {
@@ -2431,7 +2458,7 @@ impl Rt<'_> {
         if obj::is_small(w) || obj::is_qstr(w) || R::from_addr(w).is_some() {
             return true;
         }
-        let t = self.type_of(w);
+        let t = self.seq_type_of(w);
         if self.is_user_type(t) {
             return false;
         }
@@ -2525,7 +2552,7 @@ impl Rt<'_> {
         out.push(1);
     }
 
-    fn repr_pieces(&mut self, w: Word, out: &mut Vec<usize>, depth: usize) {
+    pub(crate) fn repr_pieces(&mut self, w: Word, out: &mut Vec<usize>, depth: usize) {
         if depth > 20 {
             out.push(self.repr(w).len());
             return;
@@ -2541,12 +2568,23 @@ impl Rt<'_> {
             return;
         }
         let t = self.type_of(w);
+        if self.is_namedtuple_type(t) {
+            let mut scratch = String::new();
+            self.namedtuple_repr(w, &mut scratch, Some(out), depth);
+            return;
+        }
         match R::from_addr(t) {
             Some(tr @ (R::TList | R::TTuple)) if w != rom(R::EmptyTuple) => {
                 let items = self.seq_items(w);
                 self.seq_pieces(&items, tr == R::TTuple, out, depth);
             }
-            Some(R::TDict) => {
+            Some(tr @ (R::TDict | R::TOrderedDict)) => {
+                // dict_print: "%q(" for a dict of another type, then ")" after the "}"
+                let other = tr != R::TDict;
+                if other {
+                    out.push(11);
+                    out.push(1);
+                }
                 out.push(1);
                 for (i, (k, v)) in self.dict_items(w).into_iter().enumerate() {
                     if i > 0 {
@@ -2557,6 +2595,9 @@ impl Rt<'_> {
                     self.repr_pieces(v, out, depth + 1);
                 }
                 out.push(1);
+                if other {
+                    out.push(1);
+                }
             }
             Some(R::TSet | R::TFrozenset) => {
                 let frozen = t == rom(R::TFrozenset);
@@ -2613,7 +2654,7 @@ impl Rt<'_> {
         out
     }
 
-    fn repr_into(&mut self, w: Word, out: &mut String, depth: usize) {
+    pub(crate) fn repr_into(&mut self, w: Word, out: &mut String, depth: usize) {
         if depth > 20 {
             out.push_str("...");
             return;
@@ -2682,6 +2723,10 @@ impl Rt<'_> {
             return;
         }
         let t = self.type_of(w);
+        if self.is_namedtuple_type(t) {
+            self.namedtuple_repr(w, out, None, depth);
+            return;
+        }
         if let Some(tr) = R::from_addr(t) {
             match tr {
                 R::TList | R::TTuple => {
@@ -2710,7 +2755,10 @@ impl Rt<'_> {
                     }
                     out.push(c);
                 }
-                R::TDict => {
+                R::TDict | R::TOrderedDict => {
+                    if tr != R::TDict {
+                        out.push_str("OrderedDict(");
+                    }
                     out.push('{');
                     for (i, (k, v)) in self.dict_items(w).into_iter().enumerate() {
                         if i > 0 {
@@ -2721,6 +2769,9 @@ impl Rt<'_> {
                         self.repr_into(v, out, depth + 1);
                     }
                     out.push('}');
+                    if tr != R::TDict {
+                        out.push(')');
+                    }
                 }
                 R::TSet | R::TFrozenset => {
                     let frozen = t == rom(R::TFrozenset);
@@ -2856,6 +2907,8 @@ impl Rt<'_> {
                     out.push_str("])");
                 }
                 R::TFile => out.push_str(&format!("<io.TextIOWrapper {:x}>", w)),
+                R::TStringIO => out.push_str(&format!("<io.StringIO 0x{:x}>", w)),
+                R::TBytesIO => out.push_str(&format!("<io.BytesIO 0x{:x}>", w)),
                 R::TType => out.push_str(&format!("<class '{}'>", self.type_name_of_type(w))),
                 r if obj::is_exc_type(r) => self.repr_exc(w, out, depth),
                 // mp_obj_print_helper for types without a print slot

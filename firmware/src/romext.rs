@@ -72,6 +72,26 @@ pub enum Imp {
     Seed,
     /// `sys.exc_info()`: (type, value, None) of the exception being handled, else Nones.
     ExcInfo,
+    /// `ucollections.namedtuple(name, fields)`.
+    Namedtuple,
+    /// `micropython.opt_level([level])`.
+    OptLevel,
+    /// `uheapq.heappush(heap, item)`.
+    Heappush,
+    /// `uheapq.heappop(heap)`.
+    Heappop,
+    /// `uheapq.heapify(list)`.
+    Heapify,
+    /// `ubinascii.a2b_base64(data)`.
+    A2bBase64,
+    /// `ubinascii.b2a_base64(data)`.
+    B2aBase64,
+    /// `ubinascii.crc32(data[, crc])`.
+    Crc32,
+    /// `ujson.dump(obj, stream)`.
+    JsonDump,
+    /// `ujson.load(stream)`.
+    JsonLoad,
     /// Not implemented by this firmware: raises `NotImplementedError`.
     Unsupported,
 }
@@ -220,9 +240,9 @@ pub const ENTRIES: &[Entry] = &[
     (R::MCmath, "rect", Fun(Unsupported)),
     (R::MCmath, "sin", Fun(Unsupported)),
     (R::MCmath, "sqrt", Fun(Unsupported)),
-    (R::MUcollections, "OrderedDict", Fun(Unsupported)),
+    (R::MUcollections, "OrderedDict", Rom(R::TOrderedDict)),
     (R::MUcollections, "deque", Fun(Unsupported)),
-    (R::MUcollections, "namedtuple", Fun(Unsupported)),
+    (R::MUcollections, "namedtuple", Fun(Namedtuple)),
     (R::MUstruct, "calcsize", Fun(StructCalcsize)),
     (R::MUstruct, "pack", Fun(StructPack)),
     (R::MUstruct, "pack_into", Fun(Unsupported)),
@@ -269,14 +289,14 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUre, "compile", Fun(Unsupported)),
     (R::MUre, "match", Fun(Unsupported)),
     (R::MUre, "search", Fun(Unsupported)),
-    (R::MUheapq, "heapify", Fun(Unsupported)),
-    (R::MUheapq, "heappop", Fun(Unsupported)),
-    (R::MUheapq, "heappush", Fun(Unsupported)),
+    (R::MUheapq, "heapify", Fun(Heapify)),
+    (R::MUheapq, "heappop", Fun(Heappop)),
+    (R::MUheapq, "heappush", Fun(Heappush)),
     (R::MUtimeq, "utimeq", Fun(Unsupported)),
     (R::MUhashlib, "sha256", Fun(Unsupported)),
-    (R::MUbinascii, "a2b_base64", Fun(Unsupported)),
-    (R::MUbinascii, "b2a_base64", Fun(Unsupported)),
-    (R::MUbinascii, "crc32", Fun(Unsupported)),
+    (R::MUbinascii, "a2b_base64", Fun(A2bBase64)),
+    (R::MUbinascii, "b2a_base64", Fun(B2aBase64)),
+    (R::MUbinascii, "crc32", Fun(Crc32)),
     (R::MUbinascii, "hexlify", Fun(Hexlify)),
     (R::MUbinascii, "unhexlify", Fun(Unhexlify)),
     (R::MUrandom, "getrandbits", Fun(Getrandbits)),
@@ -352,7 +372,7 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUerrno, "EOPNOTSUPP", Int(95)),
     (R::MUerrno, "EPERM", Int(1)),
     (R::MUerrno, "ETIMEDOUT", Int(110)),
-    (R::MMicropython, "opt_level", Fun(Unsupported)),
+    (R::MMicropython, "opt_level", Fun(OptLevel)),
     (R::MMicropython, "mem_total", Fun(Unsupported)),
     (R::MMicropython, "mem_current", Fun(Unsupported)),
     (R::MMicropython, "mem_peak", Fun(Unsupported)),
@@ -361,11 +381,11 @@ pub const ENTRIES: &[Entry] = &[
     (R::MSys, "exc_info", Fun(ExcInfo)),
     (R::MUio, "FileIO", Fun(Unsupported)),
     (R::MUio, "TextIOWrapper", Fun(Unsupported)),
-    (R::MUio, "StringIO", Fun(Unsupported)),
-    (R::MUio, "BytesIO", Fun(Unsupported)),
+    (R::MUio, "StringIO", Rom(R::TStringIO)),
+    (R::MUio, "BytesIO", Rom(R::TBytesIO)),
     (R::MArray, "array", Fun(Unsupported)),
-    (R::MUjson, "dump", Fun(Unsupported)),
-    (R::MUjson, "load", Fun(Unsupported)),
+    (R::MUjson, "dump", Fun(JsonDump)),
+    (R::MUjson, "load", Fun(JsonLoad)),
     (R::MUos, "errno", Fun(Unsupported)),
     (R::MUos, "statvfs", Fun(Unsupported)),
     (R::MUos, "system", Fun(Unsupported)),
@@ -991,6 +1011,163 @@ impl Rt<'_> {
                 }
                 Ok(t)
             }
+            Heappush | Heappop | Heapify => {
+                exact(self, if matches!(imp, Heappush) { 2 } else { 1 })?;
+                let l = a.w[0];
+                if self.type_of(l) != rom(R::TList) {
+                    return Err(self.type_error("heap must be a list"));
+                }
+                match imp {
+                    Heappush => {
+                        self.list_append(l, a.w[1])?;
+                        let n = self.f(l, 2) as usize;
+                        self.heap_siftdown(l, 0, n - 1)?;
+                        Ok(NONE)
+                    }
+                    Heappop => {
+                        let n = self.f(l, 2) as usize;
+                        if n == 0 {
+                            return Err(self.exc_msg(R::EIndexError, "empty heap"));
+                        }
+                        let items = self.f(l, 3);
+                        let item = self.f(items, 0);
+                        self.wf(l, 2, (n - 1) as Word);
+                        let last = self.f(items, n - 1);
+                        self.wf(items, 0, last);
+                        // so the list does not keep the item alive
+                        self.wf(items, n - 1, NULL);
+                        if n > 1 {
+                            self.heap_siftup(l, 0)?;
+                        }
+                        Ok(item)
+                    }
+                    _ => {
+                        let mut i = self.f(l, 2) as usize / 2;
+                        while i > 0 {
+                            i -= 1;
+                            self.heap_siftup(l, i)?;
+                        }
+                        Ok(NONE)
+                    }
+                }
+            }
+            B2aBase64 => {
+                exact(self, 1)?;
+                let data = self.buffer_arg(a.w[0])?;
+                const B64: &[u8; 64] =
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+                let mut out = Vec::new();
+                for c in data.chunks(3) {
+                    let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
+                    out.push(B64[usize::from(b[0] >> 2)]);
+                    out.push(B64[usize::from((b[0] & 3) << 4 | b[1] >> 4)]);
+                    out.push(if c.len() > 1 {
+                        B64[usize::from((b[1] & 15) << 2 | b[2] >> 6)]
+                    } else {
+                        b'='
+                    });
+                    out.push(if c.len() > 2 {
+                        B64[usize::from(b[2] & 63)]
+                    } else {
+                        b'='
+                    });
+                }
+                out.push(b'\n');
+                // vstr_init_len(4 * ceil(len / 3) + 1)
+                self.new_str_from_vstr_sizes(R::TBytes, &[out.len() + 1], &out)
+            }
+            A2bBase64 => {
+                exact(self, 1)?;
+                let data = self.buffer_arg(a.w[0])?;
+                let sextet = |c: u8| match c {
+                    b'A'..=b'Z' => Some(c - b'A'),
+                    b'a'..=b'z' => Some(c - b'a' + 26),
+                    b'0'..=b'9' => Some(c - b'0' + 52),
+                    b'+' => Some(62),
+                    b'/' => Some(63),
+                    _ => None,
+                };
+                let (mut shift, mut nbits, mut hadpad) = (0u32, 0u32, false);
+                let mut out = Vec::new();
+                for &c in &data {
+                    if c == b'=' {
+                        if nbits == 2 || (nbits == 4 && hadpad) {
+                            nbits = 0;
+                            break;
+                        }
+                        hadpad = true;
+                    }
+                    let Some(s) = sextet(c) else { continue };
+                    hadpad = false;
+                    shift = (shift << 6) | u32::from(s);
+                    nbits += 6;
+                    if nbits >= 8 {
+                        nbits -= 8;
+                        out.push((shift >> nbits) as u8);
+                    }
+                }
+                if nbits != 0 {
+                    return Err(self.value_error("incorrect padding"));
+                }
+                // vstr_init(len / 4 * 3 + 1): the buffer is made before the data is read
+                self.new_str_from_vstr_sizes(R::TBytes, &[data.len() / 4 * 3 + 1], &out)
+            }
+            Crc32 => {
+                self.arg_count(a, 1, 2)?;
+                let data = self.buffer_arg(a.w[0])?;
+                let mut crc = if a.n > 1 {
+                    self.int_bits(a.w[1])? as u32
+                } else {
+                    0
+                } ^ 0xffff_ffff;
+                for b in data {
+                    crc ^= u32::from(b);
+                    for _ in 0..8 {
+                        crc = if crc & 1 != 0 {
+                            (crc >> 1) ^ 0xedb8_8320
+                        } else {
+                            crc >> 1
+                        };
+                    }
+                }
+                self.new_int(i64::from(crc ^ 0xffff_ffff))
+            }
+            JsonDump => {
+                exact(self, 2)?;
+                if !obj::is_ptr(a.w[1]) {
+                    return Err(self.type_error(""));
+                }
+                let mut out = alloc::string::String::new();
+                self.json_dump(a.w[0], &mut out, 0)?;
+                // the printer's writes go to the stream (taken as one write here)
+                self.stream_write_bytes(a.w[1], out.as_bytes())?;
+                Ok(NONE)
+            }
+            JsonLoad => {
+                exact(self, 1)?;
+                let text = self.stream_read_rest(a.w[0])?;
+                self.json_loads(&text)
+            }
+            OptLevel => {
+                if a.n > 1 {
+                    return Err(self.type_error("function expected at most 1 arguments"));
+                }
+                if a.n == 0 {
+                    return Ok(obj::small(0));
+                }
+                // the compiler here always compiles at level 0 (asserts kept, __debug__ True)
+                match self.get_int_arg(a.w[0])? {
+                    0 => Ok(NONE),
+                    _ => Err(self.exc_msg(
+                        R::ENotImplementedError,
+                        "micropython.opt_level above 0 is not supported by this firmware",
+                    )),
+                }
+            }
+            Namedtuple => {
+                exact(self, 2)?;
+                self.namedtuple_new_type(a.w[0], a.w[1])
+            }
             Unsupported => {
                 let mn = obj::BUILTIN_MODULES
                     .iter()
@@ -1091,7 +1268,7 @@ impl Rt<'_> {
 
     /// The low 64 bits of an int's two's complement (`mp_obj_get_int`, or a long int's
     /// bytes); a float is a TypeError.
-    fn int_bits(&mut self, w: Word) -> PR<u64> {
+    pub(crate) fn int_bits(&mut self, w: Word) -> PR<u64> {
         if let Some(v) = crate::ops::int_of(w) {
             return Ok(i64::from(v) as u64);
         }
@@ -1192,6 +1369,58 @@ impl Rt<'_> {
         })();
         self.release(h);
         r
+    }
+}
+
+impl Rt<'_> {
+    /// The less-than of two heap items (`mp_binary_op(LESS)` is True).
+    fn heap_less(&mut self, x: Word, y: Word) -> PR<bool> {
+        let r = self.binary_op(crate::compile::opcodes::binary::LESS, x, y)?;
+        Ok(r == obj::TRUE)
+    }
+
+    /// moduheapq.c's `heap_siftdown` on the items of list `l`.
+    fn heap_siftdown(&mut self, l: Word, start: usize, mut pos: usize) -> PR<()> {
+        let items = self.f(l, 3);
+        let item = self.f(items, pos);
+        while pos > start {
+            let parent_pos = (pos - 1) >> 1;
+            let parent = self.f(items, parent_pos);
+            if self.heap_less(item, parent)? {
+                self.wf(items, pos, parent);
+                pos = parent_pos;
+            } else {
+                break;
+            }
+        }
+        self.wf(items, pos, item);
+        Ok(())
+    }
+
+    /// moduheapq.c's `heap_siftup`.
+    fn heap_siftup(&mut self, l: Word, mut pos: usize) -> PR<()> {
+        let items = self.f(l, 3);
+        let (start, end) = (pos, self.f(l, 2) as usize);
+        let item = self.f(items, pos);
+        let mut child = 2 * pos + 1;
+        while child < end {
+            if child + 1 < end {
+                let r = self.binary_op(
+                    crate::compile::opcodes::binary::LESS,
+                    self.f(items, child),
+                    self.f(items, child + 1),
+                )?;
+                if r == obj::FALSE {
+                    child += 1;
+                }
+            }
+            let c = self.f(items, child);
+            self.wf(items, pos, c);
+            pos = child;
+            child = 2 * pos + 1;
+        }
+        self.wf(items, pos, item);
+        self.heap_siftdown(l, start, pos)
     }
 }
 

@@ -148,7 +148,16 @@ impl Keys<'_> {
         if w == rom(R::EmptyTuple) {
             return Some(Vec::new());
         }
-        if heap.contains(w) && heap.read_word(w) == rom(R::TTuple) {
+        // a namedtuple instance is a tuple whose type is a namedtuple type (word 2 marks it)
+        let t = if heap.contains(w) {
+            heap.read_word(w)
+        } else {
+            NULL
+        };
+        let namedtuple = heap.contains(t)
+            && heap.read_word(t) == rom(R::TType)
+            && heap.field(t, 2) == rom(R::TTuple);
+        if heap.contains(w) && (t == rom(R::TTuple) || namedtuple) {
             let n = heap.field(w, 1) as usize;
             return Some((0..n).map(|i| heap.field(w, 2 + i)).collect());
         }
@@ -690,7 +699,9 @@ impl Rt<'_> {
 
     /// Whether `t` (a type object) is a user class on the heap.
     pub fn is_user_type(&self, t: Word) -> bool {
-        self.st.heap.contains(t) && self.st.heap.read_word(t) == rom(R::TType)
+        self.st.heap.contains(t)
+            && self.st.heap.read_word(t) == rom(R::TType)
+            && !self.is_namedtuple_type(t)
     }
 
     /// Whether `w` is a type object.
@@ -703,7 +714,7 @@ impl Rt<'_> {
         if let Some(r) = R::from_addr(t) {
             return obj::rom_type_info(r).map_or("?", |i| i.0).into();
         }
-        if self.is_user_type(t) {
+        if self.is_user_type(t) || self.is_namedtuple_type(t) {
             let q = self.f(t, layout::TYPE_NAME);
             return self.qstr_string(q as u16);
         }
@@ -732,6 +743,9 @@ impl Rt<'_> {
                 return self.seq_items(p);
             }
             return vec![p];
+        }
+        if self.is_namedtuple_type(t) {
+            return vec![rom(R::TTuple)];
         }
         vec![]
     }
@@ -1098,7 +1112,7 @@ impl Rt<'_> {
         if w == rom(R::EmptyTuple) {
             return None;
         }
-        let t = self.type_of(w);
+        let t = self.seq_type_of(w);
         if t == rom(R::TTuple) {
             return (i < self.f(w, 1) as usize).then(|| self.f(w, 2 + i));
         }
@@ -1113,7 +1127,7 @@ impl Rt<'_> {
         if w == rom(R::EmptyTuple) {
             return vec![];
         }
-        let t = self.type_of(w);
+        let t = self.seq_type_of(w);
         if t == rom(R::TTuple) {
             let n = self.f(w, 1) as usize;
             return (0..n).map(|i| self.f(w, 2 + i)).collect();
@@ -1154,7 +1168,7 @@ impl Rt<'_> {
 
     /// Whether `w` is a dict.
     pub fn is_dict(&self, w: Word) -> bool {
-        self.st.heap.contains(w) && self.type_of(w) == rom(R::TDict)
+        self.st.heap.contains(w) && self.seq_type_of(w) == rom(R::TDict)
     }
 
     /// `d[key]` if present.
@@ -1609,7 +1623,7 @@ impl Rt<'_> {
             }
             return Some(b.len());
         }
-        let t = self.type_of(w);
+        let t = self.seq_type_of(w);
         let r = R::from_addr(t)?;
         match r {
             R::TTuple => Some(self.f(w, 1) as usize),
@@ -1655,7 +1669,7 @@ impl Rt<'_> {
         if self.is_int(a) && self.is_int(b) {
             return Ok(self.int_cmp(a, b) == Some(core::cmp::Ordering::Equal));
         }
-        let (ta, tb) = (self.type_of(a), self.type_of(b));
+        let (ta, tb) = (self.seq_type_of(a), self.seq_type_of(b));
         if let (Some((sa, da)), Some((sb, db))) = (
             str_data(&self.st.qstrs, &self.st.heap, a),
             str_data(&self.st.qstrs, &self.st.heap, b),
@@ -1697,6 +1711,21 @@ impl Rt<'_> {
             return Ok(true);
         }
         if ta == rom(R::TDict) && tb == ta {
+            // dict_binary_op: two OrderedDicts compare in order; otherwise the right side
+            // must be exactly a dict
+            let od = rom(R::TOrderedDict);
+            if self.type_of(b) == od {
+                if self.type_of(a) != od {
+                    return Ok(false);
+                }
+                let (ia, ib) = (self.dict_items(a), self.dict_items(b));
+                for ((k1, v1), (k2, v2)) in ia.iter().zip(ib.iter()) {
+                    if !self.equal(*k1, *k2)? || !self.equal(*v1, *v2)? {
+                        return Ok(false);
+                    }
+                }
+                return Ok(ia.len() == ib.len());
+            }
             let ia = self.dict_items(a);
             if ia.len() != self.dict_len(b) {
                 return Ok(false);
@@ -1796,7 +1825,7 @@ impl Rt<'_> {
         if t == rom(R::TFloat) {
             return Ok(obj::small(float_hash(self.float_value(w))));
         }
-        if t == rom(R::TTuple) || w == rom(R::EmptyTuple) {
+        if t == rom(R::TTuple) || w == rom(R::EmptyTuple) || self.is_namedtuple(w) {
             // tuple_unary_op: the empty tuple's address plus the items' hashes
             let mut h = B32_EMPTY_TUPLE_ADDR as i32;
             for x in self.seq_items(w) {

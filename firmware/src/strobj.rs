@@ -310,6 +310,10 @@ impl Rt<'_> {
             R::MStrStartswith | R::MStrEndswith => {
                 self.arg_count(a, 2, 3)?;
                 let x = self.same_type_arg(ty, p(1))?;
+                if r == R::MStrEndswith && a.n > 2 {
+                    // str_endswith takes no indices in 1.9.4
+                    return Err(self.not_impl("start/end indices"));
+                }
                 let start = match self.opt_index(a, 2)? {
                     Some(i) => char_offset(&d, is_str, i),
                     None => 0,
