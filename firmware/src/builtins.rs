@@ -901,7 +901,8 @@ impl Rt<'_> {
         let mut found: Vec<u16> = h
             .items(&self.st.heap)
             .into_iter()
-            .filter(|(k, _)| obj::is_qstr(*k))
+            // a key bound to NULL reads as missing (module_attr), so it is not listed
+            .filter(|(k, v)| obj::is_qstr(*k) && *v != NULL)
             .map(|(k, _)| obj::qstr_value(k))
             .collect();
         found.push(q!(self, "__class__"));
