@@ -1644,6 +1644,18 @@ impl Rt<'_> {
         }
     }
 
+    /// The hash a str or bytes carries (`GET_STR_HASH`): a qstr's stored hash, a heap
+    /// object's hash field, 0 (not known) for anything else.
+    fn stored_str_hash(&self, w: Word) -> u32 {
+        if obj::is_qstr(w) {
+            u32::from(self.st.qstrs.hash(obj::qstr_value(w)))
+        } else if self.st.heap.contains(w) {
+            self.f(w, 1)
+        } else {
+            0
+        }
+    }
+
     /// `mp_obj_equal`.
     pub fn equal(&mut self, a: Word, b: Word) -> PR<bool> {
         // mp_obj_equal: the same object is equal unless it is a float (NaN)
@@ -1674,6 +1686,16 @@ impl Rt<'_> {
             str_data(&self.st.qstrs, &self.st.heap, a),
             str_data(&self.st.qstrs, &self.st.heap, b),
         ) {
+            // mp_obj_str_equal: two qstrs are equal only as the same qstr, and two stored
+            // hashes that differ decide before the bytes (which matters for a qstr of 256+
+            // bytes: its text reads back cut, its hash is of the whole name)
+            if obj::is_qstr(a) && obj::is_qstr(b) {
+                return Ok(false);
+            }
+            let (ha, hb) = (self.stored_str_hash(a), self.stored_str_hash(b));
+            if ha != 0 && hb != 0 && ha != hb {
+                return Ok(false);
+            }
             return Ok(sa == sb && da == db);
         }
         let fl = rom(R::TFloat);
