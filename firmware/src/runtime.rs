@@ -800,8 +800,8 @@ impl Rt<'_> {
 
     /// The text of a str value, lossily.
     pub fn str_string(&self, w: Word) -> Option<String> {
-        self.str_bytes(w)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
+        str_data(&self.st.qstrs, &self.st.heap, w)
+            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
     }
 
     /// Whether `w` is a `str` (interned or heap).

@@ -196,6 +196,11 @@ pub(crate) struct FrameState {
     pub(crate) inject: Word,
 }
 
+/// For each static qstr, 1 + the index of its entry in [`obj::BUILTINS`] (0: none), built
+/// once per process by [`Rt::load_builtin`] instead of a scan of the table per lookup.
+static BUILTIN_OF_STATIC: once_cell::race::OnceBox<[u8; crate::qstr::STATIC_COUNT]> =
+    once_cell::race::OnceBox::new();
+
 impl Rt<'_> {
     /// `mp_obj_new_fun_bc` for the raw code `rc` with defaults.
     pub fn make_function(&mut self, rc: Word, def_args: Word, def_kw: Word) -> PR<Word> {
@@ -450,6 +455,27 @@ impl Rt<'_> {
         if name == b"__name__" {
             let bq = self.st.qstrs.find(b"builtins")?;
             return Some(obj::qstr_obj(bq));
+        }
+        if usize::from(q) < crate::qstr::STATIC_COUNT {
+            // static ids are the same on every machine: their built-ins are indexed once
+            let index = BUILTIN_OF_STATIC.get_or_init(|| {
+                let mut t = alloc::boxed::Box::new([0u8; crate::qstr::STATIC_COUNT]);
+                // backwards, so that the first entry of a name wins, as in the scan below
+                for (i, (n, _)) in obj::BUILTINS.iter().enumerate().rev() {
+                    if let Some(sq) = self.st.qstrs.find(n.as_bytes())
+                        && let Some(slot) = t.get_mut(usize::from(sq))
+                    {
+                        *slot = u8::try_from(i + 1).unwrap_or(0);
+                    }
+                }
+                t
+            });
+            if let Some(i) = index[usize::from(q)].checked_sub(1) {
+                return obj::BUILTINS.get(usize::from(i)).map(|(_, r)| rom(*r));
+            }
+            if obj::BUILTINS.len() < usize::from(u8::MAX) {
+                return None;
+            }
         }
         obj::BUILTINS
             .iter()
