@@ -1475,6 +1475,7 @@ impl Rt<'_> {
                 Ok(o)
             }
             R::TStringIO | R::TBytesIO => self.stringio_new(r, a),
+            R::TDeque => self.deque_new(a),
             R::TStaticMethod | R::TClassMethod => {
                 self.arg_count(a, 1, 4)?;
                 let o = self.alloc_obj(rom(r), 2)?;
@@ -1999,6 +2000,7 @@ impl Rt<'_> {
             {
                 self.stringio_method(r, a)
             }
+            R::MDequeAppend | R::MDequePopleft => self.deque_method(r, a),
             R::MFileRead
             | R::MFileReadline
             | R::MFileReadlines

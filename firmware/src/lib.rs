@@ -6,6 +6,7 @@ extern crate alloc;
 
 pub mod builtins;
 pub mod compile;
+pub mod deque;
 pub mod fs;
 pub mod r#gen;
 pub mod heap;

@@ -124,6 +124,8 @@ rom_objects! {
     TStringIO, TBytesIO, MIoGetvalue, MIoSeek, MIoFlush, MIoReadinto,
     // ucollections.OrderedDict: a dict whose map is ordered
     TOrderedDict,
+    // ucollections.deque
+    TDeque, MDequeAppend, MDequePopleft,
 }
 
 impl R {
@@ -207,6 +209,7 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TStringIO => ("StringIO", Some(TObject)),
         TBytesIO => ("BytesIO", Some(TObject)),
         TOrderedDict => ("OrderedDict", Some(TDict)),
+        TDeque => ("deque", Some(TObject)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
         EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),
@@ -566,6 +569,8 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TBytesIO, "readline", R::MFileReadline),
     (R::TBytesIO, "seek", R::MIoSeek),
     (R::TBytesIO, "write", R::MFileWrite),
+    (R::TDeque, "append", R::MDequeAppend),
+    (R::TDeque, "popleft", R::MDequePopleft),
     (R::TObject, "__init__", R::MObjectInit),
     (R::TObject, "__new__", R::MObjectNew),
 ];

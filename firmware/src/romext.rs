@@ -241,7 +241,7 @@ pub const ENTRIES: &[Entry] = &[
     (R::MCmath, "sin", Fun(Unsupported)),
     (R::MCmath, "sqrt", Fun(Unsupported)),
     (R::MUcollections, "OrderedDict", Rom(R::TOrderedDict)),
-    (R::MUcollections, "deque", Fun(Unsupported)),
+    (R::MUcollections, "deque", Rom(R::TDeque)),
     (R::MUcollections, "namedtuple", Fun(Namedtuple)),
     (R::MUstruct, "calcsize", Fun(StructCalcsize)),
     (R::MUstruct, "pack", Fun(StructPack)),

@@ -1610,6 +1610,7 @@ impl Rt<'_> {
         let r = R::from_addr(t)?;
         match r {
             R::TTuple => Some(self.f(w, 1) as usize),
+            R::TDeque => Some(self.deque_len(w)),
             R::TList => Some(self.f(w, 2) as usize),
             R::TDict => Some(self.dict_len(w)),
             R::TSet | R::TFrozenset => Some(self.set_items(w).len()),
