@@ -1476,6 +1476,7 @@ impl Rt<'_> {
             }
             R::TStringIO | R::TBytesIO => self.stringio_new(r, a),
             R::TDeque => self.deque_new(a),
+            R::TArray => self.array_new(a),
             R::TStaticMethod | R::TClassMethod => {
                 self.arg_count(a, 1, 4)?;
                 let o = self.alloc_obj(rom(r), 2)?;
@@ -2001,6 +2002,15 @@ impl Rt<'_> {
                 self.stringio_method(r, a)
             }
             R::MDequeAppend | R::MDequePopleft => self.deque_method(r, a),
+            R::MArrayAppend | R::MArrayExtend => {
+                self.arg_count(a, 2, 2)?;
+                if r == R::MArrayAppend {
+                    self.array_append(s, p(1))?;
+                } else {
+                    self.array_extend(s, p(1))?;
+                }
+                Ok(NONE)
+            }
             R::MFileRead
             | R::MFileReadline
             | R::MFileReadlines

@@ -126,6 +126,8 @@ rom_objects! {
     TOrderedDict,
     // ucollections.deque
     TDeque, MDequeAppend, MDequePopleft,
+    // array.array
+    TArray, MArrayAppend, MArrayExtend,
 }
 
 impl R {
@@ -210,6 +212,7 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TBytesIO => ("BytesIO", Some(TObject)),
         TOrderedDict => ("OrderedDict", Some(TDict)),
         TDeque => ("deque", Some(TObject)),
+        TArray => ("array", Some(TObject)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
         EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),
@@ -569,6 +572,8 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TBytesIO, "readline", R::MFileReadline),
     (R::TBytesIO, "seek", R::MIoSeek),
     (R::TBytesIO, "write", R::MFileWrite),
+    (R::TArray, "append", R::MArrayAppend),
+    (R::TArray, "extend", R::MArrayExtend),
     (R::TDeque, "append", R::MDequeAppend),
     (R::TDeque, "popleft", R::MDequePopleft),
     (R::TObject, "__init__", R::MObjectInit),

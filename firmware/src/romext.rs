@@ -383,7 +383,7 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUio, "TextIOWrapper", Fun(Unsupported)),
     (R::MUio, "StringIO", Rom(R::TStringIO)),
     (R::MUio, "BytesIO", Rom(R::TBytesIO)),
-    (R::MArray, "array", Fun(Unsupported)),
+    (R::MArray, "array", Rom(R::TArray)),
     (R::MUjson, "dump", Fun(JsonDump)),
     (R::MUjson, "load", Fun(JsonLoad)),
     (R::MUos, "errno", Fun(Unsupported)),
@@ -1196,6 +1196,9 @@ impl Rt<'_> {
         }
         if self.type_of(w) == rom(R::TBytearray) {
             return Ok(self.bytearray_data(w));
+        }
+        if self.type_of(w) == rom(R::TArray) {
+            return Ok(self.array_bytes(w));
         }
         Err(self.type_error("object with buffer protocol required"))
     }
