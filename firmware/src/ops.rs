@@ -317,6 +317,11 @@ impl Rt<'_> {
             let q = self.fun_name(f);
             return Ok(Some((obj::qstr_obj(q), NULL)));
         }
+        // bound_meth_attr: __name__ is the function's
+        if t == rom(R::TBoundMeth) && is_name && self.type_of(self.f(o, 1)) == rom(R::TFunction) {
+            let q = self.fun_name(self.f(o, 1));
+            return Ok(Some((obj::qstr_obj(q), NULL)));
+        }
         // mp_load_method_maybe: any type with an iternext slot answers __next__ with next()
         if name == b"__next__" && self.is_own_iter(o) {
             return Ok(Some((rom(R::FNext), o)));
