@@ -1477,6 +1477,7 @@ impl Rt<'_> {
             R::TStringIO | R::TBytesIO => self.stringio_new(r, a),
             R::TDeque => self.deque_new(a),
             R::TArray => self.array_new(a),
+            R::TSha256 => self.sha256_new(a),
             R::TStaticMethod | R::TClassMethod => {
                 self.arg_count(a, 1, 4)?;
                 let o = self.alloc_obj(rom(r), 2)?;
@@ -2002,6 +2003,7 @@ impl Rt<'_> {
                 self.stringio_method(r, a)
             }
             R::MDequeAppend | R::MDequePopleft => self.deque_method(r, a),
+            R::MHashUpdate | R::MHashDigest => self.sha256_method(r, a),
             R::MArrayAppend | R::MArrayExtend => {
                 self.arg_count(a, 2, 2)?;
                 if r == R::MArrayAppend {

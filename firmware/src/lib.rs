@@ -10,6 +10,7 @@ pub mod compile;
 pub mod deque;
 pub mod fs;
 pub mod r#gen;
+pub mod hashlib;
 pub mod heap;
 pub mod import;
 pub mod machine;

@@ -128,6 +128,8 @@ rom_objects! {
     TDeque, MDequeAppend, MDequePopleft,
     // array.array
     TArray, MArrayAppend, MArrayExtend,
+    // uhashlib.sha256
+    TSha256, MHashUpdate, MHashDigest,
 }
 
 impl R {
@@ -213,6 +215,7 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TOrderedDict => ("OrderedDict", Some(TDict)),
         TDeque => ("deque", Some(TObject)),
         TArray => ("array", Some(TObject)),
+        TSha256 => ("sha256", Some(TObject)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
         EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),
@@ -572,6 +575,8 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TBytesIO, "readline", R::MFileReadline),
     (R::TBytesIO, "seek", R::MIoSeek),
     (R::TBytesIO, "write", R::MFileWrite),
+    (R::TSha256, "digest", R::MHashDigest),
+    (R::TSha256, "update", R::MHashUpdate),
     (R::TArray, "append", R::MArrayAppend),
     (R::TArray, "extend", R::MArrayExtend),
     (R::TDeque, "append", R::MDequeAppend),

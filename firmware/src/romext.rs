@@ -296,7 +296,7 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUheapq, "heappop", Fun(Heappop)),
     (R::MUheapq, "heappush", Fun(Heappush)),
     (R::MUtimeq, "utimeq", Fun(Unsupported)),
-    (R::MUhashlib, "sha256", Fun(Unsupported)),
+    (R::MUhashlib, "sha256", Rom(R::TSha256)),
     (R::MUbinascii, "a2b_base64", Fun(A2bBase64)),
     (R::MUbinascii, "b2a_base64", Fun(B2aBase64)),
     (R::MUbinascii, "crc32", Fun(Crc32)),
