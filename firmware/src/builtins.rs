@@ -1509,6 +1509,9 @@ impl Rt<'_> {
                 Ok(o)
             }
             R::TStringIO | R::TBytesIO => self.stringio_new(r, a),
+            R::TDeque => self.deque_new(a),
+            R::TArray => self.array_new(a),
+            R::TSha256 => self.sha256_new(a),
             R::TStaticMethod | R::TClassMethod => {
                 self.arg_count(a, 1, 4)?;
                 let o = self.alloc_obj(rom(r), 2)?;
@@ -2032,6 +2035,17 @@ impl Rt<'_> {
                 if crate::stringio::is_stringio_type(self.type_of(s)) =>
             {
                 self.stringio_method(r, a)
+            }
+            R::MDequeAppend | R::MDequePopleft => self.deque_method(r, a),
+            R::MHashUpdate | R::MHashDigest => self.sha256_method(r, a),
+            R::MArrayAppend | R::MArrayExtend => {
+                self.arg_count(a, 2, 2)?;
+                if r == R::MArrayAppend {
+                    self.array_append(s, p(1))?;
+                } else {
+                    self.array_extend(s, p(1))?;
+                }
+                Ok(NONE)
             }
             R::MFileRead
             | R::MFileReadline

@@ -4,10 +4,13 @@
 
 extern crate alloc;
 
+pub mod array;
 pub mod builtins;
 pub mod compile;
+pub mod deque;
 pub mod fs;
 pub mod r#gen;
+pub mod hashlib;
 pub mod heap;
 pub mod import;
 pub mod machine;

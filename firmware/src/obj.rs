@@ -124,6 +124,12 @@ rom_objects! {
     TStringIO, TBytesIO, MIoGetvalue, MIoSeek, MIoFlush, MIoReadinto,
     // ucollections.OrderedDict: a dict whose map is ordered
     TOrderedDict,
+    // ucollections.deque
+    TDeque, MDequeAppend, MDequePopleft,
+    // array.array
+    TArray, MArrayAppend, MArrayExtend,
+    // uhashlib.sha256
+    TSha256, MHashUpdate, MHashDigest,
 }
 
 impl R {
@@ -207,6 +213,9 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TStringIO => ("StringIO", Some(TObject)),
         TBytesIO => ("BytesIO", Some(TObject)),
         TOrderedDict => ("OrderedDict", Some(TDict)),
+        TDeque => ("deque", Some(TObject)),
+        TArray => ("array", Some(TObject)),
+        TSha256 => ("sha256", Some(TObject)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
         EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),
@@ -566,6 +575,12 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TBytesIO, "readline", R::MFileReadline),
     (R::TBytesIO, "seek", R::MIoSeek),
     (R::TBytesIO, "write", R::MFileWrite),
+    (R::TSha256, "digest", R::MHashDigest),
+    (R::TSha256, "update", R::MHashUpdate),
+    (R::TArray, "append", R::MArrayAppend),
+    (R::TArray, "extend", R::MArrayExtend),
+    (R::TDeque, "append", R::MDequeAppend),
+    (R::TDeque, "popleft", R::MDequePopleft),
     (R::TObject, "__init__", R::MObjectInit),
     (R::TObject, "__new__", R::MObjectNew),
 ];

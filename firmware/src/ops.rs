@@ -38,6 +38,8 @@ pub mod it {
     pub const OBJ: i32 = 8;
     /// an object with only `__getitem__`: indexes 0, 1, ... until IndexError
     pub const GETITEM: i32 = 10;
+    /// array.array (its items by index)
+    pub const ARRAY: i32 = 11;
 }
 
 /// The method `name` of built-in type `r` or of its built-in bases; like
@@ -322,6 +324,11 @@ impl Rt<'_> {
                 o
             };
             let q = self.fun_name(f);
+            return Ok(Some((obj::qstr_obj(q), NULL)));
+        }
+        // bound_meth_attr: __name__ is the function's
+        if t == rom(R::TBoundMeth) && is_name && self.type_of(self.f(o, 1)) == rom(R::TFunction) {
+            let q = self.fun_name(self.f(o, 1));
             return Ok(Some((obj::qstr_obj(q), NULL)));
         }
         // mp_load_method_maybe: any type with an iternext slot answers __next__ with next()
@@ -999,6 +1006,7 @@ impl Rt<'_> {
                 R::TList | R::TTuple => return Ok((o, it::SEQ, 0)),
                 R::TStr => return Ok((o, it::STR, 0)),
                 R::TBytes | R::TBytearray => return Ok((o, it::BYTES, 0)),
+                R::TArray => return Ok((o, it::ARRAY, 0)),
                 R::TDict => return Ok((o, it::DKEYS, 0)),
                 R::TRange => return Ok((o, it::RANGE, 0)),
                 R::TSet | R::TFrozenset => return Ok((o, it::SET, 0)),
@@ -1066,6 +1074,13 @@ impl Rt<'_> {
                 // str_it_iternext interns each character (mp_obj_new_str_via_qstr)
                 let q = self.intern(&ch)?;
                 Ok(Some((obj::qstr_obj(q), (iu + ch.len()) as i32)))
+            }
+            it::ARRAY => {
+                if iu >= self.f(o, 2) as usize {
+                    return Ok(None);
+                }
+                let v = self.array_get(o, iu)?;
+                Ok(Some((v, i + 1)))
             }
             it::BYTES => {
                 // only the one byte is read
@@ -1558,6 +1573,11 @@ impl Rt<'_> {
             return self.long_int_op(base_op, op, a, b);
         }
         let (ta, tb) = (self.seq_type_of(a), self.seq_type_of(b));
+        if ta == rom(R::TArray)
+            && let Some(r) = self.array_binary(op, a, b)?
+        {
+            return Ok(r);
+        }
         let fl = rom(R::TFloat);
         if (ta == fl || tb == fl)
             && let (Some(x), Some(y)) = (self.num_f64(a), self.num_f64(b))
@@ -1919,6 +1939,9 @@ impl Rt<'_> {
             return Err(self.bad_implicit_conversion(x));
         }
         let t = self.seq_type_of(c);
+        if t == rom(R::TArray) {
+            return self.array_contains(c, x);
+        }
         if t == rom(R::TDict) {
             self.hash(x)?;
             return Ok(self.dict_get(c, x).is_some());
@@ -1988,6 +2011,9 @@ impl Rt<'_> {
             if let Some(sub) = self.native_sub(o) {
                 return self.subscr(sub, idx);
             }
+        }
+        if t == rom(R::TArray) {
+            return self.array_subscr(o, idx);
         }
         if self.type_of(idx) == rom(R::TSlice) {
             return self.slice(o, idx);
@@ -2329,6 +2355,9 @@ impl Rt<'_> {
             self.wf(it, i, v);
             return Ok(());
         }
+        if t == rom(R::TArray) && v != NULL {
+            return self.array_store(o, idx, v);
+        }
         if t == rom(R::TBytearray) && v != NULL && self.type_of(idx) == rom(R::TSlice) {
             return self.bytearray_store_slice(o, idx, v);
         }
@@ -2573,6 +2602,13 @@ impl Rt<'_> {
             self.namedtuple_repr(w, &mut scratch, Some(out), depth);
             return;
         }
+        if t == rom(R::TArray) {
+            // array_print's writes, taken as one here
+            let mut s = String::new();
+            self.array_repr(w, &mut s, depth);
+            out.push(s.len());
+            return;
+        }
         match R::from_addr(t) {
             Some(tr @ (R::TList | R::TTuple)) if w != rom(R::EmptyTuple) => {
                 let items = self.seq_items(w);
@@ -2725,6 +2761,10 @@ impl Rt<'_> {
         let t = self.type_of(w);
         if self.is_namedtuple_type(t) {
             self.namedtuple_repr(w, out, None, depth);
+            return;
+        }
+        if t == rom(R::TArray) {
+            self.array_repr(w, out, depth);
             return;
         }
         if let Some(tr) = R::from_addr(t) {

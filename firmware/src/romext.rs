@@ -92,6 +92,9 @@ pub enum Imp {
     JsonDump,
     /// `ujson.load(stream)`.
     JsonLoad,
+    /// `utime.localtime([secs])`: the broken-down time, in UTC (the unix target runs with
+    /// no time zone set).
+    Localtime,
     /// Not implemented by this firmware: raises `NotImplementedError`.
     Unsupported,
 }
@@ -241,7 +244,7 @@ pub const ENTRIES: &[Entry] = &[
     (R::MCmath, "sin", Fun(Unsupported)),
     (R::MCmath, "sqrt", Fun(Unsupported)),
     (R::MUcollections, "OrderedDict", Rom(R::TOrderedDict)),
-    (R::MUcollections, "deque", Fun(Unsupported)),
+    (R::MUcollections, "deque", Rom(R::TDeque)),
     (R::MUcollections, "namedtuple", Fun(Namedtuple)),
     (R::MUstruct, "calcsize", Fun(StructCalcsize)),
     (R::MUstruct, "pack", Fun(StructPack)),
@@ -293,7 +296,7 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUheapq, "heappop", Fun(Heappop)),
     (R::MUheapq, "heappush", Fun(Heappush)),
     (R::MUtimeq, "utimeq", Fun(Unsupported)),
-    (R::MUhashlib, "sha256", Fun(Unsupported)),
+    (R::MUhashlib, "sha256", Rom(R::TSha256)),
     (R::MUbinascii, "a2b_base64", Fun(A2bBase64)),
     (R::MUbinascii, "b2a_base64", Fun(B2aBase64)),
     (R::MUbinascii, "crc32", Fun(Crc32)),
@@ -308,7 +311,7 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUselect, "poll", Fun(Unsupported)),
     (R::MWebsocket, "websocket", Fun(Unsupported)),
     (R::MUtime, "clock", Fun(Unsupported)),
-    (R::MUtime, "localtime", Fun(Unsupported)),
+    (R::MUtime, "localtime", Fun(Localtime)),
     (R::MUtime, "sleep", Fun(Sleep)),
     (R::MUtime, "sleep_ms", Fun(Sleep)),
     (R::MUtime, "sleep_us", Fun(Sleep)),
@@ -383,7 +386,7 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUio, "TextIOWrapper", Fun(Unsupported)),
     (R::MUio, "StringIO", Rom(R::TStringIO)),
     (R::MUio, "BytesIO", Rom(R::TBytesIO)),
-    (R::MArray, "array", Fun(Unsupported)),
+    (R::MArray, "array", Rom(R::TArray)),
     (R::MUjson, "dump", Fun(JsonDump)),
     (R::MUjson, "load", Fun(JsonLoad)),
     (R::MUos, "errno", Fun(Unsupported)),
@@ -1132,6 +1135,50 @@ impl Rt<'_> {
                 }
                 self.new_int(i64::from(crc ^ 0xffff_ffff))
             }
+            Localtime => {
+                self.arg_count(a, 0, 1)?;
+                let t = if a.n == 0 {
+                    i64::from(self.op_count()) / 1_000_000
+                } else {
+                    // (time_t)trunc(x) with a 32-bit time_t: out of range gives INT_MIN on
+                    // i386
+                    let f = self.get_float(a.w[0])?.trunc();
+                    if (-2_147_483_648.0..2_147_483_648.0).contains(&f) {
+                        f as i64
+                    } else {
+                        i64::from(i32::MIN)
+                    }
+                };
+                let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+                // days since 1970-01-01 to a civil date (proleptic Gregorian)
+                let z = days + 719_468;
+                let era = z.div_euclid(146_097);
+                let doe = z - era * 146_097;
+                let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+                let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+                let mp = (5 * doy + 2) / 153;
+                let d = doy - (153 * mp + 2) / 5 + 1;
+                let m = if mp < 10 { mp + 3 } else { mp - 9 };
+                let y = yoe + era * 400 + i64::from(m <= 2);
+                let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+                const BEFORE: [i64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+                let yday = BEFORE[(m - 1) as usize] + d + i64::from(leap && m > 2);
+                // tm_wday counts from Sunday; 1.9.4 makes Monday 0
+                let wday = (days + 3).rem_euclid(7);
+                let vals = [
+                    y,
+                    m,
+                    d,
+                    secs / 3600,
+                    secs / 60 % 60,
+                    secs % 60,
+                    wday,
+                    yday,
+                    0,
+                ];
+                let items: Vec<Word> = vals.iter().map(|v| obj::small(*v as i32)).collect();
+                self.new_tuple(&items)
+            }
             JsonDump => {
                 exact(self, 2)?;
                 if !obj::is_ptr(a.w[1]) {
@@ -1196,6 +1243,9 @@ impl Rt<'_> {
         }
         if self.type_of(w) == rom(R::TBytearray) {
             return Ok(self.bytearray_data(w));
+        }
+        if self.type_of(w) == rom(R::TArray) {
+            return Ok(self.array_bytes(w));
         }
         Err(self.type_error("object with buffer protocol required"))
     }

@@ -1627,6 +1627,8 @@ impl Rt<'_> {
         let r = R::from_addr(t)?;
         match r {
             R::TTuple => Some(self.f(w, 1) as usize),
+            R::TDeque => Some(self.deque_len(w)),
+            R::TArray => Some(self.f(w, 2) as usize),
             R::TList => Some(self.f(w, 2) as usize),
             R::TDict => Some(self.dict_len(w)),
             R::TSet | R::TFrozenset => Some(self.set_items(w).len()),
@@ -1682,6 +1684,11 @@ impl Rt<'_> {
             return Ok(self.int_cmp(a, b) == Some(core::cmp::Ordering::Equal));
         }
         let (ta, tb) = (self.seq_type_of(a), self.seq_type_of(b));
+        if ta == rom(R::TArray) {
+            // array_binary_op EQUAL: the bytes of both buffers
+            let l = self.array_bytes(a);
+            return Ok(self.array_buffer(b).is_ok_and(|r| r == l));
+        }
         if let (Some((sa, da)), Some((sb, db))) = (
             str_data(&self.st.qstrs, &self.st.heap, a),
             str_data(&self.st.qstrs, &self.st.heap, b),

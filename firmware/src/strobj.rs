@@ -814,8 +814,9 @@ impl Rt<'_> {
             let d = self.str_bytes(x).unwrap_or_default();
             return self.new_str_copy(R::TBytes, &d);
         }
-        if tx == rom(R::TBytearray) {
-            let d = self.bytearray_data(x);
+        if tx == rom(R::TBytearray) || tx == rom(R::TArray) {
+            // anything with the buffer protocol: its raw bytes
+            let d = self.array_buffer(x)?;
             return self.new_str_copy(R::TBytes, &d);
         }
         // a vstr of the iterable's length when it has one (else 16 bytes), filled byte by
