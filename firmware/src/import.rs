@@ -236,9 +236,7 @@ impl Interner for Interning<'_, '_> {
     }
     fn intern_bytes(&mut self, b: &[u8]) -> Result<u16, CompileError> {
         // the qstr table is byte-clean: a bytes literal that is not UTF-8 is interned as is
-        if let Some(q) = self.rt.st.qstrs.find(b) {
-            return Ok(q);
-        }
+        // (`Qstrs::intern` finds an existing qstr first, without touching the heap)
         let st = &mut *self.rt.st;
         st.qstrs.intern(&mut st.heap, b).ok_or_else(memory_error)
     }

@@ -7,6 +7,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::Cell;
+use core::sync::atomic::{AtomicU16, Ordering};
 
 use once_cell::race::OnceBox;
 
@@ -161,9 +162,6 @@ struct Parser<'a, 'i> {
     indent_alloc: usize,
     /// `const()` names, their values and the handles of their objects (0 for small ints).
     consts: Vec<(u16, IntVal, u32)>,
-    /// Identifiers interned during this parse, by a hash of their text (see
-    /// [`Parser::intern_name`]).
-    names: NameCache,
     input_kind: InputKind,
     garbage: Vec<Const>,
 }
@@ -380,20 +378,21 @@ impl Parser<'_, '_> {
         self.push_node(node)
     }
 
-    /// Interns identifier `text`. A qstr is never freed, so interning a text that was
-    /// interned before only finds it again: such a repeat is answered from a small cache
-    /// (checked against the interner's own text) without asking the interner.
+    /// Interns identifier `text`. A qstr is never freed, so interning a text that is
+    /// already a qstr only finds it again: when the id cached for this text (by any parse,
+    /// with any interner) is one this interner resolves to the same text, that is the answer,
+    /// without asking the interner to search.
     #[inline]
     fn intern_name(&mut self, text: &[u8]) -> Result<u16, CompileError> {
         let slot = NameCache::slot(text);
-        let cached = self.names.ids[slot];
+        let cached = NAME_CACHE[slot].load(Ordering::Relaxed);
         if cached != u16::MAX && self.interner.resolve_bytes(cached) == text {
             return Ok(cached);
         }
         let s =
             core::str::from_utf8(text).map_err(|_| self.error("SyntaxError", "invalid syntax"))?;
         let id = self.interner.intern(s).map_err(|e| self.located(e))?;
-        self.names.ids[slot] = id;
+        NAME_CACHE[slot].store(id, Ordering::Relaxed);
         Ok(id)
     }
 
@@ -1598,20 +1597,16 @@ const fn fail_peak(
     best
 }
 
-/// A direct-mapped cache of identifier qstrs for one parse: slot by a hash of the text,
-/// `u16::MAX` when empty.
-struct NameCache {
-    ids: [u16; NameCache::SLOTS],
-}
+/// A direct-mapped cache of identifier qstrs, slot by a hash of the text, `u16::MAX` when
+/// empty; shared by every parse (an entry is only trusted after the interner confirms it, see
+/// [`Parser::intern_name`]).
+struct NameCache;
+
+static NAME_CACHE: [AtomicU16; NameCache::SLOTS] =
+    [const { AtomicU16::new(u16::MAX) }; NameCache::SLOTS];
 
 impl NameCache {
-    const SLOTS: usize = 128;
-
-    fn new() -> NameCache {
-        NameCache {
-            ids: [u16::MAX; NameCache::SLOTS],
-        }
-    }
+    const SLOTS: usize = 1024;
 
     /// The slot of `text` (FNV-1a over its bytes).
     #[inline]
@@ -1760,7 +1755,6 @@ pub fn parse(
         result_alloc: 32,
         indent_alloc: 10,
         consts: Vec::new(),
-        names: NameCache::new(),
         input_kind: kind,
         garbage: Vec::new(),
     };
@@ -2909,7 +2903,7 @@ mod lookahead_tests {
                 self.0.iter().position(|x| x == s).map(|i| i as u16)
             }
             fn resolve(&self, q: u16) -> &str {
-                &self.0[q as usize]
+                self.0.get(usize::from(q)).map_or("", String::as_str)
             }
         }
         let mut i = Plain(Vec::new());
