@@ -1348,6 +1348,8 @@ impl Rt<'_> {
             R::TStr => self.make_str(a),
             R::TBytes => self.make_bytes(a),
             R::TBytearray => self.make_bytearray(a),
+            R::TArray => self.array_make_new(a),
+            R::TMemoryview => self.memoryview_make_new(a),
             R::TList => {
                 self.arg_count_no_kw(a, 0, 1)?;
                 if a.n == 0 {
@@ -1688,21 +1690,13 @@ impl Rt<'_> {
             R::MGenClose | R::MGenSend | R::MGenThrow => self.gen_method(r, a),
             R::MBytearrayExtend => {
                 self.arg_count(a, 2, 2)?;
-                let data = if self.type_of(p(1)) == rom(R::TBytearray) {
-                    self.bytearray_data(p(1))
-                } else if let Some(b) = self.str_bytes(p(1)) {
-                    b
-                } else {
-                    return Err(self.type_error("object with buffer protocol required"));
-                };
-                self.bytearray_add(s, &data, false)?;
+                self.array_extend(s, p(1))?;
                 Ok(NONE)
             }
             R::MListAppend => {
                 self.arg_count(a, 2, 2)?;
-                if self.type_of(s) == rom(R::TBytearray) {
-                    let v = self.get_int(p(1))?;
-                    self.bytearray_add(s, &[v as u8], true)?;
+                if crate::array::is_arr_type(self.type_of(s)) {
+                    self.array_append(s, p(1))?;
                     return Ok(NONE);
                 }
                 self.list_append(s, p(1))?;
@@ -2144,7 +2138,7 @@ impl Rt<'_> {
             _ => {
                 let h = self.file_of(s)?;
                 let data = match a.w.get(1) {
-                    Some(w) if self.type_of(*w) == rom(R::TBytearray) => self.bytearray_data(*w),
+                    Some(w) if crate::array::is_arr_type(self.type_of(*w)) => self.arr_bytes(*w),
                     Some(w) => self.get_str(*w)?,
                     None => vec![],
                 };

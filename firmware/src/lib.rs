@@ -4,6 +4,7 @@
 
 extern crate alloc;
 
+pub mod array;
 pub mod builtins;
 pub mod compile;
 pub mod fs;

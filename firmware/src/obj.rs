@@ -124,6 +124,8 @@ rom_objects! {
     TStringIO, TBytesIO, MIoGetvalue, MIoSeek, MIoFlush, MIoReadinto,
     // ucollections.OrderedDict: a dict whose map is ordered
     TOrderedDict,
+    // array.array and memoryview (crate::array)
+    TArray, TMemoryview,
 }
 
 impl R {
@@ -207,6 +209,8 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TStringIO => ("StringIO", Some(TObject)),
         TBytesIO => ("BytesIO", Some(TObject)),
         TOrderedDict => ("OrderedDict", Some(TDict)),
+        TArray => ("array", Some(TObject)),
+        TMemoryview => ("memoryview", Some(TObject)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
         EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),
@@ -288,6 +292,7 @@ pub const BUILTINS: &[(&str, R)] = &[
     ("bool", R::TBool),
     ("bytes", R::TBytes),
     ("bytearray", R::TBytearray),
+    ("memoryview", R::TMemoryview),
     ("dict", R::TDict),
     ("enumerate", R::TEnumerate),
     ("filter", R::TFilter),
@@ -500,6 +505,8 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TBytes, "upper", R::MStrUpper),
     (R::TBytearray, "append", R::MListAppend),
     (R::TBytearray, "extend", R::MBytearrayExtend),
+    (R::TArray, "append", R::MListAppend),
+    (R::TArray, "extend", R::MBytearrayExtend),
     (R::TInt, "from_bytes", R::MIntFromBytes),
     (R::TInt, "to_bytes", R::MIntToBytes),
     (R::TTuple, "count", R::MTupleCount),

@@ -999,6 +999,7 @@ impl Rt<'_> {
                 R::TList | R::TTuple => return Ok((o, it::SEQ, 0)),
                 R::TStr => return Ok((o, it::STR, 0)),
                 R::TBytes | R::TBytearray => return Ok((o, it::BYTES, 0)),
+                R::TArray | R::TMemoryview => return Ok((o, it::BYTES, 0)),
                 R::TDict => return Ok((o, it::DKEYS, 0)),
                 R::TRange => return Ok((o, it::RANGE, 0)),
                 R::TSet | R::TFrozenset => return Ok((o, it::SET, 0)),
@@ -1066,6 +1067,15 @@ impl Rt<'_> {
                 // str_it_iternext interns each character (mp_obj_new_str_via_qstr)
                 let q = self.intern(&ch)?;
                 Ok(Some((obj::qstr_obj(q), (iu + ch.len()) as i32)))
+            }
+            it::BYTES
+                if matches!(
+                    R::from_addr(self.type_of(o)),
+                    Some(R::TArray | R::TMemoryview)
+                ) =>
+            {
+                let v = self.arr_get(o, iu)?;
+                Ok((v != NULL).then_some((v, i + 1)))
             }
             it::BYTES => {
                 // only the one byte is read
@@ -1567,6 +1577,11 @@ impl Rt<'_> {
         if let Some(r) = self.str_binary_op(base_op, a, b)? {
             return Ok(r);
         }
+        if (ta == rom(R::TArray) || ta == rom(R::TMemoryview))
+            && let Some(r) = self.arr_binary(base_op == bop::ADD, op == bop::INPLACE_ADD, a, b)?
+        {
+            return Ok(r);
+        }
         if ta == rom(R::TBytearray) && base_op == bop::ADD {
             // array_binary_op: anything with the buffer protocol on the right
             let rhs = if tb == rom(R::TBytearray) {
@@ -1923,6 +1938,9 @@ impl Rt<'_> {
             self.hash(x)?;
             return Ok(self.dict_get(c, x).is_some());
         }
+        if t == rom(R::TArray) || t == rom(R::TMemoryview) {
+            return self.arr_contains(x);
+        }
         if t == rom(R::TBytearray) {
             // array_binary_op's CONTAINS: a buffer is searched for as bytes; a number
             // is not implemented; anything else is not there
@@ -1988,6 +2006,11 @@ impl Rt<'_> {
             if let Some(sub) = self.native_sub(o) {
                 return self.subscr(sub, idx);
             }
+        }
+        if crate::array::is_arr_type(t)
+            && let Some(r) = self.arr_subscr(o, idx, None)?
+        {
+            return Ok(r);
         }
         if self.type_of(idx) == rom(R::TSlice) {
             return self.slice(o, idx);
@@ -2329,17 +2352,8 @@ impl Rt<'_> {
             self.wf(it, i, v);
             return Ok(());
         }
-        if t == rom(R::TBytearray) && v != NULL && self.type_of(idx) == rom(R::TSlice) {
-            return self.bytearray_store_slice(o, idx, v);
-        }
-        if t == rom(R::TBytearray) && v != NULL {
-            let len = self.f(o, 2) as usize;
-            let i = self.index(idx, len, "bytearray")?;
-            let it = self.f(o, 3);
-            let _ = self
-                .st
-                .heap
-                .write_u8(it + i as u32, int_of(v).unwrap_or(0) as u8);
+        if crate::array::is_arr_type(t) && v != NULL && self.arr_subscr(o, idx, Some(v))?.is_some()
+        {
             return Ok(());
         }
         if self.is_user_type(t) {
@@ -2644,6 +2658,7 @@ impl Rt<'_> {
                     self.seq_pieces(&args, true, out, depth);
                 }
             }
+            Some(R::TArray | R::TBytearray) => self.array_repr_pieces(w, out),
             _ => out.push(self.repr(w).len()),
         }
     }
@@ -2883,6 +2898,7 @@ impl Rt<'_> {
                         out.push_str(&format!("range({a}, {b}, {s})"));
                     }
                 }
+                R::TArray => self.array_repr(w, out),
                 R::TBytearray => {
                     out.push_str("bytearray(b");
                     let d = self.bytearray_data(w);

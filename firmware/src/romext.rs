@@ -383,7 +383,7 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUio, "TextIOWrapper", Fun(Unsupported)),
     (R::MUio, "StringIO", Rom(R::TStringIO)),
     (R::MUio, "BytesIO", Rom(R::TBytesIO)),
-    (R::MArray, "array", Fun(Unsupported)),
+    (R::MArray, "array", Rom(R::TArray)),
     (R::MUjson, "dump", Fun(JsonDump)),
     (R::MUjson, "load", Fun(JsonLoad)),
     (R::MUos, "errno", Fun(Unsupported)),
@@ -1194,8 +1194,8 @@ impl Rt<'_> {
         if let Some(b) = self.str_bytes(w) {
             return Ok(b);
         }
-        if self.type_of(w) == rom(R::TBytearray) {
-            return Ok(self.bytearray_data(w));
+        if crate::array::is_arr_type(self.type_of(w)) {
+            return Ok(self.arr_bytes(w));
         }
         Err(self.type_error("object with buffer protocol required"))
     }

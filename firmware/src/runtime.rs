@@ -1630,7 +1630,7 @@ impl Rt<'_> {
             R::TList => Some(self.f(w, 2) as usize),
             R::TDict => Some(self.dict_len(w)),
             R::TSet | R::TFrozenset => Some(self.set_items(w).len()),
-            R::TBytearray => Some(self.f(w, 2) as usize),
+            R::TBytearray | R::TArray | R::TMemoryview => Some(self.f(w, 2) as usize),
             R::TRange => {
                 let (a, b, s) = (
                     obj::small_value(self.f(w, 1)) as i64,
@@ -1760,12 +1760,13 @@ impl Rt<'_> {
             }
             return Ok(true);
         }
-        if ta == rom(R::TBytearray) || (ta == rom(R::TBytes) && tb == rom(R::TBytearray)) {
+        if crate::array::is_arr_type(ta) || (ta == rom(R::TBytes) && crate::array::is_arr_type(tb))
+        {
             // array_binary_op / str_binary_op: bytes and bytearray compare by content
             let buf = |rt: &Self, w: Word| {
                 let t = rt.type_of(w);
-                if t == rom(R::TBytearray) {
-                    Some(rt.bytearray_data(w))
+                if crate::array::is_arr_type(t) {
+                    Some(rt.arr_bytes(w))
                 } else if t == rom(R::TBytes) {
                     rt.str_bytes(w)
                 } else {
