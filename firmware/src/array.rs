@@ -192,7 +192,9 @@ impl Rt<'_> {
             }
             b'f' => self.new_float(f64::from(f32::from_bits(u as u32)))?,
             b'd' => self.new_float(f64::from_bits(u))?,
-            _ => return Err(self.not_impl("array typecode")),
+            // an extension to CPython: an array of objects
+            b'O' => u as u32,
+            _ => return Err(self.not_impl("array typecode 'S'")),
         })
     }
 
@@ -208,7 +210,8 @@ impl Rt<'_> {
                 let f = self.get_float(v)?;
                 return Ok(f.to_bits().to_le_bytes().to_vec());
             }
-            b'O' | b'S' => return Err(self.not_impl("array typecode 'O'")),
+            b'O' => return Ok(v.to_le_bytes().to_vec()),
+            b'S' => return Err(self.not_impl("array typecode 'S'")),
             _ => {}
         }
         if self.is_big(v)
@@ -264,15 +267,13 @@ impl Rt<'_> {
             let args: [&str; 2] = if a.n < 1 { ["1", ""] } else { ["2", &n] };
             return Err(self.exc_varg(R::ETypeError, msg, &args));
         }
+        // mp_obj_str_get_str: a str or bytes
         let Some(ts) = self.str_bytes(a.w[0]) else {
             return Err(self.bad_implicit_conversion(a.w[0]));
         };
-        if !self.is_str(a.w[0]) {
-            return Err(self.bad_implicit_conversion(a.w[0]));
-        }
         let tc = ts.first().copied().unwrap_or(0);
-        if tc == b'O' || tc == b'S' {
-            return Err(self.not_impl("array typecode 'O'"));
+        if tc == b'S' {
+            return Err(self.not_impl("array typecode 'S'"));
         }
         if a.n == 1 {
             return self.array_new(tc, 0);
@@ -608,6 +609,11 @@ impl Rt<'_> {
                 if i > 0 {
                     out.push(2);
                 }
+                if tc == b'O' {
+                    // printed by the item's own print: taken as one write
+                    out.push(item.len());
+                    continue;
+                }
                 let float = tc == b'f' || tc == b'd';
                 let head = item.strip_suffix(".0").unwrap_or(item);
                 if float && head.len() < item.len() && !head.contains(['.', 'e', 'n']) {
@@ -649,6 +655,7 @@ impl Rt<'_> {
                     b'Q' => format!("{u}"),
                     b'f' => crate::ops::format_float(f64::from(f32::from_bits(u as u32))),
                     b'd' => crate::ops::format_float(f64::from_bits(u)),
+                    b'O' => self.repr(u as u32),
                     _ => String::new(),
                 };
                 out.push_str(&s);

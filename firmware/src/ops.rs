@@ -1577,27 +1577,10 @@ impl Rt<'_> {
         if let Some(r) = self.str_binary_op(base_op, a, b)? {
             return Ok(r);
         }
-        if (ta == rom(R::TArray) || ta == rom(R::TMemoryview))
+        if crate::array::is_arr_type(ta)
             && let Some(r) = self.arr_binary(base_op == bop::ADD, op == bop::INPLACE_ADD, a, b)?
         {
             return Ok(r);
-        }
-        if ta == rom(R::TBytearray) && base_op == bop::ADD {
-            // array_binary_op: anything with the buffer protocol on the right
-            let rhs = if tb == rom(R::TBytearray) {
-                self.bytearray_data(b)
-            } else if let Some(d) = self.str_bytes(b) {
-                d
-            } else {
-                return Err(self.type_error("object with buffer protocol required"));
-            };
-            if op == bop::INPLACE_ADD {
-                self.bytearray_add(a, &rhs, false)?;
-                return Ok(a);
-            }
-            let mut v = self.bytearray_data(a);
-            v.extend_from_slice(&rhs);
-            return self.new_bytearray(&v);
         }
         if (ta == rom(R::TStr) || ta == rom(R::TBytes)) && base_op == bop::MODULO {
             return self.str_format_percent(a, b);

@@ -630,55 +630,6 @@ impl Rt<'_> {
         r
     }
 
-    /// `bytearray.append` / `bytearray.extend` (py/objarray.c): grows the items by 8 free
-    /// slots on append, exactly on extend.
-    pub(crate) fn bytearray_add(&mut self, ba: Word, data: &[u8], append: bool) -> PR<()> {
-        let w1 = self.f(ba, 1);
-        let typecode = w1 & 0xff;
-        let mut free = (w1 >> 8) as usize;
-        let len = self.f(ba, 2) as usize;
-        let mut items = self.f(ba, 3);
-        let h = self.hold(ba);
-        let grow = if append {
-            if free == 0 {
-                free = 8;
-                Some(len + free)
-            } else {
-                None
-            }
-        } else if free < data.len() {
-            free = data.len();
-            Some(len + data.len())
-        } else {
-            None
-        };
-        if let Some(n) = grow {
-            let r = if items == 0 {
-                self.st.heap.alloc(n)
-            } else {
-                self.st.heap.realloc(items, n, true)
-            };
-            match r {
-                Some(p) => items = p,
-                None => {
-                    self.release(h);
-                    self.st.alloc_fail = n;
-                    return Err(rom(R::MemoryErrorObj));
-                }
-            }
-            if !append {
-                free = data.len();
-            }
-        }
-        self.release(h);
-        let _ = self.st.heap.write_bytes(items + len as Word, data);
-        free -= data.len();
-        self.wf(ba, 1, typecode | ((free as Word) << 8));
-        self.wf(ba, 2, (len + data.len()) as Word);
-        self.wf(ba, 3, items);
-        Ok(())
-    }
-
     /// `str(...)` (`mp_obj_str_make_new`).
     pub(crate) fn make_str(&mut self, a: Args<'_>) -> PR<Word> {
         if a.n > 3 {
