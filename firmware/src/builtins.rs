@@ -786,7 +786,8 @@ impl Rt<'_> {
                 self.json_dump(v, out, depth + 1)?;
             }
             out.push('}');
-        } else if int_of(w).is_some() || t == rom(R::TFloat) {
+        } else if int_of(w).is_some() || t == rom(R::TFloat) || crate::array::is_arr_type(t) {
+            // array_print / mp_obj_print_helper with PRINT_JSON print as repr does
             out.push_str(&self.repr(w));
         } else {
             let r = self.repr(w);
