@@ -786,7 +786,8 @@ impl Rt<'_> {
                 self.json_dump(v, out, depth + 1)?;
             }
             out.push('}');
-        } else if int_of(w).is_some() || t == rom(R::TFloat) {
+        } else if int_of(w).is_some() || t == rom(R::TFloat) || crate::array::is_arr_type(t) {
+            // array_print / mp_obj_print_helper with PRINT_JSON print as repr does
             out.push_str(&self.repr(w));
         } else {
             let r = self.repr(w);
@@ -1348,6 +1349,8 @@ impl Rt<'_> {
             R::TStr => self.make_str(a),
             R::TBytes => self.make_bytes(a),
             R::TBytearray => self.make_bytearray(a),
+            R::TArray => self.array_make_new(a),
+            R::TMemoryview => self.memoryview_make_new(a),
             R::TList => {
                 self.arg_count_no_kw(a, 0, 1)?;
                 if a.n == 0 {
@@ -1510,7 +1513,6 @@ impl Rt<'_> {
             }
             R::TStringIO | R::TBytesIO => self.stringio_new(r, a),
             R::TDeque => self.deque_new(a),
-            R::TArray => self.array_new(a),
             R::TSha256 => self.sha256_new(a),
             R::TStaticMethod | R::TClassMethod => {
                 self.arg_count(a, 1, 4)?;
@@ -1691,21 +1693,13 @@ impl Rt<'_> {
             R::MGenClose | R::MGenSend | R::MGenThrow => self.gen_method(r, a),
             R::MBytearrayExtend => {
                 self.arg_count(a, 2, 2)?;
-                let data = if self.type_of(p(1)) == rom(R::TBytearray) {
-                    self.bytearray_data(p(1))
-                } else if let Some(b) = self.str_bytes(p(1)) {
-                    b
-                } else {
-                    return Err(self.type_error("object with buffer protocol required"));
-                };
-                self.bytearray_add(s, &data, false)?;
+                self.array_extend(s, p(1))?;
                 Ok(NONE)
             }
             R::MListAppend => {
                 self.arg_count(a, 2, 2)?;
-                if self.type_of(s) == rom(R::TBytearray) {
-                    let v = self.get_int(p(1))?;
-                    self.bytearray_add(s, &[v as u8], true)?;
+                if crate::array::is_arr_type(self.type_of(s)) {
+                    self.array_append(s, p(1))?;
                     return Ok(NONE);
                 }
                 self.list_append(s, p(1))?;
@@ -2038,15 +2032,6 @@ impl Rt<'_> {
             }
             R::MDequeAppend | R::MDequePopleft => self.deque_method(r, a),
             R::MHashUpdate | R::MHashDigest => self.sha256_method(r, a),
-            R::MArrayAppend | R::MArrayExtend => {
-                self.arg_count(a, 2, 2)?;
-                if r == R::MArrayAppend {
-                    self.array_append(s, p(1))?;
-                } else {
-                    self.array_extend(s, p(1))?;
-                }
-                Ok(NONE)
-            }
             R::MFileRead
             | R::MFileReadline
             | R::MFileReadlines
@@ -2158,7 +2143,7 @@ impl Rt<'_> {
             _ => {
                 let h = self.file_of(s)?;
                 let data = match a.w.get(1) {
-                    Some(w) if self.type_of(*w) == rom(R::TBytearray) => self.bytearray_data(*w),
+                    Some(w) if crate::array::is_arr_type(self.type_of(*w)) => self.arr_bytes(*w),
                     Some(w) => self.get_str(*w)?,
                     None => vec![],
                 };

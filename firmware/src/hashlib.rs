@@ -131,7 +131,7 @@ impl Rt<'_> {
         };
         self.sha_store(o, &c);
         if a.n == 1 {
-            let d = self.array_buffer(a.w[0])?;
+            let d = self.buffer_or_raise(a.w[0])?;
             self.sha_update(o, &d);
         }
         Ok(o)
@@ -142,7 +142,7 @@ impl Rt<'_> {
         let o = a.w[0];
         if r == R::MHashUpdate {
             self.arg_count(a, 2, 2)?;
-            let d = self.array_buffer(a.w[1])?;
+            let d = self.buffer_or_raise(a.w[1])?;
             self.sha_update(o, &d);
             return Ok(NONE);
         }

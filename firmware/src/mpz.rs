@@ -1539,8 +1539,8 @@ impl Rt<'_> {
 
     /// The bytes of a buffer-protocol object (bytes, str, bytearray).
     fn bytes_like(&self, w: Word) -> Option<Vec<u8>> {
-        if self.type_of(w) == rom(R::TBytearray) {
-            return Some(self.bytearray_data(w));
+        if crate::array::is_arr_type(self.type_of(w)) {
+            return Some(self.arr_bytes(w));
         }
         self.str_bytes(w)
     }

@@ -126,8 +126,8 @@ rom_objects! {
     TOrderedDict,
     // ucollections.deque
     TDeque, MDequeAppend, MDequePopleft,
-    // array.array
-    TArray, MArrayAppend, MArrayExtend,
+    // array.array and memoryview (crate::array)
+    TArray, TMemoryview,
     // uhashlib.sha256
     TSha256, MHashUpdate, MHashDigest,
 }
@@ -215,6 +215,7 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TOrderedDict => ("OrderedDict", Some(TDict)),
         TDeque => ("deque", Some(TObject)),
         TArray => ("array", Some(TObject)),
+        TMemoryview => ("memoryview", Some(TObject)),
         TSha256 => ("sha256", Some(TObject)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
@@ -297,6 +298,7 @@ pub const BUILTINS: &[(&str, R)] = &[
     ("bool", R::TBool),
     ("bytes", R::TBytes),
     ("bytearray", R::TBytearray),
+    ("memoryview", R::TMemoryview),
     ("dict", R::TDict),
     ("enumerate", R::TEnumerate),
     ("filter", R::TFilter),
@@ -509,6 +511,8 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TBytes, "upper", R::MStrUpper),
     (R::TBytearray, "append", R::MListAppend),
     (R::TBytearray, "extend", R::MBytearrayExtend),
+    (R::TArray, "append", R::MListAppend),
+    (R::TArray, "extend", R::MBytearrayExtend),
     (R::TInt, "from_bytes", R::MIntFromBytes),
     (R::TInt, "to_bytes", R::MIntToBytes),
     (R::TTuple, "count", R::MTupleCount),
@@ -577,8 +581,6 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TBytesIO, "write", R::MFileWrite),
     (R::TSha256, "digest", R::MHashDigest),
     (R::TSha256, "update", R::MHashUpdate),
-    (R::TArray, "append", R::MArrayAppend),
-    (R::TArray, "extend", R::MArrayExtend),
     (R::TDeque, "append", R::MDequeAppend),
     (R::TDeque, "popleft", R::MDequePopleft),
     (R::TObject, "__init__", R::MObjectInit),

@@ -38,8 +38,6 @@ pub mod it {
     pub const OBJ: i32 = 8;
     /// an object with only `__getitem__`: indexes 0, 1, ... until IndexError
     pub const GETITEM: i32 = 10;
-    /// array.array (its items by index)
-    pub const ARRAY: i32 = 11;
 }
 
 /// The method `name` of built-in type `r` or of its built-in bases; like
@@ -1006,7 +1004,7 @@ impl Rt<'_> {
                 R::TList | R::TTuple => return Ok((o, it::SEQ, 0)),
                 R::TStr => return Ok((o, it::STR, 0)),
                 R::TBytes | R::TBytearray => return Ok((o, it::BYTES, 0)),
-                R::TArray => return Ok((o, it::ARRAY, 0)),
+                R::TArray | R::TMemoryview => return Ok((o, it::BYTES, 0)),
                 R::TDict => return Ok((o, it::DKEYS, 0)),
                 R::TRange => return Ok((o, it::RANGE, 0)),
                 R::TSet | R::TFrozenset => return Ok((o, it::SET, 0)),
@@ -1075,12 +1073,14 @@ impl Rt<'_> {
                 let q = self.intern(&ch)?;
                 Ok(Some((obj::qstr_obj(q), (iu + ch.len()) as i32)))
             }
-            it::ARRAY => {
-                if iu >= self.f(o, 2) as usize {
-                    return Ok(None);
-                }
-                let v = self.array_get(o, iu)?;
-                Ok(Some((v, i + 1)))
+            it::BYTES
+                if matches!(
+                    R::from_addr(self.type_of(o)),
+                    Some(R::TArray | R::TMemoryview)
+                ) =>
+            {
+                let v = self.arr_get(o, iu)?;
+                Ok((v != NULL).then_some((v, i + 1)))
             }
             it::BYTES => {
                 // only the one byte is read
@@ -1573,11 +1573,6 @@ impl Rt<'_> {
             return self.long_int_op(base_op, op, a, b);
         }
         let (ta, tb) = (self.seq_type_of(a), self.seq_type_of(b));
-        if ta == rom(R::TArray)
-            && let Some(r) = self.array_binary(op, a, b)?
-        {
-            return Ok(r);
-        }
         let fl = rom(R::TFloat);
         if (ta == fl || tb == fl)
             && let (Some(x), Some(y)) = (self.num_f64(a), self.num_f64(b))
@@ -1587,22 +1582,10 @@ impl Rt<'_> {
         if let Some(r) = self.str_binary_op(base_op, a, b)? {
             return Ok(r);
         }
-        if ta == rom(R::TBytearray) && base_op == bop::ADD {
-            // array_binary_op: anything with the buffer protocol on the right
-            let rhs = if tb == rom(R::TBytearray) {
-                self.bytearray_data(b)
-            } else if let Some(d) = self.str_bytes(b) {
-                d
-            } else {
-                return Err(self.type_error("object with buffer protocol required"));
-            };
-            if op == bop::INPLACE_ADD {
-                self.bytearray_add(a, &rhs, false)?;
-                return Ok(a);
-            }
-            let mut v = self.bytearray_data(a);
-            v.extend_from_slice(&rhs);
-            return self.new_bytearray(&v);
+        if crate::array::is_arr_type(ta)
+            && let Some(r) = self.arr_binary(base_op == bop::ADD, op == bop::INPLACE_ADD, a, b)?
+        {
+            return Ok(r);
         }
         if (ta == rom(R::TStr) || ta == rom(R::TBytes)) && base_op == bop::MODULO {
             return self.str_format_percent(a, b);
@@ -1939,12 +1922,12 @@ impl Rt<'_> {
             return Err(self.bad_implicit_conversion(x));
         }
         let t = self.seq_type_of(c);
-        if t == rom(R::TArray) {
-            return self.array_contains(c, x);
-        }
         if t == rom(R::TDict) {
             self.hash(x)?;
             return Ok(self.dict_get(c, x).is_some());
+        }
+        if t == rom(R::TArray) || t == rom(R::TMemoryview) {
+            return self.arr_contains(x);
         }
         if t == rom(R::TBytearray) {
             // array_binary_op's CONTAINS: a buffer is searched for as bytes; a number
@@ -2012,8 +1995,10 @@ impl Rt<'_> {
                 return self.subscr(sub, idx);
             }
         }
-        if t == rom(R::TArray) {
-            return self.array_subscr(o, idx);
+        if crate::array::is_arr_type(t)
+            && let Some(r) = self.arr_subscr(o, idx, None)?
+        {
+            return Ok(r);
         }
         if self.type_of(idx) == rom(R::TSlice) {
             return self.slice(o, idx);
@@ -2355,20 +2340,8 @@ impl Rt<'_> {
             self.wf(it, i, v);
             return Ok(());
         }
-        if t == rom(R::TArray) && v != NULL {
-            return self.array_store(o, idx, v);
-        }
-        if t == rom(R::TBytearray) && v != NULL && self.type_of(idx) == rom(R::TSlice) {
-            return self.bytearray_store_slice(o, idx, v);
-        }
-        if t == rom(R::TBytearray) && v != NULL {
-            let len = self.f(o, 2) as usize;
-            let i = self.index(idx, len, "bytearray")?;
-            let it = self.f(o, 3);
-            let _ = self
-                .st
-                .heap
-                .write_u8(it + i as u32, int_of(v).unwrap_or(0) as u8);
+        if crate::array::is_arr_type(t) && v != NULL && self.arr_subscr(o, idx, Some(v))?.is_some()
+        {
             return Ok(());
         }
         if self.is_user_type(t) {
@@ -2602,13 +2575,6 @@ impl Rt<'_> {
             self.namedtuple_repr(w, &mut scratch, Some(out), depth);
             return;
         }
-        if t == rom(R::TArray) {
-            // array_print's writes, taken as one here
-            let mut s = String::new();
-            self.array_repr(w, &mut s, depth);
-            out.push(s.len());
-            return;
-        }
         match R::from_addr(t) {
             Some(tr @ (R::TList | R::TTuple)) if w != rom(R::EmptyTuple) => {
                 let items = self.seq_items(w);
@@ -2680,6 +2646,7 @@ impl Rt<'_> {
                     self.seq_pieces(&args, true, out, depth);
                 }
             }
+            Some(R::TArray | R::TBytearray) => self.array_repr_pieces(w, out),
             _ => out.push(self.repr(w).len()),
         }
     }
@@ -2761,10 +2728,6 @@ impl Rt<'_> {
         let t = self.type_of(w);
         if self.is_namedtuple_type(t) {
             self.namedtuple_repr(w, out, None, depth);
-            return;
-        }
-        if t == rom(R::TArray) {
-            self.array_repr(w, out, depth);
             return;
         }
         if let Some(tr) = R::from_addr(t) {
@@ -2923,6 +2886,7 @@ impl Rt<'_> {
                         out.push_str(&format!("range({a}, {b}, {s})"));
                     }
                 }
+                R::TArray => self.array_repr(w, out),
                 R::TBytearray => {
                     out.push_str("bytearray(b");
                     let d = self.bytearray_data(w);

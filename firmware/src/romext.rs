@@ -1241,11 +1241,8 @@ impl Rt<'_> {
         if let Some(b) = self.str_bytes(w) {
             return Ok(b);
         }
-        if self.type_of(w) == rom(R::TBytearray) {
-            return Ok(self.bytearray_data(w));
-        }
-        if self.type_of(w) == rom(R::TArray) {
-            return Ok(self.array_bytes(w));
+        if crate::array::is_arr_type(self.type_of(w)) {
+            return Ok(self.arr_bytes(w));
         }
         Err(self.type_error("object with buffer protocol required"))
     }

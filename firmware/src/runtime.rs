@@ -1628,11 +1628,10 @@ impl Rt<'_> {
         match r {
             R::TTuple => Some(self.f(w, 1) as usize),
             R::TDeque => Some(self.deque_len(w)),
-            R::TArray => Some(self.f(w, 2) as usize),
             R::TList => Some(self.f(w, 2) as usize),
             R::TDict => Some(self.dict_len(w)),
             R::TSet | R::TFrozenset => Some(self.set_items(w).len()),
-            R::TBytearray => Some(self.f(w, 2) as usize),
+            R::TBytearray | R::TArray | R::TMemoryview => Some(self.f(w, 2) as usize),
             R::TRange => {
                 let (a, b, s) = (
                     obj::small_value(self.f(w, 1)) as i64,
@@ -1684,11 +1683,6 @@ impl Rt<'_> {
             return Ok(self.int_cmp(a, b) == Some(core::cmp::Ordering::Equal));
         }
         let (ta, tb) = (self.seq_type_of(a), self.seq_type_of(b));
-        if ta == rom(R::TArray) {
-            // array_binary_op EQUAL: the bytes of both buffers
-            let l = self.array_bytes(a);
-            return Ok(self.array_buffer(b).is_ok_and(|r| r == l));
-        }
         if let (Some((sa, da)), Some((sb, db))) = (
             str_data(&self.st.qstrs, &self.st.heap, a),
             str_data(&self.st.qstrs, &self.st.heap, b),
@@ -1767,12 +1761,13 @@ impl Rt<'_> {
             }
             return Ok(true);
         }
-        if ta == rom(R::TBytearray) || (ta == rom(R::TBytes) && tb == rom(R::TBytearray)) {
+        if crate::array::is_arr_type(ta) || (ta == rom(R::TBytes) && crate::array::is_arr_type(tb))
+        {
             // array_binary_op / str_binary_op: bytes and bytearray compare by content
             let buf = |rt: &Self, w: Word| {
                 let t = rt.type_of(w);
-                if t == rom(R::TBytearray) {
-                    Some(rt.bytearray_data(w))
+                if crate::array::is_arr_type(t) {
+                    Some(rt.arr_bytes(w))
                 } else if t == rom(R::TBytes) {
                     rt.str_bytes(w)
                 } else {

@@ -101,8 +101,8 @@ impl Rt<'_> {
                 self.wf(o, 1, v);
                 self.wf(o, 3, x);
                 return Ok(());
-            } else if self.type_of(x) == rom(R::TBytearray) {
-                let d = self.bytearray_data(x);
+            } else if crate::array::is_arr_type(self.type_of(x)) {
+                let d = self.arr_bytes(x);
                 sz = d.len();
                 init = Some(d);
             } else {
@@ -309,8 +309,8 @@ impl Rt<'_> {
                 self.arg_count(a, 2, 4)?;
                 let mut d = match self.str_bytes(a.w[1]) {
                     Some(d) => d,
-                    None if self.type_of(a.w[1]) == rom(R::TBytearray) => {
-                        self.bytearray_data(a.w[1])
+                    None if crate::array::is_arr_type(self.type_of(a.w[1])) => {
+                        self.arr_bytes(a.w[1])
                     }
                     None => {
                         return Err(self.type_error("object with buffer protocol required"));

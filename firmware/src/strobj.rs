@@ -630,119 +630,6 @@ impl Rt<'_> {
         r
     }
 
-    /// `bytearray.append` / `bytearray.extend` (py/objarray.c): grows the items by 8 free
-    /// slots on append, exactly on extend.
-    pub(crate) fn bytearray_add(&mut self, ba: Word, data: &[u8], append: bool) -> PR<()> {
-        let w1 = self.f(ba, 1);
-        let typecode = w1 & 0xff;
-        let mut free = (w1 >> 8) as usize;
-        let len = self.f(ba, 2) as usize;
-        let mut items = self.f(ba, 3);
-        let h = self.hold(ba);
-        let grow = if append {
-            if free == 0 {
-                free = 8;
-                Some(len + free)
-            } else {
-                None
-            }
-        } else if free < data.len() {
-            free = data.len();
-            Some(len + data.len())
-        } else {
-            None
-        };
-        if let Some(n) = grow {
-            let r = if items == 0 {
-                self.st.heap.alloc(n)
-            } else {
-                self.st.heap.realloc(items, n, true)
-            };
-            match r {
-                Some(p) => items = p,
-                None => {
-                    self.release(h);
-                    self.st.alloc_fail = n;
-                    return Err(rom(R::MemoryErrorObj));
-                }
-            }
-            if !append {
-                free = data.len();
-            }
-        }
-        self.release(h);
-        let _ = self.st.heap.write_bytes(items + len as Word, data);
-        free -= data.len();
-        self.wf(ba, 1, typecode | ((free as Word) << 8));
-        self.wf(ba, 2, (len + data.len()) as Word);
-        self.wf(ba, 3, items);
-        Ok(())
-    }
-
-    /// `bytearray[a:b] = array_or_bytes` (MICROPY_PY_ARRAY_SLICE_ASSIGN in py/objarray.c).
-    pub(crate) fn bytearray_store_slice(&mut self, ba: Word, sl: Word, v: Word) -> PR<()> {
-        let (a, b, st) = (self.f(sl, 1), self.f(sl, 2), self.f(sl, 3));
-        if st != NONE && crate::ops::int_of(st) != Some(1) {
-            return Err(self.not_impl("only slices with step=1 (aka None) are supported"));
-        }
-        let len = self.f(ba, 2) as i64;
-        let bound = |w: Word, def: i64| -> i64 {
-            match crate::ops::int_of(w) {
-                Some(x) => {
-                    let x = i64::from(x);
-                    (if x < 0 { x + len } else { x }).clamp(0, len)
-                }
-                None => def,
-            }
-        };
-        let start = bound(a, 0);
-        let stop = bound(b, len).max(start);
-        let tv = self.type_of(v);
-        let src = if tv == rom(R::TBytearray) {
-            self.bytearray_data(v)
-        } else if tv == rom(R::TBytes) {
-            self.str_bytes(v).unwrap_or_default()
-        } else {
-            return Err(self.not_impl("array/bytes required on right side"));
-        };
-        let mut data = self.bytearray_data(ba);
-        let adj = src.len() as i64 - (stop - start);
-        let w1 = self.f(ba, 1);
-        let free = i64::from(w1 >> 8);
-        let mut items = self.f(ba, 3);
-        let mut w1n = w1;
-        if adj > free {
-            // grows exactly, like 1.9.4 ("conservative" policy); free becomes 0
-            let n = (len + adj) as usize;
-            let h = self.hold(ba);
-            let r = if items == 0 {
-                self.st.heap.alloc(n)
-            } else {
-                self.st.heap.realloc(items, n, true)
-            };
-            self.release(h);
-            match r {
-                Some(p) => items = p,
-                None => {
-                    self.st.alloc_fail = n;
-                    return Err(rom(R::MemoryErrorObj));
-                }
-            }
-            w1n = w1 & 0xff;
-        }
-        data.splice(start as usize..stop as usize, src);
-        let _ = self.st.heap.write_bytes(items, &data);
-        if adj < 0 {
-            // mp_seq_clear of the freed tail
-            let z = alloc::vec![0u8; (-adj) as usize];
-            let _ = self.st.heap.write_bytes(items + data.len() as Word, &z);
-        }
-        self.wf(ba, 1, w1n);
-        self.wf(ba, 2, data.len() as Word);
-        self.wf(ba, 3, items);
-        Ok(())
-    }
-
     /// `str(...)` (`mp_obj_str_make_new`).
     pub(crate) fn make_str(&mut self, a: Args<'_>) -> PR<Word> {
         if a.n > 3 {
@@ -763,8 +650,8 @@ impl Rt<'_> {
                 let st = self.type_of(src);
                 let data = if st == rom(R::TBytes) {
                     self.str_bytes(src).unwrap_or_default()
-                } else if st == rom(R::TBytearray) {
-                    self.bytearray_data(src)
+                } else if crate::array::is_arr_type(st) {
+                    self.arr_bytes(src)
                 } else if let Some(b) = self.str_bytes(src) {
                     b
                 } else {
@@ -814,9 +701,8 @@ impl Rt<'_> {
             let d = self.str_bytes(x).unwrap_or_default();
             return self.new_str_copy(R::TBytes, &d);
         }
-        if tx == rom(R::TBytearray) || tx == rom(R::TArray) {
-            // anything with the buffer protocol: its raw bytes
-            let d = self.array_buffer(x)?;
+        if crate::array::is_arr_type(tx) {
+            let d = self.arr_bytes(x);
             return self.new_str_copy(R::TBytes, &d);
         }
         // a vstr of the iterable's length when it has one (else 16 bytes), filled byte by
@@ -877,8 +763,8 @@ impl Rt<'_> {
             return self.new_bytearray(&vec![0u8; n]);
         }
         let tx = self.type_of(x);
-        let data = if tx == rom(R::TBytearray) {
-            self.bytearray_data(x)
+        let data = if crate::array::is_arr_type(tx) {
+            self.arr_bytes(x)
         } else if let Some(b) = self.str_bytes(x) {
             b
         } else {
