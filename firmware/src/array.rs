@@ -37,29 +37,6 @@ pub fn item_size(tc: u8) -> Option<usize> {
     })
 }
 
-/// Two's complement little-endian bytes of an mpz, truncated (or zero-padded) to `n`
-/// (`mp_obj_int_to_bytes_impl` after its memset).
-fn mpz_bytes(z: &crate::mpz::Mpz, n: usize) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for d in &z.dig {
-        bytes.push(*d as u8);
-        bytes.push((*d >> 8) as u8);
-    }
-    if z.neg {
-        let mut carry = 1u16;
-        for b in bytes.iter_mut() {
-            let t = u16::from(!*b) + carry;
-            *b = t as u8;
-            carry = t >> 8;
-        }
-    }
-    let mut out = alloc::vec![0u8; n];
-    for (i, b) in bytes.iter().take(n).enumerate() {
-        out[i] = *b;
-    }
-    out
-}
-
 impl Rt<'_> {
     /// The element typecode (without the memoryview's writable bit).
     fn arr_tc(&self, o: Word) -> u8 {
@@ -115,6 +92,7 @@ impl Rt<'_> {
         self.str_bytes(w)
     }
 
+    /// `mp_get_buffer_raise` for reading: the bytes of any buffer object, else TypeError.
     pub(crate) fn buffer_or_raise(&mut self, w: Word) -> PR<Vec<u8>> {
         match self.buffer_bytes(w) {
             Some(b) => Ok(b),
@@ -217,7 +195,7 @@ impl Rt<'_> {
         if self.is_big(v)
             && let Some(z) = self.mpz_of(v)
         {
-            return Ok(mpz_bytes(&z, sz));
+            return Ok(z.twos_complement_le(sz));
         }
         let i = match crate::ops::int_of(v) {
             Some(i) => i64::from(i),

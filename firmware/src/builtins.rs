@@ -2050,9 +2050,7 @@ impl Rt<'_> {
         match r {
             R::MFileWrite => {
                 self.arg_count(a, 2, 2)?;
-                let Some(d) = self.str_bytes(a.w[1]) else {
-                    return Err(self.type_error("object with buffer protocol required"));
-                };
+                let d = self.buffer_or_raise(a.w[1])?;
                 if fd == 1 {
                     self.io.write(&d);
                 }

@@ -72,6 +72,26 @@ pub struct Mpz {
 }
 
 impl Mpz {
+    /// Two's complement little-endian bytes, truncated (or zero-padded) to `n`
+    /// (`mpz_as_bytes` into a buffer cleared first, as `int.to_bytes` and array stores do).
+    pub fn twos_complement_le(&self, n: usize) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(self.dig.len() * 2);
+        for d in &self.dig {
+            bytes.push(*d as u8);
+            bytes.push((*d >> 8) as u8);
+        }
+        if self.neg {
+            let mut carry = 1u16;
+            for b in bytes.iter_mut() {
+                let t = u16::from(!*b) + carry;
+                *b = t as u8;
+                carry = t >> 8;
+            }
+        }
+        bytes.resize(n, 0);
+        bytes
+    }
+
     /// `mpz_init_zero`.
     pub fn zero() -> Mpz {
         Mpz {
@@ -1453,9 +1473,7 @@ impl Rt<'_> {
             if args.len() < 2 || args.len() > 3 {
                 return Err(self.type_error("function expected at most 4 arguments"));
             }
-            let Some(buf) = self.bytes_like(args[0]) else {
-                return Err(self.type_error("object with buffer protocol required"));
-            };
+            let buf = self.buffer_or_raise(args[0])?;
             let le = little(self, args[1]);
             let mut value: u32 = 0;
             let ordered: Vec<u8> = if le {
@@ -1513,20 +1531,8 @@ impl Rt<'_> {
             }
         } else {
             // mpz_as_bytes: two's complement of the magnitude, at most len bytes
-            let mut bytes = Vec::new();
-            for d in &z.dig {
-                bytes.push(*d as u8);
-                bytes.push((*d >> 8) as u8);
-            }
-            if z.neg {
-                let mut carry = 1u16;
-                for b in bytes.iter_mut() {
-                    let t = u16::from(!*b) + carry;
-                    *b = t as u8;
-                    carry = t >> 8;
-                }
-            }
-            for (i, b) in bytes.iter().take(len).enumerate() {
+            let bytes = z.twos_complement_le(len);
+            for (i, b) in bytes.iter().enumerate() {
                 if le {
                     data[i] = *b;
                 } else {
@@ -1535,14 +1541,6 @@ impl Rt<'_> {
             }
         }
         self.new_str_heap(R::TBytes, &data)
-    }
-
-    /// The bytes of a buffer-protocol object (bytes, str, bytearray).
-    fn bytes_like(&self, w: Word) -> Option<Vec<u8>> {
-        if crate::array::is_arr_type(self.type_of(w)) {
-            return Some(self.arr_bytes(w));
-        }
-        self.str_bytes(w)
     }
 }
 

@@ -949,7 +949,7 @@ impl Rt<'_> {
             }
             Hexlify => {
                 self.arg_count(a, 1, 2)?;
-                let data = self.buffer_arg(a.w[0])?;
+                let data = self.buffer_or_raise(a.w[0])?;
                 if data.is_empty() {
                     return Ok(rom(R::EmptyBytes));
                 }
@@ -971,7 +971,7 @@ impl Rt<'_> {
             }
             Unhexlify => {
                 exact(self, 1)?;
-                let data = self.buffer_arg(a.w[0])?;
+                let data = self.buffer_or_raise(a.w[0])?;
                 if data.len() % 2 != 0 {
                     return Err(self.value_error("odd-length string"));
                 }
@@ -1056,7 +1056,7 @@ impl Rt<'_> {
             }
             B2aBase64 => {
                 exact(self, 1)?;
-                let data = self.buffer_arg(a.w[0])?;
+                let data = self.buffer_or_raise(a.w[0])?;
                 const B64: &[u8; 64] =
                     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
                 let mut out = Vec::new();
@@ -1081,7 +1081,7 @@ impl Rt<'_> {
             }
             A2bBase64 => {
                 exact(self, 1)?;
-                let data = self.buffer_arg(a.w[0])?;
+                let data = self.buffer_or_raise(a.w[0])?;
                 let sextet = |c: u8| match c {
                     b'A'..=b'Z' => Some(c - b'A'),
                     b'a'..=b'z' => Some(c - b'a' + 26),
@@ -1117,7 +1117,7 @@ impl Rt<'_> {
             }
             Crc32 => {
                 self.arg_count(a, 1, 2)?;
-                let data = self.buffer_arg(a.w[0])?;
+                let data = self.buffer_or_raise(a.w[0])?;
                 let mut crc = if a.n > 1 {
                     self.int_bits(a.w[1])? as u32
                 } else {
@@ -1236,17 +1236,6 @@ impl Rt<'_> {
         }
     }
 
-    /// `mp_get_buffer_raise` for reading: str, bytes or bytearray.
-    fn buffer_arg(&mut self, w: Word) -> PR<Vec<u8>> {
-        if let Some(b) = self.str_bytes(w) {
-            return Ok(b);
-        }
-        if crate::array::is_arr_type(self.type_of(w)) {
-            return Ok(self.arr_bytes(w));
-        }
-        Err(self.type_error("object with buffer protocol required"))
-    }
-
     /// `calc_size_items`: the number of values and the packed size of `fmt`.
     fn struct_sizes(&mut self, fmt: &[u8]) -> PR<(usize, usize)> {
         let (kind, mut i) = fmt_kind(fmt);
@@ -1282,7 +1271,7 @@ impl Rt<'_> {
             let mut cnt = fmt_count(fmt, &mut i);
             let Some(&c) = fmt.get(i) else { break };
             if c == b's' {
-                let data = self.buffer_arg(vals[v])?;
+                let data = self.buffer_or_raise(vals[v])?;
                 v += 1;
                 let n = data.len().min(cnt);
                 buf[p..p + n].copy_from_slice(&data[..n]);
@@ -1343,7 +1332,7 @@ impl Rt<'_> {
         let t = self.new_tuple(&alloc::vec![NONE; items])?;
         let h = self.hold(t);
         let r = (|| {
-            let data = self.buffer_arg(buf)?;
+            let data = self.buffer_or_raise(buf)?;
             let mut p = 0usize;
             if let Some(off) = offset {
                 let off = if off < 0 {
