@@ -430,11 +430,14 @@ impl Heap {
             self.set_kind(b, kind);
             b += 1;
         }
-        while b + BLOCKS_PER_ATB <= end {
-            if let Some(a) = self.atb.get_mut(b / BLOCKS_PER_ATB) {
-                *a = byte;
+        if b + BLOCKS_PER_ATB <= end {
+            let whole = (end - b) / BLOCKS_PER_ATB;
+            let first = b / BLOCKS_PER_ATB;
+            let last = (first + whole).min(self.atb.len());
+            if let Some(a) = self.atb.get_mut(first..last) {
+                a.fill(byte);
             }
-            b += BLOCKS_PER_ATB;
+            b += whole * BLOCKS_PER_ATB;
         }
         while b < end {
             self.set_kind(b, kind);
@@ -620,6 +623,12 @@ impl Heap {
             }
             if used == 0 {
                 n_free += CHUNK_BLOCKS;
+                i += CHUNK;
+                continue;
+            }
+            if free == 0 {
+                // all used: the count starts again after the chunk
+                n_free = 0;
                 i += CHUNK;
                 continue;
             }
@@ -845,13 +854,33 @@ impl Heap {
     fn sweep(&mut self) -> usize {
         let mut freed = 0;
         let mut free_tail = false;
-        for a in self.atb.iter_mut() {
-            let (new, n, tail) = SWEEP[usize::from(free_tail)][usize::from(*a)];
-            *a = new;
-            freed += usize::from(n);
-            free_tail = tail;
+        let mut chunks = self.atb.chunks_exact_mut(8);
+        for c in &mut chunks {
+            let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            if x & LOW_BITS == 0 {
+                // only free and tail blocks (free ones, or long objects' tails): the tails
+                // go if the index says so, and the index stays as it is
+                if free_tail {
+                    c.fill(0);
+                }
+                continue;
+            }
+            for a in c.iter_mut() {
+                Self::sweep_byte(a, &mut free_tail, &mut freed);
+            }
+        }
+        for a in chunks.into_remainder() {
+            Self::sweep_byte(a, &mut free_tail, &mut freed);
         }
         freed
+    }
+
+    #[inline]
+    fn sweep_byte(a: &mut u8, free_tail: &mut bool, freed: &mut usize) {
+        let (new, n, tail) = SWEEP[usize::from(*free_tail)][usize::from(*a)];
+        *a = new;
+        *freed += usize::from(n);
+        *free_tail = tail;
     }
 
     /// Counters like `gc_info`.
@@ -1131,6 +1160,57 @@ mod tests {
             n += 1;
         }
         n
+    }
+
+    /// gc.c's sweep one block at a time: what `sweep`'s table bytes and words must equal.
+    fn sweep_block_by_block(h: &mut Heap) -> usize {
+        let mut freed = 0;
+        let mut free_tail = false;
+        for b in 0..h.total_blocks() {
+            match h.kind(b) {
+                AT_HEAD => {
+                    h.set_kind(b, AT_FREE);
+                    freed += 1;
+                    free_tail = true;
+                }
+                AT_TAIL if free_tail => h.set_kind(b, AT_FREE),
+                AT_MARK => {
+                    h.set_kind(b, AT_HEAD);
+                    free_tail = false;
+                }
+                _ => {}
+            }
+        }
+        freed
+    }
+
+    #[test]
+    fn sweep_by_table_words_agrees_with_the_block_walk() {
+        let mut x: u32 = 55_555;
+        let mut next = || {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 8) as usize
+        };
+        for heap in [1024, 1040, 1100, 36 * 1024] {
+            for round in 0..100 {
+                let mut h = Heap::new(heap);
+                let total = h.total_blocks();
+                let mut b = 0;
+                while b < total {
+                    // long runs of one state as well as noise
+                    let kind = (next() % 4) as u8;
+                    let len = 1 + next() % (1 + (round % 5) * 30);
+                    for k in b..(b + len).min(total) {
+                        h.set_kind(k, kind);
+                    }
+                    b += len;
+                }
+                let mut expect = h.clone();
+                let freed = sweep_block_by_block(&mut expect);
+                assert_eq!(h.sweep(), freed, "{heap}: round {round}");
+                assert_eq!(h.atb, expect.atb, "{heap}: round {round}");
+            }
+        }
     }
 
     #[test]
