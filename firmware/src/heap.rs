@@ -430,14 +430,11 @@ impl Heap {
             self.set_kind(b, kind);
             b += 1;
         }
-        if b + BLOCKS_PER_ATB <= end {
-            let whole = (end - b) / BLOCKS_PER_ATB;
-            let first = b / BLOCKS_PER_ATB;
-            let last = (first + whole).min(self.atb.len());
-            if let Some(a) = self.atb.get_mut(first..last) {
-                a.fill(byte);
+        while b + BLOCKS_PER_ATB <= end {
+            if let Some(a) = self.atb.get_mut(b / BLOCKS_PER_ATB) {
+                *a = byte;
             }
-            b += whole * BLOCKS_PER_ATB;
+            b += BLOCKS_PER_ATB;
         }
         while b < end {
             self.set_kind(b, kind);
@@ -626,12 +623,6 @@ impl Heap {
                 i += CHUNK;
                 continue;
             }
-            if free == 0 {
-                // all used: the count starts again after the chunk
-                n_free = 0;
-                i += CHUNK;
-                continue;
-            }
             if n <= CHUNK_BLOCKS {
                 // bit 2k stays set while blocks k..k+s are all free
                 let mut window = free;
@@ -666,14 +657,7 @@ impl Heap {
         self.set_kinds(start + 1, start + n, AT_TAIL);
         self.alloc_amount += n;
         // MICROPY_GC_CONSERVATIVE_CLEAR: the whole run is zeroed.
-        if n == 1 {
-            // the common case, as one 16-byte store rather than a call to memset
-            if let Some(b) = self.pool.get_mut(start * BLOCK..(start + 1) * BLOCK) {
-                b.copy_from_slice(&[0; BLOCK]);
-            }
-        } else {
-            self.pool[start * BLOCK..(start + n) * BLOCK].fill(0);
-        }
+        self.pool[start * BLOCK..(start + n) * BLOCK].fill(0);
         Self::addr_of(start)
     }
 
