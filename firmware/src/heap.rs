@@ -62,8 +62,8 @@ const AT_MARK: u8 = 3;
 /// The low bit of each 2-bit block state in a 64-bit word of the allocation table.
 const LOW_BITS: u64 = 0x5555_5555_5555_5555;
 
-/// An allocation-table byte of four tail blocks.
-const ALL_TAILS: u8 = 0b1010_1010;
+// The mark loop's pointer test relies on every pool having fewer than 2^28 blocks.
+const _: () = assert!(((u32::MAX - HEAP_BASE) as usize / BLOCK) < 1 << 28);
 
 /// gc.c's sweep of one allocation-table byte, given whether the tail blocks met are to be
 /// freed (`free_tail`, the index): the new byte, the heads freed and the new `free_tail`.
@@ -380,22 +380,46 @@ impl Heap {
 
     /// Head block plus its tails.
     fn run_len(&self, head: usize) -> usize {
-        let total = self.total_blocks();
-        let mut b = head + 1;
-        // the rest of the head's table byte, then whole bytes of four tails, then the rest
-        while b < total && !b.is_multiple_of(BLOCKS_PER_ATB) {
-            if self.kind(b) != AT_TAIL {
-                return b - head;
+        1 + self.run_of(head + 1, AT_TAIL, usize::MAX)
+    }
+
+    /// The states of up to 32 blocks from block `b` on (any alignment), block `b + k` at bits
+    /// `2k..2k+2`, and how many of those fields are blocks of the pool (none past its end).
+    #[inline]
+    fn states_at(&self, b: usize) -> (u64, usize) {
+        let i = b / BLOCKS_PER_ATB;
+        let x = match self.atb.get(i..i + 8) {
+            Some(c) => u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
+            None => {
+                let mut c = [0xFF; 8];
+                if let Some(rest) = self.atb.get(i..) {
+                    c[..rest.len()].copy_from_slice(rest);
+                }
+                u64::from_le_bytes(c)
             }
-            b += 1;
+        };
+        let skip = b % BLOCKS_PER_ATB;
+        let valid = (32 - skip).min(self.total_blocks().saturating_sub(b));
+        (x >> (2 * skip), valid)
+    }
+
+    /// How many consecutive blocks from block `b` on are in state `kind` (at most `max`): 32
+    /// blocks (eight table bytes) per step instead of one block at a time.
+    fn run_of(&self, b: usize, kind: u8, max: usize) -> usize {
+        let pattern = u64::from(kind) * LOW_BITS;
+        let mut n = 0;
+        while n < max {
+            let (x, valid) = self.states_at(b + n);
+            let y = x ^ pattern;
+            // bit 2k set where block k is in another state
+            let other = (y | (y >> 1)) & LOW_BITS;
+            let same = ((other.trailing_zeros() / 2) as usize).min(valid);
+            n += same;
+            if same < valid || b + n >= self.total_blocks() {
+                break;
+            }
         }
-        while self.atb.get(b / BLOCKS_PER_ATB) == Some(&ALL_TAILS) {
-            b += BLOCKS_PER_ATB;
-        }
-        while b < total && self.kind(b) == AT_TAIL {
-            b += 1;
-        }
-        b - head
+        n.min(max)
     }
 
     /// Sets blocks `start..end` to `kind`, whole table bytes at a time where it can.
@@ -691,14 +715,11 @@ impl Heap {
         // Count the run and the free blocks after it, stopping once there are enough (a
         // tail never follows a free block, so the run is counted whole first).
         let n_blocks = self.run_len(block);
-        let mut n_free = 0;
-        let total = self.total_blocks();
-        while n_blocks + n_free < new_blocks
-            && block + n_blocks + n_free < total
-            && self.kind(block + n_blocks + n_free) == AT_FREE
-        {
-            n_free += 1;
-        }
+        let n_free = self.run_of(
+            block + n_blocks,
+            AT_FREE,
+            new_blocks.saturating_sub(n_blocks),
+        );
         if new_blocks == n_blocks {
             return Some(p);
         }
@@ -781,19 +802,19 @@ impl Heap {
     /// pushes them on a bounded stack; a full stack sets `overflow` for a later rescan.
     fn mark_subtree(&mut self, mut block: usize, stack: &mut Vec<usize>, overflow: &mut bool) {
         stack.clear();
-        let pool_len = self.pool.len();
+        let total = self.total_blocks();
         loop {
             let n = self.run_len(block);
             let (pool, atb) = (&self.pool, &mut self.atb);
             for word in pool[block * BLOCK..(block + n) * BLOCK].chunks_exact(WORD_BYTES) {
                 let w = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
-                // VERIFY_PTR: a block-aligned address inside the pool (below the base wraps
-                // to a huge offset)
-                let off = w.wrapping_sub(HEAP_BASE) as usize;
-                if !off.is_multiple_of(BLOCK) || off >= pool_len {
+                // VERIFY_PTR: a block-aligned address inside the pool, in one comparison: the
+                // offset's four low bits rotated to the top make a misaligned offset (and one
+                // below the base, which wraps) at least 2^28, more than any pool's blocks
+                let child = w.wrapping_sub(HEAP_BASE).rotate_right(4) as usize;
+                if child >= total {
                     continue;
                 }
-                let child = off / BLOCK;
                 let (byte, shift) = (child / BLOCKS_PER_ATB, 2 * (child % BLOCKS_PER_ATB));
                 if (atb[byte] >> shift) & 3 == AT_HEAD {
                     // head (1) to mark (3)
@@ -817,13 +838,33 @@ impl Heap {
     fn sweep(&mut self) -> usize {
         let mut freed = 0;
         let mut free_tail = false;
-        for a in self.atb.iter_mut() {
-            let (new, n, tail) = SWEEP[usize::from(free_tail)][usize::from(*a)];
-            *a = new;
-            freed += usize::from(n);
-            free_tail = tail;
+        let mut chunks = self.atb.chunks_exact_mut(8);
+        for c in &mut chunks {
+            let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            if x & LOW_BITS == 0 {
+                // only free and tail blocks (free ones, or long objects' tails): the tails
+                // go if the index says so, and the index stays as it is
+                if free_tail {
+                    c.fill(0);
+                }
+                continue;
+            }
+            for a in c.iter_mut() {
+                Self::sweep_byte(a, &mut free_tail, &mut freed);
+            }
+        }
+        for a in chunks.into_remainder() {
+            Self::sweep_byte(a, &mut free_tail, &mut freed);
         }
         freed
+    }
+
+    #[inline]
+    fn sweep_byte(a: &mut u8, free_tail: &mut bool, freed: &mut usize) {
+        let (new, n, tail) = SWEEP[usize::from(*free_tail)][usize::from(*a)];
+        *a = new;
+        *freed += usize::from(n);
+        *free_tail = tail;
     }
 
     /// Counters like `gc_info`.
@@ -1092,6 +1133,113 @@ mod tests {
                 let info = h.info();
                 assert_eq!(h.mem_free(), info.free_blocks * BLOCK);
                 assert_eq!(h.mem_alloc(), info.used_blocks * BLOCK);
+            }
+        }
+    }
+
+    /// Runs counted one block at a time: what `run_of`'s table-word steps must equal.
+    fn run_block_by_block(h: &Heap, b: usize, kind: u8, max: usize) -> usize {
+        let mut n = 0;
+        while n < max && b + n < h.total_blocks() && h.kind(b + n) == kind {
+            n += 1;
+        }
+        n
+    }
+
+    /// gc.c's sweep one block at a time: what `sweep`'s table bytes and words must equal.
+    fn sweep_block_by_block(h: &mut Heap) -> usize {
+        let mut freed = 0;
+        let mut free_tail = false;
+        for b in 0..h.total_blocks() {
+            match h.kind(b) {
+                AT_HEAD => {
+                    h.set_kind(b, AT_FREE);
+                    freed += 1;
+                    free_tail = true;
+                }
+                AT_TAIL if free_tail => h.set_kind(b, AT_FREE),
+                AT_MARK => {
+                    h.set_kind(b, AT_HEAD);
+                    free_tail = false;
+                }
+                _ => {}
+            }
+        }
+        freed
+    }
+
+    #[test]
+    fn sweep_by_table_words_agrees_with_the_block_walk() {
+        let mut x: u32 = 55_555;
+        let mut next = || {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 8) as usize
+        };
+        for heap in [1024, 1040, 1100, 36 * 1024] {
+            for round in 0..100 {
+                let mut h = Heap::new(heap);
+                let total = h.total_blocks();
+                let mut b = 0;
+                while b < total {
+                    // long runs of one state as well as noise
+                    let kind = (next() % 4) as u8;
+                    let len = 1 + next() % (1 + (round % 5) * 30);
+                    for k in b..(b + len).min(total) {
+                        h.set_kind(k, kind);
+                    }
+                    b += len;
+                }
+                let mut expect = h.clone();
+                let freed = sweep_block_by_block(&mut expect);
+                assert_eq!(h.sweep(), freed, "{heap}: round {round}");
+                assert_eq!(h.atb, expect.atb, "{heap}: round {round}");
+            }
+        }
+    }
+
+    #[test]
+    fn run_lengths_by_table_words_agree_with_the_block_walk() {
+        // Random tables of every kind mix, from runs of one state to noise, and table sizes
+        // that do and do not fill whole eight-byte words.
+        let mut x: u32 = 987_654_321;
+        let mut next = || {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 8) as usize
+        };
+        for heap in [1024, 1040, 1100, 36 * 1024] {
+            let mut h = Heap::new(heap);
+            let total = h.total_blocks();
+            for round in 0..60 {
+                // runs of random states with random lengths, biased to long runs
+                let mut b = 0;
+                while b < total {
+                    let kind = (next() % 4) as u8;
+                    let len = 1 + next() % (1 + (round % 6) * 20);
+                    for k in b..(b + len).min(total) {
+                        h.set_kind(k, kind);
+                    }
+                    b += len;
+                }
+                for _ in 0..200 {
+                    let start = next() % (total + 40);
+                    let kind = (next() % 4) as u8;
+                    let max = match next() % 3 {
+                        0 => usize::MAX,
+                        1 => next() % 8,
+                        _ => next() % 200,
+                    };
+                    assert_eq!(
+                        h.run_of(start, kind, max),
+                        run_block_by_block(&h, start, kind, max),
+                        "{heap}: round {round}, start {start}, kind {kind}, max {max}"
+                    );
+                    if start < total && matches!(h.kind(start), AT_HEAD | AT_MARK) {
+                        assert_eq!(
+                            h.run_len(start),
+                            1 + run_block_by_block(&h, start + 1, AT_TAIL, usize::MAX)
+                        );
+                    }
+                }
             }
         }
     }
