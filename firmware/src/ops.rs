@@ -1538,6 +1538,17 @@ impl Rt<'_> {
 
     /// `mp_binary_op`.
     pub fn binary_op(&mut self, op: u8, a: Word, b: Word) -> PR<Word> {
+        // small int against small int ordering, as int_op below answers it (loops and sorts)
+        if obj::is_small(a) && obj::is_small(b) {
+            let (x, y) = (obj::small_value(a), obj::small_value(b));
+            match op {
+                bop::LESS => return Ok(py_bool(x < y)),
+                bop::MORE => return Ok(py_bool(x > y)),
+                bop::LESS_EQUAL => return Ok(py_bool(x <= y)),
+                bop::MORE_EQUAL => return Ok(py_bool(x >= y)),
+                _ => {}
+            }
+        }
         if let Some(v) = self.set_binary_op(op, a, b)? {
             return Ok(v);
         }
