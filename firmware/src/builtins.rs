@@ -554,7 +554,7 @@ impl Rt<'_> {
             R::FCompile => {
                 self.arg_count(a, 3, 6)?;
                 let src = self.get_str(p(0))?;
-                let src = String::from_utf8_lossy(&src).into_owned();
+                let src = crate::runtime::lossy(&src).into_owned();
                 let file = self.str_to_qstr(p(1))?;
                 let mode = self.str_to_qstr(p(2))?;
                 let kind = match self.qstr_string(mode).as_str() {
@@ -944,7 +944,7 @@ impl Rt<'_> {
             return r;
         }
         let src = self.get_str(a.w[0])?;
-        let src = String::from_utf8_lossy(&src).into_owned();
+        let src = crate::runtime::lossy(&src).into_owned();
         let file = q!(self, "<string>");
         let kind = if is_eval {
             InputKind::Eval

@@ -1538,6 +1538,17 @@ impl Rt<'_> {
 
     /// `mp_binary_op`.
     pub fn binary_op(&mut self, op: u8, a: Word, b: Word) -> PR<Word> {
+        // small int against small int ordering, as int_op below answers it (loops and sorts)
+        if obj::is_small(a) && obj::is_small(b) {
+            let (x, y) = (obj::small_value(a), obj::small_value(b));
+            match op {
+                bop::LESS => return Ok(py_bool(x < y)),
+                bop::MORE => return Ok(py_bool(x > y)),
+                bop::LESS_EQUAL => return Ok(py_bool(x <= y)),
+                bop::MORE_EQUAL => return Ok(py_bool(x >= y)),
+                _ => {}
+            }
+        }
         if let Some(v) = self.set_binary_op(op, a, b)? {
             return Ok(v);
         }
@@ -2559,14 +2570,12 @@ impl Rt<'_> {
             out.push(self.repr(w).len());
             return;
         }
-        if let Some((t, d)) =
-            str_data(&self.st.qstrs, &self.st.heap, w).map(|(t, d)| (t, d.to_vec()))
-        {
+        if let Some((t, d)) = str_data(&self.st.qstrs, &self.st.heap, w) {
             let is_bytes = t != rom(R::TStr);
             if is_bytes {
                 out.push(1);
             }
-            quoted_pieces(&d, is_bytes, out);
+            quoted_pieces(d, is_bytes, out);
             return;
         }
         let t = self.type_of(w);
@@ -2663,7 +2672,7 @@ impl Rt<'_> {
             return;
         }
         if let Some(i) = int_of(w).filter(|_| obj::is_small(w)) {
-            out.push_str(&format!("{i}"));
+            push_decimal(i64::from(i), out);
             return;
         }
         if self.is_big(w) {
@@ -2714,14 +2723,12 @@ impl Rt<'_> {
             }
             return;
         }
-        if let Some((t, d)) =
-            str_data(&self.st.qstrs, &self.st.heap, w).map(|(t, d)| (t, d.to_vec()))
-        {
+        if let Some((t, d)) = str_data(&self.st.qstrs, &self.st.heap, w) {
             if t == rom(R::TStr) {
-                repr_str(&String::from_utf8_lossy(&d), out);
+                repr_str(&crate::runtime::lossy(d), out);
             } else {
                 out.push('b');
-                repr_bytes(&d, out);
+                repr_bytes(d, out);
             }
             return;
         }
@@ -3179,11 +3186,30 @@ pub fn quoted_pieces(d: &[u8], is_bytes: bool, out: &mut Vec<usize>) {
             emit(u32::from(*b), out);
         }
     } else {
-        for c in String::from_utf8_lossy(d).chars() {
+        for c in crate::runtime::lossy(d).chars() {
             emit(c as u32, out);
         }
     }
     out.push(1);
+}
+
+/// `n` in decimal, as `format!("{n}")` writes it, without a temporary string.
+pub fn push_decimal(n: i64, out: &mut String) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut m = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push('-');
+    }
+    out.extend(buf[i..].iter().map(|&b| char::from(b)));
 }
 
 pub fn repr_str(s: &str, out: &mut String) {

@@ -335,6 +335,16 @@ fn int_like(w: Word) -> Option<i32> {
     }
 }
 
+/// `bytes` as text, invalid sequences replaced like `String::from_utf8_lossy` (the same
+/// result), checked with the faster whole-slice validation first: str data is almost always
+/// valid UTF-8.
+pub fn lossy(b: &[u8]) -> alloc::borrow::Cow<'_, str> {
+    match core::str::from_utf8(b) {
+        Ok(s) => alloc::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
 /// The (type, bytes) of a str/bytes value (qstr or heap), else `None`.
 pub fn str_data<'h>(qstrs: &'h Qstrs, heap: &'h Heap, w: Word) -> Option<(Word, &'h [u8])> {
     if obj::is_qstr(w) {
@@ -800,8 +810,7 @@ impl Rt<'_> {
 
     /// The text of a str value, lossily.
     pub fn str_string(&self, w: Word) -> Option<String> {
-        str_data(&self.st.qstrs, &self.st.heap, w)
-            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        str_data(&self.st.qstrs, &self.st.heap, w).map(|(_, b)| lossy(b).into_owned())
     }
 
     /// Whether `w` is a `str` (interned or heap).
@@ -1202,6 +1211,10 @@ impl Rt<'_> {
     /// map's key operations cannot run Python code, so an instance key is matched against
     /// the stored keys with `==` here (like the set code does), else it is itself.
     fn user_key_in(&mut self, d: Word, key: Word) -> Word {
+        // qstr and small-int keys (names, the common case) are never instances
+        if obj::is_qstr(key) || obj::is_small(key) {
+            return key;
+        }
         let t = self.type_of(key);
         if !self.is_user_type(t) {
             return key;
