@@ -3310,30 +3310,12 @@ fn extract_list_or_single(pn: &Node, kind: R) -> &[Node] {
     extract_list(pn, kind)
 }
 
-/// The names [`Q`] holds, in its field order (all static qstrs of 1.9.4).
-const Q_NAMES: [&str; 14] = [
-    "",
-    "*",
-    "<module>",
-    "<lambda>",
-    "<listcomp>",
-    "<dictcomp>",
-    "<setcomp>",
-    "<genexpr>",
-    "__class__",
-    "__name__",
-    "__module__",
-    "__qualname__",
-    "__repl_print__",
-    "AssertionError",
-];
-
 /// The ids [`q_id`] found last (`u16::MAX`: none yet), shared by every compilation.
 static Q_CACHE: [AtomicU16; 14] = [const { AtomicU16::new(u16::MAX) }; 14];
 
-/// The qstr id of `Q_NAMES[k]` (interned if unknown). The id found last time is used when the
-/// interner still resolves it to the same text, which holds for static qstrs; otherwise the
-/// name is looked up as usual.
+/// The qstr id of `name`, the `k`th name of [`Q`] (interned if unknown). The id found last time
+/// is used when the interner still resolves it to the same text, which holds for static qstrs
+/// (all of [`Q`]'s names are static qstrs of 1.9.4); otherwise the name is looked up as usual.
 fn q_id(interner: &mut dyn Interner, k: usize, name: &str) -> Result<u16, CompileError> {
     let cached = Q_CACHE[k].load(Ordering::Relaxed);
     if cached != u16::MAX && interner.resolve_bytes(cached) == name.as_bytes() {
@@ -3355,41 +3337,27 @@ pub fn compile_tree(
     kind: InputKind,
     interner: &mut dyn Interner,
 ) -> Result<RawCode, CompileError> {
-    let mut ids = [0u16; Q_NAMES.len()];
-    for (k, (id, name)) in ids.iter_mut().zip(Q_NAMES).enumerate() {
-        *id = q_id(interner, k, name)?;
-    }
-    let [
-        empty,
-        star,
-        module,
-        lambda,
-        listcomp,
-        dictcomp,
-        setcomp,
-        genexpr,
-        class,
-        name,
-        modname,
-        qualname,
-        repl_print,
-        assertion_error,
-    ] = ids;
+    // the fields are looked up in this order, one cache slot each
+    let mut k = 0;
+    let mut id = |interner: &mut dyn Interner, name: &str| {
+        k += 1;
+        q_id(interner, k - 1, name)
+    };
     let q = Q {
-        empty,
-        star,
-        module,
-        lambda,
-        listcomp,
-        dictcomp,
-        setcomp,
-        genexpr,
-        class,
-        name,
-        modname,
-        qualname,
-        repl_print,
-        assertion_error,
+        empty: id(interner, "")?,
+        star: id(interner, "*")?,
+        module: id(interner, "<module>")?,
+        lambda: id(interner, "<lambda>")?,
+        listcomp: id(interner, "<listcomp>")?,
+        dictcomp: id(interner, "<dictcomp>")?,
+        setcomp: id(interner, "<setcomp>")?,
+        genexpr: id(interner, "<genexpr>")?,
+        class: id(interner, "__class__")?,
+        name: id(interner, "__name__")?,
+        modname: id(interner, "__module__")?,
+        qualname: id(interner, "__qualname__")?,
+        repl_print: id(interner, "__repl_print__")?,
+        assertion_error: id(interner, "AssertionError")?,
     };
     let mut c = Compiler {
         interner,
