@@ -37,6 +37,38 @@ pub fn item_size(tc: u8) -> Option<usize> {
     })
 }
 
+/// An element's value as `mp_binary_get_val_array` reads it.
+enum Elem {
+    Int(i64),
+    /// `'Q'`: may not fit an i64.
+    UInt(u64),
+    Float(f64),
+    /// `'O'`: the object itself.
+    Obj(Word),
+}
+
+/// The element of typecode `tc` held in the little-endian bytes `e` (`None`: typecode `'S'`
+/// or unknown).
+fn decode(tc: u8, e: &[u8]) -> Option<Elem> {
+    let mut a8 = [0u8; 8];
+    a8[..e.len()].copy_from_slice(e);
+    let u = u64::from_le_bytes(a8);
+    Some(match tc {
+        b'b' => Elem::Int(i64::from(u as u8 as i8)),
+        BYTEARRAY_TC | b'B' => Elem::Int(i64::from(u as u8)),
+        b'h' => Elem::Int(i64::from(u as u16 as i16)),
+        b'H' => Elem::Int(i64::from(u as u16)),
+        b'i' | b'l' | b'P' => Elem::Int(i64::from(u as u32 as i32)),
+        b'I' | b'L' => Elem::Int(i64::from(u as u32)),
+        b'q' => Elem::Int(u as i64),
+        b'Q' => Elem::UInt(u),
+        b'f' => Elem::Float(f64::from(f32::from_bits(u as u32))),
+        b'd' => Elem::Float(f64::from_bits(u)),
+        b'O' => Elem::Obj(u as u32),
+        _ => return None,
+    })
+}
+
 impl Rt<'_> {
     /// The element typecode (without the memoryview's writable bit).
     fn arr_tc(&self, o: Word) -> u8 {
@@ -68,7 +100,12 @@ impl Rt<'_> {
     /// `array_get_buffer`: the bytes of the (viewed) elements.
     pub fn arr_bytes(&self, o: Word) -> Vec<u8> {
         let n = self.f(o, 2) as usize * self.arr_isz(o);
-        let off = self.arr_off(o);
+        self.arr_elem_bytes(o, 0, n)
+    }
+
+    /// `n` bytes of the (viewed) elements from byte `pos` on.
+    fn arr_elem_bytes(&self, o: Word, pos: usize, n: usize) -> Vec<u8> {
+        let off = self.arr_off(o) + pos;
         let items = self.f(o, 3);
         if n == 0 {
             return Vec::new();
@@ -150,30 +187,17 @@ impl Rt<'_> {
 
     /// The value of `tc` held in `b` (`mp_binary_get_val_array`).
     fn arr_decode(&mut self, tc: u8, b: &[u8]) -> PR<Word> {
-        let mut a8 = [0u8; 8];
-        a8[..b.len()].copy_from_slice(b);
-        let u = u64::from_le_bytes(a8);
-        Ok(match tc {
-            b'b' => obj::small(i32::from(b[0] as i8)),
-            BYTEARRAY_TC | b'B' => obj::small(i32::from(b[0])),
-            b'h' => obj::small(i32::from(u as u16 as i16)),
-            b'H' => obj::small(i32::from(u as u16)),
-            b'i' | b'l' | b'P' => self.new_int_any(i64::from(u as u32 as i32))?,
-            b'I' | b'L' => self.new_int_any(i64::from(u as u32))?,
-            b'q' => self.new_int_any(u as i64)?,
-            b'Q' => {
-                if u <= i64::MAX as u64 {
-                    self.new_int_any(u as i64)?
-                } else {
-                    self.parse_int(format!("{u}").as_bytes(), 10)?
-                }
-            }
-            b'f' => self.new_float(f64::from(f32::from_bits(u as u32)))?,
-            b'd' => self.new_float(f64::from_bits(u))?,
+        match decode(tc, b) {
+            Some(Elem::Int(i)) => self.new_int_any(i),
+            Some(Elem::UInt(u)) => match i64::try_from(u) {
+                Ok(i) => self.new_int_any(i),
+                Err(_) => self.parse_int(format!("{u}").as_bytes(), 10),
+            },
+            Some(Elem::Float(f)) => self.new_float(f),
             // an extension to CPython: an array of objects
-            b'O' => u as u32,
-            _ => return Err(self.not_impl("array typecode 'S'")),
-        })
+            Some(Elem::Obj(o)) => Ok(o),
+            None => Err(self.not_impl("array typecode 'S'")),
+        }
     }
 
     /// The bytes `v` is stored as in a `tc` array (`mp_binary_set_val_array`).
@@ -225,26 +249,13 @@ impl Rt<'_> {
         if i >= n {
             return Ok(NULL);
         }
-        let b = self.arr_bytes(o);
-        let e = b[i * sz..(i + 1) * sz].to_vec();
+        let e = self.arr_elem_bytes(o, i * sz, sz);
         self.arr_decode(tc, &e)
     }
 
     /// `array(typecode[, iterable])` (array_make_new / array_construct).
     pub(crate) fn array_make_new(&mut self, a: Args<'_>) -> PR<Word> {
-        if a.n < 1 || a.n > 2 || a.w.len() > a.n {
-            if a.w.len() > a.n {
-                return Err(self.type_error("function does not take keyword arguments"));
-            }
-            let n = format!("{}", a.n);
-            let msg = if a.n < 1 {
-                "function missing %d required positional arguments"
-            } else {
-                "function expected at most %d arguments, got %d"
-            };
-            let args: [&str; 2] = if a.n < 1 { ["1", ""] } else { ["2", &n] };
-            return Err(self.exc_varg(R::ETypeError, msg, &args));
-        }
+        self.arg_count_no_kw(a, 1, 2)?;
         // mp_obj_str_get_str: a str or bytes
         let Some(ts) = self.str_bytes(a.w[0]) else {
             return Err(self.bad_implicit_conversion(a.w[0]));
@@ -306,17 +317,7 @@ impl Rt<'_> {
 
     /// `memoryview(obj)` (memoryview_make_new).
     pub(crate) fn memoryview_make_new(&mut self, a: Args<'_>) -> PR<Word> {
-        if a.n != 1 || a.w.len() > a.n {
-            if a.w.len() > a.n {
-                return Err(self.type_error("function does not take keyword arguments"));
-            }
-            let n = format!("{}", a.n);
-            return Err(self.exc_varg(
-                R::ETypeError,
-                "function takes %d positional arguments but %d were given",
-                &["1", &n],
-            ));
-        }
+        self.arg_count_no_kw(a, 1, 1)?;
         let x = a.w[0];
         let tx = self.type_of(x);
         let (tc, len, items, off, rw) = if is_arr_type(tx) {
@@ -406,32 +407,11 @@ impl Rt<'_> {
     /// The bound `(start, stop)` of a step-1 slice over `len` (mp_seq_get_fast_slice_indexes).
     fn arr_slice(&mut self, sl: Word, len: usize) -> PR<(usize, usize)> {
         let (a, b, st) = (self.f(sl, 1), self.f(sl, 2), self.f(sl, 3));
-        let mut step = 1i64;
-        if st != NONE && crate::ops::int_of(st) != Some(1) {
-            step = match crate::ops::int_of(st) {
-                Some(s) => i64::from(s),
-                None => {
-                    let n = self.type_name(st);
-                    return Err(self.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]));
-                }
-            };
-            if step == 0 {
-                return Err(self.value_error("slice step cannot be zero"));
-            }
+        let step = self.slice_int(st)?.unwrap_or(1);
+        if step == 0 {
+            return Err(self.value_error("slice step cannot be zero"));
         }
-        let get = |rt: &mut Self, w: Word| -> PR<Option<i64>> {
-            if w == NONE {
-                return Ok(None);
-            }
-            match crate::ops::int_of(w) {
-                Some(x) => Ok(Some(i64::from(x))),
-                None => {
-                    let n = rt.type_name(w);
-                    Err(rt.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]))
-                }
-            }
-        };
-        let (a, b) = (get(self, a)?, get(self, b)?);
+        let (a, b) = (self.slice_int(a)?, self.slice_int(b)?);
         if step != 1 {
             return Err(self.not_impl("only slices with step=1 (aka None) are supported"));
         }
@@ -618,23 +598,12 @@ impl Rt<'_> {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                let e = &d[i * sz..(i + 1) * sz];
-                let mut a8 = [0u8; 8];
-                a8[..sz].copy_from_slice(e);
-                let u = u64::from_le_bytes(a8);
-                let s = match tc {
-                    b'b' => format!("{}", e[0] as i8),
-                    b'B' => format!("{}", e[0]),
-                    b'h' => format!("{}", u as u16 as i16),
-                    b'H' => format!("{}", u as u16),
-                    b'i' | b'l' | b'P' => format!("{}", u as u32 as i32),
-                    b'I' | b'L' => format!("{}", u as u32),
-                    b'q' => format!("{}", u as i64),
-                    b'Q' => format!("{u}"),
-                    b'f' => crate::ops::format_float(f64::from(f32::from_bits(u as u32))),
-                    b'd' => crate::ops::format_float(f64::from_bits(u)),
-                    b'O' => self.repr(u as u32),
-                    _ => String::new(),
+                let s = match decode(tc, &d[i * sz..(i + 1) * sz]) {
+                    Some(Elem::Int(v)) => format!("{v}"),
+                    Some(Elem::UInt(u)) => format!("{u}"),
+                    Some(Elem::Float(f)) => crate::ops::format_float(f),
+                    Some(Elem::Obj(o)) => self.repr(o),
+                    None => String::new(),
                 };
                 out.push_str(&s);
             }

@@ -1074,7 +1074,7 @@ impl Rt<'_> {
         // grows the scratch buffer like vstr_ensure_extra (len + 16, rounded up to 8)
         let grow = |rt: &mut Self, len: usize, alloc: &mut usize| -> PR<()> {
             if len + 1 > *alloc {
-                let new_alloc = ((len + 1 + 16) & !7) + 8;
+                let new_alloc = layout::vstr_grown(len + 1);
                 let v = rt.vget(vslot);
                 match rt.st.heap.realloc(v, new_alloc, true) {
                     Some(p) => {

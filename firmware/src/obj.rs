@@ -672,6 +672,12 @@ pub mod layout {
     pub const EXC_WORDS: usize = 4;
     /// raw code: `kind|flags|n_pos_args, bytecode, const_table`.
     pub const RAW_CODE_WORDS: usize = 3;
+
+    /// The size `vstr_ensure_extra` renews a vstr's buffer to when `need` bytes do not fit
+    /// its allocation: `ROUND_ALLOC(need + 16)` of py/vstr.c.
+    pub const fn vstr_grown(need: usize) -> usize {
+        ((need + 16) & !7) + 8
+    }
 }
 
 #[cfg(test)]

@@ -2087,6 +2087,21 @@ impl Rt<'_> {
         Ok(j as usize)
     }
 
+    /// A slice's start, stop or step as `mp_obj_get_int` reads it (`None` for None); a
+    /// non-int raises "can't convert ... to int".
+    pub(crate) fn slice_int(&mut self, w: Word) -> PR<Option<i64>> {
+        if w == NONE {
+            return Ok(None);
+        }
+        match int_of(w) {
+            Some(i) => Ok(Some(i64::from(i))),
+            None => {
+                let n = self.type_name(w);
+                Err(self.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]))
+            }
+        }
+    }
+
     /// `range_subscr` with a slice: a new range over the selected items.
     fn range_slice(&mut self, o: Word, sl: Word) -> PR<Word> {
         let (a, b, s) = (
@@ -2095,25 +2110,13 @@ impl Rt<'_> {
             i64::from(obj::small_value(self.f(o, 3))),
         );
         let len = range_len(a, b, s) as i64;
-        let get = |rt: &mut Self, w: Word| -> PR<Option<i64>> {
-            if w == NONE {
-                return Ok(None);
-            }
-            match int_of(w) {
-                Some(i) => Ok(Some(i64::from(i))),
-                None => {
-                    let n = rt.type_name(w);
-                    Err(rt.exc_varg(R::ETypeError, "can't convert %s to int", &[&n]))
-                }
-            }
-        };
         let (ostart, ostop, ostep) = (self.f(sl, 1), self.f(sl, 2), self.f(sl, 3));
-        let step = get(self, ostep)?.unwrap_or(1);
+        let step = self.slice_int(ostep)?.unwrap_or(1);
         if step == 0 {
             return Err(self.value_error("slice step cannot be zero"));
         }
-        let start = get(self, ostart)?;
-        let stop = get(self, ostop)?;
+        let start = self.slice_int(ostart)?;
+        let stop = self.slice_int(ostop)?;
         let (start, stop) = fast_slice_indexes(len, start, stop, step);
         let r = self.alloc_obj(rom(R::TRange), 4)?;
         let mut nstop = a + stop * s;

@@ -881,7 +881,7 @@ impl Rt<'_> {
         for n in pieces {
             let alloc = sizes[sizes.len() - 1];
             if len + n > alloc {
-                sizes.push(((len + n + 16) & !7) + 8);
+                sizes.push(layout::vstr_grown(len + n));
             }
             len += n;
         }
@@ -943,7 +943,7 @@ impl Rt<'_> {
     /// `ROUND_ALLOC(len + n + 16)` when it does not fit.
     pub(crate) fn vstr_write(&mut self, v: &mut VstrSim, n: usize) -> PR<()> {
         if v.len + n > v.alloc {
-            let new_alloc = ((v.len + n + 16) & !7) + 8;
+            let new_alloc = layout::vstr_grown(v.len + n);
             match self.st.heap.realloc(v.buf, new_alloc, true) {
                 Some(p) => {
                     v.buf = p;

@@ -9,13 +9,8 @@
 use alloc::vec::Vec;
 
 use crate::heap::Word;
-use crate::obj::{self, NONE, NULL, R, rom};
+use crate::obj::{self, NONE, NULL, R, layout, rom};
 use crate::runtime::{Args, PR, Rt};
-
-/// `ROUND_ALLOC` of py/vstr.c.
-fn round_alloc(a: usize) -> usize {
-    (a & !7) + 8
-}
 
 /// How many bytes the UTF-8 sequence starting with `b` has (stream_read_generic's count).
 fn utf8_len(b: u8) -> usize {
@@ -53,7 +48,7 @@ impl Grow {
     /// `vstr_ensure_extra` for `vstr_add_len(len)` with the vstr's length at `len_now`.
     fn ensure(&mut self, len_now: usize, extra: usize) {
         if len_now + extra > self.alloc {
-            self.alloc = round_alloc(len_now + extra + 16);
+            self.alloc = layout::vstr_grown(len_now + extra);
             self.sizes.push(self.alloc);
         }
     }
@@ -101,12 +96,10 @@ impl Rt<'_> {
                 self.wf(o, 1, v);
                 self.wf(o, 3, x);
                 return Ok(());
-            } else if crate::array::is_arr_type(self.type_of(x)) {
-                let d = self.arr_bytes(x);
+            } else {
+                let d = self.buffer_or_raise(x)?;
                 sz = d.len();
                 init = Some(d);
-            } else {
-                return Err(self.type_error("object with buffer protocol required"));
             }
         }
         // vstr_new(sz): the vstr_t, then its buffer
@@ -201,7 +194,7 @@ impl Rt<'_> {
         let org_len = self.f(v, 1) as usize;
         let alloc = self.f(v, 0) as usize;
         if new_pos > alloc {
-            let new_alloc = round_alloc(new_pos + 16);
+            let new_alloc = layout::vstr_grown(new_pos);
             let buf = self.f(v, 2);
             let nb = if buf == NULL {
                 self.alloc(new_alloc)?
@@ -307,15 +300,7 @@ impl Rt<'_> {
             }
             R::MFileWrite => {
                 self.arg_count(a, 2, 4)?;
-                let mut d = match self.str_bytes(a.w[1]) {
-                    Some(d) => d,
-                    None if crate::array::is_arr_type(self.type_of(a.w[1])) => {
-                        self.arr_bytes(a.w[1])
-                    }
-                    None => {
-                        return Err(self.type_error("object with buffer protocol required"));
-                    }
-                };
+                let mut d = self.buffer_or_raise(a.w[1])?;
                 let (mut off, mut max) = (0usize, usize::MAX);
                 if a.n == 3 {
                     max = self.int_bits(a.w[2])? as u32 as usize;

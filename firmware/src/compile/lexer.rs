@@ -356,7 +356,7 @@ impl<'a> Lexer<'a> {
     fn reserve(&mut self, n: usize) {
         let need = self.text.len() + n;
         if need > self.vstr_alloc {
-            self.vstr_alloc = ((need + 16) & !7) + 8;
+            self.vstr_alloc = crate::obj::layout::vstr_grown(need);
             self.vstr_grow.push(self.vstr_alloc);
         }
     }
