@@ -54,16 +54,7 @@ impl Rt<'_> {
                 fields = self.call_builtin(R::MStrSplit, Args { w: &[fields], n: 1 })?;
                 self.vpush(fields);
             }
-            let st = self.type_of(fields);
-            if st != rom(R::TTuple) && st != rom(R::TList) && fields != rom(R::EmptyTuple) {
-                let n = self.type_name(fields);
-                return Err(self.exc_varg(
-                    R::ETypeError,
-                    "object '%s' is not a tuple or list",
-                    &[&n],
-                ));
-            }
-            let items = self.seq_items(fields);
+            let items = self.tuple_or_list_items(fields)?;
             let t = self.alloc_obj(rom(R::TType), N_FIELDS + 1 + items.len())?;
             self.vpush(t);
             self.wf(t, layout::TYPE_NAME, u32::from(nq));

@@ -2087,6 +2087,16 @@ impl Rt<'_> {
         Ok(j as usize)
     }
 
+    /// `mp_obj_get_array` for a tuple or list: its items, else TypeError.
+    pub(crate) fn tuple_or_list_items(&mut self, w: Word) -> PR<Vec<Word>> {
+        let t = self.type_of(w);
+        if t != rom(R::TList) && t != rom(R::TTuple) && w != rom(R::EmptyTuple) {
+            let n = self.type_name(w);
+            return Err(self.exc_varg(R::ETypeError, "object '%s' is not a tuple or list", &[&n]));
+        }
+        Ok(self.seq_items(w))
+    }
+
     /// A slice's start, stop or step as `mp_obj_get_int` reads it (`None` for None); a
     /// non-int raises "can't convert ... to int".
     pub(crate) fn slice_int(&mut self, w: Word) -> PR<Option<i64>> {
@@ -2279,16 +2289,7 @@ impl Rt<'_> {
         let new: Vec<Word> = if v == NULL {
             Vec::new()
         } else {
-            let vt = self.type_of(v);
-            if vt != rom(R::TList) && vt != rom(R::TTuple) && v != rom(R::EmptyTuple) {
-                let n = self.type_name(v);
-                return Err(self.exc_varg(
-                    R::ETypeError,
-                    "object '%s' is not a tuple or list",
-                    &[&n],
-                ));
-            }
-            self.seq_items(v)
+            self.tuple_or_list_items(v)?
         };
         let mut items = self.seq_items(l);
         let old_len = items.len();
