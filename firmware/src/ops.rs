@@ -2442,6 +2442,34 @@ impl Rt<'_> {
     /// run a user `__repr__`/`__str__` that allocates in turn), then the str from the vstr.
     /// When printing runs Python code its output is taken as one write.
     pub fn printed_str_of(&mut self, w: Word, repr: bool) -> PR<Word> {
+        if let Some((t, d)) = str_data(&self.st.qstrs, &self.st.heap, w) {
+            // a str or bytes (the driver's records print many): its text and the vstr sizes
+            // its writes go through in one pass, without a list of pieces
+            let is_bytes = t != rom(R::TStr);
+            let mut sizes = crate::runtime::VstrSizes::new(16);
+            let text = if repr || is_bytes {
+                let mut text = String::with_capacity(d.len() + 3);
+                if is_bytes {
+                    text.push('b');
+                    sizes.write(1);
+                    repr_bytes(d, &mut text);
+                } else {
+                    repr_str(&crate::runtime::lossy(d), &mut text);
+                }
+                quoted_pieces(d, is_bytes, &mut sizes);
+                text.into_bytes()
+            } else {
+                if !d.is_empty() {
+                    sizes.write(d.len());
+                }
+                d.to_vec()
+            };
+            if sizes.len() != text.len() {
+                // as printed_pieces: a shape the piece model does not know is one write
+                return self.new_str_printed(&text, &[text.len()]);
+            }
+            return self.new_str_from_vstr_sizes(R::TStr, sizes.sizes(), &text);
+        }
         if self.pure_print(w, 0) {
             let (t, pieces) = if repr {
                 let (s, p) = self.repr_with_pieces(w);
@@ -3148,40 +3176,57 @@ fn binop_method(op: u8) -> Option<&'static str> {
 /// MicroPython's str repr: `'` unless the text has `'` and no `"`.
 /// The writes `mp_printf`'s `%0Nx` makes for `v`: the zero padding (when shorter than
 /// `width`), then the digits.
-fn hex_pieces(v: u32, width: usize, out: &mut Vec<usize>) {
-    let n = format!("{v:x}").len();
+fn hex_pieces<P: Pieces + ?Sized>(v: u32, width: usize, out: &mut P) {
+    // the number of hex digits of v (at least one)
+    let n = (32 - v.leading_zeros() as usize).div_ceil(4).max(1);
     if n < width {
-        out.push(width - n);
+        out.piece(width - n);
     }
-    out.push(n);
+    out.piece(n);
+}
+
+/// Where the lengths of a printer's successive writes go: a list of them, or straight into
+/// the buffer sizes of the vstr being printed into ([`crate::runtime::VstrSizes`]).
+pub trait Pieces {
+    /// One write of `n` bytes.
+    fn piece(&mut self, n: usize);
+}
+
+impl Pieces for Vec<usize> {
+    fn piece(&mut self, n: usize) {
+        self.push(n);
+    }
 }
 
 /// The lengths of the successive writes 1.9.4's `uni_print_quoted` (a str) or
 /// `mp_str_print_quoted` (bytes, `is_bytes`) makes into its printer: one per character, two
 /// for an escaped quote, and the escape sequences in their parts. A vstr being printed into
 /// grows at write boundaries, so the sizes its buffer takes depend on them.
-pub fn quoted_pieces(d: &[u8], is_bytes: bool, out: &mut Vec<usize>) {
+pub fn quoted_pieces<P: Pieces + ?Sized>(d: &[u8], is_bytes: bool, out: &mut P) {
     let q = if d.contains(&b'\'') && !d.contains(&b'"') {
         b'"'
     } else {
         b'\''
     };
-    out.push(1);
-    let emit = |ch: u32, out: &mut Vec<usize>| match ch {
-        c if c == u32::from(q) => out.extend([1, 1]),
-        0x5c | 0x0a | 0x0d | 0x09 => out.push(2),
-        32..=126 => out.push(1),
-        c if is_bytes && c != 0x7f && (0x80..0x100).contains(&c) => out.push(1),
+    out.piece(1);
+    let emit = |ch: u32, out: &mut P| match ch {
+        c if c == u32::from(q) => {
+            out.piece(1);
+            out.piece(1);
+        }
+        0x5c | 0x0a | 0x0d | 0x09 => out.piece(2),
+        32..=126 => out.piece(1),
+        c if is_bytes && c != 0x7f && (0x80..0x100).contains(&c) => out.piece(1),
         c if c < 0x100 => {
-            out.push(2);
+            out.piece(2);
             hex_pieces(c, 2, out);
         }
         c if c < 0x10000 => {
-            out.push(2);
+            out.piece(2);
             hex_pieces(c, 4, out);
         }
         c => {
-            out.push(2);
+            out.piece(2);
             hex_pieces(c, 8, out);
         }
     };
@@ -3194,7 +3239,7 @@ pub fn quoted_pieces(d: &[u8], is_bytes: bool, out: &mut Vec<usize>) {
             emit(c as u32, out);
         }
     }
-    out.push(1);
+    out.piece(1);
 }
 
 /// `n` in decimal, as `format!("{n}")` writes it, without a temporary string.

@@ -345,6 +345,75 @@ pub fn lossy(b: &[u8]) -> alloc::borrow::Cow<'_, str> {
     }
 }
 
+/// The sizes a vstr's buffer goes through while it is printed into: `vstr_init(init)`, then
+/// a renewal to `ROUND_ALLOC(len + n + 16)` whenever a write of `n` bytes does not fit.
+/// Printing rarely grows a buffer more than a few times, so the sizes are kept inline.
+pub struct VstrSizes {
+    sizes: [usize; 8],
+    count: usize,
+    more: Vec<usize>,
+    alloc: usize,
+    len: usize,
+}
+
+impl VstrSizes {
+    /// A buffer of `init` bytes (at least 1) with nothing written yet.
+    pub fn new(init: usize) -> VstrSizes {
+        let alloc = init.max(1);
+        let mut sizes = [0; 8];
+        sizes[0] = alloc;
+        VstrSizes {
+            sizes,
+            count: 1,
+            more: Vec::new(),
+            alloc,
+            len: 0,
+        }
+    }
+
+    /// A write of `n` bytes.
+    pub fn write(&mut self, n: usize) {
+        if self.len + n > self.alloc {
+            self.alloc = layout::vstr_grown(self.len + n);
+            if self.count < self.sizes.len() {
+                self.sizes[self.count] = self.alloc;
+                self.count += 1;
+            } else {
+                if self.more.is_empty() {
+                    self.more.extend_from_slice(&self.sizes);
+                }
+                self.more.push(self.alloc);
+            }
+        }
+        self.len += n;
+    }
+
+    /// The bytes written so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The buffer sizes, first to last.
+    pub fn sizes(&self) -> &[usize] {
+        if self.more.is_empty() {
+            &self.sizes[..self.count]
+        } else {
+            &self.more
+        }
+    }
+}
+
+impl crate::ops::Pieces for VstrSizes {
+    fn piece(&mut self, n: usize) {
+        self.write(n);
+    }
+}
+
 /// The (type, bytes) of a str/bytes value (qstr or heap), else `None`.
 pub fn str_data<'h>(qstrs: &'h Qstrs, heap: &'h Heap, w: Word) -> Option<(Word, &'h [u8])> {
     if obj::is_qstr(w) {
@@ -876,16 +945,11 @@ impl Rt<'_> {
         pieces: &[usize],
     ) -> PR<Word> {
         // the buffer sizes the printing goes through
-        let mut sizes = vec![init.max(1)];
-        let mut len = 0;
+        let mut sizes = VstrSizes::new(init);
         for n in pieces {
-            let alloc = sizes[sizes.len() - 1];
-            if len + n > alloc {
-                sizes.push(layout::vstr_grown(len + n));
-            }
-            len += n;
+            sizes.write(*n);
         }
-        self.new_str_from_vstr_sizes(ty, &sizes, data)
+        self.new_str_from_vstr_sizes(ty, sizes.sizes(), data)
     }
 
     /// `mp_obj_new_str_from_vstr` for a vstr whose buffer was allocated at `sizes[0]` bytes
