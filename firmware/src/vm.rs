@@ -610,6 +610,7 @@ impl Rt<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn step(
         &mut self,
         code: &Code,
