@@ -428,8 +428,16 @@ impl Rt<'_> {
                     if i > 0 {
                         out.push_str(&sep);
                     }
-                    let s = self.to_str(p(i));
-                    out.push_str(&s);
+                    // a str's text is read in place (what to_str gives for it)
+                    match crate::runtime::str_data(&self.st.qstrs, &self.st.heap, p(i)) {
+                        Some((t, d)) if t == rom(R::TStr) => {
+                            out.push_str(&crate::runtime::lossy(d));
+                        }
+                        _ => {
+                            let s = self.to_str(p(i));
+                            out.push_str(&s);
+                        }
+                    }
                 }
                 out.push_str(&end);
                 if let Some(f) = self.kwarg(a, "file")

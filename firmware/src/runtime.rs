@@ -727,6 +727,7 @@ impl Rt<'_> {
     // ------------------------------------------------------------------ types
 
     /// The type object of any value (`mp_obj_get_type`).
+    #[inline]
     pub fn type_of(&self, w: Word) -> Word {
         if obj::is_small(w) {
             return rom(R::TInt);
@@ -738,6 +739,12 @@ impl Rt<'_> {
         if w < obj::ROM_BASE && self.st.heap.contains(w) {
             return self.st.heap.read_word(w);
         }
+        self.type_of_rom(w)
+    }
+
+    /// [`Rt::type_of`] for what is not a small int, a qstr or a heap object.
+    #[inline(never)]
+    fn type_of_rom(&self, w: Word) -> Word {
         if crate::romext::fun_entry(w).is_some() {
             return rom(R::TBuiltin);
         }
@@ -1274,11 +1281,18 @@ impl Rt<'_> {
     /// The key of dict `d` that a user-class instance with its own `__eq__` stands for: the
     /// map's key operations cannot run Python code, so an instance key is matched against
     /// the stored keys with `==` here (like the set code does), else it is itself.
+    #[inline]
     fn user_key_in(&mut self, d: Word, key: Word) -> Word {
         // qstr and small-int keys (names, the common case) are never instances
         if obj::is_qstr(key) || obj::is_small(key) {
             return key;
         }
+        self.user_key_in_obj(d, key)
+    }
+
+    /// [`Rt::user_key_in`] for a key that is an object.
+    #[inline(never)]
+    fn user_key_in_obj(&mut self, d: Word, key: Word) -> Word {
         let t = self.type_of(key);
         if !self.is_user_type(t) {
             return key;

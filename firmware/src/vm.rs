@@ -484,6 +484,7 @@ impl Rt<'_> {
     }
 
     /// `mp_load_name`.
+    #[inline]
     pub fn load_name(&mut self, q: u16) -> PR<Word> {
         let l = self.locals();
         if l != self.globals()
@@ -498,6 +499,7 @@ impl Rt<'_> {
     /// The value a name lookup found. A name can be bound to NULL: 1.9.4's `import a.b.c`
     /// stores the NULL its fast path returns when `a.b.c` is in `sys.modules` but `a` is
     /// not, and reading such a name crashes 1.9.4; here it raises instead.
+    #[inline]
     fn bound_value(&mut self, v: Word, q: u16) -> PR<Word> {
         if v == NULL {
             let n = self.qstr_string(q);
