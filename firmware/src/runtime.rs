@@ -522,6 +522,15 @@ impl Args<'_> {
 }
 
 macro_rules! q {
+    ($rt:expr, $s:literal) => {{
+        // A static qstr has the same id on every machine, so each use site remembers it
+        // after the first lookup; a dynamic one is looked up (or interned) every time.
+        static ID: core::sync::atomic::AtomicU16 = core::sync::atomic::AtomicU16::new(0);
+        match ID.load(core::sync::atomic::Ordering::Relaxed) {
+            0 => $rt.q_static($s, &ID),
+            id => id,
+        }
+    }};
     ($rt:expr, $s:expr) => {
         $rt.q($s)
     };
@@ -659,6 +668,15 @@ impl Rt<'_> {
     }
 
     // ------------------------------------------------------------------ qstrs
+
+    /// [`Rt::q`] for the `q!` of a literal: a static id is stored in `id` for next time.
+    pub fn q_static(&mut self, s: &str, id: &core::sync::atomic::AtomicU16) -> u16 {
+        let q = self.q(s);
+        if q != 0 && usize::from(q) < crate::qstr::STATIC_COUNT {
+            id.store(q, core::sync::atomic::Ordering::Relaxed);
+        }
+        q
+    }
 
     /// The id of a static or existing qstr, interning it if new (only for names that are
     /// static in the B32 table; new names go through [`Rt::intern`]).
