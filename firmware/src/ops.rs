@@ -146,8 +146,21 @@ impl Rt<'_> {
                     .map(|v| (v, NULL)));
             }
             if let Some(r) = R::from_addr(o) {
-                let name = self.qstr_string(attr);
-                return Ok(self.rom_module_attr(r, &name)?.map(|v| (v, NULL)));
+                // the name copied to the stack (dir() asks for every qstr)
+                let text = self.st.qstrs.text(attr);
+                let mut buf = [0u8; 64];
+                let v = match buf.get_mut(..text.len()) {
+                    Some(b) if core::str::from_utf8(text).is_ok() => {
+                        b.copy_from_slice(text);
+                        let name = core::str::from_utf8(b).unwrap_or_default();
+                        self.rom_module_attr(r, name)?
+                    }
+                    _ => {
+                        let name = self.qstr_string(attr);
+                        self.rom_module_attr(r, &name)?
+                    }
+                };
+                return Ok(v.map(|v| (v, NULL)));
             }
             return Ok(None);
         }
