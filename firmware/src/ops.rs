@@ -2484,12 +2484,25 @@ impl Rt<'_> {
             return self.new_str_from_vstr_sizes(R::TStr, sizes.sizes(), &text);
         }
         if self.pure_print(w, 0) {
-            let (t, pieces) = if repr {
-                let (s, p) = self.repr_with_pieces(w);
-                (s.into_bytes(), p)
+            // repr_with_pieces / str_with_pieces without asking pure_print again
+            let mut pieces = Vec::new();
+            let t = if repr {
+                let t = self.repr(w).into_bytes();
+                self.repr_pieces(w, &mut pieces, 0);
+                t
             } else {
-                self.str_with_pieces(w)
+                let t = if self.is_str(w) {
+                    self.str_bytes(w).unwrap_or_default()
+                } else {
+                    self.to_str(w).into_bytes()
+                };
+                self.str_pieces(w, &mut pieces, 0);
+                t
             };
+            if pieces.iter().sum::<usize>() != t.len() {
+                // a shape the piece model does not know: one write
+                pieces = vec![t.len()];
+            }
             return self.new_str_printed(&t, &pieces);
         }
         let base = self.vlen();
