@@ -65,7 +65,7 @@ struct IdInfo {
 
 struct Scope<'t> {
     kind: ScopeKind,
-    pns: Option<&'t PNode>,
+    pns: Option<&'t PNode<'t>>,
     parent: Option<usize>,
     simple_name: u16,
     scope_flags: u8,
@@ -136,6 +136,8 @@ struct Q {
 
 struct Compiler<'t, 'i> {
     interner: &'i mut dyn Interner,
+    /// The objects of the tree's `const_object` nodes.
+    konsts: &'t [Const],
     file: &'t str,
     source_file: u16,
     is_repl: bool,
@@ -843,7 +845,7 @@ impl<'t> Compiler<'t, '_> {
 
     // ---------------------------------------------------------------- scopes
 
-    fn new_scope(&mut self, kind: ScopeKind, pns: Option<&'t PNode>) -> usize {
+    fn new_scope(&mut self, kind: ScopeKind, pns: Option<&'t PNode<'t>>) -> usize {
         let simple_name = match kind {
             ScopeKind::Function | ScopeKind::Class => match pns.map(|p| &p.nodes[0]) {
                 Some(Node::Id(q)) => *q,
@@ -924,7 +926,7 @@ impl<'t> Compiler<'t, '_> {
 
     // ---------------------------------------------------------------- nodes
 
-    fn compile_node(&mut self, pn: &'t Node) -> CResult {
+    fn compile_node(&mut self, pn: &'t Node<'t>) -> CResult {
         self.depth += 1;
         if self.depth > MAX_COMPILE_DEPTH {
             return Err(CompileError {
@@ -940,7 +942,7 @@ impl<'t> Compiler<'t, '_> {
         r
     }
 
-    fn compile_node_inner(&mut self, pn: &'t Node) -> CResult {
+    fn compile_node_inner(&mut self, pn: &'t Node<'t>) -> CResult {
         match pn {
             Node::Null => Ok(()),
             Node::Int(v) => {
@@ -977,7 +979,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn compile_struct(&mut self, p: &'t PNode) -> CResult {
+    fn compile_struct(&mut self, p: &'t PNode<'t>) -> CResult {
         match p.rule {
             R::file_input
             | R::file_input_2
@@ -1042,13 +1044,13 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_funcdef(&mut self, p: &'t PNode) -> CResult {
+    fn arm_funcdef(&mut self, p: &'t PNode<'t>) -> CResult {
         let name = self.funcdef_helper(p)?;
         self.store_id(name)
     }
 
     #[inline(never)]
-    fn arm_del_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn arm_del_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         for n in extract_list_or_single(&p.nodes[0], R::exprlist) {
             self.c_del_stmt(n)?;
         }
@@ -1056,7 +1058,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_break_stmt(&mut self, _p: &'t PNode) -> CResult {
+    fn arm_break_stmt(&mut self, _p: &'t PNode<'t>) -> CResult {
         if self.break_label == INVALID_LABEL {
             return Err(self.syntax_error(None, "'break' outside loop"));
         }
@@ -1066,7 +1068,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_continue_stmt(&mut self, _p: &'t PNode) -> CResult {
+    fn arm_continue_stmt(&mut self, _p: &'t PNode<'t>) -> CResult {
         if self.continue_label == INVALID_LABEL {
             return Err(self.syntax_error(None, "'continue' outside loop"));
         }
@@ -1076,14 +1078,14 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_yield_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn arm_yield_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         self.compile_node(&p.nodes[0])?;
         self.op(-1, op::POP_TOP);
         Ok(())
     }
 
     #[inline(never)]
-    fn arm_raise_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn arm_raise_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         if p.nodes[0].is_null() {
             self.raise_varargs(0);
         } else if let Some(a) = p.nodes[0].as_kind(R::raise_stmt_arg) {
@@ -1098,7 +1100,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_import_name(&mut self, p: &'t PNode) -> CResult {
+    fn arm_import_name(&mut self, p: &'t PNode<'t>) -> CResult {
         for n in extract_list_or_single(&p.nodes[0], R::dotted_as_names) {
             self.load_const_small_int(0);
             self.load_const_tok(Tok::KwNone);
@@ -1109,7 +1111,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_global_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn arm_global_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         if self.pass == Pass::Scope {
             for n in extract_list(&p.nodes[0], R::name_list) {
                 if let Node::Id(q) = n {
@@ -1121,7 +1123,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_nonlocal_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn arm_nonlocal_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         if self.pass == Pass::Scope {
             if self.scopes[self.cur].kind == ScopeKind::Module {
                 return Err(self.syntax_error(None, "can't declare nonlocal in outer code"));
@@ -1136,7 +1138,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_assert_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn arm_assert_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         let l_end = self.next_label();
         self.c_if_cond(&p.nodes[0], true, l_end)?;
         let q = self.q.assertion_error;
@@ -1151,13 +1153,13 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_with_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn arm_with_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         let nodes = extract_list_or_single(&p.nodes[0], R::with_stmt_list);
         self.with_helper(nodes, &p.nodes[1])
     }
 
     #[inline(never)]
-    fn arm_test_if_expr(&mut self, p: &'t PNode) -> CResult {
+    fn arm_test_if_expr(&mut self, p: &'t PNode<'t>) -> CResult {
         let Some(ie) = p.nodes[1].as_kind(R::test_if_else) else {
             return Err(self.syntax_error(None, "invalid syntax"));
         };
@@ -1174,7 +1176,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_lambdef(&mut self, p: &'t PNode) -> CResult {
+    fn arm_lambdef(&mut self, p: &'t PNode<'t>) -> CResult {
         if self.pass == Pass::Scope {
             let s = self.new_scope(ScopeKind::Lambda, Some(p));
             p.scope.set(s);
@@ -1184,7 +1186,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_or_test(&mut self, p: &'t PNode) -> CResult {
+    fn arm_or_test(&mut self, p: &'t PNode<'t>) -> CResult {
         let cond = p.rule == R::or_test;
         let l_end = self.next_label();
         let n = p.nodes.len();
@@ -1199,14 +1201,14 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_not_test_2(&mut self, p: &'t PNode) -> CResult {
+    fn arm_not_test_2(&mut self, p: &'t PNode<'t>) -> CResult {
         self.compile_node(&p.nodes[0])?;
         self.unary_op(op::unary::NOT);
         Ok(())
     }
 
     #[inline(never)]
-    fn arm_expr(&mut self, p: &'t PNode) -> CResult {
+    fn arm_expr(&mut self, p: &'t PNode<'t>) -> CResult {
         let o = match p.rule {
             R::expr => op::binary::OR,
             R::xor_expr => op::binary::XOR,
@@ -1221,7 +1223,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_shift_expr(&mut self, p: &'t PNode) -> CResult {
+    fn arm_shift_expr(&mut self, p: &'t PNode<'t>) -> CResult {
         self.compile_node(&p.nodes[0])?;
         let mut i = 1;
         while i + 1 < p.nodes.len() {
@@ -1243,7 +1245,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_factor_2(&mut self, p: &'t PNode) -> CResult {
+    fn arm_factor_2(&mut self, p: &'t PNode<'t>) -> CResult {
         self.compile_node(&p.nodes[1])?;
         let o = match p.nodes[0] {
             Node::Tok(Tok::OpPlus) => op::unary::POSITIVE,
@@ -1255,21 +1257,21 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_power(&mut self, p: &'t PNode) -> CResult {
+    fn arm_power(&mut self, p: &'t PNode<'t>) -> CResult {
         self.generic_all_nodes(p)?;
         self.binary_op(op::binary::POWER);
         Ok(())
     }
 
     #[inline(never)]
-    fn arm_trailer_bracket(&mut self, p: &'t PNode) -> CResult {
+    fn arm_trailer_bracket(&mut self, p: &'t PNode<'t>) -> CResult {
         self.compile_node(&p.nodes[0])?;
         self.op(-1, op::LOAD_SUBSCR);
         Ok(())
     }
 
     #[inline(never)]
-    fn arm_trailer_period(&mut self, p: &'t PNode) -> CResult {
+    fn arm_trailer_period(&mut self, p: &'t PNode<'t>) -> CResult {
         let Node::Id(q) = p.nodes[0] else {
             return Err(self.syntax_error(None, "invalid syntax"));
         };
@@ -1278,7 +1280,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_subscript_2(&mut self, p: &'t PNode) -> CResult {
+    fn arm_subscript_2(&mut self, p: &'t PNode<'t>) -> CResult {
         self.compile_node(&p.nodes[0])?;
         match p.nodes[1].as_kind(R::subscript_3) {
             Some(s3) => self.subscript_3_helper(s3),
@@ -1287,38 +1289,42 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_subscript_3(&mut self, p: &'t PNode) -> CResult {
+    fn arm_subscript_3(&mut self, p: &'t PNode<'t>) -> CResult {
         self.load_const_tok(Tok::KwNone);
         self.subscript_3_helper(p)
     }
 
     #[inline(never)]
-    fn arm_dictorsetmaker_item(&mut self, p: &'t PNode) -> CResult {
+    fn arm_dictorsetmaker_item(&mut self, p: &'t PNode<'t>) -> CResult {
         self.compile_node(&p.nodes[1])?;
         self.compile_node(&p.nodes[0])
     }
 
     #[inline(never)]
-    fn arm_classdef(&mut self, p: &'t PNode) -> CResult {
+    fn arm_classdef(&mut self, p: &'t PNode<'t>) -> CResult {
         let name = self.classdef_helper(p)?;
         self.store_id(name)
     }
 
     #[inline(never)]
-    fn arm_const_object(&mut self, p: &'t PNode) -> CResult {
-        let c = p.konst.clone().unwrap_or(Const::Ellipsis);
+    fn arm_const_object(&mut self, p: &'t PNode<'t>) -> CResult {
+        let c = self
+            .konsts
+            .get(p.konst as usize)
+            .cloned()
+            .unwrap_or(Const::Ellipsis);
         self.load_const_obj(c, p.obj);
         Ok(())
     }
 
-    fn generic_all_nodes(&mut self, p: &'t PNode) -> CResult {
-        for n in &p.nodes {
+    fn generic_all_nodes(&mut self, p: &'t PNode<'t>) -> CResult {
+        for n in p.nodes {
             self.compile_node(n)?;
         }
         Ok(())
     }
 
-    fn c_tuple(&mut self, pn: Option<&'t Node>, list: Option<&'t PNode>) -> CResult {
+    fn c_tuple(&mut self, pn: Option<&'t Node<'t>>, list: Option<&'t PNode<'t>>) -> CResult {
         let mut total = 0;
         if let Some(n) = pn
             && !n.is_null()
@@ -1327,7 +1333,7 @@ impl<'t> Compiler<'t, '_> {
             total += 1;
         }
         if let Some(l) = list {
-            for n in &l.nodes {
+            for n in l.nodes {
                 self.compile_node(n)?;
             }
             total += l.nodes.len();
@@ -1336,7 +1342,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn c_if_cond(&mut self, pn: &'t Node, jump_if: bool, label: usize) -> CResult {
+    fn c_if_cond(&mut self, pn: &'t Node<'t>, jump_if: bool, label: usize) -> CResult {
         if pn.is_const_false() {
             if !jump_if {
                 self.jump(label);
@@ -1359,7 +1365,7 @@ impl<'t> Compiler<'t, '_> {
                 Ok(())
             };
             let logic2 = |me: &mut Self, jump_if: bool| -> CResult {
-                for c in &p.nodes {
+                for c in p.nodes {
                     me.c_if_cond(c, jump_if, label)?;
                 }
                 Ok(())
@@ -1398,12 +1404,12 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn c_assign_atom_expr(&mut self, p: &'t PNode, kind: AssignKind) -> CResult {
+    fn c_assign_atom_expr(&mut self, p: &'t PNode<'t>, kind: AssignKind) -> CResult {
         if kind != AssignKind::AugStore {
             self.compile_node(&p.nodes[0])?;
         }
         if let Node::Struct(p1) = &p.nodes[1] {
-            let mut last: &'t PNode = p1;
+            let mut last: &'t PNode<'t> = p1;
             if p1.rule == R::atom_expr_trailers {
                 let n = p1.nodes.len();
                 if kind != AssignKind::AugStore {
@@ -1449,7 +1455,7 @@ impl<'t> Compiler<'t, '_> {
         Err(self.syntax_error(Some(&p.nodes[0]), "can't assign to expression"))
     }
 
-    fn c_assign_tuple(&mut self, head: Option<&'t Node>, tail: &'t [Node]) -> CResult {
+    fn c_assign_tuple(&mut self, head: Option<&'t Node<'t>>, tail: &'t [Node<'t>]) -> CResult {
         let num_head = usize::from(head.is_some());
         let mut have_star: Option<usize> = None;
         if let Some(h) = head
@@ -1489,7 +1495,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn c_assign(&mut self, pn: &'t Node, kind: AssignKind) -> CResult {
+    fn c_assign(&mut self, pn: &'t Node<'t>, kind: AssignKind) -> CResult {
         let cannot = |me: &Self| Err(me.syntax_error(Some(pn), "can't assign to expression"));
         match pn {
             Node::Id(q) => match kind {
@@ -1497,13 +1503,13 @@ impl<'t> Compiler<'t, '_> {
                 AssignKind::AugLoad => self.load_id(*q),
             },
             Node::Struct(p) => {
-                let tl: &'t PNode = match p.rule {
+                let tl: &'t PNode<'t> = match p.rule {
                     R::atom_expr_normal => return self.c_assign_atom_expr(p, kind),
                     R::testlist_star_expr | R::exprlist => {
                         if kind != AssignKind::Store {
                             return cannot(self);
                         }
-                        return self.c_assign_tuple(None, &p.nodes);
+                        return self.c_assign_tuple(None, p.nodes);
                     }
                     R::atom_paren => {
                         if kind != AssignKind::Store {
@@ -1533,13 +1539,13 @@ impl<'t> Compiler<'t, '_> {
                     match p2.rule {
                         R::testlist_comp_3b => return self.c_assign_tuple(Some(&tl.nodes[0]), &[]),
                         R::testlist_comp_3c => {
-                            return self.c_assign_tuple(Some(&tl.nodes[0]), &p2.nodes);
+                            return self.c_assign_tuple(Some(&tl.nodes[0]), p2.nodes);
                         }
                         R::comp_for => return cannot(self),
                         _ => {}
                     }
                 }
-                self.c_assign_tuple(None, &tl.nodes)
+                self.c_assign_tuple(None, tl.nodes)
             }
             _ => cannot(self),
         }
@@ -1574,7 +1580,7 @@ impl<'t> Compiler<'t, '_> {
         }
     }
 
-    fn funcdef_lambdef_param(&mut self, pn: &'t Node) -> CResult {
+    fn funcdef_lambdef_param(&mut self, pn: &'t Node<'t>) -> CResult {
         let kind = match pn {
             Node::Id(_) => None,
             Node::Struct(p) => Some(p.rule),
@@ -1586,7 +1592,7 @@ impl<'t> Compiler<'t, '_> {
             }
             Some(R::typedargslist_dbl_star | R::varargslist_dbl_star) => {}
             _ => {
-                let (pn_id, pn_equal): (&'t Node, &'t Node) = match (kind, pn) {
+                let (pn_id, pn_equal): (&'t Node<'t>, &'t Node<'t>) = match (kind, pn) {
                     (None, _) => (pn, &Node::Null),
                     (Some(R::typedargslist_name), Node::Struct(p)) => (&p.nodes[0], &p.nodes[2]),
                     (Some(R::varargslist_name), Node::Struct(p)) => (&p.nodes[0], &p.nodes[1]),
@@ -1624,7 +1630,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn funcdef_lambdef(&mut self, scope: usize, params: &'t Node, list_kind: R) -> CResult {
+    fn funcdef_lambdef(&mut self, scope: usize, params: &'t Node<'t>, list_kind: R) -> CResult {
         let saved = (
             self.have_star,
             self.num_dict_params,
@@ -1650,7 +1656,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn funcdef_helper(&mut self, p: &'t PNode) -> CResult<u16> {
+    fn funcdef_helper(&mut self, p: &'t PNode<'t>) -> CResult<u16> {
         if self.pass == Pass::Scope {
             let s = self.new_scope(ScopeKind::Function, Some(p));
             p.scope.set(s);
@@ -1660,7 +1666,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(self.scopes[s].simple_name)
     }
 
-    fn classdef_helper(&mut self, p: &'t PNode) -> CResult<u16> {
+    fn classdef_helper(&mut self, p: &'t PNode<'t>) -> CResult<u16> {
         if self.pass == Pass::Scope {
             let s = self.new_scope(ScopeKind::Class, Some(p));
             p.scope.set(s);
@@ -1670,7 +1676,7 @@ impl<'t> Compiler<'t, '_> {
         self.close_over_variables_etc(s, 0, 0);
         let name = self.scopes[s].simple_name;
         self.load_const_str(name);
-        let parents: &'t Node = if p.nodes[1].is_kind(R::classdef_2) {
+        let parents: &'t Node<'t> = if p.nodes[1].is_kind(R::classdef_2) {
             &Node::Null
         } else {
             &p.nodes[1]
@@ -1679,7 +1685,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(name)
     }
 
-    fn compile_decorated(&mut self, p: &'t PNode) -> CResult {
+    fn compile_decorated(&mut self, p: &'t PNode<'t>) -> CResult {
         let decorators = extract_list_or_single(&p.nodes[0], R::decorators);
         let mut num_built_in = 0;
         for d in decorators {
@@ -1740,7 +1746,7 @@ impl<'t> Compiler<'t, '_> {
         self.store_id(name)
     }
 
-    fn c_del_stmt(&mut self, pn: &'t Node) -> CResult {
+    fn c_del_stmt(&mut self, pn: &'t Node<'t>) -> CResult {
         let cannot = |me: &Self| Err(me.syntax_error(Some(pn), "can't delete expression"));
         match pn {
             Node::Id(q) => self.delete_id(*q),
@@ -1749,7 +1755,7 @@ impl<'t> Compiler<'t, '_> {
                 let Node::Struct(p1) = &p.nodes[1] else {
                     return cannot(self);
                 };
-                let mut last: &'t PNode = p1;
+                let mut last: &'t PNode<'t> = p1;
                 if p1.rule == R::atom_expr_trailers {
                     let n = p1.nodes.len();
                     for c in &p1.nodes[..n - 1] {
@@ -1787,7 +1793,7 @@ impl<'t> Compiler<'t, '_> {
                         R::testlist_comp_3b => return self.c_del_stmt(&tl.nodes[0]),
                         R::testlist_comp_3c => {
                             self.c_del_stmt(&tl.nodes[0])?;
-                            for c in &p1.nodes {
+                            for c in p1.nodes {
                                 self.c_del_stmt(c)?;
                             }
                             return Ok(());
@@ -1803,7 +1809,7 @@ impl<'t> Compiler<'t, '_> {
         }
     }
 
-    fn compile_return(&mut self, p: &'t PNode) -> CResult {
+    fn compile_return(&mut self, p: &'t PNode<'t>) -> CResult {
         if self.scopes[self.cur].kind != ScopeKind::Function {
             return Err(self.syntax_error(None, "'return' outside function"));
         }
@@ -1826,7 +1832,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn do_import_name(&mut self, pn: &'t Node) -> CResult<u16> {
+    fn do_import_name(&mut self, pn: &'t Node<'t>) -> CResult<u16> {
         let mut pn = pn;
         let mut is_as = false;
         let mut q_base = self.q.empty;
@@ -1852,7 +1858,7 @@ impl<'t> Compiler<'t, '_> {
             }
             Node::Struct(p) if p.rule == R::dotted_name => {
                 let mut ids = Vec::new();
-                for n in &p.nodes {
+                for n in p.nodes {
                     if let Node::Id(q) = n {
                         ids.push(*q);
                     }
@@ -1884,10 +1890,10 @@ impl<'t> Compiler<'t, '_> {
         }
     }
 
-    fn compile_import_from(&mut self, p: &'t PNode) -> CResult {
-        let mut source: &'t Node = &p.nodes[0];
+    fn compile_import_from(&mut self, p: &'t PNode<'t>) -> CResult {
+        let mut source: &'t Node<'t> = &p.nodes[0];
         let mut level = 0;
-        let rel: Option<&'t Node> = if matches!(source, Node::Tok(_))
+        let rel: Option<&'t Node<'t>> = if matches!(source, Node::Tok(_))
             || source.is_kind(R::one_or_more_period_or_ellipsis)
         {
             let r = source;
@@ -1978,7 +1984,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_if(&mut self, p: &'t PNode) -> CResult {
+    fn compile_if(&mut self, p: &'t PNode<'t>) -> CResult {
         let l_end = self.next_label();
         if !p.nodes[0].is_const_false() {
             let l_fail = self.next_label();
@@ -2038,7 +2044,7 @@ impl<'t> Compiler<'t, '_> {
         ) = old;
     }
 
-    fn compile_while(&mut self, p: &'t PNode) -> CResult {
+    fn compile_while(&mut self, p: &'t PNode<'t>) -> CResult {
         let (break_label, continue_label, old) = self.start_loop();
         if !p.nodes[0].is_const_false() {
             let top = self.next_label();
@@ -2056,7 +2062,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_for(&mut self, p: &'t PNode) -> CResult {
+    fn compile_for(&mut self, p: &'t PNode<'t>) -> CResult {
         if let (Node::Id(_), Some(it)) = (&p.nodes[0], p.nodes[1].as_kind(R::atom_expr_normal))
             && let (Node::Id(fq), Some(tp)) = (&it.nodes[0], it.nodes[1].as_kind(R::trailer_paren))
             && self.qstr_is(*fq, "range")
@@ -2064,7 +2070,7 @@ impl<'t> Compiler<'t, '_> {
             let args = extract_list(&tp.nodes[0], R::arglist);
             let n = args.len();
             if (1..=3).contains(&n) {
-                let (start, end, step): (&'t Node, &'t Node, &'t Node) = match n {
+                let (start, end, step): (&'t Node<'t>, &'t Node<'t>, &'t Node<'t>) = match n {
                     1 => (&Node::Int(0), &args[0], &Node::Int(1)),
                     2 => (&args[0], &args[1], &Node::Int(1)),
                     _ => (&args[0], &args[1], &args[2]),
@@ -2104,12 +2110,12 @@ impl<'t> Compiler<'t, '_> {
     #[allow(clippy::too_many_arguments)]
     fn for_range(
         &mut self,
-        var: &'t Node,
-        start: &'t Node,
-        end: &'t Node,
-        step: &'t Node,
-        body: &'t Node,
-        els: &'t Node,
+        var: &'t Node<'t>,
+        start: &'t Node<'t>,
+        end: &'t Node<'t>,
+        step: &'t Node<'t>,
+        body: &'t Node<'t>,
+        els: &'t Node<'t>,
     ) -> CResult {
         let (break_label, continue_label, old) = self.start_loop();
         let top = self.next_label();
@@ -2167,7 +2173,12 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn try_except(&mut self, body: &'t Node, excepts: &'t [Node], els: &'t Node) -> CResult {
+    fn try_except(
+        &mut self,
+        body: &'t Node<'t>,
+        excepts: &'t [Node<'t>],
+        els: &'t Node<'t>,
+    ) -> CResult {
         let l1 = self.next_label();
         let success = self.next_label();
         self.setup(op::SETUP_EXCEPT, 0, l1);
@@ -2189,7 +2200,7 @@ impl<'t> Compiler<'t, '_> {
                     return Err(self.syntax_error(Some(e), "default 'except' must be last"));
                 }
             } else {
-                let mut expr: &'t Node = &pe.nodes[0];
+                let mut expr: &'t Node<'t> = &pe.nodes[0];
                 if let Some(an) = expr.as_kind(R::try_stmt_as_name) {
                     expr = &an.nodes[0];
                     if let Node::Id(q) = an.nodes[1] {
@@ -2240,10 +2251,10 @@ impl<'t> Compiler<'t, '_> {
 
     fn try_finally(
         &mut self,
-        body: &'t Node,
-        excepts: &'t [Node],
-        els: &'t Node,
-        fin: &'t Node,
+        body: &'t Node<'t>,
+        excepts: &'t [Node<'t>],
+        els: &'t Node<'t>,
+        fin: &'t Node<'t>,
     ) -> CResult {
         let l_finally = self.next_label();
         self.setup(op::SETUP_FINALLY, 0, l_finally);
@@ -2264,7 +2275,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_try(&mut self, p: &'t PNode) -> CResult {
+    fn compile_try(&mut self, p: &'t PNode<'t>) -> CResult {
         let Some(p2) = p.nodes[1].as_struct() else {
             return Err(self.syntax_error(None, "invalid syntax"));
         };
@@ -2282,7 +2293,7 @@ impl<'t> Compiler<'t, '_> {
         }
     }
 
-    fn with_helper(&mut self, nodes: &'t [Node], body: &'t Node) -> CResult {
+    fn with_helper(&mut self, nodes: &'t [Node<'t>], body: &'t Node<'t>) -> CResult {
         if nodes.is_empty() {
             return self.compile_node(body);
         }
@@ -2328,7 +2339,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_async_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn compile_async_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         let Some(p0) = p.nodes[0].as_struct() else {
             return Err(self.syntax_error(None, "invalid syntax"));
         };
@@ -2358,7 +2369,7 @@ impl<'t> Compiler<'t, '_> {
         }
     }
 
-    fn compile_async_for(&mut self, p: &'t PNode) -> CResult {
+    fn compile_async_for(&mut self, p: &'t PNode<'t>) -> CResult {
         let context = self.async_context(&p.nodes[1])?;
         let while_else_label = self.next_label();
         let try_exception_label = self.next_label();
@@ -2404,7 +2415,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn async_with_helper(&mut self, nodes: &'t [Node], body: &'t Node) -> CResult {
+    fn async_with_helper(&mut self, nodes: &'t [Node<'t>], body: &'t Node<'t>) -> CResult {
         if nodes.is_empty() {
             return self.compile_node(body);
         }
@@ -2468,7 +2479,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_expr_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn compile_expr_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         let n1 = &p.nodes[1];
         if n1.is_null() {
             if self.is_repl && self.scopes[self.cur].kind == ScopeKind::Module {
@@ -2553,7 +2564,7 @@ impl<'t> Compiler<'t, '_> {
         self.c_assign(&p.nodes[0], AssignKind::Store)
     }
 
-    fn compile_comparison(&mut self, p: &'t PNode) -> CResult {
+    fn compile_comparison(&mut self, p: &'t PNode<'t>) -> CResult {
         let n = p.nodes.len();
         self.compile_node(&p.nodes[0])?;
         let multi = n > 3;
@@ -2607,13 +2618,13 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_atom_expr_normal(&mut self, p: &'t PNode) -> CResult {
+    fn compile_atom_expr_normal(&mut self, p: &'t PNode<'t>) -> CResult {
         self.compile_node(&p.nodes[0])?;
         if p.nodes[1].is_null() {
             return Ok(());
         }
-        let trail: &'t [Node] = match p.nodes[1].as_kind(R::atom_expr_trailers) {
-            Some(t) => &t.nodes,
+        let trail: &'t [Node<'t>] = match p.nodes[1].as_kind(R::atom_expr_trailers) {
+            Some(t) => t.nodes,
             None => core::slice::from_ref(&p.nodes[1]),
         };
         let kind_of = |n: &Node| n.as_struct().map(|s| s.rule);
@@ -2680,7 +2691,7 @@ impl<'t> Compiler<'t, '_> {
 
     fn trailer_paren_helper(
         &mut self,
-        arglist: &'t Node,
+        arglist: &'t Node<'t>,
         is_method: bool,
         n_pos_extra: usize,
     ) -> CResult {
@@ -2688,8 +2699,8 @@ impl<'t> Compiler<'t, '_> {
         let mut n_pos = n_pos_extra;
         let mut n_kw = 0;
         let mut star = 0;
-        let mut star_node: Option<&'t PNode> = None;
-        let mut dbl_node: Option<&'t PNode> = None;
+        let mut star_node: Option<&'t PNode<'t>> = None;
+        let mut dbl_node: Option<&'t PNode<'t>> = None;
         for a in args {
             let mut normal = true;
             if let Node::Struct(pa) = a {
@@ -2758,7 +2769,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_comprehension(&mut self, p: &'t PNode, kind: ScopeKind) -> CResult {
+    fn compile_comprehension(&mut self, p: &'t PNode<'t>, kind: ScopeKind) -> CResult {
         let Some(cf) = p.nodes.get(1).and_then(|n| n.as_kind(R::comp_for)) else {
             return Err(self.syntax_error(None, "invalid syntax"));
         };
@@ -2776,7 +2787,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_atom_paren(&mut self, p: &'t PNode) -> CResult {
+    fn compile_atom_paren(&mut self, p: &'t PNode<'t>) -> CResult {
         if p.nodes[0].is_null() {
             return self.c_tuple(None, None);
         }
@@ -2794,7 +2805,7 @@ impl<'t> Compiler<'t, '_> {
         self.c_tuple(None, Some(tl))
     }
 
-    fn compile_atom_bracket(&mut self, p: &'t PNode) -> CResult {
+    fn compile_atom_bracket(&mut self, p: &'t PNode<'t>) -> CResult {
         if p.nodes[0].is_null() {
             self.build(op::BUILD_LIST, 0);
         } else if let Some(p2) = p.nodes[0].as_kind(R::testlist_comp) {
@@ -2825,7 +2836,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_atom_brace(&mut self, p: &'t PNode) -> CResult {
+    fn compile_atom_brace(&mut self, p: &'t PNode<'t>) -> CResult {
         let pn = &p.nodes[0];
         match pn {
             Node::Null => self.build_map(0),
@@ -2881,7 +2892,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn subscript_3_helper(&mut self, p: &'t PNode) -> CResult {
+    fn subscript_3_helper(&mut self, p: &'t PNode<'t>) -> CResult {
         let pn = &p.nodes[0];
         match pn {
             Node::Null => {
@@ -2917,7 +2928,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_yield_expr(&mut self, p: &'t PNode) -> CResult {
+    fn compile_yield_expr(&mut self, p: &'t PNode<'t>) -> CResult {
         let k = self.scopes[self.cur].kind;
         if k != ScopeKind::Function && k != ScopeKind::Lambda {
             return Err(self.syntax_error(None, "'yield' outside function"));
@@ -2937,7 +2948,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn scope_param(&mut self, pn: &'t Node, name_r: R, star_r: R, dbl_r: R) -> CResult {
+    fn scope_param(&mut self, pn: &'t Node<'t>, name_r: R, star_r: R, dbl_r: R) -> CResult {
         let cur = self.cur;
         if self.scopes[cur].scope_flags & op::scope_flags::VARKEYWORDS != 0 {
             return Err(self.syntax_error(Some(pn), "invalid syntax"));
@@ -3004,13 +3015,13 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn comp_iter(&mut self, comp_for: &'t PNode, inner: &'t Node, depth: usize) -> CResult {
+    fn comp_iter(&mut self, comp_for: &'t PNode<'t>, inner: &'t Node<'t>, depth: usize) -> CResult {
         let l_top = self.next_label();
         let l_end = self.next_label();
         self.label_assign(l_top);
         self.for_iter(l_end);
         self.c_assign(&comp_for.nodes[0], AssignKind::Store)?;
-        let mut it: &'t Node = &comp_for.nodes[2];
+        let mut it: &'t Node<'t> = &comp_for.nodes[2];
         loop {
             match it {
                 Node::Null => {
@@ -3043,7 +3054,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_scope(&mut self, root: &'t Node, si: usize, pass: Pass, eval: bool) -> CResult {
+    fn compile_scope(&mut self, root: &'t Node<'t>, si: usize, pass: Pass, eval: bool) -> CResult {
         self.pass = pass;
         self.cur = si;
         self.next_label = 0;
@@ -3234,7 +3245,7 @@ impl<'t> Compiler<'t, '_> {
 
     /// The scope pass over every scope (finding new ones), then per scope the stack-size,
     /// code-size and emit passes, as `mp_compile_to_raw_code`.
-    fn run_passes(&mut self, root: &'t Node, eval: bool) -> CResult {
+    fn run_passes(&mut self, root: &'t Node<'t>, eval: bool) -> CResult {
         self.check_mem()?;
         let mut max_labels = 0;
         let mut i = 0;
@@ -3298,7 +3309,7 @@ impl<'t> Compiler<'t, '_> {
     }
 }
 
-fn star_inner(n: &Node) -> &Node {
+fn star_inner<'n, 'b>(n: &'n Node<'b>) -> &'n Node<'b> {
     match n {
         Node::Struct(p) if p.rule == R::star_expr => &p.nodes[0],
         other => other,
@@ -3306,7 +3317,7 @@ fn star_inner(n: &Node) -> &Node {
 }
 
 /// `apply_to_single_or_list` / `mp_parse_node_extract_list` for lists that may be a single node.
-fn extract_list_or_single(pn: &Node, kind: R) -> &[Node] {
+fn extract_list_or_single<'n, 'b>(pn: &'n Node<'b>, kind: R) -> &'n [Node<'b>] {
     extract_list(pn, kind)
 }
 
@@ -3330,8 +3341,9 @@ fn q_id(interner: &mut dyn Interner, k: usize, name: &str) -> Result<u16, Compil
 }
 
 /// Compiles a parse tree into raw code (`mp_compile_to_raw_code`).
-pub fn compile_tree(
-    root: &Node,
+pub fn compile_tree<'t>(
+    root: &'t Node<'t>,
+    konsts: &'t [Const],
     file: &str,
     source_file: u16,
     kind: InputKind,
@@ -3361,6 +3373,7 @@ pub fn compile_tree(
     };
     let mut c = Compiler {
         interner,
+        konsts,
         file,
         source_file,
         is_repl: kind == InputKind::Single,
