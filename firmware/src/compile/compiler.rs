@@ -172,9 +172,29 @@ struct Compiler<'t, 'i> {
     /// The first failure of an [`Interner::mem`] call made where no error can be returned;
     /// reported at the end of the pass.
     mem_err: Option<CompileError>,
+    /// Set while a code-size pass also collects what the emit pass would make (see
+    /// [`Compiler::finish_walk`]).
+    one_walk: bool,
+    /// Jumps of that walk: offset of the opcode, label, signed offset or not.
+    jump_patches: Vec<(usize, usize, bool)>,
+    /// Raw-code indices of that walk: offset of the uint, index written, raw code number.
+    rc_patches: Vec<(usize, usize, usize)>,
+    /// What the emit pass does on the heap during that walk, in order, done after it.
+    emit_later: Vec<EmitLater>,
+    /// Length of the code info's header as that walk wrote it.
+    ci_header: usize,
 }
 
 type CResult<T = ()> = Result<T, CompileError>;
+
+/// A heap operation of the emit pass, kept by the code-size walk for after the code allocation.
+enum EmitLater {
+    /// The object of a bytes constant, its handle going to this slot of the scope's handles.
+    Bytes(usize, Const),
+    /// A dotted import name interned again (a new qstr each time when it is too long to be
+    /// found, as in 1.9.4), written at this offset of the bytecode; the line for an error.
+    Import(usize, String, u32),
+}
 
 #[inline]
 fn write_uint(out: &mut Vec<u8>, val: usize) {
@@ -307,6 +327,9 @@ impl<'t> Compiler<'t, '_> {
 
     fn signed_label(&mut self, b: u8, label: usize) {
         let off = if self.pass < Pass::Emit {
+            if self.one_walk {
+                self.jump_patches.push((self.bc.len(), label, true));
+            }
             0
         } else {
             (self.label_target(label) as isize - self.bc.len() as isize - 3 + 0x8000) as usize
@@ -316,6 +339,9 @@ impl<'t> Compiler<'t, '_> {
 
     fn unsigned_label(&mut self, b: u8, label: usize) {
         let off = if self.pass < Pass::Emit {
+            if self.one_walk {
+                self.jump_patches.push((self.bc.len(), label, false));
+            }
             0
         } else {
             self.label_target(label).wrapping_sub(self.bc.len() + 3)
@@ -397,6 +423,7 @@ impl<'t> Compiler<'t, '_> {
         let sf = self.source_file;
         self.ci
             .extend_from_slice(&[name as u8, (name >> 8) as u8, sf as u8, (sf >> 8) as u8]);
+        self.ci_header = self.ci.len();
         let s = &self.scopes[self.cur];
         for i in &s.id_info {
             if i.kind == IdKind::Cell {
@@ -406,7 +433,7 @@ impl<'t> Compiler<'t, '_> {
         self.bc.push(255);
         self.ct_cur_obj = 0;
         self.ct_cur_raw_code = 0;
-        if pass == Pass::Emit {
+        if pass == Pass::Emit || self.one_walk {
             self.scopes[self.cur].objects.clear();
             self.scopes[self.cur].handles.clear();
             self.scopes[self.cur].children.clear();
@@ -464,7 +491,7 @@ impl<'t> Compiler<'t, '_> {
     fn load_const_obj(&mut self, c: Const, handle: u32) {
         let idx = self.const_base() + self.ct_cur_obj;
         self.ct_cur_obj += 1;
-        if self.pass == Pass::Emit {
+        if self.pass == Pass::Emit || self.one_walk {
             self.scopes[self.cur].objects.push(c);
             self.scopes[self.cur].handles.push(handle);
         }
@@ -474,8 +501,12 @@ impl<'t> Compiler<'t, '_> {
     fn raw_code_op(&mut self, delta: isize, b: u8, scope: usize) {
         let idx = self.const_base() + self.ct_num_obj + self.ct_cur_raw_code;
         self.ct_cur_raw_code += 1;
-        if self.pass == Pass::Emit {
+        if self.pass == Pass::Emit || self.one_walk {
             self.scopes[self.cur].children.push(scope);
+        }
+        if self.one_walk {
+            self.rc_patches
+                .push((self.bc.len() + 1, idx, self.ct_cur_raw_code - 1));
         }
         self.op_uint(delta, b, idx);
     }
@@ -963,6 +994,10 @@ impl<'t> Compiler<'t, '_> {
                 } else {
                     0
                 };
+                if self.one_walk {
+                    let slot = self.scopes[self.cur].handles.len();
+                    self.emit_later.push(EmitLater::Bytes(slot, c.clone()));
+                }
                 self.load_const_obj(c, h);
                 Ok(())
             }
@@ -1878,6 +1913,11 @@ impl<'t> Compiler<'t, '_> {
                     e.line = self.err_line;
                     e
                 })?;
+                if self.one_walk {
+                    let at = self.bc.len() + 1;
+                    self.emit_later
+                        .push(EmitLater::Import(at, full, self.err_line));
+                }
                 self.op_qstr(-1, op::IMPORT_NAME, q_full);
                 if is_as {
                     for q in &ids[1..] {
@@ -3269,12 +3309,123 @@ impl<'t> Compiler<'t, '_> {
         self.interner.mem(MemOp::Labels(max_labels))?;
         for si in 0..self.scopes.len() {
             // 1.9.4 runs a stack-size pass before the code-size pass; both walk the tree
-            // alike, so one walk does both (the code info's n_state is sized at its end)
-            self.compile_scope(root, si, Pass::CodeSize, eval)?;
+            // alike, so one walk does both (the code info's n_state is sized at its end).
+            // The emit pass walks it alike once more: the same walk collects what it needs.
+            self.one_walk = true;
+            self.jump_patches.clear();
+            self.rc_patches.clear();
+            self.emit_later.clear();
+            let r = self.compile_scope(root, si, Pass::CodeSize, eval);
+            self.one_walk = false;
+            r?;
             self.check_mem()?;
-            self.compile_scope(root, si, Pass::Emit, eval)?;
+            if !self.finish_walk()? {
+                self.compile_scope(root, si, Pass::Emit, eval)?;
+            } else if cfg!(test) && CHECK_ONE_WALK.load(Ordering::Relaxed) {
+                self.check_one_walk(root, si, eval)?;
+            }
         }
         Ok(())
+    }
+
+    /// Runs the emit pass after [`Compiler::finish_walk`] and panics unless it gives the same
+    /// output (for tests).
+    fn check_one_walk(&mut self, root: &'t Node<'t>, si: usize, eval: bool) -> CResult {
+        let s = &self.scopes[si];
+        let walk = (
+            s.bytecode.clone(),
+            s.objects.clone(),
+            s.handles.clone(),
+            s.children.clone(),
+            s.arg_names.clone(),
+        );
+        self.compile_scope(root, si, Pass::Emit, eval)?;
+        let s = &self.scopes[si];
+        let emit = (
+            s.bytecode.clone(),
+            s.objects.clone(),
+            s.handles.clone(),
+            s.children.clone(),
+            s.arg_names.clone(),
+        );
+        assert!(walk == emit, "scope {si}: {walk:?} != {emit:?}");
+        Ok(())
+    }
+
+    /// Makes the emit pass's output from the code-size walk just done, when it is the same:
+    /// the emit pass writes the same bytes except the jump offsets (fixed width, patched here),
+    /// the raw-code indices (written with the final object count; patched when their width is
+    /// unchanged, else `false` is returned and the emit pass is run) and the code info's header
+    /// (final `n_state` and size, rebuilt here). Its heap operations (the objects of bytes
+    /// constants, dotted import names interned again) come after the code allocation at the
+    /// end of the code-size pass, in walk order, as here.
+    fn finish_walk(&mut self) -> CResult<bool> {
+        let base = self.const_base();
+        let num_obj = self.ct_num_obj;
+        if self
+            .rc_patches
+            .iter()
+            .any(|&(_, written, k)| uint_len(written) != uint_len(base + num_obj + k))
+        {
+            return Ok(false);
+        }
+        let cur = self.cur;
+        for later in core::mem::take(&mut self.emit_later) {
+            match later {
+                EmitLater::Bytes(slot, c) => {
+                    let h = self.interner.make_const(&c)?;
+                    self.scopes[cur].handles[slot] = h;
+                }
+                EmitLater::Import(pos, full, line) => {
+                    let q = self.interner.intern(&full).map_err(|mut e| {
+                        e.file = String::from(self.file);
+                        e.line = line;
+                        e
+                    })?;
+                    self.bc[pos] = q as u8;
+                    self.bc[pos + 1] = (q >> 8) as u8;
+                }
+            }
+        }
+        for &(pos, label, signed) in &self.jump_patches {
+            let target = self.label_offsets.get(label).copied().unwrap_or(0);
+            let off = if signed {
+                (target as isize - pos as isize - 3 + 0x8000) as usize
+            } else {
+                target.wrapping_sub(pos + 3)
+            };
+            self.bc[pos + 1] = off as u8;
+            self.bc[pos + 2] = (off >> 8) as u8;
+        }
+        let mut buf = Vec::new();
+        for &(pos, _, k) in &self.rc_patches {
+            buf.clear();
+            write_uint(&mut buf, base + num_obj + k);
+            self.bc[pos..pos + buf.len()].copy_from_slice(&buf);
+        }
+        // the emit pass's code info: final n_state and size in the header, then the same
+        // line table, padded to the size found
+        let s = &self.scopes[cur];
+        let mut code = Vec::with_capacity(self.code_info_size.max(self.ci.len()) + self.bc.len());
+        write_uint(&mut code, n_state(s));
+        write_uint(&mut code, s.exc_stack_size);
+        code.extend_from_slice(&[
+            s.scope_flags,
+            s.num_pos_args as u8,
+            s.num_kwonly_args as u8,
+            s.num_def_pos_args as u8,
+        ]);
+        let rest = self.code_info_size - code.len();
+        write_uint(&mut code, rest);
+        let (name, sf) = (s.simple_name, self.source_file);
+        code.extend_from_slice(&[name as u8, (name >> 8) as u8, sf as u8, (sf >> 8) as u8]);
+        code.extend_from_slice(&self.ci[self.ci_header..]);
+        while code.len() < self.code_info_size {
+            code.push(0);
+        }
+        code.extend_from_slice(&self.bc);
+        self.scopes[cur].bytecode = code;
+        Ok(true)
     }
 
     fn check_mem(&mut self) -> CResult {
@@ -3320,6 +3471,14 @@ fn star_inner<'n, 'b>(n: &'n Node<'b>) -> &'n Node<'b> {
 fn extract_list_or_single<'n, 'b>(pn: &'n Node<'b>, kind: R) -> &'n [Node<'b>] {
     extract_list(pn, kind)
 }
+
+/// Tests set this to have every scope compiled both ways and compared (see
+/// [`Compiler::check_one_walk`]).
+#[cfg(test)]
+pub(crate) static CHECK_ONE_WALK: core::sync::atomic::AtomicBool =
+    core::sync::atomic::AtomicBool::new(false);
+#[cfg(not(test))]
+static CHECK_ONE_WALK: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 /// The ids [`q_id`] found last (`u16::MAX`: none yet), shared by every compilation.
 static Q_CACHE: [AtomicU16; 14] = [const { AtomicU16::new(u16::MAX) }; 14];
@@ -3404,6 +3563,11 @@ pub fn compile_tree<'t>(
         ct_num_obj: 0,
         ct_cur_raw_code: 0,
         mem_err: None,
+        one_walk: false,
+        jump_patches: Vec::new(),
+        rc_patches: Vec::new(),
+        emit_later: Vec::new(),
+        ci_header: 0,
     };
     let eval = kind == InputKind::Eval;
     c.new_scope(ScopeKind::Module, None);
