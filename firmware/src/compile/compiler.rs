@@ -65,7 +65,7 @@ struct IdInfo {
 
 struct Scope<'t> {
     kind: ScopeKind,
-    pns: Option<&'t PNode>,
+    pns: Option<&'t PNode<'t>>,
     parent: Option<usize>,
     simple_name: u16,
     scope_flags: u8,
@@ -136,6 +136,8 @@ struct Q {
 
 struct Compiler<'t, 'i> {
     interner: &'i mut dyn Interner,
+    /// The objects of the tree's `const_object` nodes.
+    konsts: &'t [Const],
     file: &'t str,
     source_file: u16,
     is_repl: bool,
@@ -170,9 +172,29 @@ struct Compiler<'t, 'i> {
     /// The first failure of an [`Interner::mem`] call made where no error can be returned;
     /// reported at the end of the pass.
     mem_err: Option<CompileError>,
+    /// Set while a code-size pass also collects what the emit pass would make (see
+    /// [`Compiler::finish_walk`]).
+    one_walk: bool,
+    /// Jumps of that walk: offset of the opcode, label, signed offset or not.
+    jump_patches: Vec<(usize, usize, bool)>,
+    /// Raw-code indices of that walk: offset of the uint, index written, raw code number.
+    rc_patches: Vec<(usize, usize, usize)>,
+    /// What the emit pass does on the heap during that walk, in order, done after it.
+    emit_later: Vec<EmitLater>,
+    /// Length of the code info's header as that walk wrote it.
+    ci_header: usize,
 }
 
 type CResult<T = ()> = Result<T, CompileError>;
+
+/// A heap operation of the emit pass, kept by the code-size walk for after the code allocation.
+enum EmitLater {
+    /// The object of a bytes constant, its handle going to this slot of the scope's handles.
+    Bytes(usize, Const),
+    /// A dotted import name interned again (a new qstr each time when it is too long to be
+    /// found, as in 1.9.4), written at this offset of the bytecode; the line for an error.
+    Import(usize, String, u32),
+}
 
 #[inline]
 fn write_uint(out: &mut Vec<u8>, val: usize) {
@@ -305,6 +327,9 @@ impl<'t> Compiler<'t, '_> {
 
     fn signed_label(&mut self, b: u8, label: usize) {
         let off = if self.pass < Pass::Emit {
+            if self.one_walk {
+                self.jump_patches.push((self.bc.len(), label, true));
+            }
             0
         } else {
             (self.label_target(label) as isize - self.bc.len() as isize - 3 + 0x8000) as usize
@@ -314,6 +339,9 @@ impl<'t> Compiler<'t, '_> {
 
     fn unsigned_label(&mut self, b: u8, label: usize) {
         let off = if self.pass < Pass::Emit {
+            if self.one_walk {
+                self.jump_patches.push((self.bc.len(), label, false));
+            }
             0
         } else {
             self.label_target(label).wrapping_sub(self.bc.len() + 3)
@@ -395,6 +423,7 @@ impl<'t> Compiler<'t, '_> {
         let sf = self.source_file;
         self.ci
             .extend_from_slice(&[name as u8, (name >> 8) as u8, sf as u8, (sf >> 8) as u8]);
+        self.ci_header = self.ci.len();
         let s = &self.scopes[self.cur];
         for i in &s.id_info {
             if i.kind == IdKind::Cell {
@@ -404,7 +433,7 @@ impl<'t> Compiler<'t, '_> {
         self.bc.push(255);
         self.ct_cur_obj = 0;
         self.ct_cur_raw_code = 0;
-        if pass == Pass::Emit {
+        if pass == Pass::Emit || self.one_walk {
             self.scopes[self.cur].objects.clear();
             self.scopes[self.cur].handles.clear();
             self.scopes[self.cur].children.clear();
@@ -462,7 +491,7 @@ impl<'t> Compiler<'t, '_> {
     fn load_const_obj(&mut self, c: Const, handle: u32) {
         let idx = self.const_base() + self.ct_cur_obj;
         self.ct_cur_obj += 1;
-        if self.pass == Pass::Emit {
+        if self.pass == Pass::Emit || self.one_walk {
             self.scopes[self.cur].objects.push(c);
             self.scopes[self.cur].handles.push(handle);
         }
@@ -472,8 +501,12 @@ impl<'t> Compiler<'t, '_> {
     fn raw_code_op(&mut self, delta: isize, b: u8, scope: usize) {
         let idx = self.const_base() + self.ct_num_obj + self.ct_cur_raw_code;
         self.ct_cur_raw_code += 1;
-        if self.pass == Pass::Emit {
+        if self.pass == Pass::Emit || self.one_walk {
             self.scopes[self.cur].children.push(scope);
+        }
+        if self.one_walk {
+            self.rc_patches
+                .push((self.bc.len() + 1, idx, self.ct_cur_raw_code - 1));
         }
         self.op_uint(delta, b, idx);
     }
@@ -843,7 +876,7 @@ impl<'t> Compiler<'t, '_> {
 
     // ---------------------------------------------------------------- scopes
 
-    fn new_scope(&mut self, kind: ScopeKind, pns: Option<&'t PNode>) -> usize {
+    fn new_scope(&mut self, kind: ScopeKind, pns: Option<&'t PNode<'t>>) -> usize {
         let simple_name = match kind {
             ScopeKind::Function | ScopeKind::Class => match pns.map(|p| &p.nodes[0]) {
                 Some(Node::Id(q)) => *q,
@@ -924,7 +957,7 @@ impl<'t> Compiler<'t, '_> {
 
     // ---------------------------------------------------------------- nodes
 
-    fn compile_node(&mut self, pn: &'t Node) -> CResult {
+    fn compile_node(&mut self, pn: &'t Node<'t>) -> CResult {
         self.depth += 1;
         if self.depth > MAX_COMPILE_DEPTH {
             return Err(CompileError {
@@ -940,7 +973,7 @@ impl<'t> Compiler<'t, '_> {
         r
     }
 
-    fn compile_node_inner(&mut self, pn: &'t Node) -> CResult {
+    fn compile_node_inner(&mut self, pn: &'t Node<'t>) -> CResult {
         match pn {
             Node::Null => Ok(()),
             Node::Int(v) => {
@@ -961,6 +994,10 @@ impl<'t> Compiler<'t, '_> {
                 } else {
                     0
                 };
+                if self.one_walk {
+                    let slot = self.scopes[self.cur].handles.len();
+                    self.emit_later.push(EmitLater::Bytes(slot, c.clone()));
+                }
                 self.load_const_obj(c, h);
                 Ok(())
             }
@@ -977,7 +1014,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn compile_struct(&mut self, p: &'t PNode) -> CResult {
+    fn compile_struct(&mut self, p: &'t PNode<'t>) -> CResult {
         match p.rule {
             R::file_input
             | R::file_input_2
@@ -1042,13 +1079,13 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_funcdef(&mut self, p: &'t PNode) -> CResult {
+    fn arm_funcdef(&mut self, p: &'t PNode<'t>) -> CResult {
         let name = self.funcdef_helper(p)?;
         self.store_id(name)
     }
 
     #[inline(never)]
-    fn arm_del_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn arm_del_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         for n in extract_list_or_single(&p.nodes[0], R::exprlist) {
             self.c_del_stmt(n)?;
         }
@@ -1056,7 +1093,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_break_stmt(&mut self, _p: &'t PNode) -> CResult {
+    fn arm_break_stmt(&mut self, _p: &'t PNode<'t>) -> CResult {
         if self.break_label == INVALID_LABEL {
             return Err(self.syntax_error(None, "'break' outside loop"));
         }
@@ -1066,7 +1103,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_continue_stmt(&mut self, _p: &'t PNode) -> CResult {
+    fn arm_continue_stmt(&mut self, _p: &'t PNode<'t>) -> CResult {
         if self.continue_label == INVALID_LABEL {
             return Err(self.syntax_error(None, "'continue' outside loop"));
         }
@@ -1076,14 +1113,14 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_yield_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn arm_yield_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         self.compile_node(&p.nodes[0])?;
         self.op(-1, op::POP_TOP);
         Ok(())
     }
 
     #[inline(never)]
-    fn arm_raise_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn arm_raise_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         if p.nodes[0].is_null() {
             self.raise_varargs(0);
         } else if let Some(a) = p.nodes[0].as_kind(R::raise_stmt_arg) {
@@ -1098,7 +1135,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_import_name(&mut self, p: &'t PNode) -> CResult {
+    fn arm_import_name(&mut self, p: &'t PNode<'t>) -> CResult {
         for n in extract_list_or_single(&p.nodes[0], R::dotted_as_names) {
             self.load_const_small_int(0);
             self.load_const_tok(Tok::KwNone);
@@ -1109,7 +1146,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_global_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn arm_global_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         if self.pass == Pass::Scope {
             for n in extract_list(&p.nodes[0], R::name_list) {
                 if let Node::Id(q) = n {
@@ -1121,7 +1158,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_nonlocal_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn arm_nonlocal_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         if self.pass == Pass::Scope {
             if self.scopes[self.cur].kind == ScopeKind::Module {
                 return Err(self.syntax_error(None, "can't declare nonlocal in outer code"));
@@ -1136,7 +1173,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_assert_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn arm_assert_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         let l_end = self.next_label();
         self.c_if_cond(&p.nodes[0], true, l_end)?;
         let q = self.q.assertion_error;
@@ -1151,13 +1188,13 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_with_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn arm_with_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         let nodes = extract_list_or_single(&p.nodes[0], R::with_stmt_list);
         self.with_helper(nodes, &p.nodes[1])
     }
 
     #[inline(never)]
-    fn arm_test_if_expr(&mut self, p: &'t PNode) -> CResult {
+    fn arm_test_if_expr(&mut self, p: &'t PNode<'t>) -> CResult {
         let Some(ie) = p.nodes[1].as_kind(R::test_if_else) else {
             return Err(self.syntax_error(None, "invalid syntax"));
         };
@@ -1174,7 +1211,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_lambdef(&mut self, p: &'t PNode) -> CResult {
+    fn arm_lambdef(&mut self, p: &'t PNode<'t>) -> CResult {
         if self.pass == Pass::Scope {
             let s = self.new_scope(ScopeKind::Lambda, Some(p));
             p.scope.set(s);
@@ -1184,7 +1221,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_or_test(&mut self, p: &'t PNode) -> CResult {
+    fn arm_or_test(&mut self, p: &'t PNode<'t>) -> CResult {
         let cond = p.rule == R::or_test;
         let l_end = self.next_label();
         let n = p.nodes.len();
@@ -1199,14 +1236,14 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_not_test_2(&mut self, p: &'t PNode) -> CResult {
+    fn arm_not_test_2(&mut self, p: &'t PNode<'t>) -> CResult {
         self.compile_node(&p.nodes[0])?;
         self.unary_op(op::unary::NOT);
         Ok(())
     }
 
     #[inline(never)]
-    fn arm_expr(&mut self, p: &'t PNode) -> CResult {
+    fn arm_expr(&mut self, p: &'t PNode<'t>) -> CResult {
         let o = match p.rule {
             R::expr => op::binary::OR,
             R::xor_expr => op::binary::XOR,
@@ -1221,7 +1258,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_shift_expr(&mut self, p: &'t PNode) -> CResult {
+    fn arm_shift_expr(&mut self, p: &'t PNode<'t>) -> CResult {
         self.compile_node(&p.nodes[0])?;
         let mut i = 1;
         while i + 1 < p.nodes.len() {
@@ -1243,7 +1280,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_factor_2(&mut self, p: &'t PNode) -> CResult {
+    fn arm_factor_2(&mut self, p: &'t PNode<'t>) -> CResult {
         self.compile_node(&p.nodes[1])?;
         let o = match p.nodes[0] {
             Node::Tok(Tok::OpPlus) => op::unary::POSITIVE,
@@ -1255,21 +1292,21 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_power(&mut self, p: &'t PNode) -> CResult {
+    fn arm_power(&mut self, p: &'t PNode<'t>) -> CResult {
         self.generic_all_nodes(p)?;
         self.binary_op(op::binary::POWER);
         Ok(())
     }
 
     #[inline(never)]
-    fn arm_trailer_bracket(&mut self, p: &'t PNode) -> CResult {
+    fn arm_trailer_bracket(&mut self, p: &'t PNode<'t>) -> CResult {
         self.compile_node(&p.nodes[0])?;
         self.op(-1, op::LOAD_SUBSCR);
         Ok(())
     }
 
     #[inline(never)]
-    fn arm_trailer_period(&mut self, p: &'t PNode) -> CResult {
+    fn arm_trailer_period(&mut self, p: &'t PNode<'t>) -> CResult {
         let Node::Id(q) = p.nodes[0] else {
             return Err(self.syntax_error(None, "invalid syntax"));
         };
@@ -1278,7 +1315,7 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_subscript_2(&mut self, p: &'t PNode) -> CResult {
+    fn arm_subscript_2(&mut self, p: &'t PNode<'t>) -> CResult {
         self.compile_node(&p.nodes[0])?;
         match p.nodes[1].as_kind(R::subscript_3) {
             Some(s3) => self.subscript_3_helper(s3),
@@ -1287,38 +1324,42 @@ impl<'t> Compiler<'t, '_> {
     }
 
     #[inline(never)]
-    fn arm_subscript_3(&mut self, p: &'t PNode) -> CResult {
+    fn arm_subscript_3(&mut self, p: &'t PNode<'t>) -> CResult {
         self.load_const_tok(Tok::KwNone);
         self.subscript_3_helper(p)
     }
 
     #[inline(never)]
-    fn arm_dictorsetmaker_item(&mut self, p: &'t PNode) -> CResult {
+    fn arm_dictorsetmaker_item(&mut self, p: &'t PNode<'t>) -> CResult {
         self.compile_node(&p.nodes[1])?;
         self.compile_node(&p.nodes[0])
     }
 
     #[inline(never)]
-    fn arm_classdef(&mut self, p: &'t PNode) -> CResult {
+    fn arm_classdef(&mut self, p: &'t PNode<'t>) -> CResult {
         let name = self.classdef_helper(p)?;
         self.store_id(name)
     }
 
     #[inline(never)]
-    fn arm_const_object(&mut self, p: &'t PNode) -> CResult {
-        let c = p.konst.clone().unwrap_or(Const::Ellipsis);
+    fn arm_const_object(&mut self, p: &'t PNode<'t>) -> CResult {
+        let c = self
+            .konsts
+            .get(p.konst as usize)
+            .cloned()
+            .unwrap_or(Const::Ellipsis);
         self.load_const_obj(c, p.obj);
         Ok(())
     }
 
-    fn generic_all_nodes(&mut self, p: &'t PNode) -> CResult {
-        for n in &p.nodes {
+    fn generic_all_nodes(&mut self, p: &'t PNode<'t>) -> CResult {
+        for n in p.nodes {
             self.compile_node(n)?;
         }
         Ok(())
     }
 
-    fn c_tuple(&mut self, pn: Option<&'t Node>, list: Option<&'t PNode>) -> CResult {
+    fn c_tuple(&mut self, pn: Option<&'t Node<'t>>, list: Option<&'t PNode<'t>>) -> CResult {
         let mut total = 0;
         if let Some(n) = pn
             && !n.is_null()
@@ -1327,7 +1368,7 @@ impl<'t> Compiler<'t, '_> {
             total += 1;
         }
         if let Some(l) = list {
-            for n in &l.nodes {
+            for n in l.nodes {
                 self.compile_node(n)?;
             }
             total += l.nodes.len();
@@ -1336,7 +1377,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn c_if_cond(&mut self, pn: &'t Node, jump_if: bool, label: usize) -> CResult {
+    fn c_if_cond(&mut self, pn: &'t Node<'t>, jump_if: bool, label: usize) -> CResult {
         if pn.is_const_false() {
             if !jump_if {
                 self.jump(label);
@@ -1359,7 +1400,7 @@ impl<'t> Compiler<'t, '_> {
                 Ok(())
             };
             let logic2 = |me: &mut Self, jump_if: bool| -> CResult {
-                for c in &p.nodes {
+                for c in p.nodes {
                     me.c_if_cond(c, jump_if, label)?;
                 }
                 Ok(())
@@ -1398,12 +1439,12 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn c_assign_atom_expr(&mut self, p: &'t PNode, kind: AssignKind) -> CResult {
+    fn c_assign_atom_expr(&mut self, p: &'t PNode<'t>, kind: AssignKind) -> CResult {
         if kind != AssignKind::AugStore {
             self.compile_node(&p.nodes[0])?;
         }
         if let Node::Struct(p1) = &p.nodes[1] {
-            let mut last: &'t PNode = p1;
+            let mut last: &'t PNode<'t> = p1;
             if p1.rule == R::atom_expr_trailers {
                 let n = p1.nodes.len();
                 if kind != AssignKind::AugStore {
@@ -1449,7 +1490,7 @@ impl<'t> Compiler<'t, '_> {
         Err(self.syntax_error(Some(&p.nodes[0]), "can't assign to expression"))
     }
 
-    fn c_assign_tuple(&mut self, head: Option<&'t Node>, tail: &'t [Node]) -> CResult {
+    fn c_assign_tuple(&mut self, head: Option<&'t Node<'t>>, tail: &'t [Node<'t>]) -> CResult {
         let num_head = usize::from(head.is_some());
         let mut have_star: Option<usize> = None;
         if let Some(h) = head
@@ -1489,7 +1530,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn c_assign(&mut self, pn: &'t Node, kind: AssignKind) -> CResult {
+    fn c_assign(&mut self, pn: &'t Node<'t>, kind: AssignKind) -> CResult {
         let cannot = |me: &Self| Err(me.syntax_error(Some(pn), "can't assign to expression"));
         match pn {
             Node::Id(q) => match kind {
@@ -1497,13 +1538,13 @@ impl<'t> Compiler<'t, '_> {
                 AssignKind::AugLoad => self.load_id(*q),
             },
             Node::Struct(p) => {
-                let tl: &'t PNode = match p.rule {
+                let tl: &'t PNode<'t> = match p.rule {
                     R::atom_expr_normal => return self.c_assign_atom_expr(p, kind),
                     R::testlist_star_expr | R::exprlist => {
                         if kind != AssignKind::Store {
                             return cannot(self);
                         }
-                        return self.c_assign_tuple(None, &p.nodes);
+                        return self.c_assign_tuple(None, p.nodes);
                     }
                     R::atom_paren => {
                         if kind != AssignKind::Store {
@@ -1533,13 +1574,13 @@ impl<'t> Compiler<'t, '_> {
                     match p2.rule {
                         R::testlist_comp_3b => return self.c_assign_tuple(Some(&tl.nodes[0]), &[]),
                         R::testlist_comp_3c => {
-                            return self.c_assign_tuple(Some(&tl.nodes[0]), &p2.nodes);
+                            return self.c_assign_tuple(Some(&tl.nodes[0]), p2.nodes);
                         }
                         R::comp_for => return cannot(self),
                         _ => {}
                     }
                 }
-                self.c_assign_tuple(None, &tl.nodes)
+                self.c_assign_tuple(None, tl.nodes)
             }
             _ => cannot(self),
         }
@@ -1574,7 +1615,7 @@ impl<'t> Compiler<'t, '_> {
         }
     }
 
-    fn funcdef_lambdef_param(&mut self, pn: &'t Node) -> CResult {
+    fn funcdef_lambdef_param(&mut self, pn: &'t Node<'t>) -> CResult {
         let kind = match pn {
             Node::Id(_) => None,
             Node::Struct(p) => Some(p.rule),
@@ -1586,7 +1627,7 @@ impl<'t> Compiler<'t, '_> {
             }
             Some(R::typedargslist_dbl_star | R::varargslist_dbl_star) => {}
             _ => {
-                let (pn_id, pn_equal): (&'t Node, &'t Node) = match (kind, pn) {
+                let (pn_id, pn_equal): (&'t Node<'t>, &'t Node<'t>) = match (kind, pn) {
                     (None, _) => (pn, &Node::Null),
                     (Some(R::typedargslist_name), Node::Struct(p)) => (&p.nodes[0], &p.nodes[2]),
                     (Some(R::varargslist_name), Node::Struct(p)) => (&p.nodes[0], &p.nodes[1]),
@@ -1624,7 +1665,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn funcdef_lambdef(&mut self, scope: usize, params: &'t Node, list_kind: R) -> CResult {
+    fn funcdef_lambdef(&mut self, scope: usize, params: &'t Node<'t>, list_kind: R) -> CResult {
         let saved = (
             self.have_star,
             self.num_dict_params,
@@ -1650,7 +1691,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn funcdef_helper(&mut self, p: &'t PNode) -> CResult<u16> {
+    fn funcdef_helper(&mut self, p: &'t PNode<'t>) -> CResult<u16> {
         if self.pass == Pass::Scope {
             let s = self.new_scope(ScopeKind::Function, Some(p));
             p.scope.set(s);
@@ -1660,7 +1701,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(self.scopes[s].simple_name)
     }
 
-    fn classdef_helper(&mut self, p: &'t PNode) -> CResult<u16> {
+    fn classdef_helper(&mut self, p: &'t PNode<'t>) -> CResult<u16> {
         if self.pass == Pass::Scope {
             let s = self.new_scope(ScopeKind::Class, Some(p));
             p.scope.set(s);
@@ -1670,7 +1711,7 @@ impl<'t> Compiler<'t, '_> {
         self.close_over_variables_etc(s, 0, 0);
         let name = self.scopes[s].simple_name;
         self.load_const_str(name);
-        let parents: &'t Node = if p.nodes[1].is_kind(R::classdef_2) {
+        let parents: &'t Node<'t> = if p.nodes[1].is_kind(R::classdef_2) {
             &Node::Null
         } else {
             &p.nodes[1]
@@ -1679,7 +1720,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(name)
     }
 
-    fn compile_decorated(&mut self, p: &'t PNode) -> CResult {
+    fn compile_decorated(&mut self, p: &'t PNode<'t>) -> CResult {
         let decorators = extract_list_or_single(&p.nodes[0], R::decorators);
         let mut num_built_in = 0;
         for d in decorators {
@@ -1740,7 +1781,7 @@ impl<'t> Compiler<'t, '_> {
         self.store_id(name)
     }
 
-    fn c_del_stmt(&mut self, pn: &'t Node) -> CResult {
+    fn c_del_stmt(&mut self, pn: &'t Node<'t>) -> CResult {
         let cannot = |me: &Self| Err(me.syntax_error(Some(pn), "can't delete expression"));
         match pn {
             Node::Id(q) => self.delete_id(*q),
@@ -1749,7 +1790,7 @@ impl<'t> Compiler<'t, '_> {
                 let Node::Struct(p1) = &p.nodes[1] else {
                     return cannot(self);
                 };
-                let mut last: &'t PNode = p1;
+                let mut last: &'t PNode<'t> = p1;
                 if p1.rule == R::atom_expr_trailers {
                     let n = p1.nodes.len();
                     for c in &p1.nodes[..n - 1] {
@@ -1787,7 +1828,7 @@ impl<'t> Compiler<'t, '_> {
                         R::testlist_comp_3b => return self.c_del_stmt(&tl.nodes[0]),
                         R::testlist_comp_3c => {
                             self.c_del_stmt(&tl.nodes[0])?;
-                            for c in &p1.nodes {
+                            for c in p1.nodes {
                                 self.c_del_stmt(c)?;
                             }
                             return Ok(());
@@ -1803,7 +1844,7 @@ impl<'t> Compiler<'t, '_> {
         }
     }
 
-    fn compile_return(&mut self, p: &'t PNode) -> CResult {
+    fn compile_return(&mut self, p: &'t PNode<'t>) -> CResult {
         if self.scopes[self.cur].kind != ScopeKind::Function {
             return Err(self.syntax_error(None, "'return' outside function"));
         }
@@ -1826,7 +1867,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn do_import_name(&mut self, pn: &'t Node) -> CResult<u16> {
+    fn do_import_name(&mut self, pn: &'t Node<'t>) -> CResult<u16> {
         let mut pn = pn;
         let mut is_as = false;
         let mut q_base = self.q.empty;
@@ -1852,7 +1893,7 @@ impl<'t> Compiler<'t, '_> {
             }
             Node::Struct(p) if p.rule == R::dotted_name => {
                 let mut ids = Vec::new();
-                for n in &p.nodes {
+                for n in p.nodes {
                     if let Node::Id(q) = n {
                         ids.push(*q);
                     }
@@ -1872,6 +1913,11 @@ impl<'t> Compiler<'t, '_> {
                     e.line = self.err_line;
                     e
                 })?;
+                if self.one_walk {
+                    let at = self.bc.len() + 1;
+                    self.emit_later
+                        .push(EmitLater::Import(at, full, self.err_line));
+                }
                 self.op_qstr(-1, op::IMPORT_NAME, q_full);
                 if is_as {
                     for q in &ids[1..] {
@@ -1884,10 +1930,10 @@ impl<'t> Compiler<'t, '_> {
         }
     }
 
-    fn compile_import_from(&mut self, p: &'t PNode) -> CResult {
-        let mut source: &'t Node = &p.nodes[0];
+    fn compile_import_from(&mut self, p: &'t PNode<'t>) -> CResult {
+        let mut source: &'t Node<'t> = &p.nodes[0];
         let mut level = 0;
-        let rel: Option<&'t Node> = if matches!(source, Node::Tok(_))
+        let rel: Option<&'t Node<'t>> = if matches!(source, Node::Tok(_))
             || source.is_kind(R::one_or_more_period_or_ellipsis)
         {
             let r = source;
@@ -1978,7 +2024,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_if(&mut self, p: &'t PNode) -> CResult {
+    fn compile_if(&mut self, p: &'t PNode<'t>) -> CResult {
         let l_end = self.next_label();
         if !p.nodes[0].is_const_false() {
             let l_fail = self.next_label();
@@ -2038,7 +2084,7 @@ impl<'t> Compiler<'t, '_> {
         ) = old;
     }
 
-    fn compile_while(&mut self, p: &'t PNode) -> CResult {
+    fn compile_while(&mut self, p: &'t PNode<'t>) -> CResult {
         let (break_label, continue_label, old) = self.start_loop();
         if !p.nodes[0].is_const_false() {
             let top = self.next_label();
@@ -2056,7 +2102,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_for(&mut self, p: &'t PNode) -> CResult {
+    fn compile_for(&mut self, p: &'t PNode<'t>) -> CResult {
         if let (Node::Id(_), Some(it)) = (&p.nodes[0], p.nodes[1].as_kind(R::atom_expr_normal))
             && let (Node::Id(fq), Some(tp)) = (&it.nodes[0], it.nodes[1].as_kind(R::trailer_paren))
             && self.qstr_is(*fq, "range")
@@ -2064,7 +2110,7 @@ impl<'t> Compiler<'t, '_> {
             let args = extract_list(&tp.nodes[0], R::arglist);
             let n = args.len();
             if (1..=3).contains(&n) {
-                let (start, end, step): (&'t Node, &'t Node, &'t Node) = match n {
+                let (start, end, step): (&'t Node<'t>, &'t Node<'t>, &'t Node<'t>) = match n {
                     1 => (&Node::Int(0), &args[0], &Node::Int(1)),
                     2 => (&args[0], &args[1], &Node::Int(1)),
                     _ => (&args[0], &args[1], &args[2]),
@@ -2104,12 +2150,12 @@ impl<'t> Compiler<'t, '_> {
     #[allow(clippy::too_many_arguments)]
     fn for_range(
         &mut self,
-        var: &'t Node,
-        start: &'t Node,
-        end: &'t Node,
-        step: &'t Node,
-        body: &'t Node,
-        els: &'t Node,
+        var: &'t Node<'t>,
+        start: &'t Node<'t>,
+        end: &'t Node<'t>,
+        step: &'t Node<'t>,
+        body: &'t Node<'t>,
+        els: &'t Node<'t>,
     ) -> CResult {
         let (break_label, continue_label, old) = self.start_loop();
         let top = self.next_label();
@@ -2167,7 +2213,12 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn try_except(&mut self, body: &'t Node, excepts: &'t [Node], els: &'t Node) -> CResult {
+    fn try_except(
+        &mut self,
+        body: &'t Node<'t>,
+        excepts: &'t [Node<'t>],
+        els: &'t Node<'t>,
+    ) -> CResult {
         let l1 = self.next_label();
         let success = self.next_label();
         self.setup(op::SETUP_EXCEPT, 0, l1);
@@ -2189,7 +2240,7 @@ impl<'t> Compiler<'t, '_> {
                     return Err(self.syntax_error(Some(e), "default 'except' must be last"));
                 }
             } else {
-                let mut expr: &'t Node = &pe.nodes[0];
+                let mut expr: &'t Node<'t> = &pe.nodes[0];
                 if let Some(an) = expr.as_kind(R::try_stmt_as_name) {
                     expr = &an.nodes[0];
                     if let Node::Id(q) = an.nodes[1] {
@@ -2240,10 +2291,10 @@ impl<'t> Compiler<'t, '_> {
 
     fn try_finally(
         &mut self,
-        body: &'t Node,
-        excepts: &'t [Node],
-        els: &'t Node,
-        fin: &'t Node,
+        body: &'t Node<'t>,
+        excepts: &'t [Node<'t>],
+        els: &'t Node<'t>,
+        fin: &'t Node<'t>,
     ) -> CResult {
         let l_finally = self.next_label();
         self.setup(op::SETUP_FINALLY, 0, l_finally);
@@ -2264,7 +2315,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_try(&mut self, p: &'t PNode) -> CResult {
+    fn compile_try(&mut self, p: &'t PNode<'t>) -> CResult {
         let Some(p2) = p.nodes[1].as_struct() else {
             return Err(self.syntax_error(None, "invalid syntax"));
         };
@@ -2282,7 +2333,7 @@ impl<'t> Compiler<'t, '_> {
         }
     }
 
-    fn with_helper(&mut self, nodes: &'t [Node], body: &'t Node) -> CResult {
+    fn with_helper(&mut self, nodes: &'t [Node<'t>], body: &'t Node<'t>) -> CResult {
         if nodes.is_empty() {
             return self.compile_node(body);
         }
@@ -2328,7 +2379,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_async_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn compile_async_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         let Some(p0) = p.nodes[0].as_struct() else {
             return Err(self.syntax_error(None, "invalid syntax"));
         };
@@ -2358,7 +2409,7 @@ impl<'t> Compiler<'t, '_> {
         }
     }
 
-    fn compile_async_for(&mut self, p: &'t PNode) -> CResult {
+    fn compile_async_for(&mut self, p: &'t PNode<'t>) -> CResult {
         let context = self.async_context(&p.nodes[1])?;
         let while_else_label = self.next_label();
         let try_exception_label = self.next_label();
@@ -2404,7 +2455,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn async_with_helper(&mut self, nodes: &'t [Node], body: &'t Node) -> CResult {
+    fn async_with_helper(&mut self, nodes: &'t [Node<'t>], body: &'t Node<'t>) -> CResult {
         if nodes.is_empty() {
             return self.compile_node(body);
         }
@@ -2468,7 +2519,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_expr_stmt(&mut self, p: &'t PNode) -> CResult {
+    fn compile_expr_stmt(&mut self, p: &'t PNode<'t>) -> CResult {
         let n1 = &p.nodes[1];
         if n1.is_null() {
             if self.is_repl && self.scopes[self.cur].kind == ScopeKind::Module {
@@ -2553,7 +2604,7 @@ impl<'t> Compiler<'t, '_> {
         self.c_assign(&p.nodes[0], AssignKind::Store)
     }
 
-    fn compile_comparison(&mut self, p: &'t PNode) -> CResult {
+    fn compile_comparison(&mut self, p: &'t PNode<'t>) -> CResult {
         let n = p.nodes.len();
         self.compile_node(&p.nodes[0])?;
         let multi = n > 3;
@@ -2607,13 +2658,13 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_atom_expr_normal(&mut self, p: &'t PNode) -> CResult {
+    fn compile_atom_expr_normal(&mut self, p: &'t PNode<'t>) -> CResult {
         self.compile_node(&p.nodes[0])?;
         if p.nodes[1].is_null() {
             return Ok(());
         }
-        let trail: &'t [Node] = match p.nodes[1].as_kind(R::atom_expr_trailers) {
-            Some(t) => &t.nodes,
+        let trail: &'t [Node<'t>] = match p.nodes[1].as_kind(R::atom_expr_trailers) {
+            Some(t) => t.nodes,
             None => core::slice::from_ref(&p.nodes[1]),
         };
         let kind_of = |n: &Node| n.as_struct().map(|s| s.rule);
@@ -2680,7 +2731,7 @@ impl<'t> Compiler<'t, '_> {
 
     fn trailer_paren_helper(
         &mut self,
-        arglist: &'t Node,
+        arglist: &'t Node<'t>,
         is_method: bool,
         n_pos_extra: usize,
     ) -> CResult {
@@ -2688,8 +2739,8 @@ impl<'t> Compiler<'t, '_> {
         let mut n_pos = n_pos_extra;
         let mut n_kw = 0;
         let mut star = 0;
-        let mut star_node: Option<&'t PNode> = None;
-        let mut dbl_node: Option<&'t PNode> = None;
+        let mut star_node: Option<&'t PNode<'t>> = None;
+        let mut dbl_node: Option<&'t PNode<'t>> = None;
         for a in args {
             let mut normal = true;
             if let Node::Struct(pa) = a {
@@ -2758,7 +2809,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_comprehension(&mut self, p: &'t PNode, kind: ScopeKind) -> CResult {
+    fn compile_comprehension(&mut self, p: &'t PNode<'t>, kind: ScopeKind) -> CResult {
         let Some(cf) = p.nodes.get(1).and_then(|n| n.as_kind(R::comp_for)) else {
             return Err(self.syntax_error(None, "invalid syntax"));
         };
@@ -2776,7 +2827,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_atom_paren(&mut self, p: &'t PNode) -> CResult {
+    fn compile_atom_paren(&mut self, p: &'t PNode<'t>) -> CResult {
         if p.nodes[0].is_null() {
             return self.c_tuple(None, None);
         }
@@ -2794,7 +2845,7 @@ impl<'t> Compiler<'t, '_> {
         self.c_tuple(None, Some(tl))
     }
 
-    fn compile_atom_bracket(&mut self, p: &'t PNode) -> CResult {
+    fn compile_atom_bracket(&mut self, p: &'t PNode<'t>) -> CResult {
         if p.nodes[0].is_null() {
             self.build(op::BUILD_LIST, 0);
         } else if let Some(p2) = p.nodes[0].as_kind(R::testlist_comp) {
@@ -2825,7 +2876,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_atom_brace(&mut self, p: &'t PNode) -> CResult {
+    fn compile_atom_brace(&mut self, p: &'t PNode<'t>) -> CResult {
         let pn = &p.nodes[0];
         match pn {
             Node::Null => self.build_map(0),
@@ -2881,7 +2932,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn subscript_3_helper(&mut self, p: &'t PNode) -> CResult {
+    fn subscript_3_helper(&mut self, p: &'t PNode<'t>) -> CResult {
         let pn = &p.nodes[0];
         match pn {
             Node::Null => {
@@ -2917,7 +2968,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_yield_expr(&mut self, p: &'t PNode) -> CResult {
+    fn compile_yield_expr(&mut self, p: &'t PNode<'t>) -> CResult {
         let k = self.scopes[self.cur].kind;
         if k != ScopeKind::Function && k != ScopeKind::Lambda {
             return Err(self.syntax_error(None, "'yield' outside function"));
@@ -2937,7 +2988,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn scope_param(&mut self, pn: &'t Node, name_r: R, star_r: R, dbl_r: R) -> CResult {
+    fn scope_param(&mut self, pn: &'t Node<'t>, name_r: R, star_r: R, dbl_r: R) -> CResult {
         let cur = self.cur;
         if self.scopes[cur].scope_flags & op::scope_flags::VARKEYWORDS != 0 {
             return Err(self.syntax_error(Some(pn), "invalid syntax"));
@@ -3004,13 +3055,13 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn comp_iter(&mut self, comp_for: &'t PNode, inner: &'t Node, depth: usize) -> CResult {
+    fn comp_iter(&mut self, comp_for: &'t PNode<'t>, inner: &'t Node<'t>, depth: usize) -> CResult {
         let l_top = self.next_label();
         let l_end = self.next_label();
         self.label_assign(l_top);
         self.for_iter(l_end);
         self.c_assign(&comp_for.nodes[0], AssignKind::Store)?;
-        let mut it: &'t Node = &comp_for.nodes[2];
+        let mut it: &'t Node<'t> = &comp_for.nodes[2];
         loop {
             match it {
                 Node::Null => {
@@ -3043,7 +3094,7 @@ impl<'t> Compiler<'t, '_> {
         Ok(())
     }
 
-    fn compile_scope(&mut self, root: &'t Node, si: usize, pass: Pass, eval: bool) -> CResult {
+    fn compile_scope(&mut self, root: &'t Node<'t>, si: usize, pass: Pass, eval: bool) -> CResult {
         self.pass = pass;
         self.cur = si;
         self.next_label = 0;
@@ -3234,7 +3285,7 @@ impl<'t> Compiler<'t, '_> {
 
     /// The scope pass over every scope (finding new ones), then per scope the stack-size,
     /// code-size and emit passes, as `mp_compile_to_raw_code`.
-    fn run_passes(&mut self, root: &'t Node, eval: bool) -> CResult {
+    fn run_passes(&mut self, root: &'t Node<'t>, eval: bool) -> CResult {
         self.check_mem()?;
         let mut max_labels = 0;
         let mut i = 0;
@@ -3258,12 +3309,123 @@ impl<'t> Compiler<'t, '_> {
         self.interner.mem(MemOp::Labels(max_labels))?;
         for si in 0..self.scopes.len() {
             // 1.9.4 runs a stack-size pass before the code-size pass; both walk the tree
-            // alike, so one walk does both (the code info's n_state is sized at its end)
-            self.compile_scope(root, si, Pass::CodeSize, eval)?;
+            // alike, so one walk does both (the code info's n_state is sized at its end).
+            // The emit pass walks it alike once more: the same walk collects what it needs.
+            self.one_walk = true;
+            self.jump_patches.clear();
+            self.rc_patches.clear();
+            self.emit_later.clear();
+            let r = self.compile_scope(root, si, Pass::CodeSize, eval);
+            self.one_walk = false;
+            r?;
             self.check_mem()?;
-            self.compile_scope(root, si, Pass::Emit, eval)?;
+            if !self.finish_walk()? {
+                self.compile_scope(root, si, Pass::Emit, eval)?;
+            } else if cfg!(test) && CHECK_ONE_WALK.load(Ordering::Relaxed) {
+                self.check_one_walk(root, si, eval)?;
+            }
         }
         Ok(())
+    }
+
+    /// Runs the emit pass after [`Compiler::finish_walk`] and panics unless it gives the same
+    /// output (for tests).
+    fn check_one_walk(&mut self, root: &'t Node<'t>, si: usize, eval: bool) -> CResult {
+        let s = &self.scopes[si];
+        let walk = (
+            s.bytecode.clone(),
+            s.objects.clone(),
+            s.handles.clone(),
+            s.children.clone(),
+            s.arg_names.clone(),
+        );
+        self.compile_scope(root, si, Pass::Emit, eval)?;
+        let s = &self.scopes[si];
+        let emit = (
+            s.bytecode.clone(),
+            s.objects.clone(),
+            s.handles.clone(),
+            s.children.clone(),
+            s.arg_names.clone(),
+        );
+        assert!(walk == emit, "scope {si}: {walk:?} != {emit:?}");
+        Ok(())
+    }
+
+    /// Makes the emit pass's output from the code-size walk just done, when it is the same:
+    /// the emit pass writes the same bytes except the jump offsets (fixed width, patched here),
+    /// the raw-code indices (written with the final object count; patched when their width is
+    /// unchanged, else `false` is returned and the emit pass is run) and the code info's header
+    /// (final `n_state` and size, rebuilt here). Its heap operations (the objects of bytes
+    /// constants, dotted import names interned again) come after the code allocation at the
+    /// end of the code-size pass, in walk order, as here.
+    fn finish_walk(&mut self) -> CResult<bool> {
+        let base = self.const_base();
+        let num_obj = self.ct_num_obj;
+        if self
+            .rc_patches
+            .iter()
+            .any(|&(_, written, k)| uint_len(written) != uint_len(base + num_obj + k))
+        {
+            return Ok(false);
+        }
+        let cur = self.cur;
+        for later in core::mem::take(&mut self.emit_later) {
+            match later {
+                EmitLater::Bytes(slot, c) => {
+                    let h = self.interner.make_const(&c)?;
+                    self.scopes[cur].handles[slot] = h;
+                }
+                EmitLater::Import(pos, full, line) => {
+                    let q = self.interner.intern(&full).map_err(|mut e| {
+                        e.file = String::from(self.file);
+                        e.line = line;
+                        e
+                    })?;
+                    self.bc[pos] = q as u8;
+                    self.bc[pos + 1] = (q >> 8) as u8;
+                }
+            }
+        }
+        for &(pos, label, signed) in &self.jump_patches {
+            let target = self.label_offsets.get(label).copied().unwrap_or(0);
+            let off = if signed {
+                (target as isize - pos as isize - 3 + 0x8000) as usize
+            } else {
+                target.wrapping_sub(pos + 3)
+            };
+            self.bc[pos + 1] = off as u8;
+            self.bc[pos + 2] = (off >> 8) as u8;
+        }
+        let mut buf = Vec::new();
+        for &(pos, _, k) in &self.rc_patches {
+            buf.clear();
+            write_uint(&mut buf, base + num_obj + k);
+            self.bc[pos..pos + buf.len()].copy_from_slice(&buf);
+        }
+        // the emit pass's code info: final n_state and size in the header, then the same
+        // line table, padded to the size found
+        let s = &self.scopes[cur];
+        let mut code = Vec::with_capacity(self.code_info_size.max(self.ci.len()) + self.bc.len());
+        write_uint(&mut code, n_state(s));
+        write_uint(&mut code, s.exc_stack_size);
+        code.extend_from_slice(&[
+            s.scope_flags,
+            s.num_pos_args as u8,
+            s.num_kwonly_args as u8,
+            s.num_def_pos_args as u8,
+        ]);
+        let rest = self.code_info_size - code.len();
+        write_uint(&mut code, rest);
+        let (name, sf) = (s.simple_name, self.source_file);
+        code.extend_from_slice(&[name as u8, (name >> 8) as u8, sf as u8, (sf >> 8) as u8]);
+        code.extend_from_slice(&self.ci[self.ci_header..]);
+        while code.len() < self.code_info_size {
+            code.push(0);
+        }
+        code.extend_from_slice(&self.bc);
+        self.scopes[cur].bytecode = code;
+        Ok(true)
     }
 
     fn check_mem(&mut self) -> CResult {
@@ -3298,7 +3460,7 @@ impl<'t> Compiler<'t, '_> {
     }
 }
 
-fn star_inner(n: &Node) -> &Node {
+fn star_inner<'n, 'b>(n: &'n Node<'b>) -> &'n Node<'b> {
     match n {
         Node::Struct(p) if p.rule == R::star_expr => &p.nodes[0],
         other => other,
@@ -3306,9 +3468,17 @@ fn star_inner(n: &Node) -> &Node {
 }
 
 /// `apply_to_single_or_list` / `mp_parse_node_extract_list` for lists that may be a single node.
-fn extract_list_or_single(pn: &Node, kind: R) -> &[Node] {
+fn extract_list_or_single<'n, 'b>(pn: &'n Node<'b>, kind: R) -> &'n [Node<'b>] {
     extract_list(pn, kind)
 }
+
+/// Tests set this to have every scope compiled both ways and compared (see
+/// [`Compiler::check_one_walk`]).
+#[cfg(test)]
+pub(crate) static CHECK_ONE_WALK: core::sync::atomic::AtomicBool =
+    core::sync::atomic::AtomicBool::new(false);
+#[cfg(not(test))]
+static CHECK_ONE_WALK: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 /// The ids [`q_id`] found last (`u16::MAX`: none yet), shared by every compilation.
 static Q_CACHE: [AtomicU16; 14] = [const { AtomicU16::new(u16::MAX) }; 14];
@@ -3330,8 +3500,9 @@ fn q_id(interner: &mut dyn Interner, k: usize, name: &str) -> Result<u16, Compil
 }
 
 /// Compiles a parse tree into raw code (`mp_compile_to_raw_code`).
-pub fn compile_tree(
-    root: &Node,
+pub fn compile_tree<'t>(
+    root: &'t Node<'t>,
+    konsts: &'t [Const],
     file: &str,
     source_file: u16,
     kind: InputKind,
@@ -3361,6 +3532,7 @@ pub fn compile_tree(
     };
     let mut c = Compiler {
         interner,
+        konsts,
         file,
         source_file,
         is_repl: kind == InputKind::Single,
@@ -3391,6 +3563,11 @@ pub fn compile_tree(
         ct_num_obj: 0,
         ct_cur_raw_code: 0,
         mem_err: None,
+        one_walk: false,
+        jump_patches: Vec::new(),
+        rc_patches: Vec::new(),
+        emit_later: Vec::new(),
+        ci_header: 0,
     };
     let eval = kind == InputKind::Eval;
     c.new_scope(ScopeKind::Module, None);

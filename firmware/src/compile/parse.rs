@@ -6,6 +6,7 @@ use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use bumpalo::Bump;
 use core::cell::Cell;
 use core::sync::atomic::{AtomicU16, Ordering};
 
@@ -37,9 +38,11 @@ pub(crate) enum Arg {
     Opt(R),
 }
 
-/// A parse node (py/parse.h `mp_parse_node_t`).
-#[derive(Debug)]
-pub enum Node {
+/// A parse node (py/parse.h `mp_parse_node_t`). Rule nodes and their children live in the
+/// parse's arena (a [`Bump`]), so a tree is made without an allocation per node and freed at
+/// once, without a walk.
+#[derive(Debug, Clone, Copy)]
+pub enum Node<'b> {
     /// The null node.
     Null,
     /// A small int (31-bit on the 32-bit build).
@@ -53,33 +56,48 @@ pub enum Node {
     /// A token (keyword constants, operators, NEWLINE).
     Tok(Tok),
     /// A rule node.
-    Struct(Box<PNode>),
+    Struct(&'b PNode<'b>),
 }
 
 /// A rule node (`mp_parse_node_struct_t`); `R::const_object` carries `konst`.
 #[derive(Debug)]
-pub struct PNode {
+pub struct PNode<'b> {
     /// The rule.
     pub rule: R,
     /// Source line of its first token.
     pub line: u32,
     /// Children.
-    pub nodes: Vec<Node>,
-    /// The object of a `const_object` node.
-    pub konst: Option<Const>,
+    pub nodes: &'b [Node<'b>],
+    /// The object of a `const_object` node: its index in [`Tree::konsts`] (`NO_KONST` if none).
+    pub konst: u32,
     /// Scope index stored by the compiler in place of the blank node (usize::MAX if none).
     pub scope: Cell<usize>,
     /// The [`Interner::make_const`] handle of `konst` (0 if none was made).
     pub obj: u32,
 }
 
-impl Node {
+/// [`PNode::konst`] of a node without an object.
+pub const NO_KONST: u32 = u32::MAX;
+
+/// A parsed module: the root node (its rule nodes in the caller's arena), the objects of its
+/// `const_object` nodes, and the objects the parser made for lonely constant statements (doc
+/// strings) and then dropped.
+pub struct Tree<'b> {
+    /// The root node.
+    pub root: Node<'b>,
+    /// The objects of `const_object` nodes, by [`PNode::konst`].
+    pub konsts: Vec<Const>,
+    /// Dropped constant objects.
+    pub garbage: Vec<Const>,
+}
+
+impl<'b> Node<'b> {
     /// Is this the null node?
     pub fn is_null(&self) -> bool {
         matches!(self, Node::Null)
     }
     /// The struct node if this is one of rule `r`.
-    pub fn as_kind(&self, r: R) -> Option<&PNode> {
+    pub fn as_kind(&self, r: R) -> Option<&'b PNode<'b>> {
         match self {
             Node::Struct(p) if p.rule == r => Some(p),
             _ => None,
@@ -90,7 +108,7 @@ impl Node {
         self.as_kind(r).is_some()
     }
     /// The struct node, if any.
-    pub fn as_struct(&self) -> Option<&PNode> {
+    pub fn as_struct(&self) -> Option<&'b PNode<'b>> {
         match self {
             Node::Struct(p) => Some(p),
             _ => None,
@@ -108,11 +126,11 @@ impl Node {
     pub fn is_const_true(&self) -> bool {
         matches!(self, Node::Tok(Tok::KwTrue)) || matches!(self, Node::Int(n) if *n != 0)
     }
-    /// `mp_parse_node_get_int_maybe`.
-    fn get_int(&self) -> Option<IntVal> {
+    /// `mp_parse_node_get_int_maybe` (`konsts`: the objects of the parse's const nodes).
+    fn get_int(&self, konsts: &[Const]) -> Option<IntVal> {
         match self {
             Node::Int(n) => Some(IntVal::Small(*n)),
-            Node::Struct(p) if p.rule == R::const_object => match &p.konst {
+            Node::Struct(p) if p.rule == R::const_object => match konsts.get(p.konst as usize) {
                 Some(Const::Int(n)) => Some(crate::mpz::new_int(*n)),
                 Some(Const::BigInt(z)) => Some(IntVal::Big(z.clone())),
                 _ => None,
@@ -123,10 +141,10 @@ impl Node {
 }
 
 /// `mp_parse_node_extract_list`: the children of a `kind` node, or the node itself as a 1-list.
-pub fn extract_list(pn: &Node, kind: R) -> &[Node] {
+pub fn extract_list<'n, 'b>(pn: &'n Node<'b>, kind: R) -> &'n [Node<'b>] {
     match pn {
         Node::Null => &[],
-        Node::Struct(p) if p.rule == kind => &p.nodes,
+        Node::Struct(p) if p.rule == kind => p.nodes,
         other => core::slice::from_ref(other),
     }
 }
@@ -148,14 +166,18 @@ fn int_const(n: IntVal) -> Result<i64, Const> {
     }
 }
 
-struct Parser<'a, 'i> {
+struct Parser<'a, 'i, 'b> {
     lex: Lexer<'a>,
+    /// The arena of the tree's rule nodes and child lists.
+    bump: &'b Bump,
+    /// The objects of `const_object` nodes.
+    konsts: Vec<Const>,
     interner: &'i mut dyn Interner,
     file: &'a str,
     rule_stack: Vec<(R, usize, u32)>,
     /// Entries of 1.9.4's rule stack allocation (64, then 16 more each time it is full).
     rule_alloc: usize,
-    results: Vec<Node>,
+    results: Vec<Node<'b>>,
     /// Entries of 1.9.4's result stack allocation (32, then 16 more each time it is full).
     result_alloc: usize,
     /// Entries of the lexer's indent stack allocation.
@@ -176,7 +198,7 @@ fn err(kind: &'static str, message: String, file: &str, line: u32, column: u32) 
     }
 }
 
-impl Parser<'_, '_> {
+impl<'b> Parser<'_, '_, 'b> {
     fn error(&self, kind: &'static str, message: &str) -> CompileError {
         err(
             kind,
@@ -224,7 +246,7 @@ impl Parser<'_, '_> {
     /// `push_result_node`: the result stack grows by 16 entries when full (out of line, as
     /// it is rare).
     #[inline(always)]
-    fn push_node(&mut self, n: Node) -> Result<(), CompileError> {
+    fn push_node(&mut self, n: Node<'b>) -> Result<(), CompileError> {
         if self.results.len() >= self.result_alloc {
             self.grow_results()?;
         }
@@ -243,26 +265,28 @@ impl Parser<'_, '_> {
 
     /// Makes the node of a constant object (`make_node_const_object`): the object first, then
     /// its 12-byte node in the current chunk.
-    fn const_node(&mut self, c: Const, line: u32) -> Result<Node, CompileError> {
+    fn const_node(&mut self, c: Const, line: u32) -> Result<Node<'b>, CompileError> {
         let obj = self.interner.make_const(&c).map_err(|e| self.located(e))?;
         self.const_node_with(c, line, obj)
     }
 
-    fn const_node_with(&mut self, c: Const, line: u32, obj: u32) -> Result<Node, CompileError> {
+    fn const_node_with(&mut self, c: Const, line: u32, obj: u32) -> Result<Node<'b>, CompileError> {
         self.interner
             .mem(MemOp::Node(12))
             .map_err(|e| self.located(e))?;
-        Ok(Node::Struct(Box::new(PNode {
+        let konst = self.konsts.len() as u32;
+        self.konsts.push(c);
+        Ok(Node::Struct(self.bump.alloc(PNode {
             rule: R::const_object,
             line,
-            nodes: Vec::new(),
-            konst: Some(c),
+            nodes: &[],
+            konst,
             scope: Cell::new(usize::MAX),
             obj,
         })))
     }
 
-    fn int_node(&mut self, n: IntVal, line: u32) -> Result<Node, CompileError> {
+    fn int_node(&mut self, n: IntVal, line: u32) -> Result<Node<'b>, CompileError> {
         match int_const(n) {
             Ok(v) => Ok(Node::Int(v)),
             Err(c) => self.const_node(c, line),
@@ -299,11 +323,11 @@ impl Parser<'_, '_> {
         Ok(())
     }
 
-    fn pop(&mut self) -> Node {
+    fn pop(&mut self) -> Node<'b> {
         self.results.pop().unwrap_or(Node::Null)
     }
 
-    fn peek(&self, pos: usize) -> &Node {
+    fn peek(&self, pos: usize) -> &Node<'b> {
         let n = self.results.len();
         if pos < n {
             &self.results[n - 1 - pos]
@@ -462,12 +486,13 @@ impl Parser<'_, '_> {
             .mem(MemOp::Node(8 + 4 * num_args))
             .map_err(|e| self.located(e))?;
         let at = self.results.len().saturating_sub(num_args);
-        let nodes = self.results.split_off(at);
-        self.push_node(Node::Struct(Box::new(PNode {
+        let nodes: &'b [Node<'b>] = self.bump.alloc_slice_copy(&self.results[at..]);
+        self.results.truncate(at);
+        self.push_node(Node::Struct(self.bump.alloc(PNode {
             rule,
             line: src_line,
             nodes,
-            konst: None,
+            konst: NO_KONST,
             scope: Cell::new(usize::MAX),
             obj: 0,
         })))
@@ -478,7 +503,7 @@ impl Parser<'_, '_> {
             let n = *num_args;
             let base = self.results.len().saturating_sub(n);
             let args = self.results.split_off(base);
-            let mut kept: Vec<Node> = Vec::with_capacity(n);
+            let mut kept: Vec<Node<'b>> = Vec::with_capacity(n);
             for (idx, pn) in args.into_iter().enumerate() {
                 let (t, f) = (pn.is_const_true(), pn.is_const_false());
                 kept.push(pn);
@@ -544,7 +569,7 @@ impl Parser<'_, '_> {
         let mut made = 0;
         match rule {
             R::expr | R::xor_expr | R::and_expr => {
-                let Some(mut acc) = self.results[base].get_int() else {
+                let Some(mut acc) = self.results[base].get_int(&self.konsts) else {
                     return Ok(false);
                 };
                 made = self.int_obj(base);
@@ -554,7 +579,7 @@ impl Parser<'_, '_> {
                     _ => IntOp::And,
                 };
                 for k in base + 1..self.results.len() {
-                    let Some(v) = self.results[k].get_int() else {
+                    let Some(v) = self.results[k].get_int(&self.konsts) else {
                         return Ok(false);
                     };
                     let vh = self.int_obj(k);
@@ -563,13 +588,13 @@ impl Parser<'_, '_> {
                 arg0 = acc;
             }
             R::shift_expr | R::arith_expr | R::term => {
-                let Some(mut acc) = self.results[base].get_int() else {
+                let Some(mut acc) = self.results[base].get_int(&self.konsts) else {
                     return Ok(false);
                 };
                 made = self.int_obj(base);
                 let mut i = 1;
                 while i + 1 < num_args {
-                    let Some(v) = self.results[base + i + 1].get_int() else {
+                    let Some(v) = self.results[base + i + 1].get_int(&self.konsts) else {
                         return Ok(false);
                     };
                     let Node::Tok(tok) = self.results[base + i] else {
@@ -616,7 +641,7 @@ impl Parser<'_, '_> {
                 arg0 = acc;
             }
             R::factor_2 => {
-                let Some(v) = self.results[base + 1].get_int() else {
+                let Some(v) = self.results[base + 1].get_int(&self.konsts) else {
                     return Ok(false);
                 };
                 let Node::Tok(tok) = self.results[base] else {
@@ -724,7 +749,7 @@ impl Parser<'_, '_> {
         let Some(paren) = p1.nodes[1].as_struct() else {
             return Ok(false);
         };
-        let Some(value) = paren.nodes[0].get_int() else {
+        let Some(value) = paren.nodes[0].get_int(&self.konsts) else {
             return Err(err(
                 "SyntaxError",
                 String::from("constant must be an integer"),
@@ -753,8 +778,8 @@ impl Parser<'_, '_> {
         // replace const(value) with value
         let call = self.pop();
         let value_node = match call {
-            Node::Struct(mut p) => match p.nodes.pop() {
-                Some(Node::Struct(mut paren)) => paren.nodes.pop().unwrap_or(Node::Null),
+            Node::Struct(p) => match p.nodes.last() {
+                Some(Node::Struct(paren)) => paren.nodes.last().copied().unwrap_or(Node::Null),
                 _ => Node::Null,
             },
             _ => Node::Null,
@@ -864,7 +889,7 @@ impl Parser<'_, '_> {
         Ok(())
     }
 
-    fn run(&mut self) -> Result<Node, CompileError> {
+    fn run(&mut self) -> Result<Node<'b>, CompileError> {
         let top = match self.input_kind {
             InputKind::Single => R::single_input,
             InputKind::Eval => R::eval_input,
@@ -983,7 +1008,7 @@ impl Parser<'_, '_> {
                         if (p.is_leaf() && !matches!(p, Node::Id(_))) || p.is_kind(R::const_object)
                         {
                             if let Node::Struct(ps) = p
-                                && let Some(c) = &ps.konst
+                                && let Some(c) = self.konsts.get(ps.konst as usize)
                             {
                                 self.garbage.push(c.clone());
                             }
@@ -1738,15 +1763,18 @@ const fn max1(x: usize) -> usize {
 /// Parses `source` into MicroPython's parse tree, interning like `mp_parse`.
 /// Also returns the objects the parser created for lonely constant statements (doc strings)
 /// and then dropped.
-pub fn parse(
+pub fn parse<'b>(
     source: &str,
     file: &str,
     kind: InputKind,
     interner: &mut dyn Interner,
-) -> Result<(Node, Vec<Const>), CompileError> {
+    bump: &'b Bump,
+) -> Result<Tree<'b>, CompileError> {
     let lex = Lexer::new(source);
     let mut p = Parser {
         lex,
+        bump,
+        konsts: Vec::new(),
         interner,
         file,
         rule_stack: Vec::with_capacity(MAX_RULE_DEPTH.min(256)),
@@ -1765,7 +1793,11 @@ pub fn parse(
     p.check_lexer()?;
     let root = p.run()?;
     p.interner.mem(MemOp::ParseEnd)?;
-    Ok((root, p.garbage))
+    Ok(Tree {
+        root,
+        konsts: p.konsts,
+        garbage: p.garbage,
+    })
 }
 
 #[allow(missing_docs, non_camel_case_types)]
@@ -2907,10 +2939,12 @@ mod lookahead_tests {
             }
         }
         let mut i = Plain(Vec::new());
-        let (root, _) = parse("x = -a.b(1)[2:]\n", "<t>", InputKind::File, &mut i)
+        let bump = Bump::new();
+        let tree = parse("x = -a.b(1)[2:]\n", "<t>", InputKind::File, &mut i, &bump)
             .unwrap_or_else(|e| panic!("{e:?}"));
+        let root = tree.root;
         assert!(root.is_kind(R::expr_stmt), "{root:?}");
-        let e = parse("def f(:\n", "<t>", InputKind::File, &mut i).err();
+        let e = parse("def f(:\n", "<t>", InputKind::File, &mut i, &bump).err();
         let e = e.unwrap_or_else(|| panic!("no error"));
         assert_eq!((e.kind, e.line, e.column), ("SyntaxError", 1, 7));
     }

@@ -787,3 +787,54 @@ fn float_literals_have_micropython_bits() {
     assert!(n >= 20, "too few float cases");
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// Compiles `src` with every scope's code-size walk checked against a separate emit pass.
+fn check_one_walk_on(src: &str, kind: InputKind) {
+    let mut it = TestInterner::new();
+    let _ = compile(src, "walk.py", kind, &mut it);
+}
+
+#[test]
+fn one_walk_matches_emit_pass() {
+    super::compiler::CHECK_ONE_WALK.store(true, core::sync::atomic::Ordering::Relaxed);
+    let refs = load_references();
+    for r in &refs {
+        check_one_walk_on(&r.source, InputKind::File);
+    }
+    // raw-code indices whose width the final object count changes (the emit pass is run),
+    // bytes constants (made after the code allocation), jumps both ways
+    let mut src = String::from("x = (");
+    for i in 0..140 {
+        src.push_str(&std::format!("{i}.5, "));
+    }
+    src.push_str(
+        ")\ndef f(a):\n    while a:\n        if a > 2:\n            break\n        a -= 1\n",
+    );
+    src.push_str(
+        "    return b'xy' + b'z'\ndef g():\n    try:\n        f(1)\n    except E:\n        pass\n",
+    );
+    src.push_str("y = [b'q' for c in 'ab' if c]\n");
+    check_one_walk_on(&src, InputKind::File);
+    // MPFW_ONE_WALK_DIR: a folder of .py files to check as well, for a longer local run
+    if let Ok(dir) = std::env::var("MPFW_ONE_WALK_DIR") {
+        let mut stack = alloc::vec![std::path::PathBuf::from(dir)];
+        let mut n = 0;
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "py")
+                    && let Ok(text) = std::fs::read_to_string(&p)
+                {
+                    check_one_walk_on(&text, InputKind::File);
+                    for line in text.lines() {
+                        check_one_walk_on(line, InputKind::Single);
+                    }
+                    n += 1;
+                }
+            }
+        }
+        std::println!("{n} files checked");
+    }
+}
