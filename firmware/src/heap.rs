@@ -226,6 +226,10 @@ pub struct Heap {
     atb: Vec<u8>,
     /// The pool bytes; block `b` is at `HEAP_BASE + 16*b`.
     pool: Vec<u8>,
+    /// Every pool byte at or after this offset is zero: nothing but zeros was ever written
+    /// there. Allocations there need no clearing, and a dropped heap's pool is zeroed again
+    /// only up to here before the next heap takes it (see [`fresh_pool`]).
+    dirty: usize,
     /// `gc_last_free_atb_index`: where the first-fit search starts, in ATB bytes.
     last_free_atb: usize,
     /// `gc_lock_depth`: while locked, allocation and freeing are refused, as in gc.c.
@@ -257,7 +261,8 @@ impl Heap {
         let blocks = Self::pool_blocks_for(heap_bytes);
         Heap {
             atb: vec![0; blocks / BLOCKS_PER_ATB],
-            pool: vec![0; blocks * BLOCK],
+            pool: fresh_pool(blocks * BLOCK),
+            dirty: 0,
             last_free_atb: 0,
             lock_depth: 0,
             auto_collect: true,
@@ -652,12 +657,20 @@ impl Heap {
         end + 1 - n
     }
 
+    /// Zeroes pool bytes `lo..hi` (those from `dirty` on are zero already).
+    #[inline]
+    fn clear(&mut self, lo: usize, hi: usize) {
+        if lo < self.dirty {
+            self.pool[lo..hi.min(self.dirty)].fill(0);
+        }
+    }
+
     fn claim(&mut self, start: usize, n: usize) -> Word {
         self.set_kind(start, AT_HEAD);
         self.set_kinds(start + 1, start + n, AT_TAIL);
         self.alloc_amount += n;
-        // MICROPY_GC_CONSERVATIVE_CLEAR: the whole run is zeroed.
-        self.pool[start * BLOCK..(start + n) * BLOCK].fill(0);
+        // MICROPY_GC_CONSERVATIVE_CLEAR: the whole run is zeroed (past `dirty` it already is).
+        self.clear(start * BLOCK, (start + n) * BLOCK);
         Self::addr_of(start)
     }
 
@@ -732,7 +745,7 @@ impl Heap {
         }
         if new_blocks <= n_blocks + n_free {
             self.set_kinds(block + n_blocks, block + new_blocks, AT_TAIL);
-            self.pool[(block + n_blocks) * BLOCK..(block + new_blocks) * BLOCK].fill(0);
+            self.clear((block + n_blocks) * BLOCK, (block + new_blocks) * BLOCK);
             return Some(p);
         }
         if !allow_move {
@@ -745,6 +758,7 @@ impl Heap {
         let out = out?;
         let (src, dst) = ((block * BLOCK), self.offset(out)?);
         self.pool.copy_within(src..src + n_blocks * BLOCK, dst);
+        self.dirty = self.dirty.max(dst + n_blocks * BLOCK);
         self.free(p);
         Some(out)
     }
@@ -1039,7 +1053,10 @@ impl Heap {
     #[inline]
     pub fn bytes_mut(&mut self, addr: Word, len: usize) -> Option<&mut [u8]> {
         match self.range(addr, len) {
-            Some(r) => self.pool.get_mut(r),
+            Some(r) => {
+                self.dirty = self.dirty.max(r.end);
+                self.pool.get_mut(r)
+            }
             None => self.static_bytes_mut(addr, len),
         }
     }
@@ -1068,6 +1085,42 @@ impl Heap {
         let b = self.bytes_mut(addr, data.len()).ok_or(BadAddress(addr))?;
         b.copy_from_slice(data);
         Ok(())
+    }
+}
+
+/// Pools of dropped heaps, zeroed again, kept for the next heaps of the same size: zeroing the
+/// few bytes a run wrote is cheaper than zeroing a whole fresh allocation. A new heap's pool
+/// is all zeros either way.
+#[cfg(feature = "std")]
+static SPARE_POOLS: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+
+/// Most pools kept in [`SPARE_POOLS`] (one per heap alive at once is enough), and the largest.
+#[cfg(feature = "std")]
+const SPARE_POOLS_MAX: (usize, usize) = (16, 1 << 20);
+
+/// An all-zero pool of `len` bytes.
+fn fresh_pool(len: usize) -> Vec<u8> {
+    #[cfg(feature = "std")]
+    if let Ok(mut spare) = SPARE_POOLS.lock()
+        && let Some(i) = spare.iter().position(|p| p.len() == len)
+    {
+        return spare.swap_remove(i);
+    }
+    vec![0; len]
+}
+
+impl Drop for Heap {
+    fn drop(&mut self) {
+        #[cfg(feature = "std")]
+        if self.pool.len() <= SPARE_POOLS_MAX.1
+            && let Ok(mut spare) = SPARE_POOLS.lock()
+            && spare.len() < SPARE_POOLS_MAX.0
+        {
+            let mut pool = core::mem::take(&mut self.pool);
+            let dirty = self.dirty.min(pool.len());
+            pool[..dirty].fill(0);
+            spare.push(pool);
+        }
     }
 }
 
@@ -1377,6 +1430,33 @@ mod tests {
         let keep: Vec<Word> = x.clone();
         h2.collect(&keep);
         assert_eq!(h2.last_free_index(), 0);
+    }
+
+    #[test]
+    fn a_new_heap_is_all_zeros_even_on_a_reused_pool() {
+        // an odd size, so that no other test's heap shares this test's pools
+        let size = 16 * 1024 + 272;
+        for round in 0..3u8 {
+            let mut h = Heap::new(size);
+            let total = h.pool_bytes();
+            let base = HEAP_BASE as usize;
+            assert!(
+                h.pool.iter().all(|&b| b == 0),
+                "round {round}: the pool starts zeroed"
+            );
+            // dirty some bytes in several ways: writes, a moving realloc, a freed block
+            let a = h.alloc(48).unwrap();
+            h.write_bytes(a, &[0x5A; 48]).unwrap();
+            let _hold = h.alloc(16).unwrap();
+            let b = h.realloc(a, 200, true).unwrap();
+            assert_ne!(a, b);
+            h.write_word(b + 196, 0xFFFF_FFFF).unwrap();
+            let last = (base + total - 4) as Word;
+            h.write_word(last, 0x1234_5678).unwrap();
+            h.free(b);
+            let c = h.alloc(total / 2).unwrap();
+            assert!(h.bytes(c, total / 2).unwrap().iter().all(|&x| x == 0));
+        }
     }
 
     #[test]

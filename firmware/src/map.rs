@@ -183,12 +183,22 @@ impl MapHeader {
     }
 
     /// Reads the header at `addr`.
+    #[inline]
     pub fn load(heap: &Heap, addr: Word) -> MapHeader {
-        MapHeader::from_words([
-            heap.field(addr, 0),
-            heap.field(addr, 1),
-            heap.field(addr, 2),
-        ])
+        // one range check for the three words (each reads 0 outside the pool, as word reads do)
+        let w = match heap.bytes(addr, 3 * WORD_BYTES) {
+            Some(&[a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3]) => [
+                u32::from_le_bytes([a0, a1, a2, a3]),
+                u32::from_le_bytes([b0, b1, b2, b3]),
+                u32::from_le_bytes([c0, c1, c2, c3]),
+            ],
+            _ => [
+                heap.field(addr, 0),
+                heap.field(addr, 1),
+                heap.field(addr, 2),
+            ],
+        };
+        MapHeader::from_words(w)
     }
 
     /// Writes the header at `addr` (ignored outside the heap).

@@ -150,7 +150,13 @@ pub struct Report {
 pub fn parse(scenario: &Scenario, output: &str) -> Result<Report, String> {
     let mut report = Report::default();
     for (n, line) in output.lines().enumerate() {
-        let Some(pos) = line.find(MARK) else { continue };
+        // records start their line unless a step printed without a newline
+        let pos = if line.starts_with(MARK) {
+            0
+        } else {
+            let Some(pos) = line.find(MARK) else { continue };
+            pos
+        };
         let record = line[pos + MARK.len()..].trim_end_matches('\r');
         parse_record(scenario, record, &mut report)
             .map_err(|e| format!("driver output line {}: {e}: {line:?}", n + 1))?;
@@ -248,6 +254,9 @@ pub fn py_unrepr(s: &str) -> Result<String, String> {
         _ => return Ok(s.to_string()),
     };
     let inner = &s[1..s.len() - 1];
+    if !inner.contains('\\') {
+        return Ok(inner.to_string());
+    }
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
