@@ -661,13 +661,32 @@ impl Heap {
     #[inline]
     fn clear(&mut self, lo: usize, hi: usize) {
         if lo < self.dirty {
-            self.pool[lo..hi.min(self.dirty)].fill(0);
+            let r = &mut self.pool[lo..hi.min(self.dirty)];
+            // one block, the usual case, without a call to memset
+            match <&mut [u8; BLOCK]>::try_from(&mut *r) {
+                Ok(b) => *b = [0; BLOCK],
+                Err(_) => r.fill(0),
+            }
         }
     }
 
     fn claim(&mut self, start: usize, n: usize) -> Word {
-        self.set_kind(start, AT_HEAD);
-        self.set_kinds(start + 1, start + n, AT_TAIL);
+        let i = start / BLOCKS_PER_ATB;
+        let shift = 2 * (start % BLOCKS_PER_ATB);
+        match self.atb.get_mut(i..i + 8) {
+            // the run within one 64-bit table word: a head then tails, in one write
+            Some(c) if shift + 2 * n < 64 => {
+                let field = (1u64 << (2 * n)) - 1;
+                let run = ((u64::from(AT_TAIL) * LOW_BITS) & field & !3) | u64::from(AT_HEAD);
+                let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+                let x = (x & !(field << shift)) | (run << shift);
+                c.copy_from_slice(&x.to_le_bytes());
+            }
+            _ => {
+                self.set_kind(start, AT_HEAD);
+                self.set_kinds(start + 1, start + n, AT_TAIL);
+            }
+        }
         self.alloc_amount += n;
         // MICROPY_GC_CONSERVATIVE_CLEAR: the whole run is zeroed (past `dirty` it already is).
         self.clear(start * BLOCK, (start + n) * BLOCK);
@@ -689,6 +708,23 @@ impl Heap {
         self.record(TraceEvent::Free(block));
         if block / BLOCKS_PER_ATB < self.last_free_atb {
             self.last_free_atb = block / BLOCKS_PER_ATB;
+        }
+        let i = block / BLOCKS_PER_ATB;
+        let shift = 2 * (block % BLOCKS_PER_ATB);
+        if let Some(c) = self.atb.get_mut(i..i + 8) {
+            let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            // the states after the head (zeros, i.e. free blocks, shifted in at the top)
+            let after = x >> (shift + 2);
+            let y = after ^ (u64::from(AT_TAIL) * LOW_BITS);
+            let tails = (((y | (y >> 1)) & LOW_BITS).trailing_zeros() / 2) as usize;
+            // fields of the word after the head; a run reaching the last may go on past it
+            let fields = (64 - shift - 2) / 2;
+            if tails < fields {
+                let field = (1u64 << (2 * (tails + 1))) - 1;
+                let x = x & !(field << shift);
+                c.copy_from_slice(&x.to_le_bytes());
+                return;
+            }
         }
         let n = self.run_len(block);
         self.set_kinds(block, block + n, AT_FREE);
@@ -820,14 +856,13 @@ impl Heap {
         loop {
             let n = self.run_len(block);
             let (pool, atb) = (&self.pool, &mut self.atb);
-            for word in pool[block * BLOCK..(block + n) * BLOCK].chunks_exact(WORD_BYTES) {
-                let w = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+            let mut visit = |w: Word| {
                 // VERIFY_PTR: a block-aligned address inside the pool, in one comparison: the
                 // offset's four low bits rotated to the top make a misaligned offset (and one
                 // below the base, which wraps) at least 2^28, more than any pool's blocks
                 let child = w.wrapping_sub(HEAP_BASE).rotate_right(4) as usize;
                 if child >= total {
-                    continue;
+                    return;
                 }
                 let (byte, shift) = (child / BLOCKS_PER_ATB, 2 * (child % BLOCKS_PER_ATB));
                 if (atb[byte] >> shift) & 3 == AT_HEAD {
@@ -839,6 +874,13 @@ impl Heap {
                         *overflow = true;
                     }
                 }
+            };
+            // a block (four words) per step, in address order
+            for b in pool[block * BLOCK..(block + n) * BLOCK].chunks_exact(BLOCK) {
+                visit(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+                visit(u32::from_le_bytes([b[4], b[5], b[6], b[7]]));
+                visit(u32::from_le_bytes([b[8], b[9], b[10], b[11]]));
+                visit(u32::from_le_bytes([b[12], b[13], b[14], b[15]]));
             }
             match stack.pop() {
                 Some(b) => block = b,
@@ -1430,6 +1472,37 @@ mod tests {
         let keep: Vec<Word> = x.clone();
         h2.collect(&keep);
         assert_eq!(h2.last_free_index(), 0);
+    }
+
+    #[test]
+    fn runs_of_every_length_and_alignment_are_claimed_and_freed_exactly() {
+        for pad in 0..6 {
+            for n in 1..70 {
+                let mut h = Heap::new(16 * 1024);
+                // a padding run puts the new run at block `pad` (mod 4 and across table words)
+                let p = (pad > 0).then(|| h.alloc(pad * BLOCK).unwrap());
+                let a = h.alloc(n * BLOCK).unwrap();
+                let s = pad;
+                assert_eq!(a, Heap::addr_of(s));
+                assert_eq!(h.kind(s), AT_HEAD, "pad {pad} n {n}");
+                assert!(
+                    (s + 1..s + n).all(|b| h.kind(b) == AT_TAIL),
+                    "pad {pad} n {n}"
+                );
+                assert!((s + n..s + n + 40).all(|b| h.kind(b) == AT_FREE));
+                assert_eq!(h.blocks(a), n);
+                // a neighbour right after the run must survive its free
+                let after = h.alloc(BLOCK).unwrap();
+                assert_eq!(after, Heap::addr_of(s + n));
+                h.free(a);
+                assert!((s..s + n).all(|b| h.kind(b) == AT_FREE), "pad {pad} n {n}");
+                assert_eq!(h.kind(s + n), AT_HEAD);
+                if let Some(p) = p {
+                    assert_eq!(h.blocks(p), pad);
+                }
+                assert_eq!(h.mem_alloc(), (pad + 1) * BLOCK);
+            }
+        }
     }
 
     #[test]
