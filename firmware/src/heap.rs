@@ -763,12 +763,7 @@ impl Heap {
         let new_blocks = n_bytes.div_ceil(BLOCK);
         // Count the run and the free blocks after it, stopping once there are enough (a
         // tail never follows a free block, so the run is counted whole first).
-        let n_blocks = self.run_len(block);
-        let n_free = self.run_of(
-            block + n_blocks,
-            AT_FREE,
-            new_blocks.saturating_sub(n_blocks),
-        );
+        let (n_blocks, n_free) = self.run_and_free_after(block, new_blocks);
         if new_blocks == n_blocks {
             return Some(p);
         }
@@ -797,6 +792,35 @@ impl Heap {
         self.dirty = self.dirty.max(dst + n_blocks * BLOCK);
         self.free(p);
         Some(out)
+    }
+
+    /// The blocks of the run headed at `block`, and the free blocks after it counted up to
+    /// `new_blocks` minus the run (as [`Heap::run_of`] counts them). Both come from one 64-bit
+    /// table word when the run and the count end inside it.
+    fn run_and_free_after(&self, block: usize, new_blocks: usize) -> (usize, usize) {
+        let i = block / BLOCKS_PER_ATB;
+        let shift = 2 * (block % BLOCKS_PER_ATB);
+        if let Some(c) = self.atb.get(i..i + 8) {
+            let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            // blocks block.. in the word; above them zeros are shifted in, which read as free
+            let fields = (64 - shift) / 2;
+            let y = (x >> (shift + 2)) ^ (u64::from(AT_TAIL) * LOW_BITS);
+            let tails = (((y | (y >> 1)) & LOW_BITS).trailing_zeros() / 2) as usize;
+            let n = tails + 1;
+            if n < fields {
+                let max = new_blocks.saturating_sub(n);
+                let z = x >> (shift + 2 * n);
+                let free = (((z | (z >> 1)) & LOW_BITS).trailing_zeros() / 2) as usize;
+                if free < fields - n || max <= fields - n {
+                    return (n, free.min(max));
+                }
+            }
+        }
+        let n = self.run_len(block);
+        (
+            n,
+            self.run_of(block + n, AT_FREE, new_blocks.saturating_sub(n)),
+        )
     }
 
     /// `gc.collect()`: marks from the registered roots and `extra_roots`, then from every word
