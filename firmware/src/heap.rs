@@ -670,6 +670,7 @@ impl Heap {
         }
     }
 
+    #[inline]
     fn claim(&mut self, start: usize, n: usize) -> Word {
         let i = start / BLOCKS_PER_ATB;
         let shift = 2 * (start % BLOCKS_PER_ATB);
