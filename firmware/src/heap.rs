@@ -226,6 +226,10 @@ pub struct Heap {
     atb: Vec<u8>,
     /// The pool bytes; block `b` is at `HEAP_BASE + 16*b`.
     pool: Vec<u8>,
+    /// Every pool byte at or after this offset is zero: nothing but zeros was ever written
+    /// there. Allocations there need no clearing, and a dropped heap's pool is zeroed again
+    /// only up to here before the next heap takes it (see [`fresh_pool`]).
+    dirty: usize,
     /// `gc_last_free_atb_index`: where the first-fit search starts, in ATB bytes.
     last_free_atb: usize,
     /// `gc_lock_depth`: while locked, allocation and freeing are refused, as in gc.c.
@@ -257,7 +261,8 @@ impl Heap {
         let blocks = Self::pool_blocks_for(heap_bytes);
         Heap {
             atb: vec![0; blocks / BLOCKS_PER_ATB],
-            pool: vec![0; blocks * BLOCK],
+            pool: fresh_pool(blocks * BLOCK),
+            dirty: 0,
             last_free_atb: 0,
             lock_depth: 0,
             auto_collect: true,
@@ -652,12 +657,40 @@ impl Heap {
         end + 1 - n
     }
 
+    /// Zeroes pool bytes `lo..hi` (those from `dirty` on are zero already).
+    #[inline]
+    fn clear(&mut self, lo: usize, hi: usize) {
+        if lo < self.dirty {
+            let r = &mut self.pool[lo..hi.min(self.dirty)];
+            // one block, the usual case, without a call to memset
+            match <&mut [u8; BLOCK]>::try_from(&mut *r) {
+                Ok(b) => *b = [0; BLOCK],
+                Err(_) => r.fill(0),
+            }
+        }
+    }
+
+    #[inline]
     fn claim(&mut self, start: usize, n: usize) -> Word {
-        self.set_kind(start, AT_HEAD);
-        self.set_kinds(start + 1, start + n, AT_TAIL);
+        let i = start / BLOCKS_PER_ATB;
+        let shift = 2 * (start % BLOCKS_PER_ATB);
+        match self.atb.get_mut(i..i + 8) {
+            // the run within one 64-bit table word: a head then tails, in one write
+            Some(c) if shift + 2 * n < 64 => {
+                let field = (1u64 << (2 * n)) - 1;
+                let run = ((u64::from(AT_TAIL) * LOW_BITS) & field & !3) | u64::from(AT_HEAD);
+                let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+                let x = (x & !(field << shift)) | (run << shift);
+                c.copy_from_slice(&x.to_le_bytes());
+            }
+            _ => {
+                self.set_kind(start, AT_HEAD);
+                self.set_kinds(start + 1, start + n, AT_TAIL);
+            }
+        }
         self.alloc_amount += n;
-        // MICROPY_GC_CONSERVATIVE_CLEAR: the whole run is zeroed.
-        self.pool[start * BLOCK..(start + n) * BLOCK].fill(0);
+        // MICROPY_GC_CONSERVATIVE_CLEAR: the whole run is zeroed (past `dirty` it already is).
+        self.clear(start * BLOCK, (start + n) * BLOCK);
         Self::addr_of(start)
     }
 
@@ -676,6 +709,23 @@ impl Heap {
         self.record(TraceEvent::Free(block));
         if block / BLOCKS_PER_ATB < self.last_free_atb {
             self.last_free_atb = block / BLOCKS_PER_ATB;
+        }
+        let i = block / BLOCKS_PER_ATB;
+        let shift = 2 * (block % BLOCKS_PER_ATB);
+        if let Some(c) = self.atb.get_mut(i..i + 8) {
+            let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            // the states after the head (zeros, i.e. free blocks, shifted in at the top)
+            let after = x >> (shift + 2);
+            let y = after ^ (u64::from(AT_TAIL) * LOW_BITS);
+            let tails = (((y | (y >> 1)) & LOW_BITS).trailing_zeros() / 2) as usize;
+            // fields of the word after the head; a run reaching the last may go on past it
+            let fields = (64 - shift - 2) / 2;
+            if tails < fields {
+                let field = (1u64 << (2 * (tails + 1))) - 1;
+                let x = x & !(field << shift);
+                c.copy_from_slice(&x.to_le_bytes());
+                return;
+            }
         }
         let n = self.run_len(block);
         self.set_kinds(block, block + n, AT_FREE);
@@ -714,12 +764,7 @@ impl Heap {
         let new_blocks = n_bytes.div_ceil(BLOCK);
         // Count the run and the free blocks after it, stopping once there are enough (a
         // tail never follows a free block, so the run is counted whole first).
-        let n_blocks = self.run_len(block);
-        let n_free = self.run_of(
-            block + n_blocks,
-            AT_FREE,
-            new_blocks.saturating_sub(n_blocks),
-        );
+        let (n_blocks, n_free) = self.run_and_free_after(block, new_blocks);
         if new_blocks == n_blocks {
             return Some(p);
         }
@@ -732,7 +777,7 @@ impl Heap {
         }
         if new_blocks <= n_blocks + n_free {
             self.set_kinds(block + n_blocks, block + new_blocks, AT_TAIL);
-            self.pool[(block + n_blocks) * BLOCK..(block + new_blocks) * BLOCK].fill(0);
+            self.clear((block + n_blocks) * BLOCK, (block + new_blocks) * BLOCK);
             return Some(p);
         }
         if !allow_move {
@@ -745,8 +790,38 @@ impl Heap {
         let out = out?;
         let (src, dst) = ((block * BLOCK), self.offset(out)?);
         self.pool.copy_within(src..src + n_blocks * BLOCK, dst);
+        self.dirty = self.dirty.max(dst + n_blocks * BLOCK);
         self.free(p);
         Some(out)
+    }
+
+    /// The blocks of the run headed at `block`, and the free blocks after it counted up to
+    /// `new_blocks` minus the run (as [`Heap::run_of`] counts them). Both come from one 64-bit
+    /// table word when the run and the count end inside it.
+    fn run_and_free_after(&self, block: usize, new_blocks: usize) -> (usize, usize) {
+        let i = block / BLOCKS_PER_ATB;
+        let shift = 2 * (block % BLOCKS_PER_ATB);
+        if let Some(c) = self.atb.get(i..i + 8) {
+            let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            // blocks block.. in the word; above them zeros are shifted in, which read as free
+            let fields = (64 - shift) / 2;
+            let y = (x >> (shift + 2)) ^ (u64::from(AT_TAIL) * LOW_BITS);
+            let tails = (((y | (y >> 1)) & LOW_BITS).trailing_zeros() / 2) as usize;
+            let n = tails + 1;
+            if n < fields {
+                let max = new_blocks.saturating_sub(n);
+                let z = x >> (shift + 2 * n);
+                let free = (((z | (z >> 1)) & LOW_BITS).trailing_zeros() / 2) as usize;
+                if free < fields - n || max <= fields - n {
+                    return (n, free.min(max));
+                }
+            }
+        }
+        let n = self.run_len(block);
+        (
+            n,
+            self.run_of(block + n, AT_FREE, new_blocks.saturating_sub(n)),
+        )
     }
 
     /// `gc.collect()`: marks from the registered roots and `extra_roots`, then from every word
@@ -806,14 +881,13 @@ impl Heap {
         loop {
             let n = self.run_len(block);
             let (pool, atb) = (&self.pool, &mut self.atb);
-            for word in pool[block * BLOCK..(block + n) * BLOCK].chunks_exact(WORD_BYTES) {
-                let w = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+            let mut visit = |w: Word| {
                 // VERIFY_PTR: a block-aligned address inside the pool, in one comparison: the
                 // offset's four low bits rotated to the top make a misaligned offset (and one
                 // below the base, which wraps) at least 2^28, more than any pool's blocks
                 let child = w.wrapping_sub(HEAP_BASE).rotate_right(4) as usize;
                 if child >= total {
-                    continue;
+                    return;
                 }
                 let (byte, shift) = (child / BLOCKS_PER_ATB, 2 * (child % BLOCKS_PER_ATB));
                 if (atb[byte] >> shift) & 3 == AT_HEAD {
@@ -825,6 +899,13 @@ impl Heap {
                         *overflow = true;
                     }
                 }
+            };
+            // a block (four words) per step, in address order
+            for b in pool[block * BLOCK..(block + n) * BLOCK].chunks_exact(BLOCK) {
+                visit(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+                visit(u32::from_le_bytes([b[4], b[5], b[6], b[7]]));
+                visit(u32::from_le_bytes([b[8], b[9], b[10], b[11]]));
+                visit(u32::from_le_bytes([b[12], b[13], b[14], b[15]]));
             }
             match stack.pop() {
                 Some(b) => block = b,
@@ -1039,7 +1120,10 @@ impl Heap {
     #[inline]
     pub fn bytes_mut(&mut self, addr: Word, len: usize) -> Option<&mut [u8]> {
         match self.range(addr, len) {
-            Some(r) => self.pool.get_mut(r),
+            Some(r) => {
+                self.dirty = self.dirty.max(r.end);
+                self.pool.get_mut(r)
+            }
             None => self.static_bytes_mut(addr, len),
         }
     }
@@ -1068,6 +1152,42 @@ impl Heap {
         let b = self.bytes_mut(addr, data.len()).ok_or(BadAddress(addr))?;
         b.copy_from_slice(data);
         Ok(())
+    }
+}
+
+/// Pools of dropped heaps, zeroed again, kept for the next heaps of the same size: zeroing the
+/// few bytes a run wrote is cheaper than zeroing a whole fresh allocation. A new heap's pool
+/// is all zeros either way.
+#[cfg(feature = "std")]
+static SPARE_POOLS: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+
+/// Most pools kept in [`SPARE_POOLS`] (one per heap alive at once is enough), and the largest.
+#[cfg(feature = "std")]
+const SPARE_POOLS_MAX: (usize, usize) = (16, 1 << 20);
+
+/// An all-zero pool of `len` bytes.
+fn fresh_pool(len: usize) -> Vec<u8> {
+    #[cfg(feature = "std")]
+    if let Ok(mut spare) = SPARE_POOLS.lock()
+        && let Some(i) = spare.iter().position(|p| p.len() == len)
+    {
+        return spare.swap_remove(i);
+    }
+    vec![0; len]
+}
+
+impl Drop for Heap {
+    fn drop(&mut self) {
+        #[cfg(feature = "std")]
+        if self.pool.len() <= SPARE_POOLS_MAX.1
+            && let Ok(mut spare) = SPARE_POOLS.lock()
+            && spare.len() < SPARE_POOLS_MAX.0
+        {
+            let mut pool = core::mem::take(&mut self.pool);
+            let dirty = self.dirty.min(pool.len());
+            pool[..dirty].fill(0);
+            spare.push(pool);
+        }
     }
 }
 
@@ -1377,6 +1497,64 @@ mod tests {
         let keep: Vec<Word> = x.clone();
         h2.collect(&keep);
         assert_eq!(h2.last_free_index(), 0);
+    }
+
+    #[test]
+    fn runs_of_every_length_and_alignment_are_claimed_and_freed_exactly() {
+        for pad in 0..6 {
+            for n in 1..70 {
+                let mut h = Heap::new(16 * 1024);
+                // a padding run puts the new run at block `pad` (mod 4 and across table words)
+                let p = (pad > 0).then(|| h.alloc(pad * BLOCK).unwrap());
+                let a = h.alloc(n * BLOCK).unwrap();
+                let s = pad;
+                assert_eq!(a, Heap::addr_of(s));
+                assert_eq!(h.kind(s), AT_HEAD, "pad {pad} n {n}");
+                assert!(
+                    (s + 1..s + n).all(|b| h.kind(b) == AT_TAIL),
+                    "pad {pad} n {n}"
+                );
+                assert!((s + n..s + n + 40).all(|b| h.kind(b) == AT_FREE));
+                assert_eq!(h.blocks(a), n);
+                // a neighbour right after the run must survive its free
+                let after = h.alloc(BLOCK).unwrap();
+                assert_eq!(after, Heap::addr_of(s + n));
+                h.free(a);
+                assert!((s..s + n).all(|b| h.kind(b) == AT_FREE), "pad {pad} n {n}");
+                assert_eq!(h.kind(s + n), AT_HEAD);
+                if let Some(p) = p {
+                    assert_eq!(h.blocks(p), pad);
+                }
+                assert_eq!(h.mem_alloc(), (pad + 1) * BLOCK);
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_heap_is_all_zeros_even_on_a_reused_pool() {
+        // an odd size, so that no other test's heap shares this test's pools
+        let size = 16 * 1024 + 272;
+        for round in 0..3u8 {
+            let mut h = Heap::new(size);
+            let total = h.pool_bytes();
+            let base = HEAP_BASE as usize;
+            assert!(
+                h.pool.iter().all(|&b| b == 0),
+                "round {round}: the pool starts zeroed"
+            );
+            // dirty some bytes in several ways: writes, a moving realloc, a freed block
+            let a = h.alloc(48).unwrap();
+            h.write_bytes(a, &[0x5A; 48]).unwrap();
+            let _hold = h.alloc(16).unwrap();
+            let b = h.realloc(a, 200, true).unwrap();
+            assert_ne!(a, b);
+            h.write_word(b + 196, 0xFFFF_FFFF).unwrap();
+            let last = (base + total - 4) as Word;
+            h.write_word(last, 0x1234_5678).unwrap();
+            h.free(b);
+            let c = h.alloc(total / 2).unwrap();
+            assert!(h.bytes(c, total / 2).unwrap().iter().all(|&x| x == 0));
+        }
     }
 
     #[test]

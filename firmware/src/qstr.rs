@@ -347,12 +347,14 @@ impl Qstrs {
         let addr = self.chunk + self.chunk_used as Word;
         self.chunk_used += n_bytes;
         // qstr.c stores the length in one byte (MICROPY_QSTR_BYTES_IN_LEN = 1).
-        let mut rec = Vec::with_capacity(n_bytes);
-        rec.extend_from_slice(&hash.to_le_bytes());
-        rec.push(s.len() as u8);
-        rec.extend_from_slice(s);
-        rec.push(0);
-        let _ = heap.write_bytes(addr, &rec);
+        // (written in place: the record is hash, length, data, NUL)
+        if let Some(rec) = heap.bytes_mut(addr, n_bytes) {
+            let (head, rest) = rec.split_at_mut(3);
+            head.copy_from_slice(&[hash.to_le_bytes()[0], hash.to_le_bytes()[1], s.len() as u8]);
+            let (data, nul) = rest.split_at_mut(s.len());
+            data.copy_from_slice(s);
+            nul[0] = 0;
+        }
 
         // qstr_add: a full pool is replaced by one twice its size. The new chunk is only
         // reachable from Rust state at this point, so keep it across a possible collection.

@@ -217,6 +217,23 @@ impl KeyOps for Keys<'_> {
         if obj::is_small(key) {
             return obj::small_value(key) as u32;
         }
+        self.hash_other(heap, key)
+    }
+
+    fn eq(&self, heap: &Heap, a: Word, b: Word) -> bool {
+        self.eq_words(heap, a, b)
+    }
+
+    fn is_str(&self, heap: &Heap, key: Word) -> bool {
+        heap.contains(key) && heap.read_word(key) == rom(R::TStr)
+    }
+}
+
+impl Keys<'_> {
+    /// [`KeyOps::hash`] of a key that is neither a qstr nor a small int, kept out of line so
+    /// that the common keys pay for no more than their two tests.
+    #[inline(never)]
+    fn hash_other(&self, heap: &Heap, key: Word) -> u32 {
         if let Some(h) = self.hash_value(heap, key) {
             return h as u32;
         }
@@ -251,7 +268,8 @@ impl KeyOps for Keys<'_> {
         }
     }
 
-    fn eq(&self, heap: &Heap, a: Word, b: Word) -> bool {
+    /// `mp_obj_equal` on two keys ([`KeyOps::eq`]).
+    fn eq_words(&self, heap: &Heap, a: Word, b: Word) -> bool {
         if a == b {
             return true;
         }
@@ -301,10 +319,6 @@ impl KeyOps for Keys<'_> {
                 }
             }
         }
-    }
-
-    fn is_str(&self, heap: &Heap, key: Word) -> bool {
-        heap.contains(key) && heap.read_word(key) == rom(R::TStr)
     }
 }
 

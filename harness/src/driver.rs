@@ -90,13 +90,13 @@ pub fn script(scenario: &Scenario, prelude: &str, setup: &str) -> String {
         match step {
             Step::Run { source, .. } => {
                 out.push_str(" (0, ");
-                out.push_str(&py_str(source));
+                push_py_str(&mut out, source);
                 out.push_str("),\n");
             }
             Step::Observe { eval, .. } => {
                 out.push_str(" (1, (");
                 for e in eval {
-                    out.push_str(&py_str(e));
+                    push_py_str(&mut out, e);
                     out.push_str(", ");
                 }
                 out.push_str(")),\n");
@@ -112,22 +112,35 @@ pub fn script(scenario: &Scenario, prelude: &str, setup: &str) -> String {
 /// A Python string literal for `s`, valid on MicroPython 1.9.4 and CPython.
 pub fn py_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
+    push_py_str(&mut out, s);
+    out
+}
+
+/// Appends [`py_str`]`(s)` to `out`. Every character that needs an escape is ASCII, so the
+/// text between them is copied as whole slices.
+fn push_py_str(out: &mut String, s: &str) {
     out.push('\'');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
+    let mut plain = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'\\' => "\\\\",
+            b'\'' => "\\'",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..0x20 | 0x7f => "",
+            _ => continue,
+        };
+        out.push_str(&s[plain..i]);
+        plain = i + 1;
+        if escape.is_empty() {
+            out.push_str(&format!("\\x{b:02x}"));
+        } else {
+            out.push_str(escape);
         }
     }
+    out.push_str(&s[plain..]);
     out.push('\'');
-    out
 }
 
 /// What the driver reported, parsed from its output.
@@ -150,7 +163,13 @@ pub struct Report {
 pub fn parse(scenario: &Scenario, output: &str) -> Result<Report, String> {
     let mut report = Report::default();
     for (n, line) in output.lines().enumerate() {
-        let Some(pos) = line.find(MARK) else { continue };
+        // records start their line unless a step printed without a newline
+        let pos = if line.starts_with(MARK) {
+            0
+        } else {
+            let Some(pos) = line.find(MARK) else { continue };
+            pos
+        };
         let record = line[pos + MARK.len()..].trim_end_matches('\r');
         parse_record(scenario, record, &mut report)
             .map_err(|e| format!("driver output line {}: {e}: {line:?}", n + 1))?;
@@ -248,6 +267,9 @@ pub fn py_unrepr(s: &str) -> Result<String, String> {
         _ => return Ok(s.to_string()),
     };
     let inner = &s[1..s.len() - 1];
+    if !inner.contains('\\') {
+        return Ok(inner.to_string());
+    }
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
@@ -290,6 +312,16 @@ pub fn py_unrepr(s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn str_literals_escape_exactly_these_characters() {
+        assert_eq!(
+            py_str("a'b\\c\nd\re\tf\x01g\x7fh\u{e9}\u{2713}\"i"),
+            "'a\\'b\\\\c\\nd\\re\\tf\\x01g\\x7fh\u{e9}\u{2713}\"i'"
+        );
+        assert_eq!(py_str(""), "''");
+        assert_eq!(py_str("\x1f"), "'\\x1f'");
+    }
 
     #[test]
     fn str_literals_round_trip() {
