@@ -861,8 +861,7 @@ impl<'b> Parser<'_, '_, 'b> {
                 return;
             };
             let below = self.rule_stack.len() - 1;
-            if !t.ok
-                || t.block & bit != 0
+            if t.on & bit == 0
                 || below + t.peak > self.rule_alloc
                 || below + FAIL_DEPTH >= MAX_RULE_DEPTH
             {
@@ -1650,6 +1649,9 @@ impl NameCache {
 /// (see [`TRANSPARENT`]).
 #[derive(Debug, Clone, Copy)]
 struct Trans {
+    /// The tokens on which it is transparent: none unless `ok`, else those outside `block`
+    /// (the one set the parser tests).
+    on: u128,
     /// The entry can be transparent at all.
     ok: bool,
     /// It is transparent only on tokens outside this set.
@@ -1664,6 +1666,7 @@ struct Trans {
 }
 
 const NOT_TRANSPARENT: Trans = Trans {
+    on: 0,
     ok: false,
     block: 0,
     peak: 0,
@@ -1689,6 +1692,7 @@ static TRANSPARENT: [[Trans; MAX_ARG + 1]; N_RULES] = {
         while i <= MAX_ARG {
             t[k][i] = match act {
                 Act::Or(_) => Trans {
+                    on: 0,
                     ok: true,
                     block: 0,
                     peak: 0,
@@ -1705,6 +1709,7 @@ static TRANSPARENT: [[Trans; MAX_ARG + 1]; N_RULES] = {
                     match next {
                         _ if i != 1 || args.len() < 2 && n != 2 => NOT_TRANSPARENT,
                         Arg::Tok(sep) => Trans {
+                            on: 0,
                             ok: true,
                             block: tok_bit(sep),
                             peak: 0,
@@ -1712,6 +1717,7 @@ static TRANSPARENT: [[Trans; MAX_ARG + 1]; N_RULES] = {
                             needs_child: false,
                         },
                         Arg::Rule(r) | Arg::Opt(r) if LOOKAHEAD.strict[r as usize] => Trans {
+                            on: 0,
                             ok: true,
                             block: LOOKAHEAD.first[r as usize],
                             peak: 1 + max1(FAIL_PEAK[r as usize]),
@@ -1727,6 +1733,7 @@ static TRANSPARENT: [[Trans; MAX_ARG + 1]; N_RULES] = {
                         NOT_TRANSPARENT
                     } else {
                         let mut tr = Trans {
+                            on: 0,
                             ok: true,
                             block: 0,
                             peak: 0,
@@ -1751,6 +1758,8 @@ static TRANSPARENT: [[Trans; MAX_ARG + 1]; N_RULES] = {
                     }
                 }
             };
+            let e = t[k][i];
+            t[k][i].on = if e.ok { !e.block } else { 0 };
             i += 1;
         }
         k += 1;
