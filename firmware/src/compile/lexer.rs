@@ -547,7 +547,16 @@ impl<'a> Lexer<'a> {
     /// Advances to the next token (`mp_lexer_to_next`).
     pub fn to_next(&mut self) {
         self.text.clear();
-        let had_physical_newline = self.skip_whitespace(false);
+        // most tokens follow another one directly or after one space: no call for those
+        let had_physical_newline = match self.chr0 {
+            9..=13 | 35 | 92 => self.skip_whitespace(false),
+            32 if matches!(self.chr1, 9..=13 | 32 | 35 | 92) => self.skip_whitespace(false),
+            32 => {
+                self.next_char();
+                false
+            }
+            _ => false,
+        };
         self.tok_line = self.line;
         self.tok_column = self.column;
 

@@ -174,7 +174,9 @@ struct Parser<'a, 'i, 'b> {
     konsts: Vec<Const>,
     interner: &'i mut dyn Interner,
     file: &'a str,
-    rule_stack: Vec<(R, usize, u32)>,
+    /// Entries (rule, next argument, source line); 12 bytes each (a list's next argument
+    /// counts its items and separators, so it takes 32 bits).
+    rule_stack: Vec<(R, u32, u32)>,
     /// Entries of 1.9.4's rule stack allocation (64, then 16 more each time it is full).
     rule_alloc: usize,
     results: Vec<Node<'b>>,
@@ -806,7 +808,7 @@ impl<'b> Parser<'_, '_, 'b> {
         if n >= MAX_RULE_DEPTH || n >= self.rule_alloc {
             return self.push_rule_slow(line, rule, arg_i);
         }
-        self.rule_stack.push((rule, arg_i, line));
+        self.rule_stack.push((rule, arg_i as u32, line));
         Ok(())
     }
 
@@ -829,7 +831,7 @@ impl<'b> Parser<'_, '_, 'b> {
     /// rules on the way push, the stack growth they cause, and the rule where the walk stops
     /// being fixed, which is returned to be processed next. Near the depth limit, where the
     /// lookahead shortcut is off, it only enters `r`.
-    #[inline]
+    #[inline(always)]
     fn descend(&mut self, r: R) -> Result<(R, usize, u32), CompileError> {
         let plan = descent(r, self.lex.tok_kind);
         let n = self.rule_stack.len();
@@ -843,7 +845,7 @@ impl<'b> Parser<'_, '_, 'b> {
         self.rule_stack.extend(
             plan.frames
                 .iter()
-                .map(|&(rule, i)| (rule, usize::from(i), line)),
+                .map(|&(rule, i)| (rule, u32::from(i), line)),
         );
         Ok((plan.last, 0, line))
     }
@@ -855,12 +857,11 @@ impl<'b> Parser<'_, '_, 'b> {
     fn pop_transparent(&mut self) {
         let bit = tok_bit(self.lex.tok_kind);
         while let Some(&(rule, i, _)) = self.rule_stack.last() {
-            let Some(t) = TRANSPARENT[rule as usize].get(i) else {
+            let Some(t) = TRANSPARENT[rule as usize].get(i as usize) else {
                 return;
             };
             let below = self.rule_stack.len() - 1;
-            if !t.ok
-                || t.block & bit != 0
+            if t.on & bit == 0
                 || below + t.peak > self.rule_alloc
                 || below + FAIL_DEPTH >= MAX_RULE_DEPTH
             {
@@ -885,7 +886,7 @@ impl<'b> Parser<'_, '_, 'b> {
         if self.rule_stack.len() >= self.rule_alloc {
             self.rule_room(self.rule_stack.len() + 1)?;
         }
-        self.rule_stack.push((rule, arg_i, line));
+        self.rule_stack.push((rule, arg_i as u32, line));
         Ok(())
     }
 
@@ -909,7 +910,7 @@ impl<'b> Parser<'_, '_, 'b> {
                         self.pop_transparent();
                     }
                     match self.rule_stack.pop() {
-                        Some(frame) => frame,
+                        Some((rule, i, line)) => (rule, i as usize, line),
                         None => break,
                     }
                 }
@@ -1648,6 +1649,9 @@ impl NameCache {
 /// (see [`TRANSPARENT`]).
 #[derive(Debug, Clone, Copy)]
 struct Trans {
+    /// The tokens on which it is transparent: none unless `ok`, else those outside `block`
+    /// (the one set the parser tests).
+    on: u128,
     /// The entry can be transparent at all.
     ok: bool,
     /// It is transparent only on tokens outside this set.
@@ -1662,6 +1666,7 @@ struct Trans {
 }
 
 const NOT_TRANSPARENT: Trans = Trans {
+    on: 0,
     ok: false,
     block: 0,
     peak: 0,
@@ -1687,6 +1692,7 @@ static TRANSPARENT: [[Trans; MAX_ARG + 1]; N_RULES] = {
         while i <= MAX_ARG {
             t[k][i] = match act {
                 Act::Or(_) => Trans {
+                    on: 0,
                     ok: true,
                     block: 0,
                     peak: 0,
@@ -1703,6 +1709,7 @@ static TRANSPARENT: [[Trans; MAX_ARG + 1]; N_RULES] = {
                     match next {
                         _ if i != 1 || args.len() < 2 && n != 2 => NOT_TRANSPARENT,
                         Arg::Tok(sep) => Trans {
+                            on: 0,
                             ok: true,
                             block: tok_bit(sep),
                             peak: 0,
@@ -1710,6 +1717,7 @@ static TRANSPARENT: [[Trans; MAX_ARG + 1]; N_RULES] = {
                             needs_child: false,
                         },
                         Arg::Rule(r) | Arg::Opt(r) if LOOKAHEAD.strict[r as usize] => Trans {
+                            on: 0,
                             ok: true,
                             block: LOOKAHEAD.first[r as usize],
                             peak: 1 + max1(FAIL_PEAK[r as usize]),
@@ -1725,6 +1733,7 @@ static TRANSPARENT: [[Trans; MAX_ARG + 1]; N_RULES] = {
                         NOT_TRANSPARENT
                     } else {
                         let mut tr = Trans {
+                            on: 0,
                             ok: true,
                             block: 0,
                             peak: 0,
@@ -1749,6 +1758,8 @@ static TRANSPARENT: [[Trans; MAX_ARG + 1]; N_RULES] = {
                     }
                 }
             };
+            let e = t[k][i];
+            t[k][i].on = if e.ok { !e.block } else { 0 };
             i += 1;
         }
         k += 1;
