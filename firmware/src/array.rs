@@ -137,6 +137,21 @@ impl Rt<'_> {
         }
     }
 
+    /// `mp_get_buffer(w, MP_BUFFER_WRITE)`: the arena address and byte length of a writable
+    /// buffer (a bytearray, an array, a memoryview made writable); `None` for anything else
+    /// (str and bytes refuse writing, a read-only memoryview too).
+    pub(crate) fn writable_buffer(&self, w: Word) -> Option<(Word, usize)> {
+        if !is_arr_type(self.type_of(w)) || (self.arr_is_mv(w) && self.f(w, 1) & 0x80 == 0) {
+            return None;
+        }
+        let items = self.f(w, 3);
+        if obj::is_qstr(items) {
+            return None;
+        }
+        let n = self.f(w, 2) as usize * self.arr_isz(w);
+        Some((items + self.arr_off(w) as Word, n))
+    }
+
     /// `bufinfo.typecode` of a buffer object.
     fn buffer_tc(&self, w: Word) -> u8 {
         if is_arr_type(self.type_of(w)) {
