@@ -2659,7 +2659,7 @@ impl Rt<'_> {
                     self.seq_pieces(&args, true, out, depth);
                 }
             }
-            Some(R::TArray | R::TBytearray) => self.array_repr_pieces(w, out),
+            Some(R::TArray | R::TBytearray) => self.array_repr_pieces(w, out, depth),
             _ => out.push(self.repr(w).len()),
         }
     }
