@@ -2223,7 +2223,6 @@ impl Rt<'_> {
             (R::MSys, "stdin") => rom(R::StdinObj),
             (R::MSys, "stdout") => rom(R::StdoutObj),
             (R::MSys, "stderr") => rom(R::StderrObj),
-            (R::MUos, "sep") => self.new_str(b"/")?,
             (R::MBuiltins, n) => {
                 let Some((_, r)) = obj::BUILTINS.iter().find(|(x, _)| *x == n) else {
                     return Ok(None);
