@@ -2032,6 +2032,7 @@ impl Rt<'_> {
             }
             R::MDequeAppend | R::MDequePopleft => self.deque_method(r, a),
             R::MHashUpdate | R::MHashDigest => self.sha256_method(r, a),
+            R::MReMatch | R::MReSearch | R::MReSplit | R::MMatchGroup => self.re_method(r, a),
             R::MFileRead
             | R::MFileReadline
             | R::MFileReadlines

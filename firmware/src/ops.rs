@@ -2924,6 +2924,7 @@ impl Rt<'_> {
                 R::TFile => out.push_str(&format!("<io.TextIOWrapper {:x}>", w)),
                 R::TStringIO => out.push_str(&format!("<io.StringIO 0x{:x}>", w)),
                 R::TBytesIO => out.push_str(&format!("<io.BytesIO 0x{:x}>", w)),
+                R::TRe | R::TMatch => out.push_str(&self.re_repr(w)),
                 R::TType => out.push_str(&format!("<class '{}'>", self.type_name_of_type(w))),
                 r if obj::is_exc_type(r) => self.repr_exc(w, out, depth),
                 // mp_obj_print_helper for types without a print slot

@@ -95,6 +95,12 @@ pub enum Imp {
     /// `utime.localtime([secs])`: the broken-down time, in UTC (the unix target runs with
     /// no time zone set).
     Localtime,
+    /// `ure.compile(regex[, flags])`.
+    ReCompile,
+    /// `ure.match(regex, string)`.
+    ReMatch,
+    /// `ure.search(regex, string)`.
+    ReSearch,
     /// Not implemented by this firmware: raises `NotImplementedError`.
     Unsupported,
 }
@@ -289,9 +295,9 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUzlib, "DecompIO", Fun(Unsupported)),
     (R::MUzlib, "decompress", Fun(Unsupported)),
     (R::MUre, "DEBUG", Int(4096)),
-    (R::MUre, "compile", Fun(Unsupported)),
-    (R::MUre, "match", Fun(Unsupported)),
-    (R::MUre, "search", Fun(Unsupported)),
+    (R::MUre, "compile", Fun(ReCompile)),
+    (R::MUre, "match", Fun(ReMatch)),
+    (R::MUre, "search", Fun(ReSearch)),
     (R::MUheapq, "heapify", Fun(Heapify)),
     (R::MUheapq, "heappop", Fun(Heappop)),
     (R::MUheapq, "heappush", Fun(Heappush)),
@@ -1211,6 +1217,9 @@ impl Rt<'_> {
                     )),
                 }
             }
+            ReCompile => self.re_compile(a),
+            ReMatch => self.re_module_exec(a, true),
+            ReSearch => self.re_module_exec(a, false),
             Namedtuple => {
                 exact(self, 2)?;
                 self.namedtuple_new_type(a.w[0], a.w[1])
