@@ -60,6 +60,8 @@ pub enum Imp {
     StructCalcsize,
     /// `ustruct.pack(fmt, *values)`.
     StructPack,
+    /// `ustruct.pack_into(fmt, buffer, offset, *values)`.
+    StructPackInto,
     /// `ustruct.unpack(fmt, buf)` / `unpack_from(fmt, buf, offset=0)`.
     StructUnpack,
     /// `ubinascii.hexlify(data[, sep])`.
@@ -254,7 +256,7 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUcollections, "namedtuple", Fun(Namedtuple)),
     (R::MUstruct, "calcsize", Fun(StructCalcsize)),
     (R::MUstruct, "pack", Fun(StructPack)),
-    (R::MUstruct, "pack_into", Fun(Unsupported)),
+    (R::MUstruct, "pack_into", Fun(StructPackInto)),
     (R::MUstruct, "unpack", Fun(StructUnpack)),
     (R::MUstruct, "unpack_from", Fun(StructUnpack)),
     (R::MThread, "LockType", Fun(Unsupported)),
@@ -944,6 +946,37 @@ impl Rt<'_> {
                 let fmt = self.fmt_arg(a.w[0])?;
                 self.struct_pack(&fmt, &a.w[1..a.n])
             }
+            StructPackInto => {
+                self.arg_count(a, 3, usize::MAX)?;
+                // struct_pack_into: a buffer that takes writes, an offset from its end when
+                // negative, and room for the whole format
+                let Some((buf, len)) = self.writable_buffer(a.w[1]) else {
+                    return Err(self.type_error("object with buffer protocol required"));
+                };
+                let mut offset = self.get_int_arg(a.w[2])?;
+                if offset < 0 {
+                    offset += len as i64;
+                    if offset < 0 {
+                        return Err(self.value_error("buffer too small"));
+                    }
+                }
+                let fmt = self.fmt_arg(a.w[0])?;
+                let (_, size) = self.struct_sizes(&fmt)?;
+                if offset as usize + size > len {
+                    return Err(self.value_error("buffer too small"));
+                }
+                let at = buf + offset as Word;
+                // only the bytes the values are packed into change
+                let mut bytes = self
+                    .st
+                    .heap
+                    .bytes(at, size)
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_default();
+                self.struct_pack_into(&fmt, &a.w[3..a.n], &mut bytes)?;
+                let _ = self.st.heap.write_bytes(at, &bytes);
+                Ok(NONE)
+            }
             StructUnpack => {
                 self.arg_count(a, 2, 3)?;
                 let fmt = self.fmt_arg(a.w[0])?;
@@ -1274,6 +1307,12 @@ impl Rt<'_> {
     fn struct_pack(&mut self, fmt: &[u8], vals: &[Word]) -> PR<Word> {
         let (_, size) = self.struct_sizes(fmt)?;
         let mut buf = alloc::vec![0u8; size];
+        self.struct_pack_into(fmt, vals, &mut buf)?;
+        self.new_str_from_vstr_sizes(R::TBytes, &[size + 1], &buf)
+    }
+
+    /// `struct_pack_into_internal`: packs `vals` by `fmt` into `buf` (sized by calcsize).
+    fn struct_pack_into(&mut self, fmt: &[u8], vals: &[Word], buf: &mut [u8]) -> PR<()> {
         let (kind, mut i) = fmt_kind(fmt);
         let (mut p, mut v) = (0usize, 0usize);
         while v < vals.len() && i < fmt.len() {
@@ -1284,6 +1323,7 @@ impl Rt<'_> {
                 v += 1;
                 let n = data.len().min(cnt);
                 buf[p..p + n].copy_from_slice(&data[..n]);
+                buf[p + n..p + cnt].fill(0);
                 p += cnt;
             } else {
                 while cnt > 0 && v < vals.len() {
@@ -1308,7 +1348,7 @@ impl Rt<'_> {
             }
             i += 1;
         }
-        self.new_str_from_vstr_sizes(R::TBytes, &[size + 1], &buf)
+        Ok(())
     }
 
     /// The low 64 bits of an int's two's complement (`mp_obj_get_int`, or a long int's
