@@ -2180,7 +2180,19 @@ impl Rt<'_> {
             return Ok(Some(obj::qstr_obj(q)));
         }
         if let Some((_, f)) = obj::module_functions(m).iter().find(|(n, _)| *n == name) {
-            return Ok(Some(rom(*f)));
+            // ports/unix/modos.c has no listdir, chdir, getcwd, remove, rename or rmdir
+            let vfs_only = matches!(
+                f,
+                R::FOsListdir
+                    | R::FOsChdir
+                    | R::FOsGetcwd
+                    | R::FOsRemove
+                    | R::FOsRename
+                    | R::FOsRmdir
+            );
+            if !(vfs_only && m == R::MUos && !self.st.board_vfs) {
+                return Ok(Some(rom(*f)));
+            }
         }
         if let Some(v) = crate::romext::attr(m, name) {
             return Ok(Some(v));

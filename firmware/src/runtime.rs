@@ -77,6 +77,9 @@ pub struct State {
     pub qstrs: Qstrs,
     /// The filesystem.
     pub fs: Box<dyn FileSystem + Send>,
+    /// Whether `uos` carries the VFS functions of a board's port (the ESP8266's `listdir`,
+    /// `chdir`, `getcwd`, `remove`, `rename`, `rmdir`); the unix port's `uos` has none of them.
+    pub board_vfs: bool,
     vs: Vec<RootSlot>,
     sp: usize,
     modules: RootSlot,
@@ -391,6 +394,7 @@ impl State {
             heap,
             qstrs,
             fs,
+            board_vfs: false,
             vs: Vec::new(),
             sp: 0,
             modules,
