@@ -132,6 +132,8 @@ rom_objects! {
     TSha256, MHashUpdate, MHashDigest,
     // ure: compiled regexes and matches
     TRe, TMatch, MReMatch, MReSearch, MReSplit, MMatchGroup,
+    // uos.ilistdir's iterator (mp_type_polymorph_iter)
+    TListdirIter,
 }
 
 impl R {
@@ -221,6 +223,7 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TSha256 => ("sha256", Some(TObject)),
         TRe => ("ure", Some(TObject)),
         TMatch => ("match", Some(TObject)),
+        TListdirIter => ("iterator", Some(TObject)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
         EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),

@@ -737,6 +737,7 @@ impl Rt<'_> {
                     | R::TGenInstance
                     | R::TStringIO
                     | R::TBytesIO
+                    | R::TListdirIter
             )
         )
     }
@@ -1021,7 +1022,8 @@ impl Rt<'_> {
                 | R::TFile
                 | R::TGenInstance
                 | R::TStringIO
-                | R::TBytesIO => {
+                | R::TBytesIO
+                | R::TListdirIter => {
                     return Ok((o, it::OBJ, 0));
                 }
                 _ => {}
@@ -1177,6 +1179,21 @@ impl Rt<'_> {
             self.wf(o, 2, obj::small(cur - 1));
             let seq = self.f(o, 1);
             return self.subscr(seq, obj::small(cur - 1)).map(Some);
+        }
+        if t == rom(R::TListdirIter) {
+            // listdir_next: readdir until the end, then closedir
+            let Some(entry) = self.st.dir_iters.get_mut(&o).and_then(|d| d.pop_front()) else {
+                self.st.dir_iters.remove(&o);
+                return Ok(None);
+            };
+            let ino = obj::small(1 + self.f(o, 2) as i32);
+            self.wf(o, 2, self.f(o, 2) + 1);
+            let t = self.new_tuple(&[NONE, obj::small(i32::from(entry.1)), ino])?;
+            let h = self.hold(t);
+            let name = self.new_str(entry.0.as_bytes());
+            self.release(h);
+            self.wf(t, 2, name?);
+            return Ok(Some(t));
         }
         if t == rom(R::TRangeIter) {
             let (cur, stop, step) = (

@@ -97,6 +97,8 @@ pub enum Imp {
     /// `utime.localtime([secs])`: the broken-down time, in UTC (the unix target runs with
     /// no time zone set).
     Localtime,
+    /// `uos.ilistdir([path])` (ports/unix/modos.c).
+    Ilistdir,
     /// `ure.compile(regex[, flags])`.
     ReCompile,
     /// `ure.match(regex, string)`.
@@ -402,7 +404,7 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUos, "system", Fun(Unsupported)),
     (R::MUos, "unlink", Rom(R::FOsRemove)),
     (R::MUos, "getenv", Fun(Getenv)),
-    (R::MUos, "ilistdir", Fun(Unsupported)),
+    (R::MUos, "ilistdir", Fun(Ilistdir)),
     // a ROM dict in 1.9.4; listed so `dir()` agrees, but not built here
     (R::MUerrno, "errorcode", Fun(Unsupported)),
 ];
@@ -1251,6 +1253,33 @@ impl Rt<'_> {
                 }
             }
             ReCompile => self.re_compile(a),
+            Ilistdir => {
+                self.arg_count_no_kw(a, 0, 1)?;
+                let path = match a.n {
+                    1 => self.fmt_arg(a.w[0])?,
+                    _ => b".".to_vec(),
+                };
+                let path = alloc::string::String::from_utf8_lossy(&path).into_owned();
+                // m_new_obj(mp_obj_listdir_t): base, iternext, the DIR (outside the heap)
+                let o = self.alloc_obj(rom(R::TListdirIter), 3)?;
+                // opendir: "." and "..", then the entries in reverse name order (tmpfs, where
+                // the reference runs, gives newest first, and the unix targets write a tree
+                // in name order; files made later by a scenario are placed by name here);
+                // a folder that cannot be opened gives nothing
+                let mut entries = alloc::collections::VecDeque::new();
+                if let Ok(mut names) = self.st.fs.list(&path) {
+                    entries.push_back((alloc::string::String::from("."), 4));
+                    entries.push_back((alloc::string::String::from(".."), 4));
+                    names.sort();
+                    for n in names.into_iter().rev() {
+                        let full = alloc::format!("{}/{}", path.trim_end_matches('/'), n);
+                        let dir = matches!(self.st.fs.stat(&full), Some(crate::fs::FileKind::Dir));
+                        entries.push_back((n, if dir { 4 } else { 8 }));
+                    }
+                }
+                self.st.dir_iters.insert(o, entries);
+                Ok(o)
+            }
             ReMatch => self.re_module_exec(a, true),
             ReSearch => self.re_module_exec(a, false),
             Namedtuple => {
