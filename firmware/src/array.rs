@@ -137,6 +137,21 @@ impl Rt<'_> {
         }
     }
 
+    /// `mp_get_buffer(w, MP_BUFFER_WRITE)`: the arena address and byte length of a writable
+    /// buffer (a bytearray, an array, a memoryview made writable); `None` for anything else
+    /// (str and bytes refuse writing, a read-only memoryview too).
+    pub(crate) fn writable_buffer(&self, w: Word) -> Option<(Word, usize)> {
+        if !is_arr_type(self.type_of(w)) || (self.arr_is_mv(w) && self.f(w, 1) & 0x80 == 0) {
+            return None;
+        }
+        let items = self.f(w, 3);
+        if obj::is_qstr(items) {
+            return None;
+        }
+        let n = self.f(w, 2) as usize * self.arr_isz(w);
+        Some((items + self.arr_off(w) as Word, n))
+    }
+
     /// `bufinfo.typecode` of a buffer object.
     fn buffer_tc(&self, w: Word) -> u8 {
         if is_arr_type(self.type_of(w)) {
@@ -545,9 +560,10 @@ impl Rt<'_> {
     }
 
     /// The writes `array_print` makes: `mp_printf("array('%c'")` in three, then `", ["`,
-    /// each item as `int_print`/`float_print` write it with `", "` between, `"]"`, `")"`;
-    /// a bytearray as `"bytearray(b"`, the quoted bytes, `")"`.
-    pub(crate) fn array_repr_pieces(&mut self, w: Word, out: &mut Vec<usize>) {
+    /// each item as `mp_obj_print_helper` writes it (`int_print`/`float_print`, or an `'O'`
+    /// item's own print) with `", "` between, `"]"`, `")"`; a bytearray as `"bytearray(b"`,
+    /// the quoted bytes, `")"`.
+    pub(crate) fn array_repr_pieces(&mut self, w: Word, out: &mut Vec<usize>, depth: usize) {
         if self.type_of(w) == rom(R::TBytearray) {
             out.push(11);
             let d = self.arr_bytes(w);
@@ -556,28 +572,32 @@ impl Rt<'_> {
             return;
         }
         out.extend([7, 1, 1]);
-        let mut text = String::new();
-        self.array_repr(w, &mut text);
         let n = self.f(w, 2) as usize;
         if n > 0 {
             out.push(3);
             let tc = self.arr_tc(w);
-            let inner = &text[11..text.len() - 2];
-            for (i, item) in inner.split(", ").enumerate() {
+            let d = self.arr_bytes(w);
+            let sz = self.arr_isz(w);
+            for i in 0..n {
                 if i > 0 {
                     out.push(2);
                 }
-                if tc == b'O' {
-                    // printed by the item's own print: taken as one write
-                    out.push(item.len());
-                    continue;
-                }
-                let float = tc == b'f' || tc == b'd';
-                let head = item.strip_suffix(".0").unwrap_or(item);
-                if float && head.len() < item.len() && !head.contains(['.', 'e', 'n']) {
-                    out.extend([item.len() - 2, 2]);
-                } else {
-                    out.push(item.len());
+                match decode(tc, &d[i * sz..(i + 1) * sz]) {
+                    Some(Elem::Int(v)) => out.push(format!("{v}").len()),
+                    Some(Elem::UInt(u)) => out.push(format!("{u}").len()),
+                    Some(Elem::Float(f)) => {
+                        // float_print: the number, then ".0" in a write of its own when
+                        // the text has no '.', 'e' or 'n'
+                        let t = crate::ops::format_float(f);
+                        match t.strip_suffix(".0") {
+                            Some(head) if !head.contains(['.', 'e', 'n']) => {
+                                out.extend([head.len(), 2]);
+                            }
+                            _ => out.push(t.len()),
+                        }
+                    }
+                    Some(Elem::Obj(o)) => self.repr_pieces(o, out, depth + 1),
+                    None => {}
                 }
             }
             out.push(1);

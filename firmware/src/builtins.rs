@@ -2040,6 +2040,7 @@ impl Rt<'_> {
             }
             R::MDequeAppend | R::MDequePopleft => self.deque_method(r, a),
             R::MHashUpdate | R::MHashDigest => self.sha256_method(r, a),
+            R::MReMatch | R::MReSearch | R::MReSplit | R::MMatchGroup => self.re_method(r, a),
             R::MFileRead
             | R::MFileReadline
             | R::MFileReadlines
@@ -2187,7 +2188,19 @@ impl Rt<'_> {
             return Ok(Some(obj::qstr_obj(q)));
         }
         if let Some((_, f)) = obj::module_functions(m).iter().find(|(n, _)| *n == name) {
-            return Ok(Some(rom(*f)));
+            // ports/unix/modos.c has no listdir, chdir, getcwd, remove, rename or rmdir
+            let vfs_only = matches!(
+                f,
+                R::FOsListdir
+                    | R::FOsChdir
+                    | R::FOsGetcwd
+                    | R::FOsRemove
+                    | R::FOsRename
+                    | R::FOsRmdir
+            );
+            if !(vfs_only && m == R::MUos && !self.st.board_vfs) {
+                return Ok(Some(rom(*f)));
+            }
         }
         if let Some(v) = crate::romext::attr(m, name) {
             return Ok(Some(v));
@@ -2231,7 +2244,6 @@ impl Rt<'_> {
             (R::MSys, "stdin") => rom(R::StdinObj),
             (R::MSys, "stdout") => rom(R::StdoutObj),
             (R::MSys, "stderr") => rom(R::StderrObj),
-            (R::MUos, "sep") => self.new_str(b"/")?,
             (R::MBuiltins, n) => {
                 let Some((_, r)) = obj::BUILTINS.iter().find(|(x, _)| *x == n) else {
                     return Ok(None);

@@ -26,6 +26,7 @@ pub mod runtime;
 pub mod strfmt;
 pub mod stringio;
 pub mod strobj;
+pub mod ure;
 pub mod vm;
 
 pub use compile::InputKind;

@@ -103,6 +103,7 @@ pub struct Machine {
     script_dir: Option<String>,
     argv: Vec<String>,
     heap_bytes: usize,
+    board_vfs: bool,
 }
 
 impl Machine {
@@ -115,6 +116,7 @@ impl Machine {
             script_dir: config.script_dir,
             argv: config.argv,
             heap_bytes: config.heap_bytes,
+            board_vfs: false,
         };
         m.start();
         m
@@ -206,7 +208,16 @@ impl Machine {
     pub fn soft_reset(&mut self) {
         let fs = core::mem::replace(&mut self.st.fs, Box::new(RamFs::new()));
         self.st = State::new(self.heap_bytes, fs);
+        self.st.board_vfs = self.board_vfs;
         self.start();
+    }
+
+    /// Gives `uos` a board port's VFS functions (`listdir`, `chdir`, `getcwd`, `remove`,
+    /// `rename`, `rmdir`, as the ESP8266's has them), kept across soft resets; without this
+    /// `uos` is the unix port's, which has none of them.
+    pub fn set_board_vfs(&mut self, on: bool) {
+        self.board_vfs = on;
+        self.st.board_vfs = on;
     }
 
     /// The filesystem.

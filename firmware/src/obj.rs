@@ -130,6 +130,10 @@ rom_objects! {
     TArray, TMemoryview,
     // uhashlib.sha256
     TSha256, MHashUpdate, MHashDigest,
+    // ure: compiled regexes and matches
+    TRe, TMatch, MReMatch, MReSearch, MReSplit, MMatchGroup,
+    // uos.ilistdir's iterator (mp_type_polymorph_iter)
+    TListdirIter,
 }
 
 impl R {
@@ -217,6 +221,9 @@ pub fn rom_type_info(r: R) -> Option<(&'static str, Option<R>)> {
         TArray => ("array", Some(TObject)),
         TMemoryview => ("memoryview", Some(TObject)),
         TSha256 => ("sha256", Some(TObject)),
+        TRe => ("ure", Some(TObject)),
+        TMatch => ("match", Some(TObject)),
+        TListdirIter => ("iterator", Some(TObject)),
         EBaseException => ("BaseException", Some(TObject)),
         ESystemExit => ("SystemExit", Some(EBaseException)),
         EKeyboardInterrupt => ("KeyboardInterrupt", Some(EBaseException)),
@@ -581,6 +588,10 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TBytesIO, "write", R::MFileWrite),
     (R::TSha256, "digest", R::MHashDigest),
     (R::TSha256, "update", R::MHashUpdate),
+    (R::TRe, "match", R::MReMatch),
+    (R::TRe, "search", R::MReSearch),
+    (R::TRe, "split", R::MReSplit),
+    (R::TMatch, "group", R::MMatchGroup),
     (R::TDeque, "append", R::MDequeAppend),
     (R::TDeque, "popleft", R::MDequePopleft),
     (R::TObject, "__init__", R::MObjectInit),

@@ -750,6 +750,7 @@ impl Rt<'_> {
                     | R::TGenInstance
                     | R::TStringIO
                     | R::TBytesIO
+                    | R::TListdirIter
             )
         )
     }
@@ -1034,7 +1035,8 @@ impl Rt<'_> {
                 | R::TFile
                 | R::TGenInstance
                 | R::TStringIO
-                | R::TBytesIO => {
+                | R::TBytesIO
+                | R::TListdirIter => {
                     return Ok((o, it::OBJ, 0));
                 }
                 _ => {}
@@ -1190,6 +1192,21 @@ impl Rt<'_> {
             self.wf(o, 2, obj::small(cur - 1));
             let seq = self.f(o, 1);
             return self.subscr(seq, obj::small(cur - 1)).map(Some);
+        }
+        if t == rom(R::TListdirIter) {
+            // listdir_next: readdir until the end, then closedir
+            let Some(entry) = self.st.dir_iters.get_mut(&o).and_then(|d| d.pop_front()) else {
+                self.st.dir_iters.remove(&o);
+                return Ok(None);
+            };
+            let ino = obj::small(1 + self.f(o, 2) as i32);
+            self.wf(o, 2, self.f(o, 2) + 1);
+            let t = self.new_tuple(&[NONE, obj::small(i32::from(entry.1)), ino])?;
+            let h = self.hold(t);
+            let name = self.new_str(entry.0.as_bytes());
+            self.release(h);
+            self.wf(t, 2, name?);
+            return Ok(Some(t));
         }
         if t == rom(R::TRangeIter) {
             let (cur, stop, step) = (
@@ -2713,7 +2730,7 @@ impl Rt<'_> {
                     self.seq_pieces(&args, true, out, depth);
                 }
             }
-            Some(R::TArray | R::TBytearray) => self.array_repr_pieces(w, out),
+            Some(R::TArray | R::TBytearray) => self.array_repr_pieces(w, out, depth),
             _ => out.push(self.repr(w).len()),
         }
     }
@@ -2978,6 +2995,7 @@ impl Rt<'_> {
                 R::TFile => out.push_str(&format!("<io.TextIOWrapper {:x}>", w)),
                 R::TStringIO => out.push_str(&format!("<io.StringIO 0x{:x}>", w)),
                 R::TBytesIO => out.push_str(&format!("<io.BytesIO 0x{:x}>", w)),
+                R::TRe | R::TMatch => out.push_str(&self.re_repr(w)),
                 R::TType => out.push_str(&format!("<class '{}'>", self.type_name_of_type(w))),
                 r if obj::is_exc_type(r) => self.repr_exc(w, out, depth),
                 // mp_obj_print_helper for types without a print slot

@@ -60,6 +60,8 @@ pub enum Imp {
     StructCalcsize,
     /// `ustruct.pack(fmt, *values)`.
     StructPack,
+    /// `ustruct.pack_into(fmt, buffer, offset, *values)`.
+    StructPackInto,
     /// `ustruct.unpack(fmt, buf)` / `unpack_from(fmt, buf, offset=0)`.
     StructUnpack,
     /// `ubinascii.hexlify(data[, sep])`.
@@ -95,6 +97,14 @@ pub enum Imp {
     /// `utime.localtime([secs])`: the broken-down time, in UTC (the unix target runs with
     /// no time zone set).
     Localtime,
+    /// `uos.ilistdir([path])` (ports/unix/modos.c).
+    Ilistdir,
+    /// `ure.compile(regex[, flags])`.
+    ReCompile,
+    /// `ure.match(regex, string)`.
+    ReMatch,
+    /// `ure.search(regex, string)`.
+    ReSearch,
     /// Not implemented by this firmware: raises `NotImplementedError`.
     Unsupported,
 }
@@ -248,7 +258,7 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUcollections, "namedtuple", Fun(Namedtuple)),
     (R::MUstruct, "calcsize", Fun(StructCalcsize)),
     (R::MUstruct, "pack", Fun(StructPack)),
-    (R::MUstruct, "pack_into", Fun(Unsupported)),
+    (R::MUstruct, "pack_into", Fun(StructPackInto)),
     (R::MUstruct, "unpack", Fun(StructUnpack)),
     (R::MUstruct, "unpack_from", Fun(StructUnpack)),
     (R::MThread, "LockType", Fun(Unsupported)),
@@ -289,9 +299,9 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUzlib, "DecompIO", Fun(Unsupported)),
     (R::MUzlib, "decompress", Fun(Unsupported)),
     (R::MUre, "DEBUG", Int(4096)),
-    (R::MUre, "compile", Fun(Unsupported)),
-    (R::MUre, "match", Fun(Unsupported)),
-    (R::MUre, "search", Fun(Unsupported)),
+    (R::MUre, "compile", Fun(ReCompile)),
+    (R::MUre, "match", Fun(ReMatch)),
+    (R::MUre, "search", Fun(ReSearch)),
     (R::MUheapq, "heapify", Fun(Heapify)),
     (R::MUheapq, "heappop", Fun(Heappop)),
     (R::MUheapq, "heappush", Fun(Heappush)),
@@ -394,7 +404,7 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUos, "system", Fun(Unsupported)),
     (R::MUos, "unlink", Rom(R::FOsRemove)),
     (R::MUos, "getenv", Fun(Getenv)),
-    (R::MUos, "ilistdir", Fun(Unsupported)),
+    (R::MUos, "ilistdir", Fun(Ilistdir)),
     // a ROM dict in 1.9.4; listed so `dir()` agrees, but not built here
     (R::MUerrno, "errorcode", Fun(Unsupported)),
 ];
@@ -938,6 +948,37 @@ impl Rt<'_> {
                 let fmt = self.fmt_arg(a.w[0])?;
                 self.struct_pack(&fmt, &a.w[1..a.n])
             }
+            StructPackInto => {
+                self.arg_count(a, 3, usize::MAX)?;
+                // struct_pack_into: a buffer that takes writes, an offset from its end when
+                // negative, and room for the whole format
+                let Some((buf, len)) = self.writable_buffer(a.w[1]) else {
+                    return Err(self.type_error("object with buffer protocol required"));
+                };
+                let mut offset = self.get_int_arg(a.w[2])?;
+                if offset < 0 {
+                    offset += len as i64;
+                    if offset < 0 {
+                        return Err(self.value_error("buffer too small"));
+                    }
+                }
+                let fmt = self.fmt_arg(a.w[0])?;
+                let (_, size) = self.struct_sizes(&fmt)?;
+                if offset as usize + size > len {
+                    return Err(self.value_error("buffer too small"));
+                }
+                let at = buf + offset as Word;
+                // only the bytes the values are packed into change
+                let mut bytes = self
+                    .st
+                    .heap
+                    .bytes(at, size)
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_default();
+                self.struct_pack_into(&fmt, &a.w[3..a.n], &mut bytes)?;
+                let _ = self.st.heap.write_bytes(at, &bytes);
+                Ok(NONE)
+            }
             StructUnpack => {
                 self.arg_count(a, 2, 3)?;
                 let fmt = self.fmt_arg(a.w[0])?;
@@ -1211,6 +1252,36 @@ impl Rt<'_> {
                     )),
                 }
             }
+            ReCompile => self.re_compile(a),
+            Ilistdir => {
+                self.arg_count_no_kw(a, 0, 1)?;
+                let path = match a.n {
+                    1 => self.fmt_arg(a.w[0])?,
+                    _ => b".".to_vec(),
+                };
+                let path = alloc::string::String::from_utf8_lossy(&path).into_owned();
+                // m_new_obj(mp_obj_listdir_t): base, iternext, the DIR (outside the heap)
+                let o = self.alloc_obj(rom(R::TListdirIter), 3)?;
+                // opendir: "." and "..", then the entries in reverse name order (tmpfs, where
+                // the reference runs, gives newest first, and the unix targets write a tree
+                // in name order; files made later by a scenario are placed by name here);
+                // a folder that cannot be opened gives nothing
+                let mut entries = alloc::collections::VecDeque::new();
+                if let Ok(mut names) = self.st.fs.list(&path) {
+                    entries.push_back((alloc::string::String::from("."), 4));
+                    entries.push_back((alloc::string::String::from(".."), 4));
+                    names.sort();
+                    for n in names.into_iter().rev() {
+                        let full = alloc::format!("{}/{}", path.trim_end_matches('/'), n);
+                        let dir = matches!(self.st.fs.stat(&full), Some(crate::fs::FileKind::Dir));
+                        entries.push_back((n, if dir { 4 } else { 8 }));
+                    }
+                }
+                self.st.dir_iters.insert(o, entries);
+                Ok(o)
+            }
+            ReMatch => self.re_module_exec(a, true),
+            ReSearch => self.re_module_exec(a, false),
             Namedtuple => {
                 exact(self, 2)?;
                 self.namedtuple_new_type(a.w[0], a.w[1])
@@ -1265,6 +1336,12 @@ impl Rt<'_> {
     fn struct_pack(&mut self, fmt: &[u8], vals: &[Word]) -> PR<Word> {
         let (_, size) = self.struct_sizes(fmt)?;
         let mut buf = alloc::vec![0u8; size];
+        self.struct_pack_into(fmt, vals, &mut buf)?;
+        self.new_str_from_vstr_sizes(R::TBytes, &[size + 1], &buf)
+    }
+
+    /// `struct_pack_into_internal`: packs `vals` by `fmt` into `buf` (sized by calcsize).
+    fn struct_pack_into(&mut self, fmt: &[u8], vals: &[Word], buf: &mut [u8]) -> PR<()> {
         let (kind, mut i) = fmt_kind(fmt);
         let (mut p, mut v) = (0usize, 0usize);
         while v < vals.len() && i < fmt.len() {
@@ -1275,6 +1352,7 @@ impl Rt<'_> {
                 v += 1;
                 let n = data.len().min(cnt);
                 buf[p..p + n].copy_from_slice(&data[..n]);
+                buf[p + n..p + cnt].fill(0);
                 p += cnt;
             } else {
                 while cnt > 0 && v < vals.len() {
@@ -1299,7 +1377,7 @@ impl Rt<'_> {
             }
             i += 1;
         }
-        self.new_str_from_vstr_sizes(R::TBytes, &[size + 1], &buf)
+        Ok(())
     }
 
     /// The low 64 bits of an int's two's complement (`mp_obj_get_int`, or a long int's

@@ -77,6 +77,12 @@ pub struct State {
     pub qstrs: Qstrs,
     /// The filesystem.
     pub fs: Box<dyn FileSystem + Send>,
+    /// Whether `uos` carries the VFS functions of a board's port (the ESP8266's `listdir`,
+    /// `chdir`, `getcwd`, `remove`, `rename`, `rmdir`); the unix port's `uos` has none of them.
+    pub board_vfs: bool,
+    /// The open directories of `uos.ilistdir` iterators (the C `DIR *` outside the GC heap),
+    /// by iterator address: the entries still to come, `(name, d_type)`.
+    pub dir_iters: alloc::collections::BTreeMap<Word, alloc::collections::VecDeque<(String, u8)>>,
     vs: Vec<RootSlot>,
     sp: usize,
     modules: RootSlot,
@@ -474,6 +480,8 @@ impl State {
             heap,
             qstrs,
             fs,
+            board_vfs: false,
+            dir_iters: alloc::collections::BTreeMap::new(),
             vs: Vec::new(),
             sp: 0,
             modules,

@@ -393,17 +393,15 @@ impl Rt<'_> {
             }
             R::MIoReadinto => {
                 self.arg_count(a, 2, 3)?;
-                let b = a.w[1];
-                if self.type_of(b) != rom(R::TBytearray) {
+                // stream_readinto: any buffer that takes writes (MP_BUFFER_WRITE)
+                let Some((items, blen)) = self.writable_buffer(a.w[1]) else {
                     return Err(self.type_error("object with buffer protocol required"));
-                }
-                let blen = self.f(b, 2) as usize;
+                };
                 let mut n = blen;
                 if a.n > 2 {
                     n = (self.get_int_arg(a.w[2])? as usize).min(blen);
                 }
                 let d = self.stringio_read(s, n)?;
-                let items = self.f(b, 3);
                 if !d.is_empty() {
                     let _ = self.st.heap.write_bytes(items, &d);
                 }

@@ -65,13 +65,15 @@ impl MachineEngine {
 
     /// A machine started as `config` says, on an empty filesystem.
     pub fn with_config(config: EngineConfig) -> Self {
-        let machine = Machine::new(Config {
+        let mut machine = Machine::new(Config {
             heap_bytes: config.heap_bytes,
             fs: Box::new(RamFs::new()),
             path: config.path,
             script_dir: config.script_dir,
             argv: config.argv,
         });
+        // a board's uos: mpdiff's board target lays scenario trees out with these
+        machine.set_board_vfs(true);
         MachineEngine {
             machine,
             source_file: config.source_file,
