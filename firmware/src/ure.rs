@@ -140,38 +140,24 @@ fn compile_part(re: &[u8], mut i: usize, prog: &mut Prog) -> Option<usize> {
                     prog.len += 1;
                 }
             }
-            b'?' => {
+            c @ (b'?' | b'*') => {
                 if prog.pc() == term {
                     return None;
                 }
                 prog.insert(term, 2);
-                if at(i + 1) == b'?' {
-                    prog.emit(term, RSPLIT);
-                    i += 1;
-                } else {
-                    prog.emit(term, SPLIT);
+                // `*` loops back to the split after its item; `?` only splits around it
+                if c == b'*' {
+                    let pc = prog.pc();
+                    prog.code.extend([JMP, rel(pc, term)]);
                 }
+                let lazy = at(i + 1) == b'?';
+                if lazy {
+                    i += 1;
+                }
+                prog.emit(term, if lazy { RSPLIT } else { SPLIT });
                 let r = rel(term, prog.pc());
                 prog.emit(term + 1, r);
-                prog.len += 1;
-                term = prog.pc();
-            }
-            b'*' => {
-                if prog.pc() == term {
-                    return None;
-                }
-                prog.insert(term, 2);
-                let pc = prog.pc();
-                prog.code.extend([JMP, rel(pc, term)]);
-                if at(i + 1) == b'?' {
-                    prog.emit(term, RSPLIT);
-                    i += 1;
-                } else {
-                    prog.emit(term, SPLIT);
-                }
-                let r = rel(term, prog.pc());
-                prog.emit(term + 1, r);
-                prog.len += 2;
+                prog.len += if c == b'*' { 2 } else { 1 };
                 term = prog.pc();
             }
             b'+' => {
