@@ -158,6 +158,7 @@ pub fn compare(scenario: &Scenario, reference: &Outcome, other: &Outcome) -> Com
     };
 
     status(reference, other, &mut c);
+    heaps(reference, other, &mut c);
 
     let pairs = reference.observations.len().min(other.observations.len());
     let mut aligned = true;
@@ -234,6 +235,33 @@ fn status_text(o: &Outcome) -> String {
         (Status::Error, None) => "error".to_string(),
         (Status::Ok, _) => "ok".to_string(),
         (Status::Failed, _) => "failed".to_string(),
+    }
+}
+
+/// The heap size a target reports in its version line (`..., heap 36864 bytes`).
+pub fn heap_bytes(target_info: &str) -> Option<u64> {
+    let (_, rest) = target_info.rsplit_once("heap ")?;
+    rest.strip_suffix(" bytes")?.parse().ok()
+}
+
+/// Targets whose heaps differ by more than a tenth (a board has a fixed heap whatever the
+/// scenario asks for) are still compared, but the report says why memory and errors may
+/// differ. The ESP8266's 35968 bytes against the unix ports' 36864 is the usual pairing
+/// and passes without a note.
+fn heaps(reference: &Outcome, other: &Outcome, c: &mut Collector) {
+    let (Some(r), Some(o)) = (
+        heap_bytes(&reference.target_info),
+        heap_bytes(&other.target_info),
+    ) else {
+        return;
+    };
+    if r.abs_diff(o) * 10 > r.max(o) {
+        c.note(
+            "heap",
+            Field::Status,
+            format!("heap {r} bytes"),
+            format!("heap {o} bytes"),
+        );
     }
 }
 
@@ -524,6 +552,26 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn heaps_of_different_sizes_are_noted_without_failing() {
+        let s = scenario("");
+        let mut r = outcome("unix32", [0, 0, 0]);
+        let mut o = outcome("board:/dev/ttyUSB0", [0, 0, 0]);
+        r.target_info = "MicroPython 1.9.4 unix port, x86 32-bit, heap 131072 bytes".into();
+        o.target_info =
+            "MicroPython v1.9.4 on 2018-05-11; ESP module with ESP8266, heap 35968 bytes".into();
+        let c = compare(&s, &r, &o);
+        assert!(c.agree && c.differences.is_empty());
+        let noted: Vec<_> = c.notes.iter().map(|d| (d.at.as_str(), d.field)).collect();
+        assert_eq!(noted, [("heap", Field::Status)]);
+        assert_eq!(c.notes[0].reference, "heap 131072 bytes");
+        assert_eq!(c.notes[0].other, "heap 35968 bytes");
+        // the ESP8266's heap against a 36K unix heap: close enough, nothing to say
+        r.target_info = "MicroPython 1.9.4 unix port, x86 32-bit, heap 36864 bytes".into();
+        assert!(compare(&s, &r, &o).notes.is_empty());
+        assert_eq!(heap_bytes("no heap here"), None);
     }
 
     #[test]

@@ -383,7 +383,7 @@ pub fn diff(w: &mut dyn Write, comparisons: &[Comparison], all: bool) -> io::Res
     )
 }
 
-/// A matrix cell for one field: ✓, ✗, `✓ declared` or `✓ order`.
+/// A matrix cell for one field: ✓, ✗, `✓ declared`, `✓ order` or `✓ heap`.
 fn field_mark(c: &Comparison, field: Field) -> String {
     let of_field = |d: &&crate::compare::Difference| {
         d.field == field || (field == Field::Names && d.field == Field::NamesOrder)
@@ -400,7 +400,12 @@ fn field_mark(c: &Comparison, field: Field) -> String {
         mark.push_str(" declared");
     }
     if c.notes.iter().any(|d| of_field(&d)) {
-        mark.push_str(" order");
+        // notes are the names' order, and under status, heaps of different sizes
+        mark.push_str(if field == Field::Status {
+            " heap"
+        } else {
+            " order"
+        });
     }
     mark
 }
