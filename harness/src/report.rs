@@ -174,8 +174,11 @@ pub fn agreement_mark(c: &Comparison) -> String {
     if c.differences.iter().any(|d| d.declared.is_some()) {
         mark.push_str(" declared");
     }
-    if !c.notes.is_empty() {
+    if c.notes.iter().any(|d| d.field == Field::NamesOrder) {
         mark.push_str(" order");
+    }
+    if c.notes.iter().any(|d| d.field == Field::Status) {
+        mark.push_str(" heap");
     }
     mark
 }
@@ -255,7 +258,7 @@ pub fn matrix(w: &mut dyn Write, m: &Matrix<'_>) -> io::Result<()> {
         )?;
         writeln!(
             w,
-            "\"order\": same names in another order; \"declared\": a divergence the scenario declares"
+            "\"order\": same names in another order; \"declared\": a divergence the scenario declares; \"heap\": heaps of different sizes"
         )?;
     }
     summary(w, m)
