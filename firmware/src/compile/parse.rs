@@ -3074,7 +3074,13 @@ mod lookahead_tests {
 
     #[test]
     fn descent_summaries_agree_with_their_frames() {
-        let toks = [Tok::Name, Tok::DelEqual, Tok::Newline, Tok::DelParenOpen, Tok::KwIf];
+        let toks = [
+            Tok::Name,
+            Tok::DelEqual,
+            Tok::Newline,
+            Tok::DelParenOpen,
+            Tok::KwIf,
+        ];
         for r in ALL_RULES {
             for t in toks {
                 let plan = plan_descent(r, t);
