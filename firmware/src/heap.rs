@@ -731,6 +731,35 @@ impl Heap {
         self.set_kinds(block, block + n, AT_FREE);
     }
 
+    /// What `realloc(p, new_blocks * BLOCK, false)` does to a run of `blocks` blocks headed at
+    /// `p` when it succeeds in place because the blocks after the run are free: they become
+    /// the run's (zeroed) tail, and `true` is returned. `false` when that is not the case (the
+    /// caller then calls [`Heap::realloc`], which also handles tracing, a locked heap and
+    /// every other outcome); always `false` while tracing, so the trace sees the call.
+    pub fn grow_run_in_place(&mut self, p: Word, blocks: usize, new_blocks: usize) -> bool {
+        if self.trace.is_some() || self.is_locked() || blocks == 0 || new_blocks <= blocks {
+            return false;
+        }
+        let Some(head) = self.block_of(p) else {
+            return false;
+        };
+        let (end, new_end) = (head + blocks, head + new_blocks);
+        if new_end > self.total_blocks()
+            || self.kind(head) != AT_HEAD
+            || (blocks > 1 && self.kind(end - 1) != AT_TAIL)
+            || (end..new_end).any(|b| self.kind(b) != AT_FREE)
+        {
+            return false;
+        }
+        if new_end == end + 1 {
+            self.set_kind(end, AT_TAIL);
+        } else {
+            self.set_kinds(end, new_end, AT_TAIL);
+        }
+        self.clear(end * BLOCK, new_end * BLOCK);
+        true
+    }
+
     /// `gc_realloc`: null `p` allocates, 0 bytes frees (returning `None`); a shrink frees the
     /// tail blocks; a grow extends in place when the following blocks are free, otherwise moves
     /// (alloc, copy, free; the alloc may collect) if `allow_move`, else fails with `None`.
@@ -1362,6 +1391,50 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn growing_a_run_in_place_is_what_realloc_does() {
+        let mut x: u32 = 4242;
+        let mut next = || {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 8) as usize
+        };
+        let mut h = Heap::new(8 * 1024);
+        let mut live: Vec<Word> = Vec::new();
+        let (mut grown, mut declined) = (0, 0);
+        for _ in 0..6000 {
+            match next() % 5 {
+                0 | 1 => {
+                    if let Some(p) = h.alloc(1 + next() % 60) {
+                        let _ = h.write_word(p, 0xdead_beef);
+                        live.push(p);
+                    }
+                }
+                2 | 3 if !live.is_empty() => {
+                    let p = live.swap_remove(next() % live.len());
+                    h.free(p);
+                }
+                _ if !live.is_empty() => {
+                    let p = live[next() % live.len()];
+                    let blocks = h.blocks(p);
+                    let new_blocks = blocks + 1 + next() % 2;
+                    let mut by_realloc = h.clone();
+                    if h.grow_run_in_place(p, blocks, new_blocks) {
+                        grown += 1;
+                        let r = by_realloc.realloc(p, new_blocks * BLOCK, false);
+                        assert_eq!(r, Some(p));
+                    } else {
+                        declined += 1;
+                    }
+                    assert_eq!(h.atb, by_realloc.atb);
+                    assert_eq!(h.pool, by_realloc.pool);
+                    assert_eq!(h.last_free_atb, by_realloc.last_free_atb);
+                }
+                _ => {}
+            }
+        }
+        assert!(grown > 100 && declined > 100, "{grown} {declined}");
     }
 
     #[test]

@@ -122,6 +122,11 @@ impl Interning<'_, '_> {
             let same_blocks = (8 + alloc + n).div_ceil(crate::heap::BLOCK)
                 == (8 + alloc).div_ceil(crate::heap::BLOCK);
             if (same_blocks && !self.rt.st.heap.tracing())
+                || self.rt.st.heap.grow_run_in_place(
+                    c.addr,
+                    (8 + alloc).div_ceil(crate::heap::BLOCK),
+                    (8 + alloc + n).div_ceil(crate::heap::BLOCK),
+                )
                 || self.realloc(&mut c, 8 + alloc + n, false)?
             {
                 self.mem.chunk_alloc += n;

@@ -300,6 +300,24 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// [`Lexer::next_char`] when the current character is neither a newline nor a tab.
+    #[inline(always)]
+    fn next_plain_char(&mut self) {
+        self.column = self.column.wrapping_add(1);
+        self.chr0 = self.chr1;
+        self.chr1 = self.chr2;
+        self.chr2 = self.read_byte();
+        if self.chr1 == u32::from(b'\r') {
+            self.chr1 = u32::from(b'\n');
+            if self.chr2 == u32::from(b'\n') {
+                self.chr2 = self.read_byte();
+            }
+        }
+        if self.chr2 == EOF && self.chr1 != EOF && self.chr1 != u32::from(b'\n') {
+            self.chr2 = u32::from(b'\n');
+        }
+    }
+
     #[inline(always)]
     fn is_end(&self) -> bool {
         self.chr0 == EOF
@@ -629,11 +647,17 @@ impl<'a> Lexer<'a> {
             }
         } else if self.is_head_of_identifier() {
             self.tok_kind = Tok::Name;
-            self.add_byte(self.chr0);
-            self.next_char();
+            // the bytes of a name are neither newlines nor tabs, and the token buffer grows
+            // after the loop exactly as it would byte by byte
+            self.text.push(self.chr0 as u8);
+            self.next_plain_char();
             while self.is_tail_of_identifier() {
-                self.add_byte(self.chr0);
-                self.next_char();
+                self.text.push(self.chr0 as u8);
+                self.next_plain_char();
+            }
+            while self.text.len() > self.vstr_alloc {
+                self.vstr_alloc = crate::obj::layout::vstr_grown(self.vstr_alloc + 1);
+                self.vstr_grow.push(self.vstr_alloc);
             }
             // vstr_null_terminated_str: one more byte when the name fills the buffer
             if self.text.len() == self.vstr_alloc {

@@ -174,9 +174,11 @@ struct Parser<'a, 'i, 'b> {
     konsts: Vec<Const>,
     interner: &'i mut dyn Interner,
     file: &'a str,
-    /// Entries (rule, next argument, source line); 12 bytes each (a list's next argument
-    /// counts its items and separators, so it takes 32 bits).
-    rule_stack: Vec<(R, u32, u32)>,
+    /// The rule stack, 1.9.4's entries (rule, next argument, source line) with the runs a
+    /// descent pushes kept as one [`Entry`] each.
+    rule_stack: Vec<Entry>,
+    /// The entries 1.9.4's rule stack holds (its depth).
+    depth: usize,
     /// Entries of 1.9.4's rule stack allocation (64, then 16 more each time it is full).
     rule_alloc: usize,
     results: Vec<Node<'b>>,
@@ -310,7 +312,7 @@ impl<'b> Parser<'_, '_, 'b> {
     /// `cont` continuation entries and `r`, then `r`'s own failing descent: the rule stack
     /// must grow as it would there.
     fn skip_room(&mut self, cont: usize, r: R) -> Result<(), CompileError> {
-        let d = self.rule_stack.len() + cont;
+        let d = self.depth + cont;
         let peak = d + FAIL_PEAK[r as usize].max(1);
         if peak > self.rule_alloc {
             self.rule_room(peak)?;
@@ -795,7 +797,7 @@ impl<'b> Parser<'_, '_, 'b> {
     /// not have raised the recursion error either.
     fn cannot_start(&self, r: R) -> bool {
         let k = r as usize;
-        self.rule_stack.len() + FAIL_DEPTH < MAX_RULE_DEPTH
+        self.depth + FAIL_DEPTH < MAX_RULE_DEPTH
             && LOOKAHEAD.strict[k]
             && LOOKAHEAD.first[k] & tok_bit(self.lex.tok_kind) == 0
     }
@@ -804,19 +806,55 @@ impl<'b> Parser<'_, '_, 'b> {
     /// handled out of line, as they are rare.
     #[inline(always)]
     fn push_rule(&mut self, line: u32, rule: R, arg_i: usize) -> Result<(), CompileError> {
-        let n = self.rule_stack.len();
+        let n = self.depth;
         if n >= MAX_RULE_DEPTH || n >= self.rule_alloc {
             return self.push_rule_slow(line, rule, arg_i);
         }
-        self.rule_stack.push((rule, arg_i as u32, line));
+        self.push_entry(line, rule, arg_i);
         Ok(())
+    }
+
+    #[inline(always)]
+    fn push_entry(&mut self, line: u32, rule: R, arg_i: usize) {
+        self.depth += 1;
+        self.rule_stack.push(Entry {
+            plan: None,
+            i: arg_i as u32,
+            line,
+            rule,
+        });
+    }
+
+    /// Takes the top entry of 1.9.4's rule stack off.
+    #[inline(always)]
+    fn pop_entry(&mut self) -> Option<(R, usize, u32)> {
+        let top = self.rule_stack.last_mut()?;
+        self.depth -= 1;
+        match top.plan {
+            None => {
+                let (rule, i, line) = (top.rule, top.i as usize, top.line);
+                self.rule_stack.pop();
+                Some((rule, i, line))
+            }
+            Some(plan) => {
+                let n = top.i as usize;
+                let line = top.line;
+                if n <= 1 {
+                    self.rule_stack.pop();
+                } else {
+                    top.i -= 1;
+                }
+                let (rule, i) = plan.frames[n - 1];
+                Some((rule, usize::from(i), line))
+            }
+        }
     }
 
     /// Starts rule `r` at the current token: what pushing it with [`Parser::push_rule`] and
     /// popping it straight away does, checks and stack growth included.
     #[inline(always)]
     fn enter(&mut self, r: R) -> Result<(R, usize, u32), CompileError> {
-        let n = self.rule_stack.len();
+        let n = self.depth;
         if n >= MAX_RULE_DEPTH {
             return Err(self.error("RuntimeError", "maximum recursion depth exceeded"));
         }
@@ -834,7 +872,7 @@ impl<'b> Parser<'_, '_, 'b> {
     #[inline(always)]
     fn descend(&mut self, r: R) -> Result<(R, usize, u32), CompileError> {
         let plan = descent(r, self.lex.tok_kind);
-        let n = self.rule_stack.len();
+        let n = self.depth;
         if plan.frames.is_empty() || n + plan.frames.len() + FAIL_DEPTH + 1 >= MAX_RULE_DEPTH {
             return self.enter(r);
         }
@@ -842,51 +880,101 @@ impl<'b> Parser<'_, '_, 'b> {
             self.rule_room(n + plan.peak)?;
         }
         let line = self.lex.tok_line;
-        self.rule_stack.extend(
-            plan.frames
-                .iter()
-                .map(|&(rule, i)| (rule, u32::from(i), line)),
-        );
+        if plan.block.is_empty() {
+            for &(rule, i) in &plan.frames {
+                self.push_entry(line, rule, usize::from(i));
+            }
+        } else {
+            self.depth += plan.frames.len();
+            self.rule_stack.push(Entry {
+                plan: Some(plan),
+                i: plan.frames.len() as u32,
+                line,
+                rule: plan.last,
+            });
+        }
         Ok((plan.last, 0, line))
     }
 
     /// Drops the entries on top of the rule stack that would do nothing but leave on the
     /// current token (see [`TRANSPARENT`]): exactly what processing them one by one does
-    /// when no stack would grow, which is checked here (else the loop does it).
+    /// when no stack would grow, which is checked here (else the loop does it). The frames
+    /// of a descent are dropped together when the checks hold for all of them at once.
     #[inline(always)]
     fn pop_transparent(&mut self) {
-        let bit = tok_bit(self.lex.tok_kind);
-        while let Some(&(rule, i, _)) = self.rule_stack.last() {
-            let Some(t) = TRANSPARENT[rule as usize].get(i as usize) else {
-                return;
+        let tok = self.lex.tok_kind as usize % N_TOKS;
+        while let Some(&top) = self.rule_stack.last() {
+            let (rule, i) = match top.plan {
+                None => (top.rule, top.i as usize),
+                Some(plan) => {
+                    let n = top.i as usize;
+                    let blockers = plan.block[tok] & (u64::MAX >> (64 - n));
+                    let k = if blockers == 0 {
+                        n
+                    } else {
+                        n - 1 - (63 - blockers.leading_zeros() as usize)
+                    };
+                    if k == 0 {
+                        return;
+                    }
+                    let base = self.depth - n;
+                    if base + plan.room[n - 1] <= self.rule_alloc
+                        && base + n - 1 + FAIL_DEPTH < MAX_RULE_DEPTH
+                        && plan.nulls[n - 1].is_none_or(|nulls| {
+                            self.results.len() + nulls <= self.result_alloc
+                                && self.results.last().is_some_and(|r| !r.is_null())
+                        })
+                    {
+                        self.depth -= k;
+                        if k == n {
+                            self.rule_stack.pop();
+                            continue;
+                        }
+                        if let Some(e) = self.rule_stack.last_mut() {
+                            e.i -= k as u32;
+                        }
+                        return;
+                    }
+                    let (rule, i) = plan.frames[n - 1];
+                    (rule, usize::from(i))
+                }
             };
-            let below = self.rule_stack.len() - 1;
-            if t.on & bit == 0
-                || below + t.peak > self.rule_alloc
-                || below + FAIL_DEPTH >= MAX_RULE_DEPTH
-            {
+            if !self.transparent(rule, i) {
                 return;
             }
-            if t.needs_child
-                && (self.results.len() + t.nulls > self.result_alloc
-                    || self.results.last().is_none_or(Node::is_null))
-            {
-                return;
-            }
-            self.rule_stack.pop();
+            self.pop_entry();
         }
+    }
+
+    /// Whether entry `(rule, i)` on top of the rule stack is transparent on the current
+    /// token, the stacks not needing to grow to drop it.
+    #[inline(always)]
+    fn transparent(&self, rule: R, i: usize) -> bool {
+        let Some(t) = TRANSPARENT[rule as usize].get(i) else {
+            return false;
+        };
+        let below = self.depth - 1;
+        if t.on & tok_bit(self.lex.tok_kind) == 0
+            || below + t.peak > self.rule_alloc
+            || below + FAIL_DEPTH >= MAX_RULE_DEPTH
+        {
+            return false;
+        }
+        !(t.needs_child
+            && (self.results.len() + t.nulls > self.result_alloc
+                || self.results.last().is_none_or(Node::is_null)))
     }
 
     #[cold]
     #[inline(never)]
     fn push_rule_slow(&mut self, line: u32, rule: R, arg_i: usize) -> Result<(), CompileError> {
-        if self.rule_stack.len() >= MAX_RULE_DEPTH {
+        if self.depth >= MAX_RULE_DEPTH {
             return Err(self.error("RuntimeError", "maximum recursion depth exceeded"));
         }
-        if self.rule_stack.len() >= self.rule_alloc {
-            self.rule_room(self.rule_stack.len() + 1)?;
+        if self.depth >= self.rule_alloc {
+            self.rule_room(self.depth + 1)?;
         }
-        self.rule_stack.push((rule, arg_i as u32, line));
+        self.push_entry(line, rule, arg_i);
         Ok(())
     }
 
@@ -909,8 +997,8 @@ impl<'b> Parser<'_, '_, 'b> {
                     if !backtrack {
                         self.pop_transparent();
                     }
-                    match self.rule_stack.pop() {
-                        Some((rule, i, line)) => (rule, i as usize, line),
+                    match self.pop_entry() {
+                        Some(frame) => frame,
                         None => break,
                     }
                 }
@@ -1470,6 +1558,62 @@ struct Descent {
     last: R,
     /// The deepest the rule stack gets on the way, above where it started.
     peak: usize,
+    /// Per token kind, the positions in `frames` (bit `j` for `frames[j]`) of the entries
+    /// that are not transparent on it (see [`TRANSPARENT`]); empty when the frames are too
+    /// many for the mask, and then they are pushed one by one.
+    block: Vec<u64>,
+    /// For each `j`, the largest `j' + peak` of the frames up to `j`: the rule-stack room
+    /// (above the stack below the frames) that dropping them as transparent may need.
+    room: Vec<usize>,
+    /// For each `j`, the most blank nodes a transparent `And` among the frames up to `j`
+    /// pushes, or `None` when there is no such entry (see [`Trans::needs_child`]).
+    nulls: Vec<Option<usize>>,
+}
+
+impl Descent {
+    /// Fills in `block`, `room` and `nulls` from `frames`.
+    fn summarise(&mut self) {
+        let n = self.frames.len();
+        if !(2..=64).contains(&n) {
+            return;
+        }
+        self.block = alloc::vec![0u64; N_TOKS];
+        let mut room = 0usize;
+        let mut nulls: Option<usize> = None;
+        for (j, &(rule, i)) in self.frames.iter().enumerate() {
+            let t = TRANSPARENT[rule as usize]
+                .get(usize::from(i))
+                .copied()
+                .unwrap_or(NOT_TRANSPARENT);
+            let mut off = !t.on;
+            while off != 0 {
+                let k = off.trailing_zeros() as usize;
+                off &= off - 1;
+                if let Some(b) = self.block.get_mut(k) {
+                    *b |= 1 << j;
+                }
+            }
+            room = room.max(j + t.peak);
+            if t.needs_child {
+                nulls = Some(nulls.unwrap_or(0).max(t.nulls));
+            }
+            self.room.push(room);
+            self.nulls.push(nulls);
+        }
+    }
+}
+
+/// A rule-stack entry: one `(rule, next argument)` pair, or the top `n` frames of a
+/// [`Descent`] (pushed in one step and dropped or taken one by one from the top).
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// The descent whose frames the entry stands for, if any.
+    plan: Option<&'static Descent>,
+    /// The next argument, or for a descent the number of its frames still on the stack.
+    i: u32,
+    /// The source line the entry's rules started on.
+    line: u32,
+    rule: R,
 }
 
 /// Token kinds the lexer has (the lookahead sets are `u128` bit sets of them).
@@ -1494,6 +1638,9 @@ fn plan_descent(r: R, t: Tok) -> Descent {
         frames: Vec::new(),
         last: r,
         peak: 1,
+        block: Vec::new(),
+        room: Vec::new(),
+        nulls: Vec::new(),
     };
     let mut rule = r;
     loop {
@@ -1545,6 +1692,7 @@ fn plan_descent(r: R, t: Tok) -> Descent {
             None => {
                 // `rule` does something the token decides: the parser's loop takes over
                 plan.last = rule;
+                plan.summarise();
                 return plan;
             }
         }
@@ -1789,6 +1937,7 @@ pub fn parse<'b>(
         interner,
         file,
         rule_stack: Vec::with_capacity(MAX_RULE_DEPTH.min(256)),
+        depth: 0,
         rule_alloc: 64,
         results: Vec::with_capacity(64),
         result_alloc: 32,
@@ -2920,6 +3069,37 @@ mod lookahead_tests {
             Tok::Name,
         ] {
             assert!(first_has(R::test, t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn descent_summaries_agree_with_their_frames() {
+        let toks = [
+            Tok::Name,
+            Tok::DelEqual,
+            Tok::Newline,
+            Tok::DelParenOpen,
+            Tok::KwIf,
+        ];
+        for r in ALL_RULES {
+            for t in toks {
+                let plan = plan_descent(r, t);
+                if plan.block.is_empty() {
+                    continue;
+                }
+                for (j, &(rule, i)) in plan.frames.iter().enumerate() {
+                    let tr = TRANSPARENT[rule as usize].get(usize::from(i));
+                    for k in 0..N_TOKS {
+                        let on = tr.is_some_and(|tr| tr.on & (1u128 << k) != 0);
+                        assert_eq!(plan.block[k] & (1 << j) == 0, on, "{r:?} {t:?} {j} {k}");
+                    }
+                    let tr = tr.copied().unwrap_or(NOT_TRANSPARENT);
+                    assert!(plan.room[j] >= j + tr.peak);
+                    if tr.needs_child {
+                        assert!(plan.nulls[j].is_some_and(|n| n >= tr.nulls));
+                    }
+                }
+            }
         }
     }
 
