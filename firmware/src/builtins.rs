@@ -415,15 +415,17 @@ impl Rt<'_> {
                         return Err(self.bad_implicit_conversion(w));
                     }
                 }
-                let sep = match sep {
-                    Some(w) => self.to_str(w),
+                // the defaults borrowed, and room for a usual line at once: print is the
+                // driver's only output, called for every record
+                let sep: alloc::borrow::Cow<'_, str> = match sep {
+                    Some(w) => self.to_str(w).into(),
                     None => " ".into(),
                 };
-                let end = match end {
-                    Some(w) => self.to_str(w),
+                let end: alloc::borrow::Cow<'_, str> = match end {
+                    Some(w) => self.to_str(w).into(),
                     None => "\n".into(),
                 };
-                let mut out = String::new();
+                let mut out = String::with_capacity(256);
                 for i in 0..a.n {
                     if i > 0 {
                         out.push_str(&sep);
