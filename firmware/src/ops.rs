@@ -2045,6 +2045,25 @@ impl Rt<'_> {
             return self.slice(o, idx);
         }
         if t == rom(R::TList) || t == rom(R::TTuple) || o == rom(R::EmptyTuple) {
+            // the usual case, an int index in range, read in place (what `index` and
+            // `seq_items` below give for it) without copying the items or naming the type
+            if o != rom(R::EmptyTuple)
+                && let Some(i) = int_of(idx)
+            {
+                let (len, items) = if t == rom(R::TList) {
+                    (self.f(o, 2) as usize, self.f(o, 3))
+                } else {
+                    (self.f(o, 1) as usize, o.wrapping_add(8))
+                };
+                let j = if i < 0 {
+                    i64::from(i) + len as i64
+                } else {
+                    i64::from(i)
+                };
+                if (0..len as i64).contains(&j) {
+                    return Ok(self.f(items, j as usize));
+                }
+            }
             let items = self.seq_items(o);
             // mp_get_index names the object's own type (a namedtuple's name)
             let tn = if t == rom(R::TList) {
