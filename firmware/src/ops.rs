@@ -1579,6 +1579,24 @@ impl Rt<'_> {
                 _ => {}
             }
         }
+        // str against str (or bytes against bytes) ordering, as str_binary_op answers it
+        // (sorted() of names), compared in place
+        if matches!(
+            op,
+            bop::LESS | bop::MORE | bop::LESS_EQUAL | bop::MORE_EQUAL
+        ) && let (Some((sa, da)), Some((sb, db))) = (
+            str_data(&self.st.qstrs, &self.st.heap, a),
+            str_data(&self.st.qstrs, &self.st.heap, b),
+        ) && sa == sb
+        {
+            let o = da.cmp(db);
+            return Ok(py_bool(match op {
+                bop::LESS => o.is_lt(),
+                bop::MORE => o.is_gt(),
+                bop::LESS_EQUAL => o.is_le(),
+                _ => o.is_ge(),
+            }));
+        }
         if let Some(v) = self.set_binary_op(op, a, b)? {
             return Ok(v);
         }
