@@ -878,8 +878,23 @@ impl Rt<'_> {
                     }
                     return Ok(l);
                 }
+                // an instance of a user type: its class's __getattr__ is looked up once for
+                // the loop, and again only after bytecode has run (a property, __get__ or
+                // __getattr__ itself may change classes)
+                let t = self.type_of(o);
+                let user = self.is_user_type(t);
+                let ga = q!(self, "__getattr__");
                 for i in 2..n {
                     let q = i as u16;
+                    if user
+                        && self
+                            .st
+                            .dir_getattr
+                            .is_none_or(|(_, ops, _)| ops != self.op_count())
+                    {
+                        let m = self.class_lookup(t, ga);
+                        self.st.dir_getattr = Some((t, self.op_count(), m));
+                    }
                     let found = match self.load_method_maybe(o, q) {
                         Ok(x) => x.is_some(),
                         Err(e) if self.is_instance(e, rom(R::EAttributeError)) => false,
@@ -892,6 +907,7 @@ impl Rt<'_> {
             }
             Ok(l)
         })();
+        self.st.dir_getattr = None;
         self.vtrunc(base);
         r
     }
