@@ -415,15 +415,17 @@ impl Rt<'_> {
                         return Err(self.bad_implicit_conversion(w));
                     }
                 }
-                let sep = match sep {
-                    Some(w) => self.to_str(w),
+                // the defaults borrowed, and room for a usual line at once: print is the
+                // driver's only output, called for every record
+                let sep: alloc::borrow::Cow<'_, str> = match sep {
+                    Some(w) => self.to_str(w).into(),
                     None => " ".into(),
                 };
-                let end = match end {
-                    Some(w) => self.to_str(w),
+                let end: alloc::borrow::Cow<'_, str> = match end {
+                    Some(w) => self.to_str(w).into(),
                     None => "\n".into(),
                 };
-                let mut out = String::new();
+                let mut out = String::with_capacity(256);
                 for i in 0..a.n {
                     if i > 0 {
                         out.push_str(&sep);
@@ -876,8 +878,23 @@ impl Rt<'_> {
                     }
                     return Ok(l);
                 }
+                // an instance of a user type: its class's __getattr__ is looked up once for
+                // the loop, and again only after bytecode has run (a property, __get__ or
+                // __getattr__ itself may change classes)
+                let t = self.type_of(o);
+                let user = self.is_user_type(t);
+                let ga = q!(self, "__getattr__");
                 for i in 2..n {
                     let q = i as u16;
+                    if user
+                        && self
+                            .st
+                            .dir_getattr
+                            .is_none_or(|(_, ops, _)| ops != self.op_count())
+                    {
+                        let m = self.class_lookup(t, ga);
+                        self.st.dir_getattr = Some((t, self.op_count(), m));
+                    }
                     let found = match self.load_method_maybe(o, q) {
                         Ok(x) => x.is_some(),
                         Err(e) if self.is_instance(e, rom(R::EAttributeError)) => false,
@@ -890,6 +907,7 @@ impl Rt<'_> {
             }
             Ok(l)
         })();
+        self.st.dir_getattr = None;
         self.vtrunc(base);
         r
     }
@@ -968,9 +986,46 @@ impl Rt<'_> {
         if len > 1 {
             let blr = if self.is_true(reverse)? { FALSE } else { TRUE };
             let key = if key == NONE { NULL } else { key };
+            if key == NULL && self.sort_pure(l, len, blr == TRUE) {
+                return Ok(());
+            }
             self.quicksort(l, 0, len as isize - 1, key, blr)?;
         }
         Ok(())
+    }
+
+    /// [`Rt::quicksort`] without a key over a list of small ints only, or of strs only (or
+    /// bytes only): such comparisons run no Python code, allocate nothing and cannot fail, so
+    /// the same algorithm run on a copy of the items, compared in place, leaves them in the
+    /// same order. `false` (nothing done) for any other list.
+    fn sort_pure(&mut self, l: Word, len: usize, blr: bool) -> bool {
+        let it = self.f(l, 3);
+        let items: Vec<Word> = (0..len).map(|i| self.f(it, i)).collect();
+        let last = len as isize - 1;
+        let sorted: Vec<Word> = if items.iter().all(|w| obj::is_small(*w)) {
+            let mut v: Vec<(Word, i32)> =
+                items.iter().map(|w| (*w, obj::small_value(*w))).collect();
+            quicksort_pure(&mut v, 0, last, &|a, b| a.1 < b.1, blr);
+            v.into_iter().map(|(w, _)| w).collect()
+        } else {
+            let (qstrs, heap) = (&self.st.qstrs, &self.st.heap);
+            let Some(mut v) = items
+                .iter()
+                .map(|w| crate::runtime::str_data(qstrs, heap, *w).map(|(t, d)| (*w, t, d)))
+                .collect::<Option<Vec<_>>>()
+            else {
+                return false;
+            };
+            if v.iter().any(|x| x.1 != v[0].1) {
+                return false;
+            }
+            quicksort_pure(&mut v, 0, last, &|a, b| a.2 < b.2, blr);
+            v.into_iter().map(|(w, _, _)| w).collect()
+        };
+        for (i, w) in sorted.into_iter().enumerate() {
+            self.wf(it, i, w);
+        }
+        true
     }
 
     /// Item `i` of list `l` through the sort key (called again at every comparison, like
@@ -2285,5 +2340,49 @@ pub(crate) fn std_stream_fd(w: Word) -> Option<u8> {
         R::StdoutObj => Some(1),
         R::StderrObj => Some(2),
         _ => None,
+    }
+}
+
+/// [`Rt::quicksort`]'s algorithm (1.9.4's `mp_quicksort`) over a slice, with a comparison
+/// that cannot fail: `less(a, b)` is `a < b`, and `blr` the result that keeps an item
+/// before the pivot.
+fn quicksort_pure<T: Copy>(
+    v: &mut [T],
+    mut head: isize,
+    mut tail: isize,
+    less: &impl Fn(T, T) -> bool,
+    blr: bool,
+) {
+    while head < tail {
+        let mut h = head - 1;
+        let mut t = tail;
+        let pivot = v[tail as usize];
+        loop {
+            loop {
+                h += 1;
+                if h >= t || less(v[h as usize], pivot) != blr {
+                    break;
+                }
+            }
+            loop {
+                t -= 1;
+                if h >= t || less(pivot, v[t as usize]) != blr {
+                    break;
+                }
+            }
+            if h >= t {
+                break;
+            }
+            v.swap(h as usize, t as usize);
+        }
+        v.swap(h as usize, tail as usize);
+        // the smaller part recursively, the other in this loop
+        if t - head < tail - h - 1 {
+            quicksort_pure(v, head, t, less, blr);
+            head = h + 1;
+        } else {
+            quicksort_pure(v, h + 1, tail, less, blr);
+            tail = t;
+        }
     }
 }

@@ -87,28 +87,12 @@ impl RamFs {
 
     /// Absolute, normalised form of `path` (`.` and `..` resolved, no trailing `/`).
     pub fn absolute(&self, path: &str) -> String {
-        let mut parts: Vec<&str> = Vec::new();
-        let joined;
-        let full = if path.starts_with('/') {
-            path
-        } else {
-            joined = alloc::format!("{}/{}", self.cwd, path);
-            &joined
-        };
-        for p in full.split('/') {
-            match p {
-                "" | "." => {}
-                ".." => {
-                    parts.pop();
-                }
-                p => parts.push(p),
-            }
+        // the parts are appended to one buffer as they come; `..` cuts the last one off
+        let mut out = String::with_capacity(self.cwd.len() + path.len() + 1);
+        if !path.starts_with('/') {
+            push_parts(&mut out, &self.cwd);
         }
-        let mut out = String::new();
-        for p in parts {
-            out.push('/');
-            out.push_str(p);
-        }
+        push_parts(&mut out, path);
         if out.is_empty() {
             out.push('/');
         }
@@ -283,6 +267,24 @@ impl FileSystem for RamFs {
 
     fn getcwd(&self) -> String {
         self.cwd.clone()
+    }
+}
+
+/// Appends the parts of `path` to the normalised absolute path `out` (`/a/b` form, empty for
+/// the root): empty parts and `.` are skipped, `..` removes the last part.
+fn push_parts(out: &mut String, path: &str) {
+    for p in path.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                let cut = out.rfind('/').unwrap_or(0);
+                out.truncate(cut);
+            }
+            p => {
+                out.push('/');
+                out.push_str(p);
+            }
+        }
     }
 }
 

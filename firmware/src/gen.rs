@@ -4,12 +4,10 @@
 //! 1.9.4's `mp_obj_gen_instance_t`. Resuming copies that state onto the VM value stack,
 //! runs the frame until it yields, returns or raises, and copies it back.
 
-use alloc::vec::Vec;
-
 use crate::heap::Word;
 use crate::obj::{self, NONE, NULL, R, layout, rom};
 use crate::runtime::{Args, PR, Rt, STACK_LIMIT, frame_cost, q};
-use crate::vm::{Code, ExcEntry, Exit, FrameState};
+use crate::vm::{Code, ExcEntry, ExcStack, Exit, FrameState};
 
 /// Word of the instance's globals.
 const G_GLOBALS: usize = 1;
@@ -84,7 +82,7 @@ impl Rt<'_> {
             self.vset(base + i, w);
         }
         let exc_word = self.f(g, G_EXC);
-        let mut exc = Vec::new();
+        let mut exc = ExcStack::default();
         for k in 0..n_exc {
             let rec = state + n_state + 3 * k;
             let prev = self.f(g, rec + 2);

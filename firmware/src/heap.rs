@@ -251,6 +251,9 @@ pub struct Heap {
     trace: Option<Vec<TraceEvent>>,
     /// Static object storage at [`STATIC_BASE`] (outside the pool, scanned as roots).
     statics: [u8; STATIC_BYTES],
+    /// The mark stack and the root list of [`Heap::collect`], kept between collections so
+    /// that one allocates nothing on the Rust heap once they have grown.
+    scratch: (Vec<usize>, Vec<Word>),
 }
 
 impl Heap {
@@ -275,6 +278,7 @@ impl Heap {
                 .load(core::sync::atomic::Ordering::Relaxed)
                 .then(Vec::new),
             statics: [0; STATIC_BYTES],
+            scratch: (Vec::new(), Vec::new()),
         }
     }
 
@@ -861,18 +865,21 @@ impl Heap {
         self.lock_depth += 1;
         self.alloc_amount = 0;
         let mut overflow = false;
-        let mut stack: Vec<usize> = Vec::with_capacity(MARK_STACK);
+        let (mut stack, mut roots) = core::mem::take(&mut self.scratch);
+        stack.reserve(MARK_STACK);
         // gc_collect_start scans the root part of mp_state_ctx, where the static objects are
         let statics = self
             .statics
             .chunks_exact(WORD_BYTES)
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-        let roots: Vec<Word> = statics
-            .chain(self.slots.iter().copied())
-            .chain(self.stack.iter().copied())
-            .chain(extra_roots.iter().copied())
-            .collect();
-        for w in roots {
+        roots.clear();
+        roots.extend(
+            statics
+                .chain(self.slots.iter().copied())
+                .chain(self.stack.iter().copied())
+                .chain(extra_roots.iter().copied()),
+        );
+        for &w in &roots {
             if let Some(b) = self.block_of(w)
                 && self.kind(b) == AT_HEAD
             {
@@ -895,6 +902,7 @@ impl Heap {
                 }
             }
         }
+        self.scratch = (stack, roots);
         let freed = self.sweep();
         self.last_free_atb = 0;
         self.lock_depth -= 1;
@@ -1013,10 +1021,18 @@ impl Heap {
 
     /// Free blocks in the pool (what [`Heap::info`] counts, without the walk over runs).
     fn free_blocks(&self) -> usize {
-        self.atb
+        // 32 blocks (eight table bytes) per step: one bit per free block, counted
+        let mut chunks = self.atb.chunks_exact(8);
+        let mut n = 0;
+        for c in &mut chunks {
+            let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            n += (!(x | (x >> 1)) & LOW_BITS).count_ones() as usize;
+        }
+        n + chunks
+            .remainder()
             .iter()
             .map(|a| usize::from(FREE_IN_ATB[usize::from(*a)]))
-            .sum()
+            .sum::<usize>()
     }
 
     /// `gc.mem_free()`: free blocks × 16.

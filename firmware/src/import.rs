@@ -914,7 +914,9 @@ impl Rt<'_> {
         };
         // mp_lexer_new_from_file interns the file name, then do_load stores `__file__`
         let g = self.f(module, 1);
-        let src = String::from_utf8_lossy(&data).into_owned();
+        // valid UTF-8 (nearly every file) is taken as it is, without a copy
+        let src = String::from_utf8(data)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         self.st.depth += crate::runtime::IMPORT_COST;
         let r = self.exec_in_file(&src, path, InputKind::File, g, g, Some(g));
         self.st.depth -= crate::runtime::IMPORT_COST;

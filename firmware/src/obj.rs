@@ -622,6 +622,12 @@ static METHODS_BY_TYPE: ([u16; METHODS.len()], [(u16, u16); ALL.len()]) = {
     (order, ranges)
 };
 
+/// The indices in [`METHODS`] of type `t`'s methods, in table order.
+pub fn method_indices_of(t: R) -> &'static [u16] {
+    let (start, end) = METHODS_BY_TYPE.1[t as usize];
+    &METHODS_BY_TYPE.0[usize::from(start)..usize::from(end)]
+}
+
 /// The methods [`METHODS`] lists for type `t`, in table order.
 pub fn methods_of(t: R) -> impl Iterator<Item = &'static (R, &'static str, R)> {
     let (start, end) = METHODS_BY_TYPE.1[t as usize];

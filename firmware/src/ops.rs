@@ -43,19 +43,45 @@ pub mod it {
 /// The method `name` of built-in type `r` or of its built-in bases; like
 /// `mp_obj_class_lookup`, the search never goes on into object (not a "real" base): only a
 /// lookup that starts at object sees object's methods.
-fn rom_method(r: R, name: &[u8]) -> Option<Word> {
+fn rom_method(r: R, attr: u16, qstrs: &crate::qstr::Qstrs) -> Option<Word> {
+    let ids = METHOD_QSTRS.get_or_init(|| {
+        alloc::boxed::Box::new(
+            obj::METHODS
+                .iter()
+                .map(|(_, n, _)| {
+                    qstrs
+                        .find(n.as_bytes())
+                        .filter(|q| usize::from(*q) < crate::qstr::STATIC_COUNT)
+                        .unwrap_or(0)
+                })
+                .collect(),
+        )
+    });
+    // a name with a static id matches by id (no other qstr has its text); the others by text
+    let name = qstrs.text(attr);
+    let matches = |i: u16| match ids.get(usize::from(i)) {
+        Some(&q) if q != 0 => q == attr,
+        _ => obj::METHODS
+            .get(usize::from(i))
+            .is_some_and(|(_, n, _)| n.as_bytes() == name),
+    };
     let mut t = Some(r);
     while let Some(tt) = t {
         if tt == R::TObject && r != R::TObject {
             return None;
         }
-        if let Some((_, _, m)) = obj::methods_of(tt).find(|(_, nm, _)| nm.as_bytes() == name) {
-            return Some(rom(*m));
+        if let Some(&i) = obj::method_indices_of(tt).iter().find(|&&i| matches(i)) {
+            return obj::METHODS.get(usize::from(i)).map(|(_, _, m)| rom(*m));
         }
         t = obj::rom_type_info(tt).and_then(|i| i.1);
     }
     None
 }
+
+/// For each entry of [`obj::METHODS`], the static qstr id of its name (0 when the name is
+/// not a static qstr), worked out once per process: static ids are the same on every
+/// machine.
+static METHOD_QSTRS: once_cell::race::OnceBox<Vec<u16>> = once_cell::race::OnceBox::new();
 
 impl Rt<'_> {
     // ------------------------------------------------------------------ attributes
@@ -88,7 +114,7 @@ impl Rt<'_> {
                 todo.extend(b.into_iter().rev());
             } else if let Some(r) = R::from_addr(x)
                 && (r != R::TObject || x == t)
-                && let Some(m) = rom_method(r, self.st.qstrs.text(attr))
+                && let Some(m) = rom_method(r, attr, &self.st.qstrs)
             {
                 return Some(m);
             }
@@ -320,7 +346,11 @@ impl Rt<'_> {
             }
             if !is_getattr {
                 let ga = q!(self, "__getattr__");
-                if let Some(m) = self.class_lookup(t, ga) {
+                let found = match self.st.dir_getattr {
+                    Some((dt, ops, m)) if dt == t && ops == self.op_count() => m,
+                    _ => self.class_lookup(t, ga),
+                };
+                if let Some(m) = found {
                     let v = self.call_method_with_self(m, o, &[obj::qstr_obj(attr)])?;
                     return Ok(Some((v, NULL)));
                 }
@@ -1579,6 +1609,24 @@ impl Rt<'_> {
                 _ => {}
             }
         }
+        // str against str (or bytes against bytes) ordering, as str_binary_op answers it
+        // (sorted() of names), compared in place
+        if matches!(
+            op,
+            bop::LESS | bop::MORE | bop::LESS_EQUAL | bop::MORE_EQUAL
+        ) && let (Some((sa, da)), Some((sb, db))) = (
+            str_data(&self.st.qstrs, &self.st.heap, a),
+            str_data(&self.st.qstrs, &self.st.heap, b),
+        ) && sa == sb
+        {
+            let o = da.cmp(db);
+            return Ok(py_bool(match op {
+                bop::LESS => o.is_lt(),
+                bop::MORE => o.is_gt(),
+                bop::LESS_EQUAL => o.is_le(),
+                _ => o.is_ge(),
+            }));
+        }
         if let Some(v) = self.set_binary_op(op, a, b)? {
             return Ok(v);
         }
@@ -2045,6 +2093,25 @@ impl Rt<'_> {
             return self.slice(o, idx);
         }
         if t == rom(R::TList) || t == rom(R::TTuple) || o == rom(R::EmptyTuple) {
+            // the usual case, an int index in range, read in place (what `index` and
+            // `seq_items` below give for it) without copying the items or naming the type
+            if o != rom(R::EmptyTuple)
+                && let Some(i) = int_of(idx)
+            {
+                let (len, items) = if t == rom(R::TList) {
+                    (self.f(o, 2) as usize, self.f(o, 3))
+                } else {
+                    (self.f(o, 1) as usize, o.wrapping_add(8))
+                };
+                let j = if i < 0 {
+                    i64::from(i) + len as i64
+                } else {
+                    i64::from(i)
+                };
+                if (0..len as i64).contains(&j) {
+                    return Ok(self.f(items, j as usize));
+                }
+            }
             let items = self.seq_items(o);
             // mp_get_index names the object's own type (a namedtuple's name)
             let tn = if t == rom(R::TList) {

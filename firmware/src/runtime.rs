@@ -93,6 +93,11 @@ pub struct State {
     locals: RootSlot,
     pub(crate) depth: usize,
     ops: u32,
+    /// While `dir(obj)` asks for every qstr: `(type, opcode count, its __getattr__)`, the
+    /// class lookup of `__getattr__` it made for an instance of a user type. Good only while
+    /// no bytecode has run since (nothing else changes a class dict), so it is checked
+    /// against the opcode count and dropped when the `dir()` call ends.
+    pub(crate) dir_getattr: Option<(Word, u32, Option<Word>)>,
     /// Bytes of the last allocation that failed (for the MemoryError message).
     /// The heap buffer `mp_print_mp_int` is formatting an int into (freed once the
     /// directive's output is written), or NULL.
@@ -492,6 +497,7 @@ impl State {
             locals,
             depth: 0,
             ops: 0,
+            dir_getattr: None,
             alloc_fail: 0,
             int_fmt_buf: 0,
             files: Vec::new(),

@@ -163,12 +163,62 @@ impl Code {
 }
 
 /// An exception-handler record (`mp_exc_stack_t`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ExcEntry {
     pub(crate) handler: usize,
     pub(crate) sp: usize,
     pub(crate) finally: bool,
     pub(crate) prev_in_except: bool,
+}
+
+/// Handlers a frame keeps without a Rust allocation.
+const EXC_INLINE: usize = 4;
+
+/// A frame's exception-handler stack: the first [`EXC_INLINE`] records in place (what nearly
+/// every frame needs, so a call that sets up a `try` or a `for` over a `with` allocates
+/// nothing on the Rust heap), any deeper ones in a vector.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ExcStack {
+    inline: [ExcEntry; EXC_INLINE],
+    len: usize,
+    more: Vec<ExcEntry>,
+}
+
+impl ExcStack {
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn push(&mut self, e: ExcEntry) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = e,
+            None => self.more.push(e),
+        }
+        self.len += 1;
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<ExcEntry> {
+        let i = self.len.checked_sub(1)?;
+        self.len = i;
+        match self.inline.get(i) {
+            Some(e) => Some(*e),
+            None => self.more.pop(),
+        }
+    }
+
+    pub(crate) fn get(&self, i: usize) -> Option<ExcEntry> {
+        if i >= self.len {
+            return None;
+        }
+        match self.inline.get(i) {
+            Some(e) => Some(*e),
+            None => self.more.get(i - EXC_INLINE).copied(),
+        }
+    }
+
+    pub(crate) fn last(&self) -> Option<ExcEntry> {
+        self.get(self.len.checked_sub(1)?)
+    }
 }
 
 /// What an instruction asks the loop to do next.
@@ -191,7 +241,7 @@ pub enum Exit {
 pub(crate) struct FrameState {
     pub(crate) ip: usize,
     pub(crate) sp: usize,
-    pub(crate) exc: Vec<ExcEntry>,
+    pub(crate) exc: ExcStack,
     pub(crate) in_except: bool,
     pub(crate) inject: Word,
 }
@@ -513,7 +563,7 @@ impl Rt<'_> {
         let mut fs = FrameState {
             ip: code.start,
             sp: base,
-            exc: Vec::new(),
+            exc: ExcStack::default(),
             in_except: false,
             inject: NULL,
         };
@@ -594,7 +644,7 @@ impl Rt<'_> {
                             None => break,
                         }
                     }
-                    match exc.last().copied() {
+                    match exc.last() {
                         Some(h) => {
                             *in_except = true;
                             *ip = h.handler;
@@ -620,7 +670,7 @@ impl Rt<'_> {
         base: usize,
         ipr: &mut usize,
         spr: &mut usize,
-        exc: &mut Vec<ExcEntry>,
+        exc: &mut ExcStack,
         in_except: &mut bool,
         inject: &mut Word,
     ) -> PR<Flow> {
@@ -1355,74 +1405,98 @@ impl Rt<'_> {
                 let n_items = n_pos + 2 * n_kw + if var { 2 } else { 0 };
                 let first = sp - n_items - if is_method { 2 } else { 1 };
                 let fun = self.vget(first);
-                let mut pos: Vec<Word> = Vec::new();
                 let mut p = first + 1;
+                let mut self_arg = None;
                 if is_method {
                     let s = self.vget(p);
                     p += 1;
                     if s != NULL {
-                        pos.push(s);
+                        self_arg = Some(s);
                     }
                 }
-                for k in 0..n_pos {
-                    pos.push(self.vget(p + k));
-                }
-                let mut kws: Vec<Word> = (0..2 * n_kw).map(|k| self.vget(p + n_pos + k)).collect();
-                // a call with *args/**kwargs gets its arguments in a heap array
-                // (mp_call_prepare_args_n_kw_var), freed after a normal return
-                let vbase = self.vlen();
-                let mut args2 = None;
-                if var {
-                    let (seq, dict) = (self.vget(sp - 2), self.vget(sp - 1));
-                    let has_dict = dict != NULL && dict != NONE;
-                    if has_dict && !self.is_dict(dict) {
-                        return Err(self.type_error("argument after ** must be a dict"));
+                // the usual call (no *args/**kwargs, few arguments): the arguments gathered
+                // on the Rust stack rather than in a vector allocated per call
+                let mut buf = [NULL; 16];
+                let n_self = usize::from(self_arg.is_some());
+                let total = n_self + n_pos + 2 * n_kw;
+                let r = if !var && total <= buf.len() {
+                    if let Some(s) = self_arg {
+                        buf[0] = s;
                     }
-                    let slot = self.var_args_prepare(&mut pos, n_pos, n_kw, seq, dict)?;
-                    args2 = Some(slot);
-                    let arr = self.vget(slot);
-                    // (1.9.4 can write past a `*` iterable's array here; the copy stops at
-                    // the end of the blocks)
-                    let cap =
-                        self.st.heap.blocks(arr) * crate::heap::BLOCK / crate::heap::WORD_BYTES;
-                    let mut at = pos.len();
-                    for w in kws.iter() {
-                        if at < cap {
-                            self.wf(arr, at, *w);
-                        }
-                        at += 1;
+                    for (k, a) in buf[n_self..total].iter_mut().enumerate() {
+                        *a = self.vget(p + k);
                     }
-                    if has_dict {
-                        for (k, v) in self.dict_items(dict) {
-                            if at + 1 < cap {
-                                self.wf(arr, at, k);
-                                self.wf(arr, at + 1, v);
-                            }
-                            at += 2;
-                            kws.push(k);
-                            kws.push(v);
-                        }
-                    }
-                }
-                let np = pos.len();
-                pos.extend(kws);
-                // a call with *args/**kwargs goes through mp_call_method_n_kw_var's C frames
-                let extra = if var {
-                    crate::runtime::VAR_CALL_COST
+                    self.call(
+                        fun,
+                        Args {
+                            w: &buf[..total],
+                            n: n_self + n_pos,
+                        },
+                    )?
                 } else {
-                    0
-                };
-                self.st.depth += extra;
-                let r = self.call(fun, Args { w: &pos, n: np });
-                self.st.depth -= extra;
-                if let Some(slot) = args2 {
-                    if r.is_ok() {
-                        let arr = self.vget(slot);
-                        self.st.heap.free(arr);
+                    let mut pos: Vec<Word> = Vec::new();
+                    pos.extend(self_arg);
+                    for k in 0..n_pos {
+                        pos.push(self.vget(p + k));
                     }
-                    self.vtrunc(vbase);
-                }
-                let r = r?;
+                    let mut kws: Vec<Word> =
+                        (0..2 * n_kw).map(|k| self.vget(p + n_pos + k)).collect();
+                    // a call with *args/**kwargs gets its arguments in a heap array
+                    // (mp_call_prepare_args_n_kw_var), freed after a normal return
+                    let vbase = self.vlen();
+                    let mut args2 = None;
+                    if var {
+                        let (seq, dict) = (self.vget(sp - 2), self.vget(sp - 1));
+                        let has_dict = dict != NULL && dict != NONE;
+                        if has_dict && !self.is_dict(dict) {
+                            return Err(self.type_error("argument after ** must be a dict"));
+                        }
+                        let slot = self.var_args_prepare(&mut pos, n_pos, n_kw, seq, dict)?;
+                        args2 = Some(slot);
+                        let arr = self.vget(slot);
+                        // (1.9.4 can write past a `*` iterable's array here; the copy stops at
+                        // the end of the blocks)
+                        let cap =
+                            self.st.heap.blocks(arr) * crate::heap::BLOCK / crate::heap::WORD_BYTES;
+                        let mut at = pos.len();
+                        for w in kws.iter() {
+                            if at < cap {
+                                self.wf(arr, at, *w);
+                            }
+                            at += 1;
+                        }
+                        if has_dict {
+                            for (k, v) in self.dict_items(dict) {
+                                if at + 1 < cap {
+                                    self.wf(arr, at, k);
+                                    self.wf(arr, at + 1, v);
+                                }
+                                at += 2;
+                                kws.push(k);
+                                kws.push(v);
+                            }
+                        }
+                    }
+                    let np = pos.len();
+                    pos.extend(kws);
+                    // a call with *args/**kwargs goes through mp_call_method_n_kw_var's C frames
+                    let extra = if var {
+                        crate::runtime::VAR_CALL_COST
+                    } else {
+                        0
+                    };
+                    self.st.depth += extra;
+                    let r = self.call(fun, Args { w: &pos, n: np });
+                    self.st.depth -= extra;
+                    if let Some(slot) = args2 {
+                        if r.is_ok() {
+                            let arr = self.vget(slot);
+                            self.st.heap.free(arr);
+                        }
+                        self.vtrunc(vbase);
+                    }
+                    r?
+                };
                 while sp > first {
                     pop!();
                 }
@@ -1497,13 +1571,13 @@ impl Rt<'_> {
         mut n: usize,
         ipr: &mut usize,
         spr: &mut usize,
-        exc: &mut Vec<ExcEntry>,
+        exc: &mut ExcStack,
         in_except: &mut bool,
     ) -> PR<Flow> {
         let mut sp = *spr;
         while n & 0x7f > 0 {
             n -= 1;
-            let Some(top) = exc.last().copied() else {
+            let Some(top) = exc.last() else {
                 break;
             };
             if top.finally {
@@ -1536,7 +1610,7 @@ impl Rt<'_> {
         v: Word,
         ipr: &mut usize,
         spr: &mut usize,
-        exc: &mut Vec<ExcEntry>,
+        exc: &mut ExcStack,
         _in_except: &mut bool,
     ) -> PR<Flow> {
         while let Some(top) = exc.pop() {

@@ -239,12 +239,15 @@ fn run(scenario: &Scenario, timeout: Duration) -> Execution {
     let mut machine = Machine::new(Config::unix_port(heap, Box::new(fs), SCRIPT_DIR, DRIVER));
     let script = driver::script(scenario, MICROPYTHON_PRELUDE, "sys.path[0] = ''\n");
     let mut io = Capture {
-        out: Vec::new(),
+        // room for a usual run's records, so that the buffer is rarely grown and copied
+        out: Vec::with_capacity(8 * 1024),
         deadline: Instant::now() + timeout,
         timed_out: false,
     };
     let result = machine.exec(&script, DRIVER, InputKind::File, &mut io);
-    let output = String::from_utf8_lossy(&io.out).into_owned();
+    // the output is nearly always valid UTF-8: checked in place and kept without a copy
+    let output = String::from_utf8(io.out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     let report = match driver::parse(scenario, &output) {
         Ok(r) => r,
         Err(e) => {
