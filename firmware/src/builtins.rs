@@ -279,18 +279,19 @@ impl Rt<'_> {
                     }
                     p(0)
                 };
-                let cands = if self.type_of(p(1)) == rom(R::TTuple) || p(1) == rom(R::EmptyTuple) {
+                let cands = if self.is_type(p(1)) {
+                    vec![p(1)]
+                } else if self.type_of(p(1)) == rom(R::TTuple) || p(1) == rom(R::EmptyTuple) {
                     self.seq_items(p(1))
                 } else {
-                    vec![p(1)]
+                    return Err(
+                        self.type_error("issubclass() arg 2 must be a class or a tuple of classes")
+                    );
                 };
                 for c in cands {
-                    if !self.is_type(c) {
-                        return Err(self.type_error(
-                            "issubclass() arg 2 must be a class or a tuple of classes",
-                        ));
-                    }
-                    if self.is_subclass(t, c) {
+                    // like mp_obj_is_subclass_fast: an item that is not a class (a nested
+                    // tuple, an instance) never matches and is not an error
+                    if self.is_type(c) && self.is_subclass(t, c) {
                         return Ok(TRUE);
                     }
                 }
@@ -1657,7 +1658,7 @@ impl Rt<'_> {
                     let d = self.new_dict(n)?;
                     self.vpush(d);
                     self.iter_each(src, false, |rt, k| {
-                        rt.hash(k)?;
+                        rt.dict_key_hash(d, k, true)?;
                         rt.dict_set(d, k, value).map(|()| true)
                     })?;
                     Ok(d)
@@ -1858,13 +1859,14 @@ impl Rt<'_> {
             }
             R::MDictGet => {
                 self.arg_count(a, 2, 3)?;
-                self.hash(p(1))?;
+                self.dict_key_hash(s, p(1), false)?;
                 Ok(self
                     .dict_get(s, p(1))
                     .unwrap_or(if a.n == 3 { p(2) } else { NONE }))
             }
             R::MDictPop => {
                 self.arg_count(a, 2, 3)?;
+                self.dict_key_hash(s, p(1), false)?;
                 match self.dict_del(s, p(1)) {
                     Some(v) => Ok(v),
                     None if a.n == 3 => Ok(p(2)),
@@ -1884,6 +1886,7 @@ impl Rt<'_> {
             }
             R::MDictSetdefault => {
                 self.arg_count(a, 2, 3)?;
+                self.dict_key_hash(s, p(1), true)?;
                 if let Some(v) = self.dict_get(s, p(1)) {
                     return Ok(v);
                 }
