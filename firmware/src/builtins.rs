@@ -1345,11 +1345,10 @@ impl Rt<'_> {
                     return Ok(p(0));
                 }
                 if let Some(b) = self.str_bytes(p(0)) {
-                    let s = String::from_utf8_lossy(&b);
-                    if let Ok(f) = s.trim().parse::<f64>() {
-                        return self.new_float(f);
-                    }
-                    return Err(self.value_error("invalid syntax for number"));
+                    return match parse_float_text(&b) {
+                        Some(f) => self.new_float(f),
+                        None => Err(self.value_error("invalid syntax for number")),
+                    };
                 }
                 // mp_obj_get_float
                 let f = self.get_float(p(0))?;
@@ -2289,4 +2288,41 @@ pub(crate) fn std_stream_fd(w: Word) -> Option<u8> {
         R::StderrObj => Some(2),
         _ => None,
     }
+}
+
+/// `float(str)`: 1.9.4's `mp_parse_num_decimal` without imaginary numbers. Spaces around, an
+/// optional sign, then `inf`/`infinity`/`nan` (any case) or a decimal number read like a
+/// literal, where an empty integer part is allowed (`float('.')` and `float('e5')` are 0.0).
+fn parse_float_text(b: &[u8]) -> Option<f64> {
+    // unichar_isspace: space, \t, \n, \v, \f, \r
+    let is_space = |c: &u8| *c == b' ' || (9..=13).contains(c);
+    let start = b.iter().position(|c| !is_space(c)).unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !is_space(c))
+        .map_or(start, |i| i + 1);
+    let mut t = &b[start..end.max(start)];
+    let mut neg = false;
+    if let Some((&c, rest)) = t.split_first()
+        && (c == b'+' || c == b'-')
+    {
+        neg = c == b'-';
+        t = rest;
+    }
+    let lower: Vec<u8> = t.iter().map(|c| c | 0x20).collect();
+    let v = if lower.first() == Some(&b'i') {
+        match lower.as_slice() {
+            b"inf" | b"infinity" => f64::INFINITY,
+            _ => return None,
+        }
+    } else if lower.first() == Some(&b'n') {
+        if lower.as_slice() != b"nan" {
+            return None;
+        }
+        f64::NAN
+    } else {
+        // a `j` ends the number like any unknown character: not the end, so an error
+        crate::compile::parse_real_decimal(t)?
+    };
+    Some(if neg { -v } else { v })
 }

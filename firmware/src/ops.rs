@@ -1984,8 +1984,11 @@ impl Rt<'_> {
             }
             return Ok(false);
         }
-        if t == rom(R::TDictView) {
+        // dict_view_binary_op answers `in` for keys views only (a dict lookup); values and
+        // items views are walked like any iterable below
+        if t == rom(R::TDictView) && self.f(c, 2) == obj::small(it::DKEYS) {
             let d = self.f(c, 1);
+            self.dict_key_hash(d, x, false)?;
             return Ok(self.dict_get(d, x).is_some());
         }
         if self.is_set_like(c) {

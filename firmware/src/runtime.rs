@@ -1790,7 +1790,8 @@ impl Rt<'_> {
                 );
                 Some(range_len(a, b, s))
             }
-            R::TDictView => Some(self.dict_len(self.f(w, 1))),
+            // (1.9.4's dict_view type has no unary_op: no len(), always true, and
+            // mp_obj_len_maybe gives nothing for it)
             _ => None,
         }
     }
