@@ -762,29 +762,36 @@ impl Rt<'_> {
             out.push_str("true");
         } else if w == FALSE {
             out.push_str("false");
-        } else if t == rom(R::TStr) {
-            let s = self.str_string(w).unwrap_or_default();
+        } else if t == rom(R::TStr) || t == rom(R::TBytes) {
+            // str_print/uni_print with PRINT_JSON: mp_str_print_json over the raw bytes (bytes
+            // print as a JSON string too)
+            let b = self.str_bytes(w).unwrap_or_default();
+            let text = if t == rom(R::TStr) {
+                String::from_utf8_lossy(&b).into_owned()
+            } else {
+                b.iter().map(|&c| char::from(c)).collect()
+            };
             out.push('"');
-            for c in s.chars() {
+            for c in text.chars() {
                 match c {
                     '"' => out.push_str("\\\""),
                     '\\' => out.push_str("\\\\"),
                     '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
                     c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
                     c => out.push(c),
                 }
             }
             out.push('"');
-        } else if t == rom(R::TList) || t == rom(R::TTuple) {
-            out.push('[');
-            for (i, x) in self.seq_items(w).into_iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                self.json_dump(x, out, depth + 1)?;
-            }
-            out.push(']');
+        } else if t == rom(R::TList) || t == rom(R::TTuple) || w == rom(R::EmptyTuple) {
+            self.json_items(&self.seq_items(w), out, depth)?;
         } else if t == rom(R::TDict) || t == rom(R::TOrderedDict) {
+            // dict_print: a subtype (OrderedDict) is wrapped in its name even in JSON
+            let ordered = t == rom(R::TOrderedDict);
+            if ordered {
+                out.push_str("OrderedDict(");
+            }
             out.push('{');
             for (i, (k, v)) in self.dict_items(w).into_iter().enumerate() {
                 if i > 0 {
@@ -795,13 +802,57 @@ impl Rt<'_> {
                 self.json_dump(v, out, depth + 1)?;
             }
             out.push('}');
-        } else if int_of(w).is_some() || t == rom(R::TFloat) || crate::array::is_arr_type(t) {
-            // array_print / mp_obj_print_helper with PRINT_JSON print as repr does
-            out.push_str(&self.repr(w));
+            if ordered {
+                out.push(')');
+            }
+        } else if R::from_addr(t).is_some_and(obj::is_exc_type) {
+            // mp_obj_exception_print with PRINT_JSON: no type name, the args as a JSON list
+            let args = self.exc_args(w);
+            self.json_items(&args, out, depth)?;
+        } else if self.is_user_type(t) {
+            // instance_print: a __repr__ of the class's own, else the native sub-object printed
+            // with the same kind (an exception base after the class name), else the default
+            let rq = crate::runtime::q!(self, "__repr__");
+            let user_repr = self
+                .class_lookup(t, rq)
+                .is_some_and(|m| R::from_addr(m).is_none());
+            if !user_repr && let Some(sub) = self.native_sub(w) {
+                self.json_dump(sub, out, depth + 1)?;
+            } else if !user_repr && self.is_exception(w) {
+                // the kind carries PRINT_EXC_SUBCLASS, so the args tuple prints as a repr
+                out.push_str(&self.type_name(w));
+                let args = self.exc_args(w);
+                out.push('(');
+                for (i, x) in args.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(&self.repr(*x));
+                }
+                if args.len() == 1 {
+                    out.push(',');
+                }
+                out.push(')');
+            } else {
+                out.push_str(&self.repr(w));
+            }
         } else {
-            let r = self.repr(w);
-            return Err(self.type_error(&format!("{r} is not JSON serializable")));
+            // every other type prints as its repr (ints, floats, sets, arrays, functions...)
+            out.push_str(&self.repr(w));
         }
+        Ok(())
+    }
+
+    /// A tuple or list printed with PRINT_JSON: `[a, b]`, items in JSON too.
+    fn json_items(&mut self, items: &[Word], out: &mut String, depth: usize) -> PR<()> {
+        out.push('[');
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            self.json_dump(*x, out, depth + 1)?;
+        }
+        out.push(']');
         Ok(())
     }
 
