@@ -279,18 +279,19 @@ impl Rt<'_> {
                     }
                     p(0)
                 };
-                let cands = if self.type_of(p(1)) == rom(R::TTuple) || p(1) == rom(R::EmptyTuple) {
+                let cands = if self.is_type(p(1)) {
+                    vec![p(1)]
+                } else if self.type_of(p(1)) == rom(R::TTuple) || p(1) == rom(R::EmptyTuple) {
                     self.seq_items(p(1))
                 } else {
-                    vec![p(1)]
+                    return Err(
+                        self.type_error("issubclass() arg 2 must be a class or a tuple of classes")
+                    );
                 };
                 for c in cands {
-                    if !self.is_type(c) {
-                        return Err(self.type_error(
-                            "issubclass() arg 2 must be a class or a tuple of classes",
-                        ));
-                    }
-                    if self.is_subclass(t, c) {
+                    // like mp_obj_is_subclass_fast: an item that is not a class (a nested
+                    // tuple, an instance) never matches and is not an error
+                    if self.is_type(c) && self.is_subclass(t, c) {
                         return Ok(TRUE);
                     }
                 }
@@ -763,29 +764,36 @@ impl Rt<'_> {
             out.push_str("true");
         } else if w == FALSE {
             out.push_str("false");
-        } else if t == rom(R::TStr) {
-            let s = self.str_string(w).unwrap_or_default();
+        } else if t == rom(R::TStr) || t == rom(R::TBytes) {
+            // str_print/uni_print with PRINT_JSON: mp_str_print_json over the raw bytes (bytes
+            // print as a JSON string too)
+            let b = self.str_bytes(w).unwrap_or_default();
+            let text = if t == rom(R::TStr) {
+                String::from_utf8_lossy(&b).into_owned()
+            } else {
+                b.iter().map(|&c| char::from(c)).collect()
+            };
             out.push('"');
-            for c in s.chars() {
+            for c in text.chars() {
                 match c {
                     '"' => out.push_str("\\\""),
                     '\\' => out.push_str("\\\\"),
                     '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
                     c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
                     c => out.push(c),
                 }
             }
             out.push('"');
-        } else if t == rom(R::TList) || t == rom(R::TTuple) {
-            out.push('[');
-            for (i, x) in self.seq_items(w).into_iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                self.json_dump(x, out, depth + 1)?;
-            }
-            out.push(']');
+        } else if t == rom(R::TList) || t == rom(R::TTuple) || w == rom(R::EmptyTuple) {
+            self.json_items(&self.seq_items(w), out, depth)?;
         } else if t == rom(R::TDict) || t == rom(R::TOrderedDict) {
+            // dict_print: a subtype (OrderedDict) is wrapped in its name even in JSON
+            let ordered = t == rom(R::TOrderedDict);
+            if ordered {
+                out.push_str("OrderedDict(");
+            }
             out.push('{');
             for (i, (k, v)) in self.dict_items(w).into_iter().enumerate() {
                 if i > 0 {
@@ -796,13 +804,57 @@ impl Rt<'_> {
                 self.json_dump(v, out, depth + 1)?;
             }
             out.push('}');
-        } else if int_of(w).is_some() || t == rom(R::TFloat) || crate::array::is_arr_type(t) {
-            // array_print / mp_obj_print_helper with PRINT_JSON print as repr does
-            out.push_str(&self.repr(w));
+            if ordered {
+                out.push(')');
+            }
+        } else if R::from_addr(t).is_some_and(obj::is_exc_type) {
+            // mp_obj_exception_print with PRINT_JSON: no type name, the args as a JSON list
+            let args = self.exc_args(w);
+            self.json_items(&args, out, depth)?;
+        } else if self.is_user_type(t) {
+            // instance_print: a __repr__ of the class's own, else the native sub-object printed
+            // with the same kind (an exception base after the class name), else the default
+            let rq = crate::runtime::q!(self, "__repr__");
+            let user_repr = self
+                .class_lookup(t, rq)
+                .is_some_and(|m| R::from_addr(m).is_none());
+            if !user_repr && let Some(sub) = self.native_sub(w) {
+                self.json_dump(sub, out, depth + 1)?;
+            } else if !user_repr && self.is_exception(w) {
+                // the kind carries PRINT_EXC_SUBCLASS, so the args tuple prints as a repr
+                out.push_str(&self.type_name(w));
+                let args = self.exc_args(w);
+                out.push('(');
+                for (i, x) in args.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(&self.repr(*x));
+                }
+                if args.len() == 1 {
+                    out.push(',');
+                }
+                out.push(')');
+            } else {
+                out.push_str(&self.repr(w));
+            }
         } else {
-            let r = self.repr(w);
-            return Err(self.type_error(&format!("{r} is not JSON serializable")));
+            // every other type prints as its repr (ints, floats, sets, arrays, functions...)
+            out.push_str(&self.repr(w));
         }
+        Ok(())
+    }
+
+    /// A tuple or list printed with PRINT_JSON: `[a, b]`, items in JSON too.
+    fn json_items(&mut self, items: &[Word], out: &mut String, depth: usize) -> PR<()> {
+        out.push('[');
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            self.json_dump(*x, out, depth + 1)?;
+        }
+        out.push(']');
         Ok(())
     }
 
@@ -1399,11 +1451,10 @@ impl Rt<'_> {
                     return Ok(p(0));
                 }
                 if let Some(b) = self.str_bytes(p(0)) {
-                    let s = String::from_utf8_lossy(&b);
-                    if let Ok(f) = s.trim().parse::<f64>() {
-                        return self.new_float(f);
-                    }
-                    return Err(self.value_error("invalid syntax for number"));
+                    return match parse_float_text(&b) {
+                        Some(f) => self.new_float(f),
+                        None => Err(self.value_error("invalid syntax for number")),
+                    };
                 }
                 // mp_obj_get_float
                 let f = self.get_float(p(0))?;
@@ -1712,7 +1763,7 @@ impl Rt<'_> {
                     let d = self.new_dict(n)?;
                     self.vpush(d);
                     self.iter_each(src, false, |rt, k| {
-                        rt.hash(k)?;
+                        rt.dict_key_hash(d, k, true)?;
                         rt.dict_set(d, k, value).map(|()| true)
                     })?;
                     Ok(d)
@@ -1913,13 +1964,14 @@ impl Rt<'_> {
             }
             R::MDictGet => {
                 self.arg_count(a, 2, 3)?;
-                self.hash(p(1))?;
+                self.dict_key_hash(s, p(1), false)?;
                 Ok(self
                     .dict_get(s, p(1))
                     .unwrap_or(if a.n == 3 { p(2) } else { NONE }))
             }
             R::MDictPop => {
                 self.arg_count(a, 2, 3)?;
+                self.dict_key_hash(s, p(1), false)?;
                 match self.dict_del(s, p(1)) {
                     Some(v) => Ok(v),
                     None if a.n == 3 => Ok(p(2)),
@@ -1939,6 +1991,7 @@ impl Rt<'_> {
             }
             R::MDictSetdefault => {
                 self.arg_count(a, 2, 3)?;
+                self.dict_key_hash(s, p(1), true)?;
                 if let Some(v) = self.dict_get(s, p(1)) {
                     return Ok(v);
                 }
@@ -2385,4 +2438,41 @@ fn quicksort_pure<T: Copy>(
             tail = t;
         }
     }
+}
+
+/// `float(str)`: 1.9.4's `mp_parse_num_decimal` without imaginary numbers. Spaces around, an
+/// optional sign, then `inf`/`infinity`/`nan` (any case) or a decimal number read like a
+/// literal, where an empty integer part is allowed (`float('.')` and `float('e5')` are 0.0).
+fn parse_float_text(b: &[u8]) -> Option<f64> {
+    // unichar_isspace: space, \t, \n, \v, \f, \r
+    let is_space = |c: &u8| *c == b' ' || (9..=13).contains(c);
+    let start = b.iter().position(|c| !is_space(c)).unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !is_space(c))
+        .map_or(start, |i| i + 1);
+    let mut t = &b[start..end.max(start)];
+    let mut neg = false;
+    if let Some((&c, rest)) = t.split_first()
+        && (c == b'+' || c == b'-')
+    {
+        neg = c == b'-';
+        t = rest;
+    }
+    let lower: Vec<u8> = t.iter().map(|c| c | 0x20).collect();
+    let v = if lower.first() == Some(&b'i') {
+        match lower.as_slice() {
+            b"inf" | b"infinity" => f64::INFINITY,
+            _ => return None,
+        }
+    } else if lower.first() == Some(&b'n') {
+        if lower.as_slice() != b"nan" {
+            return None;
+        }
+        f64::NAN
+    } else {
+        // a `j` ends the number like any unknown character: not the end, so an error
+        crate::compile::parse_real_decimal(t)?
+    };
+    Some(if neg { -v } else { v })
 }

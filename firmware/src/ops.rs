@@ -358,13 +358,9 @@ impl Rt<'_> {
             return Ok(None);
         }
         // functions
-        if (t == rom(R::TFunction) || t == rom(R::TClosure)) && is_name {
-            let f = if t == rom(R::TClosure) {
-                self.f(o, 1)
-            } else {
-                o
-            };
-            let q = self.fun_name(f);
+        // (1.9.4's closure type has no attr slot: a closure has no __name__)
+        if t == rom(R::TFunction) && is_name {
+            let q = self.fun_name(o);
             return Ok(Some((obj::qstr_obj(q), NULL)));
         }
         // bound_meth_attr: __name__ is the function's
@@ -963,6 +959,7 @@ impl Rt<'_> {
                 if n != 2 {
                     return Err(rt.value_error("dict update sequence has wrong length"));
                 }
+                rt.dict_key_hash(d, got[0], true)?;
                 rt.dict_set(d, got[0], got[1])
             })();
             rt.vtrunc(base);
@@ -2012,7 +2009,7 @@ impl Rt<'_> {
         }
         let t = self.seq_type_of(c);
         if t == rom(R::TDict) {
-            self.hash(x)?;
+            self.dict_key_hash(c, x, false)?;
             return Ok(self.dict_get(c, x).is_some());
         }
         if t == rom(R::TArray) || t == rom(R::TMemoryview) {
@@ -2035,13 +2032,17 @@ impl Rt<'_> {
             }
             return Ok(false);
         }
-        if t == rom(R::TDictView) {
+        // dict_view_binary_op answers `in` for keys views only (a dict lookup); values and
+        // items views are walked like any iterable below
+        if t == rom(R::TDictView) && self.f(c, 2) == obj::small(it::DKEYS) {
             let d = self.f(c, 1);
+            self.dict_key_hash(d, x, false)?;
             return Ok(self.dict_get(d, x).is_some());
         }
         if self.is_set_like(c) {
-            // set_binary_op's CONTAINS is a mp_set_lookup: the item is hashed
-            self.hash(x)?;
+            // set_binary_op's CONTAINS is a mp_set_lookup: the item is hashed (unless the
+            // table is empty)
+            self.set_key_hash(c, x)?;
         }
         if self.is_user_type(t) {
             let cq = q!(self, "__contains__");
@@ -2067,8 +2068,9 @@ impl Rt<'_> {
     pub fn subscr(&mut self, o: Word, idx: Word) -> PR<Word> {
         let t = self.seq_type_of(o);
         if t == rom(R::TDict) {
-            // mp_map_lookup hashes the key first: an unhashable one is a TypeError
-            self.hash(idx)?;
+            // mp_map_lookup hashes the key first (when it needs to): an unhashable one is a
+            // TypeError
+            self.dict_key_hash(o, idx, false)?;
             return match self.dict_get(o, idx) {
                 Some(v) => Ok(v),
                 None => Err(self.new_exc(rom(R::EKeyError), &[idx])),
@@ -2424,12 +2426,13 @@ impl Rt<'_> {
         let t = self.seq_type_of(o);
         if t == rom(R::TDict) {
             if v == NULL {
+                self.dict_key_hash(o, idx, false)?;
                 if self.dict_del(o, idx).is_none() {
                     return Err(self.new_exc(rom(R::EKeyError), &[idx]));
                 }
                 return Ok(());
             }
-            self.hash(idx)?;
+            self.dict_key_hash(o, idx, true)?;
             return self.dict_set(o, idx, v);
         }
         if t == rom(R::TList) {

@@ -1297,6 +1297,25 @@ impl Rt<'_> {
         self.st.heap.contains(w) && self.seq_type_of(w) == rom(R::TDict)
     }
 
+    /// The hash `mp_map_lookup` computes for `key` in dict `d` before it probes, raising a
+    /// TypeError for an unhashable key. 1.9.4 skips the hash (so an unhashable key is simply
+    /// not found) when the map is ordered, when it is empty and not being added to, and when
+    /// all its keys are qstrs and the key is neither a qstr nor a str and not being added.
+    pub fn dict_key_hash(&mut self, d: Word, key: Word, adding: bool) -> PR<()> {
+        if obj::is_qstr(key) || obj::is_small(key) {
+            return Ok(());
+        }
+        let h = map::MapHeader::load(&self.st.heap, d + 4);
+        if h.is_ordered || (h.alloc == 0 && !adding) {
+            return Ok(());
+        }
+        let is_str = self.st.heap.contains(key) && self.type_of(key) == rom(R::TStr);
+        if h.all_keys_are_qstrs && !is_str && !adding {
+            return Ok(());
+        }
+        self.hash(key).map(|_| ())
+    }
+
     /// `d[key]` if present.
     pub fn dict_get(&mut self, d: Word, key: Word) -> Option<Word> {
         let key = self.user_key_in(d, key);
@@ -1777,7 +1796,8 @@ impl Rt<'_> {
                 );
                 Some(range_len(a, b, s))
             }
-            R::TDictView => Some(self.dict_len(self.f(w, 1))),
+            // (1.9.4's dict_view type has no unary_op: no len(), always true, and
+            // mp_obj_len_maybe gives nothing for it)
             _ => None,
         }
     }
@@ -2292,8 +2312,18 @@ impl Rt<'_> {
         r
     }
 
+    /// The hash `mp_set_lookup` computes for a lookup that does not add (a TypeError for an
+    /// unhashable item); an empty table (alloc 0) is answered before hashing.
+    pub fn set_key_hash(&mut self, s: Word, w: Word) -> PR<()> {
+        if map::SetHeader::load(&self.st.heap, s + 4).alloc == 0 {
+            return Ok(());
+        }
+        self.hash(w).map(|_| ())
+    }
+
     /// `mp_set_lookup(REMOVE_IF_FOUND)`: whether `w` was there.
     pub fn set_remove(&mut self, s: Word, w: Word) -> PR<bool> {
+        self.set_key_hash(s, w)?;
         Ok(self
             .set_lookup(s, w, map::SetLookup::RemoveIfFound)?
             .is_some())

@@ -1164,7 +1164,7 @@ impl Rt<'_> {
             op::STORE_MAP => {
                 commit!();
                 let (d, v, k) = (self.vget(sp - 3), self.vget(sp - 2), self.vget(sp - 1));
-                self.hash(k)?;
+                self.dict_key_hash(d, k, true)?;
                 self.dict_set(d, k, v)?;
                 pop!();
                 pop!();

@@ -324,3 +324,10 @@ pub fn disassemble(rc: &RawCode) -> String {
 
 #[cfg(all(test, feature = "std"))]
 mod tests;
+
+/// The value of a real decimal number read like the lexer reads one (1.9.4's
+/// `mp_parse_num_decimal` loop): `None` for invalid syntax or an imaginary (`j`) number.
+/// Shared with the runtime's `float(str)`.
+pub fn parse_real_decimal(text: &[u8]) -> Option<f64> {
+    float::parse_decimal(text).ok().flatten()
+}
