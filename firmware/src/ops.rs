@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use crate::compile::opcodes::{binary as bop, unary as uop};
 use crate::heap::Word;
 use crate::obj::{self, FALSE, NONE, NULL, R, TRUE, layout, py_bool, rom};
-use crate::runtime::{Args, PR, Rt, q, range_len, str_data};
+use crate::runtime::{Args, PR, Rt, STACK_LIMIT, q, range_len, str_data};
 
 /// `sizeof(mp_obj_iter_buf_t)` on the 32-bit build: a base and 3 words, one GC block.
 pub const ITER_BUF_BYTES: usize = 16;
@@ -2470,6 +2470,41 @@ impl Rt<'_> {
         (text, pieces)
     }
 
+    /// Whether printing `w` would nest deeper than 1.9.4's C stack allows: every container
+    /// level is a `mp_obj_print_helper` call with its `MP_STACK_CHECK`, so a structure nested
+    /// a few hundred levels deep (or one that contains itself) raises RuntimeError.
+    fn print_too_deep(&self, w: Word) -> bool {
+        let budget = STACK_LIMIT.saturating_sub(self.st.depth + PRINT_ENTRY_COST) * 20;
+        let mut visited = 0;
+        self.print_walk(w, 0, budget, &mut visited)
+    }
+
+    fn print_walk(&self, w: Word, used: usize, budget: usize, visited: &mut usize) -> bool {
+        *visited += 1;
+        if *visited > 1_000_000 || obj::is_small(w) || obj::is_qstr(w) || !self.st.heap.contains(w)
+        {
+            return false;
+        }
+        let t = self.type_of(w);
+        let (cost, items) = match R::from_addr(t) {
+            Some(R::TList | R::TTuple) => (PRINT_SEQ_COST20, self.seq_items(w)),
+            Some(R::TSet | R::TFrozenset) => (PRINT_SEQ_COST20, self.set_items(w)),
+            Some(R::TDict | R::TOrderedDict) => (
+                PRINT_DICT_COST20,
+                self.dict_items(w)
+                    .into_iter()
+                    .flat_map(|(k, v)| [k, v])
+                    .collect(),
+            ),
+            _ => return false,
+        };
+        let used = used + cost;
+        used > budget
+            || items
+                .into_iter()
+                .any(|x| self.print_walk(x, used, budget, visited))
+    }
+
     /// `repr(w)` (`repr`) or `str(w)` as a new str the way `mp_builtin_repr` and
     /// `mp_obj_str_make_new` make it: a 16-byte vstr first, then the printing (which may
     /// run a user `__repr__`/`__str__` that allocates in turn), then the str from the vstr.
@@ -2502,6 +2537,9 @@ impl Rt<'_> {
                 return self.new_str_printed(&text, &[text.len()]);
             }
             return self.new_str_from_vstr_sizes(R::TStr, sizes.sizes(), &text);
+        }
+        if self.print_too_deep(w) {
+            return Err(self.exc_msg(R::ERuntimeError, "maximum recursion depth exceeded"));
         }
         if self.pure_print(w, 0) {
             // repr_with_pieces / str_with_pieces without asking pure_print again
@@ -2543,7 +2581,7 @@ impl Rt<'_> {
     /// Whether printing `w` runs no Python code (no user `__repr__`/`__str__` anywhere in
     /// it), so that its print pieces can be worked out without calling anything twice.
     fn pure_print(&self, w: Word, depth: usize) -> bool {
-        if depth > 20 {
+        if depth > PRINT_MAX_NEST {
             return false;
         }
         if obj::is_small(w) || obj::is_qstr(w) || R::from_addr(w).is_some() {
@@ -2644,7 +2682,7 @@ impl Rt<'_> {
     }
 
     pub(crate) fn repr_pieces(&mut self, w: Word, out: &mut Vec<usize>, depth: usize) {
-        if depth > 20 {
+        if depth > PRINT_MAX_NEST {
             out.push(self.repr(w).len());
             return;
         }
@@ -2745,7 +2783,7 @@ impl Rt<'_> {
     }
 
     pub(crate) fn repr_into(&mut self, w: Word, out: &mut String, depth: usize) {
-        if depth > 20 {
+        if depth > PRINT_MAX_NEST {
             out.push_str("...");
             return;
         }
@@ -3370,3 +3408,14 @@ pub fn format_float(v: f64) -> String {
 fn unused(_: Word) -> Word {
     NONE
 }
+
+/// Modelled C stack of one level of printing a list, tuple or set (its print function and
+/// `mp_obj_print_helper`), in twentieths of a byte; calibrated on unix32 nesting depths.
+const PRINT_SEQ_COST20: usize = 1255;
+/// The same for a dict level (`dict_print` has a larger frame).
+const PRINT_DICT_COST20: usize = 1567;
+/// Modelled C stack between a `repr()`/`str()` call and its first print level.
+const PRINT_ENTRY_COST: usize = 256;
+/// Nesting beyond which the printers stop descending (beyond any depth the stack model lets
+/// through, so only an object printed by a path without the check is cut short).
+const PRINT_MAX_NEST: usize = 1000;
