@@ -1836,18 +1836,25 @@ impl Rt<'_> {
         Ok(None)
     }
 
+    /// `mp_seq_cmp_objs`: `<` and `<=` are turned into `>` and `>=` with the sides swapped,
+    /// so the first differing items are compared in that order (which decides the error an
+    /// unorderable pair raises), and only an exact True result counts.
     fn seq_compare(&mut self, op: u8, a: Word, b: Word) -> PR<Word> {
+        let (op, a, b) = match op {
+            bop::LESS => (bop::MORE, b, a),
+            bop::LESS_EQUAL => (bop::MORE_EQUAL, b, a),
+            _ => (op, a, b),
+        };
         let (ia, ib) = (self.seq_items(a), self.seq_items(b));
         for (x, y) in ia.iter().zip(ib.iter()) {
             if !self.equal(*x, *y)? {
-                return self.binary_op(op, *x, *y);
+                let r = self.binary_op(op, *x, *y)?;
+                return Ok(py_bool(r == TRUE));
             }
         }
         let (la, lb) = (ia.len(), ib.len());
         Ok(py_bool(match op {
-            bop::LESS => la < lb,
             bop::MORE => la > lb,
-            bop::LESS_EQUAL => la <= lb,
             _ => la >= lb,
         }))
     }
