@@ -2445,6 +2445,30 @@ impl Rt<'_> {
         (name, file)
     }
 
+    /// Keeps the first exception raised by Python code run while printing (rooted until the
+    /// printing builtin's [`Rt::take_print_err`]).
+    pub(crate) fn note_print_err(&mut self, e: Word) {
+        if self.st.print_err.is_none() {
+            self.hold(e);
+            self.st.print_err = Some(e);
+        }
+    }
+
+    /// Runs a printer and raises what a user `__repr__`/`__str__` raised during it (1.9.4's
+    /// printers let the exception through at once; here the printing finishes first).
+    pub(crate) fn take_print_err<T>(&mut self, f: impl FnOnce(&mut Self) -> PR<T>) -> PR<T> {
+        let outer = self.st.print_err.take();
+        let mark = self.hold(NONE);
+        let r = f(self);
+        let err = self.st.print_err.take();
+        self.release(mark);
+        self.st.print_err = outer;
+        match err {
+            Some(e) => Err(e),
+            None => r,
+        }
+    }
+
     /// `str(w)` as text.
     pub fn to_str(&mut self, w: Word) -> String {
         let t = self.type_of(w);
@@ -2456,9 +2480,11 @@ impl Rt<'_> {
             let sq = q!(self, "__str__");
             if let Some(m) = self.class_lookup(t, sq)
                 && R::from_addr(m).is_none()
-                && let Ok(r) = self.call_method_with_self(m, w, &[])
             {
-                return self.to_str(r);
+                match self.call_method_with_self(m, w, &[]) {
+                    Ok(r) => return self.to_str(r),
+                    Err(e) => self.note_print_err(e),
+                }
             }
         }
         if self.is_exception(w) {
@@ -2517,6 +2543,10 @@ impl Rt<'_> {
     /// run a user `__repr__`/`__str__` that allocates in turn), then the str from the vstr.
     /// When printing runs Python code its output is taken as one write.
     pub fn printed_str_of(&mut self, w: Word, repr: bool) -> PR<Word> {
+        self.take_print_err(|rt| rt.printed_str_of_inner(w, repr))
+    }
+
+    fn printed_str_of_inner(&mut self, w: Word, repr: bool) -> PR<Word> {
         if let Some((t, d)) = str_data(&self.st.qstrs, &self.st.heap, w) {
             // a str or bytes (the driver's records print many): its text and the vstr sizes
             // its writes go through in one pass, without a list of pieces
@@ -3056,16 +3086,16 @@ impl Rt<'_> {
                 self.repr_exc(w, out, depth);
                 return;
             }
+            // instance_print with PRINT_REPR looks up __repr__ only (__str__ is for PRINT_STR)
             let rq = q!(self, "__repr__");
-            let sq = q!(self, "__str__");
-            let m = self
-                .class_lookup(t, rq)
-                .or_else(|| self.class_lookup(t, sq));
-            if let Some(m) = m
-                && let Ok(r) = self.call_method_with_self(m, w, &[])
-            {
-                out.push_str(&self.to_str(r));
-                return;
+            if let Some(m) = self.class_lookup(t, rq) {
+                match self.call_method_with_self(m, w, &[]) {
+                    Ok(r) => {
+                        out.push_str(&self.to_str(r));
+                        return;
+                    }
+                    Err(e) => self.note_print_err(e),
+                }
             }
             if let Some(sub) = self.native_sub(w) {
                 self.repr_into(sub, out, depth);

@@ -92,6 +92,9 @@ pub struct State {
     globals: RootSlot,
     locals: RootSlot,
     pub(crate) depth: usize,
+    /// The first exception a user `__repr__`/`__str__` raised while an object was being
+    /// printed (the printers cannot fail); the printing builtin raises it when it is done.
+    pub(crate) print_err: Option<Word>,
     ops: u32,
     /// Bytes of the last allocation that failed (for the MemoryError message).
     /// The heap buffer `mp_print_mp_int` is formatting an int into (freed once the
@@ -491,6 +494,7 @@ impl State {
             globals,
             locals,
             depth: 0,
+            print_err: None,
             ops: 0,
             alloc_fail: 0,
             int_fmt_buf: 0,
