@@ -309,7 +309,13 @@ impl Rt<'_> {
             }
             R::MStrStartswith | R::MStrEndswith => {
                 self.arg_count(a, 2, 3)?;
-                let x = self.same_type_arg(ty, p(1))?;
+                // mp_obj_str_get_data: any str or bytes, whatever the receiver's type
+                let xt = self.type_of(p(1));
+                let x = if xt == rom(R::TStr) || xt == rom(R::TBytes) {
+                    self.str_bytes(p(1)).unwrap_or_default()
+                } else {
+                    return Err(self.bad_implicit_conversion(p(1)));
+                };
                 if r == R::MStrEndswith && a.n > 2 {
                     // str_endswith takes no indices in 1.9.4
                     return Err(self.not_impl("start/end indices"));
