@@ -1692,7 +1692,13 @@ impl Rt<'_> {
                 if let Some(nm) = name {
                     let mq = q!(self, nm);
                     if let Some(m) = self.class_lookup(ta, mq) {
-                        return self.call_method_with_self(m, a, &[b]);
+                        // instance_binary_op: NotImplemented means not supported (the
+                        // reflected method and the TypeError come next)
+                        let r = self.call_method_with_self(m, a, &[b])?;
+                        if r == rom(R::NotImplementedObj) {
+                            break;
+                        }
+                        return Ok(r);
                     }
                 }
                 if let Some(sub) = self.native_sub(a) {

@@ -1937,8 +1937,9 @@ impl Rt<'_> {
         if self.is_user_type(ta) {
             let eq = q!(self, "__eq__");
             if let Some(m) = self.class_lookup(ta, eq) {
+                // mp_obj_equal counts only an exact True (NotImplemented, 1... are unequal)
                 let r = self.call_method_with_self(m, a, &[b])?;
-                return self.is_true(r);
+                return Ok(r == obj::TRUE);
             }
             if let Some(sub) = self.native_sub(a) {
                 return self.equal(sub, b);
