@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use crate::compile::opcodes::{binary as bop, unary as uop};
 use crate::heap::Word;
 use crate::obj::{self, FALSE, NONE, NULL, R, TRUE, layout, py_bool, rom};
-use crate::runtime::{Args, PR, Rt, q, range_len, str_data};
+use crate::runtime::{Args, PR, Rt, STACK_LIMIT, q, range_len, str_data};
 
 /// `sizeof(mp_obj_iter_buf_t)` on the 32-bit build: a base and 3 words, one GC block.
 pub const ITER_BUF_BYTES: usize = 16;
@@ -1740,7 +1740,13 @@ impl Rt<'_> {
                 if let Some(nm) = name {
                     let mq = q!(self, nm);
                     if let Some(m) = self.class_lookup(ta, mq) {
-                        return self.call_method_with_self(m, a, &[b]);
+                        // instance_binary_op: NotImplemented means not supported (the
+                        // reflected method and the TypeError come next)
+                        let r = self.call_method_with_self(m, a, &[b])?;
+                        if r == rom(R::NotImplementedObj) {
+                            break;
+                        }
+                        return Ok(r);
                     }
                 }
                 if let Some(sub) = self.native_sub(a) {
@@ -1884,18 +1890,25 @@ impl Rt<'_> {
         Ok(None)
     }
 
+    /// `mp_seq_cmp_objs`: `<` and `<=` are turned into `>` and `>=` with the sides swapped,
+    /// so the first differing items are compared in that order (which decides the error an
+    /// unorderable pair raises), and only an exact True result counts.
     fn seq_compare(&mut self, op: u8, a: Word, b: Word) -> PR<Word> {
+        let (op, a, b) = match op {
+            bop::LESS => (bop::MORE, b, a),
+            bop::LESS_EQUAL => (bop::MORE_EQUAL, b, a),
+            _ => (op, a, b),
+        };
         let (ia, ib) = (self.seq_items(a), self.seq_items(b));
         for (x, y) in ia.iter().zip(ib.iter()) {
             if !self.equal(*x, *y)? {
-                return self.binary_op(op, *x, *y);
+                let r = self.binary_op(op, *x, *y)?;
+                return Ok(py_bool(r == TRUE));
             }
         }
         let (la, lb) = (ia.len(), ib.len());
         Ok(py_bool(match op {
-            bop::LESS => la < lb,
             bop::MORE => la > lb,
-            bop::LESS_EQUAL => la <= lb,
             _ => la >= lb,
         }))
     }
@@ -2505,6 +2518,30 @@ impl Rt<'_> {
         (name, file)
     }
 
+    /// Keeps the first exception raised by Python code run while printing (rooted until the
+    /// printing builtin's [`Rt::take_print_err`]).
+    pub(crate) fn note_print_err(&mut self, e: Word) {
+        if self.st.print_err.is_none() {
+            self.hold(e);
+            self.st.print_err = Some(e);
+        }
+    }
+
+    /// Runs a printer and raises what a user `__repr__`/`__str__` raised during it (1.9.4's
+    /// printers let the exception through at once; here the printing finishes first).
+    pub(crate) fn take_print_err<T>(&mut self, f: impl FnOnce(&mut Self) -> PR<T>) -> PR<T> {
+        let outer = self.st.print_err.take();
+        let mark = self.hold(NONE);
+        let r = f(self);
+        let err = self.st.print_err.take();
+        self.release(mark);
+        self.st.print_err = outer;
+        match err {
+            Some(e) => Err(e),
+            None => r,
+        }
+    }
+
     /// `str(w)` as text.
     pub fn to_str(&mut self, w: Word) -> String {
         let t = self.type_of(w);
@@ -2516,9 +2553,11 @@ impl Rt<'_> {
             let sq = q!(self, "__str__");
             if let Some(m) = self.class_lookup(t, sq)
                 && R::from_addr(m).is_none()
-                && let Ok(r) = self.call_method_with_self(m, w, &[])
             {
-                return self.to_str(r);
+                match self.call_method_with_self(m, w, &[]) {
+                    Ok(r) => return self.to_str(r),
+                    Err(e) => self.note_print_err(e),
+                }
             }
         }
         if self.is_exception(w) {
@@ -2537,11 +2576,50 @@ impl Rt<'_> {
         (text, pieces)
     }
 
+    /// Whether printing `w` would nest deeper than 1.9.4's C stack allows: every container
+    /// level is a `mp_obj_print_helper` call with its `MP_STACK_CHECK`, so a structure nested
+    /// a few hundred levels deep (or one that contains itself) raises RuntimeError.
+    fn print_too_deep(&self, w: Word) -> bool {
+        let budget = STACK_LIMIT.saturating_sub(self.st.depth + PRINT_ENTRY_COST) * 20;
+        let mut visited = 0;
+        self.print_walk(w, 0, budget, &mut visited)
+    }
+
+    fn print_walk(&self, w: Word, used: usize, budget: usize, visited: &mut usize) -> bool {
+        *visited += 1;
+        if *visited > 1_000_000 || obj::is_small(w) || obj::is_qstr(w) || !self.st.heap.contains(w)
+        {
+            return false;
+        }
+        let t = self.type_of(w);
+        let (cost, items) = match R::from_addr(t) {
+            Some(R::TList | R::TTuple) => (PRINT_SEQ_COST20, self.seq_items(w)),
+            Some(R::TSet | R::TFrozenset) => (PRINT_SEQ_COST20, self.set_items(w)),
+            Some(R::TDict | R::TOrderedDict) => (
+                PRINT_DICT_COST20,
+                self.dict_items(w)
+                    .into_iter()
+                    .flat_map(|(k, v)| [k, v])
+                    .collect(),
+            ),
+            _ => return false,
+        };
+        let used = used + cost;
+        used > budget
+            || items
+                .into_iter()
+                .any(|x| self.print_walk(x, used, budget, visited))
+    }
+
     /// `repr(w)` (`repr`) or `str(w)` as a new str the way `mp_builtin_repr` and
     /// `mp_obj_str_make_new` make it: a 16-byte vstr first, then the printing (which may
     /// run a user `__repr__`/`__str__` that allocates in turn), then the str from the vstr.
     /// When printing runs Python code its output is taken as one write.
     pub fn printed_str_of(&mut self, w: Word, repr: bool) -> PR<Word> {
+        self.take_print_err(|rt| rt.printed_str_of_inner(w, repr))
+    }
+
+    fn printed_str_of_inner(&mut self, w: Word, repr: bool) -> PR<Word> {
         if let Some((t, d)) = str_data(&self.st.qstrs, &self.st.heap, w) {
             // a str or bytes (the driver's records print many): its text and the vstr sizes
             // its writes go through in one pass, without a list of pieces
@@ -2569,6 +2647,9 @@ impl Rt<'_> {
                 return self.new_str_printed(&text, &[text.len()]);
             }
             return self.new_str_from_vstr_sizes(R::TStr, sizes.sizes(), &text);
+        }
+        if self.print_too_deep(w) {
+            return Err(self.exc_msg(R::ERuntimeError, "maximum recursion depth exceeded"));
         }
         if self.pure_print(w, 0) {
             // repr_with_pieces / str_with_pieces without asking pure_print again
@@ -2610,7 +2691,7 @@ impl Rt<'_> {
     /// Whether printing `w` runs no Python code (no user `__repr__`/`__str__` anywhere in
     /// it), so that its print pieces can be worked out without calling anything twice.
     fn pure_print(&self, w: Word, depth: usize) -> bool {
-        if depth > 20 {
+        if depth > PRINT_MAX_NEST {
             return false;
         }
         if obj::is_small(w) || obj::is_qstr(w) || R::from_addr(w).is_some() {
@@ -2711,7 +2792,7 @@ impl Rt<'_> {
     }
 
     pub(crate) fn repr_pieces(&mut self, w: Word, out: &mut Vec<usize>, depth: usize) {
-        if depth > 20 {
+        if depth > PRINT_MAX_NEST {
             out.push(self.repr(w).len());
             return;
         }
@@ -2812,7 +2893,7 @@ impl Rt<'_> {
     }
 
     pub(crate) fn repr_into(&mut self, w: Word, out: &mut String, depth: usize) {
-        if depth > 20 {
+        if depth > PRINT_MAX_NEST {
             out.push_str("...");
             return;
         }
@@ -3078,16 +3159,16 @@ impl Rt<'_> {
                 self.repr_exc(w, out, depth);
                 return;
             }
+            // instance_print with PRINT_REPR looks up __repr__ only (__str__ is for PRINT_STR)
             let rq = q!(self, "__repr__");
-            let sq = q!(self, "__str__");
-            let m = self
-                .class_lookup(t, rq)
-                .or_else(|| self.class_lookup(t, sq));
-            if let Some(m) = m
-                && let Ok(r) = self.call_method_with_self(m, w, &[])
-            {
-                out.push_str(&self.to_str(r));
-                return;
+            if let Some(m) = self.class_lookup(t, rq) {
+                match self.call_method_with_self(m, w, &[]) {
+                    Ok(r) => {
+                        out.push_str(&self.to_str(r));
+                        return;
+                    }
+                    Err(e) => self.note_print_err(e),
+                }
             }
             if let Some(sub) = self.native_sub(w) {
                 self.repr_into(sub, out, depth);
@@ -3437,3 +3518,14 @@ pub fn format_float(v: f64) -> String {
 fn unused(_: Word) -> Word {
     NONE
 }
+
+/// Modelled C stack of one level of printing a list, tuple or set (its print function and
+/// `mp_obj_print_helper`), in twentieths of a byte; calibrated on unix32 nesting depths.
+const PRINT_SEQ_COST20: usize = 1255;
+/// The same for a dict level (`dict_print` has a larger frame).
+const PRINT_DICT_COST20: usize = 1567;
+/// Modelled C stack between a `repr()`/`str()` call and its first print level.
+const PRINT_ENTRY_COST: usize = 256;
+/// Nesting beyond which the printers stop descending (beyond any depth the stack model lets
+/// through, so only an object printed by a path without the check is cut short).
+const PRINT_MAX_NEST: usize = 1000;

@@ -92,6 +92,9 @@ pub struct State {
     globals: RootSlot,
     locals: RootSlot,
     pub(crate) depth: usize,
+    /// The first exception a user `__repr__`/`__str__` raised while an object was being
+    /// printed (the printers cannot fail); the printing builtin raises it when it is done.
+    pub(crate) print_err: Option<Word>,
     ops: u32,
     /// While `dir(obj)` asks for every qstr: `(type, opcode count, its __getattr__)`, the
     /// class lookup of `__getattr__` it made for an instance of a user type. Good only while
@@ -496,6 +499,7 @@ impl State {
             globals,
             locals,
             depth: 0,
+            print_err: None,
             ops: 0,
             dir_getattr: None,
             alloc_fail: 0,
@@ -1939,8 +1943,9 @@ impl Rt<'_> {
         if self.is_user_type(ta) {
             let eq = q!(self, "__eq__");
             if let Some(m) = self.class_lookup(ta, eq) {
+                // mp_obj_equal counts only an exact True (NotImplemented, 1... are unequal)
                 let r = self.call_method_with_self(m, a, &[b])?;
-                return self.is_true(r);
+                return Ok(r == obj::TRUE);
             }
             if let Some(sub) = self.native_sub(a) {
                 return self.equal(sub, b);

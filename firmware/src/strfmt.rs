@@ -530,6 +530,10 @@ impl Rt<'_> {
 
     /// `str_modulo_format`: `pattern % args` for a str or bytes pattern.
     pub fn percent_format(&mut self, pattern: Word, rhs: Word) -> PR<Word> {
+        self.take_print_err(|rt| rt.percent_format_checked(pattern, rhs))
+    }
+
+    fn percent_format_checked(&mut self, pattern: Word, rhs: Word) -> PR<Word> {
         let is_bytes = self.type_of(pattern) == rom(R::TBytes);
         let pat = self.str_bytes(pattern).unwrap_or_default();
         let t = self.type_of(rhs);
@@ -848,6 +852,10 @@ impl Rt<'_> {
 
     /// `str.format(*args, **kwargs)` (`mp_obj_str_format`); `a.w[0]` is the format string.
     pub fn str_format(&mut self, a: Args<'_>) -> PR<Word> {
+        self.take_print_err(|rt| rt.str_format_checked(a))
+    }
+
+    fn str_format_checked(&mut self, a: Args<'_>) -> PR<Word> {
         let pat = self.str_bytes(a.w[0]).unwrap_or_default();
         let mut arg_i: i32 = 0;
         // mp_obj_str_format prints into a 16-byte vstr made first (the writes are taken as

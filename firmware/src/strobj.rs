@@ -309,7 +309,13 @@ impl Rt<'_> {
             }
             R::MStrStartswith | R::MStrEndswith => {
                 self.arg_count(a, 2, 3)?;
-                let x = self.same_type_arg(ty, p(1))?;
+                // mp_obj_str_get_data: any str or bytes, whatever the receiver's type
+                let xt = self.type_of(p(1));
+                let x = if xt == rom(R::TStr) || xt == rom(R::TBytes) {
+                    self.str_bytes(p(1)).unwrap_or_default()
+                } else {
+                    return Err(self.bad_implicit_conversion(p(1)));
+                };
                 if r == R::MStrEndswith && a.n > 2 {
                     // str_endswith takes no indices in 1.9.4
                     return Err(self.not_impl("start/end indices"));
@@ -632,6 +638,10 @@ impl Rt<'_> {
 
     /// `str(...)` (`mp_obj_str_make_new`).
     pub(crate) fn make_str(&mut self, a: Args<'_>) -> PR<Word> {
+        // mp_obj_str_make_new (MICROPY_CPYTHON_COMPAT): keywords are refused before anything
+        if a.n_kw() > 0 {
+            return Err(self.not_impl(UNIMPL_KW));
+        }
         if a.n > 3 {
             return Err(self.exc_varg(
                 R::ETypeError,
@@ -675,6 +685,10 @@ impl Rt<'_> {
 
     /// `bytes(...)` (`bytes_make_new`).
     pub(crate) fn make_bytes(&mut self, a: Args<'_>) -> PR<Word> {
+        // bytes_make_new (MICROPY_CPYTHON_COMPAT): keywords are refused before anything
+        if a.n_kw() > 0 {
+            return Err(self.not_impl(UNIMPL_KW));
+        }
         let wrong = |rt: &mut Self| rt.type_error("wrong number of arguments");
         if a.n == 0 {
             return Ok(rom(R::EmptyBytes));
@@ -746,6 +760,10 @@ impl Rt<'_> {
 
     /// `bytearray(...)` (`bytearray_make_new`, `array_construct`).
     pub(crate) fn make_bytearray(&mut self, a: Args<'_>) -> PR<Word> {
+        // mp_arg_check_num(n_args, n_kw, 0, 1, false)
+        if a.n_kw() > 0 {
+            return Err(self.type_error("function does not take keyword arguments"));
+        }
         self.arg_count_max(a, 1)?;
         if a.n == 0 {
             return self.new_bytearray(&[]);
@@ -796,3 +814,6 @@ impl Rt<'_> {
         Ok(())
     }
 }
+
+/// `mp_arg_error_unimpl_kw`'s message.
+const UNIMPL_KW: &str = "keyword argument(s) not yet implemented - use normal args instead";
