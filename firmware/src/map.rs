@@ -398,6 +398,32 @@ impl MapHeader {
     /// `Lookup`: a tombstone is passed over, an empty slot or a full turn ends the search).
     fn find_qstr(&self, heap: &Heap, key: Word, hash: usize) -> Option<Word> {
         let start = hash % self.alloc;
+        if let Some(table) = self
+            .alloc
+            .checked_mul(SLOT_BYTES)
+            .and_then(|len| heap.bytes(self.table, len))
+        {
+            // the whole table in one range check: the same probes over the same slots
+            let (slots, _) = table.as_chunks::<SLOT_BYTES>();
+            let mut pos = start;
+            while let Some(b) = slots.get(pos) {
+                let k = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                if k == key {
+                    return Some(self.slot(pos));
+                }
+                if k == MP_OBJ_NULL {
+                    return None;
+                }
+                pos += 1;
+                if pos == slots.len() {
+                    pos = 0;
+                }
+                if pos == start {
+                    return None;
+                }
+            }
+            return None;
+        }
         let mut pos = start;
         loop {
             let k = self.key_at(heap, pos);

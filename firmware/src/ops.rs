@@ -175,12 +175,12 @@ impl Rt<'_> {
                 // the name copied to the stack (dir() asks for every qstr)
                 let text = self.st.qstrs.text(attr);
                 let mut buf = [0u8; 64];
-                let v = match buf.get_mut(..text.len()) {
-                    Some(b) if core::str::from_utf8(text).is_ok() => {
-                        b.copy_from_slice(text);
-                        let name = core::str::from_utf8(b).unwrap_or_default();
-                        self.rom_module_attr(r, name)?
-                    }
+                let copied = buf.get_mut(..text.len()).map(|b| {
+                    b.copy_from_slice(text);
+                    &*b
+                });
+                let v = match copied.map(core::str::from_utf8) {
+                    Some(Ok(name)) => self.rom_module_attr(r, name)?,
                     _ => {
                         let name = self.qstr_string(attr);
                         self.rom_module_attr(r, &name)?
