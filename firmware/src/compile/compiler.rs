@@ -960,17 +960,42 @@ impl<'t> Compiler<'t, '_> {
     fn compile_node(&mut self, pn: &'t Node<'t>) -> CResult {
         self.depth += 1;
         if self.depth > MAX_COMPILE_DEPTH {
-            return Err(CompileError {
-                kind: "RuntimeError",
-                message: String::from("maximum recursion depth exceeded"),
-                file: String::from(self.file),
-                line: self.err_line,
-                column: 1,
-            });
+            return Err(self.too_deep());
         }
         let r = self.compile_node_inner(pn);
         self.depth -= 1;
         r
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn too_deep(&self) -> CompileError {
+        CompileError {
+            kind: "RuntimeError",
+            message: String::from("maximum recursion depth exceeded"),
+            file: String::from(self.file),
+            line: self.err_line,
+            column: 1,
+        }
+    }
+
+    /// A bytes literal leaf (rare: out of line, to keep [`Compiler::compile_node`] small).
+    #[inline(never)]
+    fn compile_bytes_leaf(&mut self, q: u16) -> CResult {
+        let data = Vec::from(self.interner.resolve_bytes(q));
+        // 1.9.4 makes the bytes object in the emit pass only
+        let c = Const::Bytes(data);
+        let h = if self.pass == Pass::Emit {
+            self.interner.make_const(&c)?
+        } else {
+            0
+        };
+        if self.one_walk {
+            let slot = self.scopes[self.cur].handles.len();
+            self.emit_later.push(EmitLater::Bytes(slot, c.clone()));
+        }
+        self.load_const_obj(c, h);
+        Ok(())
     }
 
     fn compile_node_inner(&mut self, pn: &'t Node<'t>) -> CResult {
@@ -985,22 +1010,7 @@ impl<'t> Compiler<'t, '_> {
                 self.load_const_str(*q);
                 Ok(())
             }
-            Node::Bytes(q) => {
-                let data = Vec::from(self.interner.resolve_bytes(*q));
-                // 1.9.4 makes the bytes object in the emit pass only
-                let c = Const::Bytes(data);
-                let h = if self.pass == Pass::Emit {
-                    self.interner.make_const(&c)?
-                } else {
-                    0
-                };
-                if self.one_walk {
-                    let slot = self.scopes[self.cur].handles.len();
-                    self.emit_later.push(EmitLater::Bytes(slot, c.clone()));
-                }
-                self.load_const_obj(c, h);
-                Ok(())
-            }
+            Node::Bytes(q) => self.compile_bytes_leaf(*q),
             Node::Tok(Tok::Newline) => Ok(()),
             Node::Tok(t) => {
                 self.load_const_tok(*t);

@@ -540,6 +540,12 @@ impl<'a> Lexer<'a> {
                 }
                 had_physical_newline = true;
                 self.next_char();
+            } else if self.is(b' ') {
+                // a run of spaces (indentation, mostly) without the newline/tab column rules
+                self.next_plain_char();
+                while self.is(b' ') {
+                    self.next_plain_char();
+                }
             } else if self.is_whitespace() {
                 self.next_char();
             } else if self.is(b'#') {
