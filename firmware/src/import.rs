@@ -595,7 +595,10 @@ impl Rt<'_> {
         locals: Word,
     ) -> PR<Word> {
         let name = self.qstr_string(file);
-        self.exec_in_file(source, &name, kind, globals, locals, None)
+        self.st.depth += crate::runtime::EVAL_EXEC_COST;
+        let r = self.exec_in_file(source, &name, kind, globals, locals, None);
+        self.st.depth -= crate::runtime::EVAL_EXEC_COST;
+        r
     }
 
     /// [`Rt::exec_in`] for a source named `file_name`; `file_dict` gets `__file__` once the
@@ -624,7 +627,10 @@ impl Rt<'_> {
         main: Word,
         file_dict: Option<Word>,
     ) -> PR<Word> {
-        self.exec_compiled(source, file_name, kind, (main, main), file_dict, true)
+        self.st.depth += crate::runtime::EXEC_COST;
+        let r = self.exec_compiled(source, file_name, kind, (main, main), file_dict, true);
+        self.st.depth -= crate::runtime::EXEC_COST;
+        r
     }
 
     fn exec_compiled(
@@ -639,7 +645,6 @@ impl Rt<'_> {
         let (og, ol) = (self.globals(), self.locals());
         self.set_globals(globals);
         self.set_locals(locals);
-        self.st.depth += crate::runtime::EXEC_COST;
         let r = (|| {
             // a module or a script is read from its file; anything else from a str
             let from_file = file_name.ends_with(".py");
@@ -654,7 +659,6 @@ impl Rt<'_> {
             self.vtrunc(base);
             r
         })();
-        self.st.depth -= crate::runtime::EXEC_COST;
         self.set_globals(og);
         self.set_locals(ol);
         r
@@ -738,7 +742,10 @@ impl Rt<'_> {
         } else {
             0
         };
-        self.builtin_import(obj::qstr_obj(name), fromlist, lv)
+        self.st.depth += crate::runtime::IMPORT_NAME_COST;
+        let r = self.builtin_import(obj::qstr_obj(name), fromlist, lv);
+        self.st.depth -= crate::runtime::IMPORT_NAME_COST;
+        r
     }
 
     /// `mp_builtin___import__`.
@@ -910,9 +917,10 @@ impl Rt<'_> {
         // mp_lexer_new_from_file interns the file name, then do_load stores `__file__`
         let g = self.f(module, 1);
         let src = String::from_utf8_lossy(&data).into_owned();
-        self.st.depth += crate::runtime::IMPORT_COST;
+        let cost = crate::runtime::IMPORT_COST + crate::runtime::EXEC_COST;
+        self.st.depth += cost;
         let r = self.exec_in_file(&src, path, InputKind::File, g, g, Some(g));
-        self.st.depth -= crate::runtime::IMPORT_COST;
+        self.st.depth -= cost;
         r?;
         Ok(())
     }
@@ -944,7 +952,11 @@ impl Rt<'_> {
         full.push(b'.');
         full.extend_from_slice(self.st.qstrs.text(name));
         let fq = self.intern(&full)?;
-        self.builtin_import(obj::qstr_obj(fq), obj::TRUE, 0)
+        let cost = crate::runtime::import_from_cost(full.len());
+        self.st.depth += cost;
+        let r = self.builtin_import(obj::qstr_obj(fq), obj::TRUE, 0);
+        self.st.depth -= cost;
+        r
     }
 
     /// `mp_import_all`: every global of `m` not starting with `_`, in slot order, stored into

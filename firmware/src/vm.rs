@@ -1409,6 +1409,8 @@ impl Rt<'_> {
                 // a call with *args/**kwargs goes through mp_call_method_n_kw_var's C frames
                 let extra = if var {
                     crate::runtime::VAR_CALL_COST
+                } else if is_method {
+                    crate::runtime::METHOD_CALL_COST
                 } else {
                     0
                 };
