@@ -39,16 +39,16 @@ pub const POLL_EVERY: u32 = 1024;
 /// in use reaches it (`MP_STACK_CHECK` at the start of `fun_bc_call`).
 /// 1.9.4 measures the usage at `mp_stack_usage`'s local, 80 bytes below `fun_bc_call`'s
 /// entry, so a call is refused once the stack in use at that entry reaches 39920 bytes; the
-/// model's charge for the unix main and the driver's start-up (the first `exec`) comes out
-/// 36 bytes above unix32's stack at the same call (measured under gdb on the reference at
+/// model's charge for the unix main's frames below the script comes out 28 bytes above
+/// unix32's stack at the same call (measured under gdb on the reference at
 /// every `fun_bc_call` entry of a recursion run from a step).
-pub const STACK_LIMIT: usize = 40000 - 80 + 36;
+pub const STACK_LIMIT: usize = 40000 - 80 + 28;
 
 /// Modelled C stack of one bytecode call whose state is on the heap (the C frames of the
-/// call path and `mp_execute_bytecode`), measured on unix32 as the distance between two
-/// nested `fun_bc_call` entries under gdb: 736 bytes for a recursive call whose state
-/// (36 to 44 bytes) is on the C stack, i.e. this less 8 plus the state's 80-byte `alloca`.
-const FRAME_COST: usize = 664;
+/// call path and `mp_execute_bytecode`), measured on unix32 under gdb as the distance
+/// between two nested `fun_bc_call` entries: 656 bytes for a recursive call with a heap
+/// state, 736 for one whose state (36 to 44 bytes) takes an 80-byte `alloca` instead.
+const FRAME_COST: usize = 656;
 
 /// Modelled extra C stack of a call with `*args`/`**kwargs` (`mp_call_method_n_kw_var`).
 pub const VAR_CALL_COST: usize = 300;
@@ -99,7 +99,7 @@ pub fn frame_cost(state_bytes: usize) -> usize {
     if state_bytes > 11 * 4 {
         FRAME_COST
     } else {
-        FRAME_COST - 8 + 16 * (20 + state_bytes + 12).div_ceil(16)
+        FRAME_COST + 16 * (20 + state_bytes + 12).div_ceil(16)
     }
 }
 
