@@ -58,6 +58,20 @@ pub const VAR_CALL_COST: usize = 300;
 /// `f(0)`.
 pub const METHOD_CALL_COST: usize = 32;
 
+/// Modelled extra C stack of a class body (`fun_builtin_var_call`, `mp_builtin___build_class__`
+/// and `mp_call_function_0` between the `class` statement's frame and the body's): unix32
+/// enters the body 112 bytes deeper than a plain call from the same frame.
+pub const BUILD_CLASS_COST: usize = 112;
+
+/// Modelled C stack of resuming a generator from `FOR_ITER` (`mp_iternext_allow_raise`,
+/// `gen_instance_iternext`, `mp_obj_gen_resume` and `mp_execute_bytecode`; the state is on
+/// the heap): unix32 runs a call inside the generator 704 bytes below the loop's frame.
+pub const GEN_RESUME_COST: usize = FRAME_COST + 48;
+
+/// Modelled extra C stack of the built-in `next()` over `FOR_ITER` when it resumes a
+/// generator (`fun_builtin_1_call`, `mp_builtin_next`): 32 bytes on unix32.
+pub const NEXT_CALL_COST: usize = 32;
+
 /// Modelled C stack of running a script or a module's source (`mp_parse_compile_execute`'s
 /// frames, for the unix main's script and for `do_load`).
 pub const EXEC_COST: usize = 700;
