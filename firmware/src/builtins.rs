@@ -328,7 +328,12 @@ impl Rt<'_> {
             R::FNext => {
                 // 1.9.4's next() takes no default
                 self.arg_count(a, 1, 1)?;
-                match self.obj_next(p(0))? {
+                // fun_builtin_1_call and mp_builtin_next sit between the caller and the
+                // iterator's own frames
+                self.st.depth += crate::runtime::NEXT_CALL_COST;
+                let r = self.obj_next(p(0));
+                self.st.depth -= crate::runtime::NEXT_CALL_COST;
+                match r? {
                     Some(w) => Ok(w),
                     None if a.n == 2 => Ok(p(1)),
                     None => Err(self.new_exc(rom(R::EStopIteration), &[])),
@@ -868,7 +873,10 @@ impl Rt<'_> {
         let base = self.vlen();
         self.vpush(d);
         self.set_locals(d);
+        // the class body runs below __build_class__'s C frames
+        self.st.depth += crate::runtime::BUILD_CLASS_COST;
         let r = self.call_n(body, &[]);
+        self.st.depth -= crate::runtime::BUILD_CLASS_COST;
         self.set_locals(old);
         let r = (|| {
             let cell = r?;

@@ -6,7 +6,7 @@
 
 use crate::heap::Word;
 use crate::obj::{self, NONE, NULL, R, layout, rom};
-use crate::runtime::{Args, PR, Rt, STACK_LIMIT, frame_cost, q};
+use crate::runtime::{Args, PR, Rt, STACK_LIMIT, q};
 use crate::vm::{Code, ExcEntry, ExcStack, Exit, FrameState};
 
 /// Word of the instance's globals.
@@ -111,7 +111,7 @@ impl Rt<'_> {
         let globals = self.f(g, G_GLOBALS);
         self.set_globals(globals);
         // the state is on the heap: the frame costs the C frames only
-        let cost = frame_cost(usize::MAX);
+        let cost = crate::runtime::GEN_RESUME_COST;
         self.st.depth += cost;
         let r = self.run_frame(fun, &code, base, &mut fs);
         self.st.depth -= cost;

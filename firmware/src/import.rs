@@ -600,7 +600,10 @@ impl Rt<'_> {
         locals: Word,
     ) -> PR<Word> {
         let name = self.qstr_string(file);
-        self.exec_in_file(source, &name, kind, globals, locals, None)
+        self.st.depth += crate::runtime::EVAL_EXEC_COST;
+        let r = self.exec_in_file(source, &name, kind, globals, locals, None);
+        self.st.depth -= crate::runtime::EVAL_EXEC_COST;
+        r
     }
 
     /// [`Rt::exec_in`] for a source named `file_name`; `file_dict` gets `__file__` once the
@@ -629,7 +632,10 @@ impl Rt<'_> {
         main: Word,
         file_dict: Option<Word>,
     ) -> PR<Word> {
-        self.exec_compiled(source, file_name, kind, (main, main), file_dict, true)
+        self.st.depth += crate::runtime::EXEC_COST;
+        let r = self.exec_compiled(source, file_name, kind, (main, main), file_dict, true);
+        self.st.depth -= crate::runtime::EXEC_COST;
+        r
     }
 
     fn exec_compiled(
@@ -644,7 +650,6 @@ impl Rt<'_> {
         let (og, ol) = (self.globals(), self.locals());
         self.set_globals(globals);
         self.set_locals(locals);
-        self.st.depth += crate::runtime::EXEC_COST;
         let r = (|| {
             // a module or a script is read from its file; anything else from a str
             let from_file = file_name.ends_with(".py");
@@ -659,7 +664,6 @@ impl Rt<'_> {
             self.vtrunc(base);
             r
         })();
-        self.st.depth -= crate::runtime::EXEC_COST;
         self.set_globals(og);
         self.set_locals(ol);
         r
@@ -743,7 +747,10 @@ impl Rt<'_> {
         } else {
             0
         };
-        self.builtin_import(obj::qstr_obj(name), fromlist, lv)
+        self.st.depth += crate::runtime::IMPORT_NAME_COST;
+        let r = self.builtin_import(obj::qstr_obj(name), fromlist, lv);
+        self.st.depth -= crate::runtime::IMPORT_NAME_COST;
+        r
     }
 
     /// `mp_builtin___import__`.
@@ -917,9 +924,10 @@ impl Rt<'_> {
         // valid UTF-8 (nearly every file) is taken as it is, without a copy
         let src = String::from_utf8(data)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        self.st.depth += crate::runtime::IMPORT_COST;
+        let cost = crate::runtime::IMPORT_COST + crate::runtime::EXEC_COST;
+        self.st.depth += cost;
         let r = self.exec_in_file(&src, path, InputKind::File, g, g, Some(g));
-        self.st.depth -= crate::runtime::IMPORT_COST;
+        self.st.depth -= cost;
         r?;
         Ok(())
     }
@@ -951,7 +959,11 @@ impl Rt<'_> {
         full.push(b'.');
         full.extend_from_slice(self.st.qstrs.text(name));
         let fq = self.intern(&full)?;
-        self.builtin_import(obj::qstr_obj(fq), obj::TRUE, 0)
+        let cost = crate::runtime::import_from_cost(full.len());
+        self.st.depth += cost;
+        let r = self.builtin_import(obj::qstr_obj(fq), obj::TRUE, 0);
+        self.st.depth -= cost;
+        r
     }
 
     /// `mp_import_all`: every global of `m` not starting with `_`, in slot order, stored into

@@ -37,25 +37,73 @@ pub const POLL_EVERY: u32 = 1024;
 /// The C stack budget of the 32-bit unix port (`mp_stack_set_limit(40000)`): a call is
 /// refused with `RuntimeError('maximum recursion depth exceeded')` once the modelled stack
 /// in use reaches it (`MP_STACK_CHECK` at the start of `fun_bc_call`).
-/// The port's own C frames below the first `exec` (main, the file or REPL runner) come off
-/// the budget first.
-pub const STACK_LIMIT: usize = 40000 - 580;
+/// 1.9.4 measures the usage at `mp_stack_usage`'s local, 80 bytes below `fun_bc_call`'s
+/// entry, so a call is refused once the stack in use at that entry reaches 39920 bytes; the
+/// model's charge for the unix main's frames below the script comes out 28 bytes above
+/// unix32's stack at the same call (measured under gdb on the reference at
+/// every `fun_bc_call` entry of a recursion run from a step).
+pub const STACK_LIMIT: usize = 40000 - 80 + 28;
 
 /// Modelled C stack of one bytecode call whose state is on the heap (the C frames of the
-/// call path and `mp_execute_bytecode`), calibrated on unix32 recursion depths.
-const FRAME_COST: usize = 648;
+/// call path and `mp_execute_bytecode`), measured on unix32 under gdb as the distance
+/// between two nested `fun_bc_call` entries: 656 bytes for a recursive call with a heap
+/// state, 736 for one whose state (36 to 44 bytes) takes an 80-byte `alloca` instead.
+const FRAME_COST: usize = 656;
 
 /// Modelled extra C stack of a call with `*args`/`**kwargs` (`mp_call_method_n_kw_var`).
 pub const VAR_CALL_COST: usize = 300;
 
-/// Modelled C stack of a nested `exec`/`eval`/import (`mp_parse_compile_execute`'s frames).
+/// Modelled extra C stack of `CALL_METHOD` (`mp_call_method_n_kw`'s frame on the way to
+/// `mp_call_function_n_kw`): unix32 runs `r.f(0)` and `self.m(n)` 32 bytes deeper than
+/// `f(0)`.
+pub const METHOD_CALL_COST: usize = 32;
+
+/// Modelled extra C stack of a class body (`fun_builtin_var_call`, `mp_builtin___build_class__`
+/// and `mp_call_function_0` between the `class` statement's frame and the body's): unix32
+/// enters the body 112 bytes deeper than a plain call from the same frame.
+pub const BUILD_CLASS_COST: usize = 112;
+
+/// Modelled C stack of resuming a generator from `FOR_ITER` (`mp_iternext_allow_raise`,
+/// `gen_instance_iternext`, `mp_obj_gen_resume` and `mp_execute_bytecode`; the state is on
+/// the heap): unix32 runs a call inside the generator 704 bytes below the loop's frame.
+pub const GEN_RESUME_COST: usize = FRAME_COST + 48;
+
+/// Modelled extra C stack of the built-in `next()` over `FOR_ITER` when it resumes a
+/// generator (`fun_builtin_1_call`, `mp_builtin_next`): 32 bytes on unix32.
+pub const NEXT_CALL_COST: usize = 32;
+
+/// Modelled C stack of running a script or a module's source (`mp_parse_compile_execute`'s
+/// frames, for the unix main's script and for `do_load`).
 pub const EXEC_COST: usize = 700;
+
+/// Modelled C stack of the built-in `exec`/`eval` (`mp_builtin_exec`/`mp_builtin_eval`,
+/// `eval_exec_helper`, `mp_parse_compile_execute`, `mp_call_function_0`): measured on unix32
+/// as 384 bytes more between the caller's `fun_bc_call` and the executed code's than a plain
+/// call from bytecode.
+pub const EVAL_EXEC_COST: usize = 384;
 
 /// Modelled extra C stack of loading a module (on top of [`EXEC_COST`]): the frames of
 /// `mp_import_name`, `do_load` and `do_load_from_lexer`, and `mp_builtin___import__`'s, whose
 /// `VSTR_FIXED(path, MICROPY_ALLOC_PATH_MAX)` puts a 4096-byte (`PATH_MAX`) path buffer on the
 /// C stack of the unix port; calibrated on unix32 with nested imports.
-pub const IMPORT_COST: usize = 3920;
+/// This is the cost of the built-in `__import__` called from bytecode; `IMPORT_NAME` goes
+/// through `mp_import_name` ([`IMPORT_NAME_COST`] more) and a submodule loaded by
+/// `IMPORT_FROM` through `mp_import_from` ([`import_from_cost`]).
+pub const IMPORT_COST: usize = 4004 - IMPORT_NAME_COST;
+
+/// Modelled extra C stack of `IMPORT_NAME` over a call of the built-in `__import__` from
+/// bytecode: unix32 runs a module imported by `__import__('m')` 64 bytes less deep than one
+/// imported by `import m`.
+pub const IMPORT_NAME_COST: usize = 64;
+
+/// Modelled extra C stack of a submodule that `IMPORT_FROM` loads (`from pkg import sub`):
+/// `mp_import_from` calls `mp_builtin___import__` itself, with its own frame and the
+/// `alloca` of the dotted name (`dot_len` bytes, rounded like the 32-bit build's code,
+/// `(dot_len + 27) & !15`); measured on unix32 as 48 bytes deeper than `import pkg.sub` for a
+/// dotted name of 3 or 4 bytes and 64 for 5 to 20 bytes.
+pub fn import_from_cost(dot_len: usize) -> usize {
+    IMPORT_NAME_COST + 32 + ((dot_len + 27) & !15)
+}
 
 /// Modelled C stack of a bytecode call with `state_bytes` of locals, value stack and
 /// exception records: a state of at most 11 words is `alloca`ed with its 20-byte header on
@@ -65,7 +113,7 @@ pub fn frame_cost(state_bytes: usize) -> usize {
     if state_bytes > 11 * 4 {
         FRAME_COST
     } else {
-        FRAME_COST - 8 + 16 * (20 + state_bytes + 12).div_ceil(16)
+        FRAME_COST + 16 * (20 + state_bytes + 12).div_ceil(16)
     }
 }
 

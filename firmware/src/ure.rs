@@ -37,10 +37,13 @@ const NON_ANCHORED_PREFIX: usize = 5;
 const RE_HEADER: usize = 4;
 
 /// Modelled C stack of the path from a call of `match`/`search`/`split` down to the first
-/// `recursiveloop` frame, and of each further `recursiveloop` frame (i386), calibrated on
-/// unix32 with `ure.match('a*', 'a' * n)` at several call depths.
-const MATCH_ENTRY_COST: usize = 448;
-const LOOP_FRAME_COST: usize = 62;
+/// `recursiveloop` frame, and of each further `recursiveloop` frame (i386), measured on
+/// unix32 under gdb: `ure.match('a*', s)` called from a function enters `recursiveloop` 912
+/// bytes below the function's `fun_bc_call` entry (its frame, `CALL_METHOD` and 160 more),
+/// each nested `recursiveloop` 64 bytes deeper, and like `fun_bc_call` it checks the stack
+/// 80 bytes below its entry, which [`STACK_LIMIT`] already accounts for.
+const MATCH_ENTRY_COST: usize = 160;
+const LOOP_FRAME_COST: usize = 64;
 
 /// The program being built (`ByteProg` while `_compilecode` runs).
 struct Prog {
@@ -446,13 +449,14 @@ impl Rt<'_> {
         n_caps: usize,
         anchored: bool,
     ) -> PR<Option<Vec<Option<usize>>>> {
+        // recursiveloop call k (from 0) runs while its entry is below the limit
         let room = STACK_LIMIT.saturating_sub(self.st.depth + MATCH_ENTRY_COST);
         let mut run = Run {
             code,
             subject,
             begin,
             caps: alloc::vec![None; n_caps],
-            frames_left: room / LOOP_FRAME_COST + 1,
+            frames_left: room.div_ceil(LOOP_FRAME_COST),
         };
         let pc = if anchored { NON_ANCHORED_PREFIX } else { 0 };
         match run.run(pc, begin) {

@@ -1426,13 +1426,22 @@ impl Rt<'_> {
                     for (k, a) in buf[n_self..total].iter_mut().enumerate() {
                         *a = self.vget(p + k);
                     }
-                    self.call(
+                    // a method call goes through one more C frame (mp_call_method_n_kw)
+                    let extra = if is_method {
+                        crate::runtime::METHOD_CALL_COST
+                    } else {
+                        0
+                    };
+                    self.st.depth += extra;
+                    let r = self.call(
                         fun,
                         Args {
                             w: &buf[..total],
                             n: n_self + n_pos,
                         },
-                    )?
+                    );
+                    self.st.depth -= extra;
+                    r?
                 } else {
                     let mut pos: Vec<Word> = Vec::new();
                     pos.extend(self_arg);
@@ -1482,6 +1491,8 @@ impl Rt<'_> {
                     // a call with *args/**kwargs goes through mp_call_method_n_kw_var's C frames
                     let extra = if var {
                         crate::runtime::VAR_CALL_COST
+                    } else if is_method {
+                        crate::runtime::METHOD_CALL_COST
                     } else {
                         0
                     };
