@@ -301,8 +301,13 @@ impl<'t> Compiler<'t, '_> {
 
     fn op_uint(&mut self, delta: isize, b: u8, v: usize) {
         self.adjust_stack(delta);
-        self.byte(b);
-        write_uint(&mut self.bc, v);
+        if v < 0x80 {
+            // the opcode and its one-byte argument in one step
+            self.bc.extend_from_slice(&[b, v as u8]);
+        } else {
+            self.byte(b);
+            write_uint_long(&mut self.bc, v);
+        }
     }
 
     fn op_qstr(&mut self, delta: isize, b: u8, q: u16) {
