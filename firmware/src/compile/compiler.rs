@@ -301,20 +301,25 @@ impl<'t> Compiler<'t, '_> {
 
     fn op_uint(&mut self, delta: isize, b: u8, v: usize) {
         self.adjust_stack(delta);
-        self.byte(b);
-        write_uint(&mut self.bc, v);
+        if v < 0x80 {
+            // the opcode and its one-byte argument in one step
+            self.bc.extend_from_slice(&[b, v as u8]);
+        } else {
+            self.byte(b);
+            write_uint_long(&mut self.bc, v);
+        }
     }
 
     fn op_qstr(&mut self, delta: isize, b: u8, q: u16) {
         self.adjust_stack(delta);
-        self.byte(b);
-        self.bc.push(q as u8);
-        self.bc.push((q >> 8) as u8);
+        // one capacity test for the opcode and its qstr
+        self.bc.extend_from_slice(&[b, q as u8, (q >> 8) as u8]);
     }
 
     fn op_qstr_cache(&mut self, delta: isize, b: u8, q: u16) {
-        self.op_qstr(delta, b, q);
-        self.byte(0);
+        self.adjust_stack(delta);
+        // the opcode, its qstr and the (zero) inline cache byte
+        self.bc.extend_from_slice(&[b, q as u8, (q >> 8) as u8, 0]);
     }
 
     fn label_target(&self, label: usize) -> usize {
