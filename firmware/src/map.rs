@@ -300,7 +300,20 @@ impl MapHeader {
             if k != MP_OBJ_NULL && k != MP_OBJ_SENTINEL {
                 let v = heap.read_word(old.slot(i) + WORD_BYTES as Word);
                 // The new table has room for every live key, so this cannot rehash again.
-                if let Ok(Some(s)) = self.lookup(heap, k, LookupKind::AddIfNotFound, keys) {
+                let fast = if self.all_keys_are_qstrs
+                    && !self.is_fixed
+                    && !self.is_ordered
+                    && is_qstr(k)
+                {
+                    self.add_qstr(heap, k, keys.hash(heap, k) as usize)
+                } else {
+                    None
+                };
+                let slot = match fast {
+                    Some(s) => Ok(Some(s)),
+                    None => self.lookup(heap, k, LookupKind::AddIfNotFound, keys),
+                };
+                if let Ok(Some(s)) = slot {
                     let _ = heap.write_word(s + WORD_BYTES as Word, v);
                 }
             }
@@ -438,6 +451,39 @@ impl MapHeader {
                 return None;
             }
         }
+    }
+
+    /// What [`MapHeader::lookup`] does for an `AddIfNotFound` of qstr `key` (of hash `hash`)
+    /// in a hashed, growable map whose keys are all qstrs (keys compared by identity only),
+    /// with one range check for the whole slot table: the existing slot, or the new one filled
+    /// at the first tombstone or else the empty slot that ends the probe. `None` (nothing
+    /// changed) when the table is not all in the pool or the probe makes a full turn: the
+    /// general lookup then does the same probe and what follows it.
+    fn add_qstr(&mut self, heap: &mut Heap, key: Word, hash: usize) -> Option<Word> {
+        let start = hash % self.alloc;
+        let table = heap.bytes(self.table, self.alloc.checked_mul(SLOT_BYTES)?)?;
+        let (slots, _) = table.as_chunks::<SLOT_BYTES>();
+        let mut pos = start;
+        let mut avail: Option<usize> = None;
+        let at = loop {
+            let b = slots.get(pos)?;
+            let k = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            if k == MP_OBJ_NULL {
+                break avail.unwrap_or(pos);
+            } else if k == MP_OBJ_SENTINEL {
+                avail.get_or_insert(pos);
+            } else if k == key {
+                return Some(self.slot(pos));
+            }
+            pos += 1;
+            if pos == slots.len() {
+                pos = 0;
+            }
+            if pos == start {
+                return None;
+            }
+        };
+        Some(self.fill(heap, at, key))
     }
 
     /// Puts a new key into slot `i` with a null value.
