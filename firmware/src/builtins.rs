@@ -442,6 +442,13 @@ impl Rt<'_> {
                             out.push_str(&crate::runtime::lossy(d));
                         }
                         _ => {
+                            // mp_obj_print_helper's MP_STACK_CHECK, as in repr() and str()
+                            if self.print_too_deep(p(i)) {
+                                return Err(self.exc_msg(
+                                    R::ERuntimeError,
+                                    "maximum recursion depth exceeded",
+                                ));
+                            }
                             let s = self.to_str(p(i));
                             out.push_str(&s);
                         }

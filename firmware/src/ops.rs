@@ -2579,7 +2579,7 @@ impl Rt<'_> {
     /// Whether printing `w` would nest deeper than 1.9.4's C stack allows: every container
     /// level is a `mp_obj_print_helper` call with its `MP_STACK_CHECK`, so a structure nested
     /// a few hundred levels deep (or one that contains itself) raises RuntimeError.
-    fn print_too_deep(&self, w: Word) -> bool {
+    pub(crate) fn print_too_deep(&self, w: Word) -> bool {
         let budget = STACK_LIMIT.saturating_sub(self.st.depth + PRINT_ENTRY_COST) * 20;
         let mut visited = 0;
         self.print_walk(w, 0, budget, &mut visited)
