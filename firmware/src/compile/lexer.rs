@@ -277,27 +277,16 @@ impl<'a> Lexer<'a> {
 
     #[inline(always)]
     fn next_char(&mut self) {
+        // a newline or a tab sets the column one short of where it goes next, and the plain
+        // step adds that one
         if self.chr0 == u32::from(b'\n') {
             self.line += 1;
-            self.column = 1;
+            self.column = 0;
         } else if self.chr0 == u32::from(b'\t') {
             self.column =
-                ((self.column.wrapping_sub(1).wrapping_add(TAB_SIZE)) / TAB_SIZE) * TAB_SIZE + 1;
-        } else {
-            self.column = self.column.wrapping_add(1);
+                ((self.column.wrapping_sub(1).wrapping_add(TAB_SIZE)) / TAB_SIZE) * TAB_SIZE;
         }
-        self.chr0 = self.chr1;
-        self.chr1 = self.chr2;
-        self.chr2 = self.read_byte();
-        if self.chr1 == u32::from(b'\r') {
-            self.chr1 = u32::from(b'\n');
-            if self.chr2 == u32::from(b'\n') {
-                self.chr2 = self.read_byte();
-            }
-        }
-        if self.chr2 == EOF && self.chr1 != EOF && self.chr1 != u32::from(b'\n') {
-            self.chr2 = u32::from(b'\n');
-        }
+        self.next_plain_char();
     }
 
     /// [`Lexer::next_char`] when the current character is neither a newline nor a tab.
