@@ -243,7 +243,10 @@ impl Interner for Interning<'_, '_> {
         // the qstr table is byte-clean: a bytes literal that is not UTF-8 is interned as is
         // (`Qstrs::intern` finds an existing qstr first, without touching the heap)
         let st = &mut *self.rt.st;
-        st.qstrs.intern(&mut st.heap, b).ok_or_else(memory_error)
+        st.qstrs.intern(&mut st.heap, b).ok_or_else(|| {
+            st.alloc_fail = st.qstrs.fail_size;
+            memory_error()
+        })
     }
     fn mem(&mut self, op: MemOp) -> Result<(), CompileError> {
         match op {

@@ -58,13 +58,14 @@ pub fn next_size(x: usize) -> usize {
         .unwrap_or((x + x / 2) | 1)
 }
 
-/// The heap could not provide a new table; the map is unchanged (MemoryError).
+/// The heap could not provide a new table of this many bytes; the map is unchanged
+/// (MemoryError, whose message names the size as `m_malloc_fail` does).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OutOfMemory;
+pub struct OutOfMemory(pub usize);
 
 impl fmt::Display for OutOfMemory {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("memory allocation failed")
+        write!(f, "memory allocation failed, allocating {} bytes", self.0)
     }
 }
 
@@ -152,7 +153,8 @@ impl MapHeader {
         let table = if n == 0 {
             0
         } else {
-            heap.alloc(n * SLOT_BYTES).ok_or(OutOfMemory)?
+            heap.alloc(n * SLOT_BYTES)
+                .ok_or(OutOfMemory(n * SLOT_BYTES))?
         };
         Ok(MapHeader {
             alloc: n,
@@ -290,7 +292,7 @@ impl MapHeader {
         let depth = heap.push_root(old.table);
         let table = heap.alloc(new_alloc * SLOT_BYTES);
         heap.truncate_roots(depth);
-        let table = table.ok_or(OutOfMemory)?;
+        let table = table.ok_or(OutOfMemory(new_alloc * SLOT_BYTES))?;
         self.alloc = new_alloc;
         self.used = 0;
         self.all_keys_are_qstrs = true;
@@ -534,7 +536,7 @@ impl MapHeader {
             let new_alloc = self.alloc + 4;
             let table = heap
                 .realloc(self.table, new_alloc * SLOT_BYTES, true)
-                .ok_or(OutOfMemory)?;
+                .ok_or(OutOfMemory(new_alloc * SLOT_BYTES))?;
             self.table = table;
             self.alloc = new_alloc;
             for i in self.used..self.alloc {
@@ -669,7 +671,8 @@ impl SetHeader {
         let table = if n == 0 {
             0
         } else {
-            heap.alloc(n * WORD_BYTES).ok_or(OutOfMemory)?
+            heap.alloc(n * WORD_BYTES)
+                .ok_or(OutOfMemory(n * WORD_BYTES))?
         };
         Ok(SetHeader {
             alloc: n,
@@ -734,7 +737,7 @@ impl SetHeader {
         *self = SetHeader {
             alloc: new_alloc,
             used: 0,
-            table: table.ok_or(OutOfMemory)?,
+            table: table.ok_or(OutOfMemory(new_alloc * WORD_BYTES))?,
         };
         for i in 0..old.alloc {
             let k = old.at(heap, i);
@@ -1140,7 +1143,10 @@ mod tests {
         while let Some(p) = heap.alloc(16) {
             heap.push_root(p);
         }
-        assert_eq!(map_set(&mut heap, m, ks[2], 5, &keys), Err(OutOfMemory));
+        assert_eq!(
+            map_set(&mut heap, m, ks[2], 5, &keys),
+            Err(OutOfMemory(4 * SLOT_BYTES))
+        );
         let h = MapHeader::load(&heap, m);
         assert_eq!((h.alloc, h.used), (2, 2));
         assert_eq!(map_get(&mut heap, m, ks[0], &keys), Some(1));

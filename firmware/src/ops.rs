@@ -502,7 +502,7 @@ impl Rt<'_> {
             let r =
                 crate::map::map_set(&mut self.st.heap, o + 4, obj::qstr_obj(attr), value, &keys);
             self.release(h);
-            return r.map_err(|_| rom(R::MemoryErrorObj));
+            return r.map_err(|e| self.out_of_memory(e));
         }
         if self.is_user_type(o) {
             let d = self.f(o, layout::TYPE_LOCALS);
@@ -655,7 +655,7 @@ impl Rt<'_> {
         let has_native = native != rom(R::TObject);
         let words = layout::INSTANCE_WORDS + usize::from(has_native);
         let o = self.alloc_obj(t, words)?;
-        crate::map::map_init(&mut self.st.heap, o + 4, 0).map_err(|_| rom(R::MemoryErrorObj))?;
+        crate::map::map_init(&mut self.st.heap, o + 4, 0).map_err(|e| self.out_of_memory(e))?;
         Ok(o)
     }
 

@@ -208,6 +208,10 @@ pub struct Qstrs {
     chunk_alloc: usize,
     chunk_used: usize,
     root: RootSlot,
+    /// What the last failed [`Qstrs::intern`] passed to `m_malloc_fail`: the record's
+    /// bytes for a chunk, twice the pool's length (an entry count, as qstr.c gives it) for
+    /// a pool.
+    pub fail_size: usize,
 }
 
 impl Qstrs {
@@ -226,6 +230,7 @@ impl Qstrs {
             chunk_alloc: 0,
             chunk_used: 0,
             root,
+            fail_size: 0,
         }
     }
 
@@ -338,7 +343,13 @@ impl Qstrs {
         if self.chunk == 0 {
             let (chunk, al) = match heap.alloc(n_bytes.max(CHUNK_INIT)) {
                 Some(c) => (c, n_bytes.max(CHUNK_INIT)),
-                None => (heap.alloc(n_bytes)?, n_bytes),
+                None => match heap.alloc(n_bytes) {
+                    Some(c) => (c, n_bytes),
+                    None => {
+                        self.fail_size = n_bytes;
+                        return None;
+                    }
+                },
             };
             self.chunk = chunk;
             self.chunk_alloc = al;
@@ -363,7 +374,10 @@ impl Qstrs {
             let depth = heap.push_root(self.chunk);
             let pool = heap.alloc((POOL_HEADER_WORDS + alloc) * WORD_BYTES);
             heap.truncate_roots(depth);
-            let pool = pool?;
+            let Some(pool) = pool else {
+                self.fail_size = alloc;
+                return None;
+            };
             let total_prev = self.len() - self.pool_len;
             let _ = heap.set_field(pool, 0, self.last_pool);
             let _ = heap.set_field(pool, 1, (total_prev + self.pool_len) as Word);
@@ -510,6 +524,23 @@ mod tests {
         let id = q.intern(&mut heap, &longer).unwrap();
         assert_eq!((q.text(id), q.qlen(id)), (&longer[..44], 44));
         assert_eq!(q.get(&heap, id), &longer[..44]);
+    }
+
+    #[test]
+    fn a_failed_intern_names_the_record_size_like_qstr_c() {
+        let mut heap = Heap::new(36 * 1024);
+        let mut q = Qstrs::new(&mut heap);
+        // the first dynamic string needs a chunk (and the ROM pool a successor)
+        q.intern(&mut heap, b"first").unwrap();
+        while let Some(p) = heap.alloc(16) {
+            heap.push_root(p);
+        }
+        let long = [b'x'; 200];
+        assert_eq!(q.intern(&mut heap, &long), None);
+        // m_malloc_fail(n_bytes): hash (2), length (1), the text and its NUL
+        assert_eq!(q.fail_size, 204);
+        assert_eq!(q.find(&long), None);
+        assert_eq!(q.find(b"first").map(|id| q.text(id)), Some(&b"first"[..]));
     }
 
     #[test]

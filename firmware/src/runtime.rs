@@ -775,7 +775,7 @@ impl Rt<'_> {
         match self.st.qstrs.intern(&mut self.st.heap, s) {
             Some(q) => Ok(q),
             None => {
-                self.st.alloc_fail = s.len() + 4;
+                self.st.alloc_fail = self.st.qstrs.fail_size;
                 Err(rom(R::MemoryErrorObj))
             }
         }
@@ -1326,10 +1326,7 @@ impl Rt<'_> {
         let h = self.hold(d);
         let r = map::map_init(&mut self.st.heap, d + 4, n);
         self.release(h);
-        if r.is_err() {
-            self.st.alloc_fail = n * 8;
-            return Err(rom(R::MemoryErrorObj));
-        }
+        r.map_err(|e| self.out_of_memory(e))?;
         Ok(d)
     }
 
@@ -1337,11 +1334,7 @@ impl Rt<'_> {
     /// table of `n` slots is allocated.
     pub(crate) fn init_static_dict(&mut self, d: Word, n: usize) -> PR<()> {
         self.wf(d, 0, rom(R::TDict));
-        if map::map_init(&mut self.st.heap, d + 4, n).is_err() {
-            self.st.alloc_fail = n * 8;
-            return Err(rom(R::MemoryErrorObj));
-        }
-        Ok(())
+        map::map_init(&mut self.st.heap, d + 4, n).map_err(|e| self.out_of_memory(e))
     }
 
     /// Whether `w` is a dict.
@@ -1382,10 +1375,14 @@ impl Rt<'_> {
         let keys = Keys(&self.st.qstrs);
         let r = map::map_set(&mut self.st.heap, d + 4, key, value, &keys);
         self.release(h);
-        r.map_err(|_| {
-            self.st.alloc_fail = 16;
-            rom(R::MemoryErrorObj)
-        })
+        r.map_err(|e| self.out_of_memory(e))
+    }
+
+    /// The MemoryError of a table that could not be allocated, with its size for the
+    /// message (`m_malloc_fail`).
+    pub(crate) fn out_of_memory(&mut self, e: map::OutOfMemory) -> Word {
+        self.st.alloc_fail = e.0;
+        rom(R::MemoryErrorObj)
     }
 
     /// `del d[key]`: the old value, or `None` when absent.
@@ -2173,7 +2170,7 @@ impl Rt<'_> {
                 self.hold(*it);
             }
             let hd = map::SetHeader::new(&mut self.st.heap, items.len())
-                .map_err(|_| rom(R::MemoryErrorObj))?;
+                .map_err(|e| self.out_of_memory(e))?;
             hd.store(&mut self.st.heap, s + 4);
             for it in items {
                 self.set_add(s, *it)?;
@@ -2207,7 +2204,7 @@ impl Rt<'_> {
         let r = hd.lookup(&mut self.st.heap, w, kind, &keys);
         hd.store(&mut self.st.heap, s + 4);
         self.release(h);
-        r.map_err(|_| rom(R::MemoryErrorObj))
+        r.map_err(|e| self.out_of_memory(e))
     }
 
     /// `set_copy`: a new set of the same type whose table is a copy of `s`'s (same size).
@@ -2218,10 +2215,7 @@ impl Rt<'_> {
         let h = self.hold(o);
         let hd = map::SetHeader::new(&mut self.st.heap, src.alloc);
         self.release(h);
-        let mut hd = hd.map_err(|_| {
-            self.st.alloc_fail = src.alloc * crate::heap::WORD_BYTES;
-            rom(R::MemoryErrorObj)
-        })?;
+        let mut hd = hd.map_err(|e| self.out_of_memory(e))?;
         for i in 0..src.alloc {
             let w = self.f(src.table, i);
             self.wf(hd.table, i, w);
