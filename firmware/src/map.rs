@@ -726,18 +726,25 @@ impl SetHeader {
         self.put(heap, pos, mark);
     }
 
-    /// `mp_set_rehash`. Unlike 1.9.4, which updates `alloc` before allocating, a failed
-    /// allocation leaves the set unchanged.
+    /// `mp_set_rehash`. A failed allocation zeroes `used`, as in 1.9.4, but keeps the old
+    /// `alloc`, which 1.9.4 overwrites before allocating.
     fn rehash(&mut self, heap: &mut Heap, keys: &dyn KeyOps) -> Result<(), OutOfMemory> {
         let old = *self;
         let new_alloc = next_size(old.alloc + 1);
         let depth = heap.push_root(old.table);
         let table = heap.alloc(new_alloc * WORD_BYTES);
         heap.truncate_roots(depth);
+        let Some(table) = table else {
+            // 1.9.4 has already zeroed `used` (and set `alloc`, which is not copied here: its
+            // old table would then be read past its end) when m_new0 raises, so the set's
+            // len() is 0 afterwards
+            self.used = 0;
+            return Err(OutOfMemory(new_alloc * WORD_BYTES));
+        };
         *self = SetHeader {
             alloc: new_alloc,
             used: 0,
-            table: table.ok_or(OutOfMemory(new_alloc * WORD_BYTES))?,
+            table,
         };
         for i in 0..old.alloc {
             let k = old.at(heap, i);

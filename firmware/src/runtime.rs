@@ -1835,7 +1835,8 @@ impl Rt<'_> {
             R::TDeque => Some(self.deque_len(w)),
             R::TList => Some(self.f(w, 2) as usize),
             R::TDict => Some(self.dict_len(w)),
-            R::TSet | R::TFrozenset => Some(self.set_items(w).len()),
+            // the count the set keeps (`used`), as set_unary_op's MP_UNARY_OP_LEN reads it
+            R::TSet | R::TFrozenset => Some(map::SetHeader::load(&self.st.heap, w + 4).used),
             R::TBytearray | R::TArray | R::TMemoryview => Some(self.f(w, 2) as usize),
             R::TRange => {
                 let (a, b, s) = (
