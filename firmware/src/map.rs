@@ -410,49 +410,31 @@ impl MapHeader {
     }
 
     /// The slot of qstr `key` (of hash `hash`) in a hashed map whose keys are all qstrs (a
-    /// `Lookup`: a tombstone is passed over, an empty slot or a full turn ends the search).
-    fn find_qstr(&self, heap: &Heap, key: Word, hash: usize) -> Option<Word> {
+    /// `Lookup`: a tombstone is passed over, an empty slot or a full turn ends the search),
+    /// with one range check for the whole slot table. `None` when the table is not all in the
+    /// pool: the general lookup then does the same probe.
+    fn find_qstr(&self, heap: &Heap, key: Word, hash: usize) -> Option<Option<Word>> {
         let start = hash % self.alloc;
-        if let Some(table) = self
-            .alloc
-            .checked_mul(SLOT_BYTES)
-            .and_then(|len| heap.bytes(self.table, len))
-        {
-            // the whole table in one range check: the same probes over the same slots
-            let (slots, _) = table.as_chunks::<SLOT_BYTES>();
-            let mut pos = start;
-            while let Some(b) = slots.get(pos) {
-                let k = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                if k == key {
-                    return Some(self.slot(pos));
-                }
-                if k == MP_OBJ_NULL {
-                    return None;
-                }
-                pos += 1;
-                if pos == slots.len() {
-                    pos = 0;
-                }
-                if pos == start {
-                    return None;
-                }
-            }
-            return None;
-        }
+        let table = heap.bytes(self.table, self.alloc.checked_mul(SLOT_BYTES)?)?;
+        let (slots, _) = table.as_chunks::<SLOT_BYTES>();
         let mut pos = start;
-        loop {
-            let k = self.key_at(heap, pos);
+        while let Some(b) = slots.get(pos) {
+            let k = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
             if k == key {
-                return Some(self.slot(pos));
+                return Some(Some(self.slot(pos)));
             }
             if k == MP_OBJ_NULL {
-                return None;
+                return Some(None);
             }
-            pos = if pos + 1 == self.alloc { 0 } else { pos + 1 };
+            pos += 1;
+            if pos == slots.len() {
+                pos = 0;
+            }
             if pos == start {
-                return None;
+                return Some(None);
             }
         }
+        Some(None)
     }
 
     /// What [`MapHeader::lookup`] does for an `AddIfNotFound` of qstr `key` (of hash `hash`)
@@ -573,7 +555,9 @@ pub fn map_lookup(
     {
         // the commonest case (names, attributes): what `MapHeader::lookup` does for it, with
         // identity comparison only and no change to the header, in a lean loop
-        return Ok(before.find_qstr(heap, key, keys.hash(heap, key) as usize));
+        if let Some(found) = before.find_qstr(heap, key, keys.hash(heap, key) as usize) {
+            return Ok(found);
+        }
     }
     let mut h = before;
     let r = h.lookup(heap, key, kind, keys);
@@ -956,7 +940,6 @@ mod tests {
         assert_eq!(checked, 200);
     }
 
-    /// semantics.md §3.4: `__main__` (alloc 1) of a script that imports `sys` and `rootpackage`.
     #[test]
     fn qstr_lookups_take_the_same_slots_as_the_general_probe() {
         // keys added and removed in a pseudo-random order leave tombstones and full turns
@@ -984,6 +967,7 @@ mod tests {
         }
     }
 
+    /// semantics.md §3.4: `__main__` (alloc 1) of a script that imports `sys` and `rootpackage`.
     #[test]
     fn main_namespace_example() {
         let mut w = World::new(1);
