@@ -412,79 +412,8 @@ impl Rt<'_> {
                     ))),
                 }
             }
-            R::FPrint => {
-                let sep = self.kwarg(a, "sep").filter(|w| *w != NONE);
-                let end = self.kwarg(a, "end").filter(|w| *w != NONE);
-                // mp_obj_str_get_data on sep and end before anything is printed
-                for w in [sep, end].into_iter().flatten() {
-                    if self.str_bytes(w).is_none() {
-                        return Err(self.bad_implicit_conversion(w));
-                    }
-                }
-                // the defaults borrowed, and room for a usual line at once: print is the
-                // driver's only output, called for every record
-                let sep: alloc::borrow::Cow<'_, str> = match sep {
-                    Some(w) => self.to_str(w).into(),
-                    None => " ".into(),
-                };
-                let end: alloc::borrow::Cow<'_, str> = match end {
-                    Some(w) => self.to_str(w).into(),
-                    None => "\n".into(),
-                };
-                let mut out = String::with_capacity(256);
-                for i in 0..a.n {
-                    if i > 0 {
-                        out.push_str(&sep);
-                    }
-                    // a str's text is read in place (what to_str gives for it)
-                    match crate::runtime::str_data(&self.st.qstrs, &self.st.heap, p(i)) {
-                        Some((t, d)) if t == rom(R::TStr) => {
-                            out.push_str(&crate::runtime::lossy(d));
-                        }
-                        _ => {
-                            // mp_obj_print_helper's MP_STACK_CHECK, as in repr() and str()
-                            if self.print_too_deep(p(i)) {
-                                return Err(self.exc_msg(
-                                    R::ERuntimeError,
-                                    "maximum recursion depth exceeded",
-                                ));
-                            }
-                            let s = self.to_str(p(i));
-                            out.push_str(&s);
-                        }
-                    }
-                }
-                out.push_str(&end);
-                if let Some(f) = self.kwarg(a, "file")
-                    && crate::stringio::is_stringio_type(self.type_of(f))
-                {
-                    // the stream's write is called for each piece, as mp_print_t does
-                    for i in 0..a.n {
-                        if i > 0 {
-                            self.stringio_write(f, sep.as_bytes())?;
-                        }
-                        let s = self.to_str(p(i));
-                        self.stringio_write(f, s.as_bytes())?;
-                    }
-                    self.stringio_write(f, end.as_bytes())?;
-                    return Ok(NONE);
-                }
-                if let Some(f) = self.kwarg(a, "file")
-                    && f != NONE
-                {
-                    let s = self.new_str_vstr(out.as_bytes())?;
-                    let wq = q!(self, "write");
-                    let (m, slf) = self.load_method(f, wq)?;
-                    if slf == NULL {
-                        self.call_n(m, &[s])?;
-                    } else {
-                        self.call_method_with_self(m, slf, &[s])?;
-                    }
-                    return Ok(NONE);
-                }
-                self.io.write(out.as_bytes());
-                Ok(NONE)
-            }
+            // a user __str__ that raises while an argument is printed makes print raise
+            R::FPrint => self.take_print_err(|rt| rt.builtin_print(a)),
             R::FRepr => {
                 self.arg_count(a, 1, 1)?;
                 self.printed_str_of(p(0), true)
@@ -855,6 +784,81 @@ impl Rt<'_> {
             out.push_str(&self.repr(w));
         }
         Ok(())
+    }
+
+    /// `print(*args, sep=' ', end='\n', file=...)`.
+    fn builtin_print(&mut self, a: Args<'_>) -> PR<Word> {
+        let p = |i: usize| a.w[i];
+        let sep = self.kwarg(a, "sep").filter(|w| *w != NONE);
+        let end = self.kwarg(a, "end").filter(|w| *w != NONE);
+        // mp_obj_str_get_data on sep and end before anything is printed
+        for w in [sep, end].into_iter().flatten() {
+            if self.str_bytes(w).is_none() {
+                return Err(self.bad_implicit_conversion(w));
+            }
+        }
+        // the defaults borrowed, and room for a usual line at once: print is the
+        // driver's only output, called for every record
+        let sep: alloc::borrow::Cow<'_, str> = match sep {
+            Some(w) => self.to_str(w).into(),
+            None => " ".into(),
+        };
+        let end: alloc::borrow::Cow<'_, str> = match end {
+            Some(w) => self.to_str(w).into(),
+            None => "\n".into(),
+        };
+        let mut out = String::with_capacity(256);
+        for i in 0..a.n {
+            if i > 0 {
+                out.push_str(&sep);
+            }
+            // a str's text is read in place (what to_str gives for it)
+            match crate::runtime::str_data(&self.st.qstrs, &self.st.heap, p(i)) {
+                Some((t, d)) if t == rom(R::TStr) => {
+                    out.push_str(&crate::runtime::lossy(d));
+                }
+                _ => {
+                    // mp_obj_print_helper's MP_STACK_CHECK, as in repr() and str()
+                    if self.print_too_deep(p(i)) {
+                        return Err(
+                            self.exc_msg(R::ERuntimeError, "maximum recursion depth exceeded")
+                        );
+                    }
+                    let s = self.to_str(p(i));
+                    out.push_str(&s);
+                }
+            }
+        }
+        out.push_str(&end);
+        if let Some(f) = self.kwarg(a, "file")
+            && crate::stringio::is_stringio_type(self.type_of(f))
+        {
+            // the stream's write is called for each piece, as mp_print_t does
+            for i in 0..a.n {
+                if i > 0 {
+                    self.stringio_write(f, sep.as_bytes())?;
+                }
+                let s = self.to_str(p(i));
+                self.stringio_write(f, s.as_bytes())?;
+            }
+            self.stringio_write(f, end.as_bytes())?;
+            return Ok(NONE);
+        }
+        if let Some(f) = self.kwarg(a, "file")
+            && f != NONE
+        {
+            let s = self.new_str_vstr(out.as_bytes())?;
+            let wq = q!(self, "write");
+            let (m, slf) = self.load_method(f, wq)?;
+            if slf == NULL {
+                self.call_n(m, &[s])?;
+            } else {
+                self.call_method_with_self(m, slf, &[s])?;
+            }
+            return Ok(NONE);
+        }
+        self.io.write(out.as_bytes());
+        Ok(NONE)
     }
 
     /// A tuple or list printed with PRINT_JSON: `[a, b]`, items in JSON too.
