@@ -1414,36 +1414,35 @@ impl Rt<'_> {
                         self_arg = Some(s);
                     }
                 }
+                // a call with *args/**kwargs goes through mp_call_method_n_kw_var's C frames,
+                // a method call through mp_call_method_n_kw's
+                let extra = if var {
+                    crate::runtime::VAR_CALL_COST
+                } else if is_method {
+                    crate::runtime::METHOD_CALL_COST
+                } else {
+                    0
+                };
                 // the usual call (no *args/**kwargs, few arguments): the arguments gathered
                 // on the Rust stack rather than in a vector allocated per call
                 let mut buf = [NULL; 16];
+                let mut pos: Vec<Word> = Vec::new();
                 let n_self = usize::from(self_arg.is_some());
                 let total = n_self + n_pos + 2 * n_kw;
-                let r = if !var && total <= buf.len() {
+                let vbase = self.vlen();
+                let mut args2 = None;
+                let args = if !var && total <= buf.len() {
                     if let Some(s) = self_arg {
                         buf[0] = s;
                     }
                     for (k, a) in buf[n_self..total].iter_mut().enumerate() {
                         *a = self.vget(p + k);
                     }
-                    // a method call goes through one more C frame (mp_call_method_n_kw)
-                    let extra = if is_method {
-                        crate::runtime::METHOD_CALL_COST
-                    } else {
-                        0
-                    };
-                    self.st.depth += extra;
-                    let r = self.call(
-                        fun,
-                        Args {
-                            w: &buf[..total],
-                            n: n_self + n_pos,
-                        },
-                    );
-                    self.st.depth -= extra;
-                    r?
+                    Args {
+                        w: &buf[..total],
+                        n: n_self + n_pos,
+                    }
                 } else {
-                    let mut pos: Vec<Word> = Vec::new();
                     pos.extend(self_arg);
                     for k in 0..n_pos {
                         pos.push(self.vget(p + k));
@@ -1452,8 +1451,6 @@ impl Rt<'_> {
                         (0..2 * n_kw).map(|k| self.vget(p + n_pos + k)).collect();
                     // a call with *args/**kwargs gets its arguments in a heap array
                     // (mp_call_prepare_args_n_kw_var), freed after a normal return
-                    let vbase = self.vlen();
-                    let mut args2 = None;
                     if var {
                         let (seq, dict) = (self.vget(sp - 2), self.vget(sp - 1));
                         let has_dict = dict != NULL && dict != NONE;
@@ -1488,26 +1485,19 @@ impl Rt<'_> {
                     }
                     let np = pos.len();
                     pos.extend(kws);
-                    // a call with *args/**kwargs goes through mp_call_method_n_kw_var's C frames
-                    let extra = if var {
-                        crate::runtime::VAR_CALL_COST
-                    } else if is_method {
-                        crate::runtime::METHOD_CALL_COST
-                    } else {
-                        0
-                    };
-                    self.st.depth += extra;
-                    let r = self.call(fun, Args { w: &pos, n: np });
-                    self.st.depth -= extra;
-                    if let Some(slot) = args2 {
-                        if r.is_ok() {
-                            let arr = self.vget(slot);
-                            self.st.heap.free(arr);
-                        }
-                        self.vtrunc(vbase);
-                    }
-                    r?
+                    Args { w: &pos, n: np }
                 };
+                self.st.depth += extra;
+                let r = self.call(fun, args);
+                self.st.depth -= extra;
+                if let Some(slot) = args2 {
+                    if r.is_ok() {
+                        let arr = self.vget(slot);
+                        self.st.heap.free(arr);
+                    }
+                    self.vtrunc(vbase);
+                }
+                let r = r?;
                 while sp > first {
                     pop!();
                 }
