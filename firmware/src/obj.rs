@@ -598,42 +598,55 @@ pub const METHODS: &[(R, &str, R)] = &[
     (R::TObject, "__new__", R::MObjectNew),
 ];
 
-/// [`METHODS`] by type: `METHODS_BY_TYPE.1[t as usize]` is the range of `METHODS_BY_TYPE.0`
-/// that lists, in table order, the indices in [`METHODS`] of type `t`'s methods.
-#[allow(clippy::type_complexity)]
-static METHODS_BY_TYPE: ([u16; METHODS.len()], [(u16, u16); ALL.len()]) = {
-    let mut order = [0u16; METHODS.len()];
-    let mut ranges = [(0u16, 0u16); ALL.len()];
-    let mut n = 0;
-    let mut t = 0;
-    while t < ALL.len() {
-        let start = n;
-        let mut i = 0;
-        while i < METHODS.len() {
-            if METHODS[i].0 as usize == t {
-                order[n] = i as u16;
-                n += 1;
-            }
-            i += 1;
-        }
-        ranges[t] = (start as u16, n as u16);
-        t += 1;
+/// The rows of a ROM table whose rows start with their owner (a type, a module), grouped by
+/// owner at compile time ([`by_owner!`]): each owner's row indices, in table order.
+pub struct ByOwner<const N: usize> {
+    /// Row indices, owner after owner.
+    pub(crate) order: [u16; N],
+    /// Per owner (`R as usize`), its range of `order`.
+    pub(crate) ranges: [(u16, u16); ALL.len()],
+}
+
+impl<const N: usize> ByOwner<N> {
+    /// The indices of `owner`'s rows, in table order.
+    pub fn of(&self, owner: R) -> &[u16] {
+        let (start, end) = self.ranges[owner as usize];
+        &self.order[usize::from(start)..usize::from(end)]
     }
-    (order, ranges)
-};
+}
+
+/// A [`ByOwner`] of `$table` (a constant slice of tuples whose first field is an [`R`]),
+/// built at compile time.
+macro_rules! by_owner {
+    ($table:expr) => {{
+        let mut order = [0u16; $table.len()];
+        let mut ranges = [(0u16, 0u16); $crate::obj::ALL.len()];
+        let mut n = 0;
+        let mut owner = 0;
+        while owner < $crate::obj::ALL.len() {
+            let start = n;
+            let mut i = 0;
+            while i < $table.len() {
+                if $table[i].0 as usize == owner {
+                    order[n] = i as u16;
+                    n += 1;
+                }
+                i += 1;
+            }
+            ranges[owner] = (start as u16, n as u16);
+            owner += 1;
+        }
+        $crate::obj::ByOwner { order, ranges }
+    }};
+}
+pub(crate) use by_owner;
+
+/// [`METHODS`] by type.
+static METHODS_BY_TYPE: ByOwner<{ METHODS.len() }> = by_owner!(METHODS);
 
 /// The indices in [`METHODS`] of type `t`'s methods, in table order.
 pub fn method_indices_of(t: R) -> &'static [u16] {
-    let (start, end) = METHODS_BY_TYPE.1[t as usize];
-    &METHODS_BY_TYPE.0[usize::from(start)..usize::from(end)]
-}
-
-/// The methods [`METHODS`] lists for type `t`, in table order.
-pub fn methods_of(t: R) -> impl Iterator<Item = &'static (R, &'static str, R)> {
-    let (start, end) = METHODS_BY_TYPE.1[t as usize];
-    METHODS_BY_TYPE.0[usize::from(start)..usize::from(end)]
-        .iter()
-        .map(|i| &METHODS[usize::from(*i)])
+    METHODS_BY_TYPE.of(t)
 }
 
 /// Name of a ROM function/method, for messages.
@@ -706,7 +719,10 @@ mod tests {
     fn methods_by_type_list_each_types_methods_in_table_order() {
         let mut seen = 0;
         for &t in ALL {
-            let indexed: Vec<_> = methods_of(t).collect();
+            let indexed: Vec<_> = method_indices_of(t)
+                .iter()
+                .map(|i| &METHODS[usize::from(*i)])
+                .collect();
             let scanned: Vec<_> = METHODS.iter().filter(|(ty, _, _)| *ty == t).collect();
             assert_eq!(indexed, scanned, "{t:?}");
             seen += indexed.len();

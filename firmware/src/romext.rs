@@ -409,35 +409,14 @@ pub const ENTRIES: &[Entry] = &[
     (R::MUerrno, "errorcode", Fun(Unsupported)),
 ];
 
-/// [`ENTRIES`] by module: `ENTRIES_BY_MODULE.1[m as usize]` is the range of
-/// `ENTRIES_BY_MODULE.0` that lists, in table order, the indices of module `m`'s entries.
-#[allow(clippy::type_complexity)]
-static ENTRIES_BY_MODULE: ([u16; ENTRIES.len()], [(u16, u16); obj::ALL.len()]) = {
-    let mut order = [0u16; ENTRIES.len()];
-    let mut ranges = [(0u16, 0u16); obj::ALL.len()];
-    let mut n = 0;
-    let mut m = 0;
-    while m < obj::ALL.len() {
-        let start = n;
-        let mut i = 0;
-        while i < ENTRIES.len() {
-            if ENTRIES[i].0 as usize == m {
-                order[n] = i as u16;
-                n += 1;
-            }
-            i += 1;
-        }
-        ranges[m] = (start as u16, n as u16);
-        m += 1;
-    }
-    (order, ranges)
-};
+/// [`ENTRIES`] by module.
+static ENTRIES_BY_MODULE: obj::ByOwner<{ ENTRIES.len() }> = obj::by_owner!(ENTRIES);
 
 /// The value of `name` in ROM module `m`, if [`ENTRIES`] has it.
 pub fn attr(m: R, name: &str) -> Option<Word> {
     // only the module's own entries are looked at (the first with the name wins, as before)
-    let (start, end) = ENTRIES_BY_MODULE.1[m as usize];
-    let i = ENTRIES_BY_MODULE.0[usize::from(start)..usize::from(end)]
+    let i = ENTRIES_BY_MODULE
+        .of(m)
         .iter()
         .map(|i| usize::from(*i))
         .find(|i| ENTRIES[*i].1 == name)?;
