@@ -763,19 +763,7 @@ impl Rt<'_> {
                 self.json_dump(sub, out, depth + 1)?;
             } else if !user_repr && self.is_exception(w) {
                 // the kind carries PRINT_EXC_SUBCLASS, so the args tuple prints as a repr
-                out.push_str(&self.type_name(w));
-                let args = self.exc_args(w);
-                out.push('(');
-                for (i, x) in args.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    out.push_str(&self.repr(*x));
-                }
-                if args.len() == 1 {
-                    out.push(',');
-                }
-                out.push(')');
+                self.repr_exc(w, out, depth + 1);
             } else {
                 out.push_str(&self.repr(w));
             }

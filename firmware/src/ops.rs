@@ -3184,7 +3184,8 @@ impl Rt<'_> {
         out.push_str(&format!("<object {:x}>", w));
     }
 
-    fn repr_exc(&mut self, w: Word, out: &mut String, depth: usize) {
+    /// An exception's repr: its type name, then its args as a tuple.
+    pub(crate) fn repr_exc(&mut self, w: Word, out: &mut String, depth: usize) {
         out.push_str(&self.type_name(w));
         let args = self.exc_args(w);
         out.push('(');
